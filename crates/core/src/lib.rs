@@ -1,0 +1,40 @@
+//! # carescore-core
+//!
+//! The shared heart of CareScore: the patient record that the case-management
+//! system (CMS) sends, its field contract, its validation and plausibility
+//! screening, and the clinical phase derived from time since transplant.
+//!
+//! Training (`carescore-train`) and serving (`carescore-serve`) both depend on
+//! this crate, so a record is parsed, validated and interpreted the same way
+//! offline and online. It deliberately has no heavy dependencies (serde,
+//! serde_json and thiserror only).
+//!
+//! ```
+//! use carescore_core::{parse_record, Phase};
+//!
+//! let json = br#"{
+//!   "case_id": "c-102", "organ": "kidney", "age_years": 54, "sex": "female",
+//!   "days_since_transplant": 40, "bmi": 27.5, "diabetes": false,
+//!   "cmv_serostatus": "D+/R-", "induction": "atg",
+//!   "acute_rejection_episodes_12m": 0, "egfr_ml_min": 52,
+//!   "prior_infections_12m": 0, "hospitalizations_12m": 1, "ed_visits_6m": 0,
+//!   "index_length_of_stay_days": 0, "emergency_admission": false,
+//!   "charlson_index": 3, "icu_days": 0, "lives_alone": false
+//! }"#;
+//! let screened = parse_record(json).expect("a valid record");
+//! assert_eq!(screened.record.phase(), Phase::Acute);
+//! assert!(screened.warnings.is_empty());
+//! ```
+#![forbid(unsafe_code)]
+
+mod field;
+mod phase;
+mod record;
+pub mod validation;
+
+pub use field::{Field, FieldKind, FieldSpec, FieldValue, Presence};
+pub use phase::Phase;
+pub use record::{CmvSerostatus, Induction, Organ, PatientRecord, Sex, Tier};
+pub use validation::{
+    parse_record, parse_record_value, FieldError, RecordError, Screened, ValidationReport, Warning,
+};

@@ -1,0 +1,205 @@
+//! The patient record: one snapshot of a transplant recipient at an index date
+//! (a discharge or a follow-up visit), exactly as DESIGN.md section 2 defines it.
+//!
+//! The typed struct is strict (unknown fields are rejected by serde); the lenient,
+//! report-everything parser lives in [`crate::validation`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::phase::Phase;
+
+/// Declares a closed set of string values (a categorical field) with its wire names.
+macro_rules! string_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $text)] $variant, )+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The wire names of every value, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$($text),+];
+
+            /// The value's wire name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Looks a value up by its wire name (exact match).
+            pub fn from_name(name: &str) -> Option<$name> {
+                match name { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// The transplanted organ.
+    Organ {
+        /// Kidney transplant.
+        Kidney => "kidney",
+        /// Liver transplant.
+        Liver => "liver",
+        /// Heart transplant.
+        Heart => "heart",
+        /// Lung transplant (single or double).
+        Lung => "lung",
+    }
+}
+
+string_enum! {
+    /// Recorded sex (a protected attribute for pricing; see the policy).
+    Sex {
+        /// Female.
+        Female => "female",
+        /// Male.
+        Male => "male",
+    }
+}
+
+string_enum! {
+    /// Cytomegalovirus serostatus of donor (D) and recipient (R).
+    CmvSerostatus {
+        /// Seropositive donor, seronegative recipient: the highest-risk mismatch.
+        DonorPosRecipientNeg => "D+/R-",
+        /// Both seropositive.
+        DonorPosRecipientPos => "D+/R+",
+        /// Seronegative donor, seropositive recipient.
+        DonorNegRecipientPos => "D-/R+",
+        /// Both seronegative: the lowest risk.
+        DonorNegRecipientNeg => "D-/R-",
+    }
+}
+
+string_enum! {
+    /// Induction immunosuppression given at transplant.
+    Induction {
+        /// No induction agent.
+        None => "none",
+        /// Basiliximab (IL-2 receptor antagonist, non-depleting).
+        Basiliximab => "basiliximab",
+        /// Anti-thymocyte globulin (lymphocyte-depleting).
+        Atg => "atg",
+    }
+}
+
+string_enum! {
+    /// Case-management tier, from least to most intensive.
+    Tier {
+        /// Self-service app, no scheduled human contact.
+        SelfService => "self_service",
+        /// Remote nurse phone follow-up.
+        Remote => "remote",
+        /// Senior case manager 1:1.
+        Intensive => "intensive",
+    }
+}
+
+/// One snapshot of a transplant recipient, as the CMS sends it for scoring.
+///
+/// Field names, units and hard ranges are the contract of DESIGN.md section 2;
+/// [`crate::Field`] holds the same contract as data. Deserialising this struct
+/// directly stops at the first problem; use [`crate::parse_record`] to get every
+/// problem of a record at once plus the plausibility warnings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientRecord {
+    /// Caller's case identifier, 1-64 characters `[A-Za-z0-9._-]`.
+    pub case_id: String,
+    /// Transplanted organ.
+    pub organ: Organ,
+    /// Age in years (0-110).
+    pub age_years: f64,
+    /// Recorded sex.
+    pub sex: Sex,
+    /// Days since the transplant (0-36500).
+    pub days_since_transplant: u32,
+    /// Body-mass index in kg/m² (12-70).
+    pub bmi: f64,
+    /// Pre-existing or post-transplant diabetes.
+    pub diabetes: bool,
+    /// CMV donor/recipient serostatus.
+    pub cmv_serostatus: CmvSerostatus,
+    /// Induction agent.
+    pub induction: Induction,
+    /// Treated acute rejection episodes in the last 12 months (0-20).
+    pub acute_rejection_episodes_12m: u32,
+    /// Estimated GFR in mL/min/1.73m² (0-200).
+    pub egfr_ml_min: f64,
+    /// Tacrolimus trough level in ng/mL (0-60), if measured.
+    #[serde(default)]
+    pub tacrolimus_trough_ng_ml: Option<f64>,
+    /// Absolute lymphocyte count in 10⁹/L (0-50), if measured.
+    #[serde(default)]
+    pub lymphocyte_count_10e9_l: Option<f64>,
+    /// Serum IgG in g/L (0-40), if measured.
+    #[serde(default)]
+    pub igg_g_l: Option<f64>,
+    /// Serum albumin in g/dL (0.5-6.5), if measured.
+    #[serde(default)]
+    pub albumin_g_dl: Option<f64>,
+    /// Infections in the last 12 months (0-50).
+    pub prior_infections_12m: u32,
+    /// Hospital admissions in the last 12 months (0-50).
+    pub hospitalizations_12m: u32,
+    /// Emergency-department visits in the last 6 months (0-50).
+    pub ed_visits_6m: u32,
+    /// Length of the index hospital stay in days (0-365; 0 for a clinic visit).
+    pub index_length_of_stay_days: u32,
+    /// Whether the index admission was an emergency.
+    pub emergency_admission: bool,
+    /// Charlson comorbidity index (0-37).
+    pub charlson_index: u32,
+    /// Days in intensive care during the index stay (0-365, at most the stay).
+    pub icu_days: u32,
+    /// Medication adherence in percent (0-100), if known.
+    #[serde(default)]
+    pub adherence_pct: Option<f64>,
+    /// PHQ-9 depression score (0-27), if screened.
+    #[serde(default)]
+    pub phq9_score: Option<u32>,
+    /// PHQ-9 item 9, thoughts of self-harm (0-3), if screened.
+    #[serde(default)]
+    pub phq9_item9: Option<u32>,
+    /// GAD-7 anxiety score (0-21), if screened.
+    #[serde(default)]
+    pub gad7_score: Option<u32>,
+    /// Whether the patient lives alone.
+    pub lives_alone: bool,
+    /// Distance from home to the transplant centre in km (0-5000), if known.
+    #[serde(default)]
+    pub distance_to_center_km: Option<f64>,
+    /// Tier the patient is in now, if enrolled in case management.
+    #[serde(default)]
+    pub current_tier: Option<Tier>,
+    /// Whether the patient is enrolled in the health-management programme (default false).
+    #[serde(default, deserialize_with = "null_as_false")]
+    pub enrolled_in_program: bool,
+    /// Years without complications (0-100), read by underwriting only.
+    #[serde(default)]
+    pub years_without_complications: Option<u32>,
+}
+
+/// Reads an optional boolean whose absence or `null` means `false`.
+fn null_as_false<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(deserializer)?.unwrap_or(false))
+}
+
+impl PatientRecord {
+    /// The clinical phase of this snapshot.
+    pub fn phase(&self) -> Phase {
+        Phase::from_days_since_transplant(self.days_since_transplant)
+    }
+}

@@ -1,0 +1,62 @@
+//! Service configuration: command-line flags with environment fallbacks
+//! (`CARESCORE_*`), resolved and checked once at start-up.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+
+/// How to run the service.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "carescore-serve", version, about = "CareScore scoring service")]
+pub struct Config {
+    /// Address to listen on. Without API keys only loopback addresses are allowed.
+    #[arg(long, env = "CARESCORE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `carescore_serve=debug`.
+    #[arg(long, env = "CARESCORE_LOG", default_value = "info")]
+    pub log: String,
+}
+
+/// Why a configuration is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A non-loopback address without authentication.
+    #[error("refusing to bind {0}: without API keys only loopback addresses (127.0.0.1, ::1) are allowed")]
+    OpenNonLoopback(SocketAddr),
+}
+
+impl Config {
+    /// Checks the configuration before anything is started.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for an unsafe combination of options.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        // API keys arrive with the scoring routes; until then every route is
+        // open, so the service must never listen beyond this machine.
+        if !self.bind.ip().is_loopback() {
+            return Err(ConfigError::OpenNonLoopback(self.bind));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_bind_loopback_8080() {
+        let config = Config::parse_from(["carescore-serve"]);
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.check(), Ok(()));
+    }
+
+    #[test]
+    fn open_non_loopback_bind_is_refused() {
+        let config = Config::parse_from(["carescore-serve", "--bind", "0.0.0.0:8080"]);
+        assert!(matches!(
+            config.check(),
+            Err(ConfigError::OpenNonLoopback(_))
+        ));
+    }
+}

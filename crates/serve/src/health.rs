@@ -1,0 +1,64 @@
+//! Liveness (`/healthz`) and readiness (`/readyz`) probes for load balancers
+//! and Kubernetes. Neither discloses anything about patients.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+
+/// Body of both probes.
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+}
+
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+async fn readyz() -> Json<Health> {
+    // Nothing to load yet: ready as soon as the listener accepts.
+    Json(Health {
+        status: "ready",
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+/// Routes of this resource.
+pub(crate) fn router() -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn healthz_answers_ok() {
+        let response = crate::app()
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json["status"], "ok");
+    }
+
+    #[tokio::test]
+    async fn unknown_route_is_404() {
+        let response = crate::app()
+            .oneshot(Request::get("/nope").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+}

@@ -1,0 +1,15 @@
+//! One module per subcommand of `carescore-train`.
+
+pub mod synth;
+
+use crate::args::{Cli, Command};
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// Whatever the subcommand reports, with context naming the input at fault.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Synth(args) => synth::run(&args),
+    }
+}

@@ -1,0 +1,16 @@
+//! # carescore-train
+//!
+//! The offline side of CareScore, used by data scientists: it generates the
+//! synthetic historical cohort that serves as ground truth ([`synth`]) and
+//! writes training tables as CSV or Parquet ([`table`]). Later stages
+//! (ingestion, censoring-aware labels, fitting, calibration, evaluation,
+//! reports) build on these.
+//!
+//! The `carescore-train` binary is a thin command-line layer over this library.
+#![forbid(unsafe_code)]
+
+pub mod args;
+pub mod commands;
+pub mod metrics;
+pub mod synth;
+pub mod table;

@@ -1,0 +1,222 @@
+//! Training tables on disk: the synthetic cohort written as CSV or Parquet
+//! (chosen by the file extension) with polars.
+//!
+//! Column order: `patient_id`, `index_date`, the patient record's fields in
+//! contract order, the outcome times and events, the true probabilities and
+//! `injected_noise`. Files are written to a temporary file beside the target
+//! and renamed into place, so a failed run never leaves a partial file.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use carescore_core::{Field, FieldKind, FieldValue};
+use polars::prelude::*;
+
+use crate::synth::SynthRow;
+
+/// File formats a table can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Comma-separated values with a header row (`.csv`).
+    Csv,
+    /// Apache Parquet (`.parquet`).
+    Parquet,
+}
+
+impl TableFormat {
+    /// The format named by `path`'s extension (case-insensitive).
+    ///
+    /// # Errors
+    /// [`TableError::UnknownExtension`] for anything but `.csv` and `.parquet`.
+    pub fn from_path(path: &Path) -> Result<TableFormat, TableError> {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("csv") => Ok(TableFormat::Csv),
+            Some("parquet") => Ok(TableFormat::Parquet),
+            _ => Err(TableError::UnknownExtension(path.to_path_buf())),
+        }
+    }
+}
+
+/// Why a table could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// The extension names no supported format.
+    #[error("{}: unknown file extension (allowed: .csv, .parquet)", .0.display())]
+    UnknownExtension(PathBuf),
+    /// The directory to write into does not exist.
+    #[error("{}: directory does not exist", .0.display())]
+    MissingDirectory(PathBuf),
+    /// The file could not be created or written.
+    #[error("{}: cannot write", path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// polars could not build or encode the table.
+    #[error("{}: cannot encode the table", path.display())]
+    Encode {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: PolarsError,
+    },
+}
+
+/// The column of one record field.
+fn record_column(field: Field, rows: &[SynthRow]) -> Column {
+    let name = PlSmallStr::from_static(field.name());
+    let values = rows.iter().map(|r| r.record.value(field));
+    match field.spec().kind {
+        FieldKind::Number { .. } => Column::new(
+            name,
+            values
+                .map(|v| v.and_then(|v| v.as_f64()))
+                .collect::<Vec<_>>(),
+        ),
+        FieldKind::Integer { .. } => Column::new(
+            name,
+            values
+                .map(|v| match v {
+                    Some(FieldValue::Integer(n)) => Some(n),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        FieldKind::Boolean => Column::new(
+            name,
+            values
+                .map(|v| match v {
+                    Some(FieldValue::Boolean(b)) => Some(b),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+        FieldKind::CaseId | FieldKind::Category(_) => Column::new(
+            name,
+            values
+                .map(|v| match v {
+                    Some(FieldValue::Text(s)) => Some(s),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
+        ),
+    }
+}
+
+/// The cohort as a polars data frame.
+///
+/// # Errors
+/// A [`PolarsError`] if polars rejects the columns (not expected for generated rows).
+pub fn cohort_frame(rows: &[SynthRow]) -> PolarsResult<DataFrame> {
+    let mut columns = Vec::with_capacity(Field::ALL.len() + 10);
+    columns.push(Column::new(
+        "patient_id".into(),
+        rows.iter().map(|r| r.patient_id).collect::<Vec<_>>(),
+    ));
+    columns.push(
+        Column::new(
+            "index_date".into(),
+            rows.iter().map(|r| r.index_date).collect::<Vec<_>>(),
+        )
+        .cast(&DataType::Date)?,
+    );
+    columns.extend(Field::ALL.iter().map(|f| record_column(*f, rows)));
+    let u32s = |name: &'static str, f: fn(&SynthRow) -> u32| {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+    };
+    let bools = |name: &'static str, f: fn(&SynthRow) -> bool| {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+    };
+    let f64s = |name: &'static str, f: fn(&SynthRow) -> f64| {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+    };
+    columns.push(u32s("infection_time_days", |r| r.infection_time_days));
+    columns.push(bools("infection_event", |r| r.infection_event));
+    columns.push(u32s("readmission_time_days", |r| r.readmission_time_days));
+    columns.push(bools("readmission_event", |r| r.readmission_event));
+    columns.push(f64s("true_p_infection_180d", |r| r.true_p_infection_180d));
+    columns.push(f64s("true_p_readmission_30d", |r| r.true_p_readmission_30d));
+    columns.push(bools("injected_noise", |r| r.injected_noise));
+    DataFrame::new(rows.len(), columns)
+}
+
+/// Writes `rows` to `path` as CSV or Parquet (by extension), atomically.
+///
+/// # Errors
+/// [`TableError`] naming the path and the problem; no file is left at `path`
+/// (nor a temporary file beside it) when writing fails.
+pub fn write_cohort(rows: &[SynthRow], path: &Path) -> Result<(), TableError> {
+    let format = TableFormat::from_path(path)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(TableError::MissingDirectory(dir));
+    }
+    let io = |source| TableError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let encode = |source| TableError::Encode {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut frame = cohort_frame(rows).map_err(encode)?;
+    // Dropped (and deleted) on any early return below.
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".carescore-").suffix(".part");
+    // Temporary files are private by default; the table is an ordinary output file.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let temp = builder.tempfile_in(&dir).map_err(io)?;
+    let mut writer = BufWriter::new(temp.as_file());
+    match format {
+        TableFormat::Csv => CsvWriter::new(&mut writer)
+            .finish(&mut frame)
+            .map_err(encode)?,
+        TableFormat::Parquet => {
+            ParquetWriter::new(&mut writer)
+                .finish(&mut frame)
+                .map_err(encode)?;
+        }
+    }
+    writer.flush().map_err(io)?;
+    drop(writer);
+    temp.as_file().sync_all().map_err(io)?;
+    temp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// Reads a table written by [`write_cohort`] back (used by tests and tools).
+///
+/// # Errors
+/// [`TableError`] if the file cannot be opened or decoded.
+pub fn read_table(path: &Path) -> Result<DataFrame, TableError> {
+    let format = TableFormat::from_path(path)?;
+    let io = |source| TableError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let encode = |source| TableError::Encode {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io)?;
+    match format {
+        TableFormat::Csv => CsvReadOptions::default()
+            .with_has_header(true)
+            .into_reader_with_file_handle(file)
+            .finish()
+            .map_err(encode),
+        TableFormat::Parquet => ParquetReader::new(file).finish().map_err(encode),
+    }
+}
