@@ -34,7 +34,7 @@ pub mod validation;
 
 pub use field::{Field, FieldKind, FieldSpec, FieldValue, Presence};
 pub use phase::Phase;
-pub use record::{CmvSerostatus, Induction, Organ, PatientRecord, Sex, Tier};
+pub use record::{CmvSerostatus, Induction, Organ, PatientRecord, Sex, Tier, EXAMPLE_RECORD_JSON};
 pub use validation::{
     parse_record, parse_record_value, FieldError, RecordError, Screened, ValidationReport, Warning,
 };

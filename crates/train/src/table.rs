@@ -70,43 +70,42 @@ pub enum TableError {
     },
 }
 
-/// The column of one record field.
+/// The values of `field` across `rows`, converted by `convert` (absent stays `None`).
+fn values_of<'a, T>(
+    rows: &'a [SynthRow],
+    field: Field,
+    convert: fn(FieldValue<'a>) -> Option<T>,
+) -> Vec<Option<T>> {
+    rows.iter()
+        .map(|r| r.record.value(field).and_then(convert))
+        .collect()
+}
+
+/// The column of one record field, typed by the field's kind.
 fn record_column(field: Field, rows: &[SynthRow]) -> Column {
     let name = PlSmallStr::from_static(field.name());
-    let values = rows.iter().map(|r| r.record.value(field));
     match field.spec().kind {
-        FieldKind::Number { .. } => Column::new(
-            name,
-            values
-                .map(|v| v.and_then(|v| v.as_f64()))
-                .collect::<Vec<_>>(),
-        ),
+        FieldKind::Number { .. } => Column::new(name, values_of(rows, field, |v| v.as_f64())),
         FieldKind::Integer { .. } => Column::new(
             name,
-            values
-                .map(|v| match v {
-                    Some(FieldValue::Integer(n)) => Some(n),
-                    _ => None,
-                })
-                .collect::<Vec<_>>(),
+            values_of(rows, field, |v| match v {
+                FieldValue::Integer(n) => Some(n),
+                _ => None,
+            }),
         ),
         FieldKind::Boolean => Column::new(
             name,
-            values
-                .map(|v| match v {
-                    Some(FieldValue::Boolean(b)) => Some(b),
-                    _ => None,
-                })
-                .collect::<Vec<_>>(),
+            values_of(rows, field, |v| match v {
+                FieldValue::Boolean(b) => Some(b),
+                _ => None,
+            }),
         ),
         FieldKind::CaseId | FieldKind::Category(_) => Column::new(
             name,
-            values
-                .map(|v| match v {
-                    Some(FieldValue::Text(s)) => Some(s),
-                    _ => None,
-                })
-                .collect::<Vec<_>>(),
+            values_of(rows, field, |v| match v {
+                FieldValue::Text(s) => Some(s),
+                _ => None,
+            }),
         ),
     }
 }

@@ -1,6 +1,7 @@
 //! `carescore-train synth`: generate and write a synthetic cohort, then print
 //! what it looks like (base rates, censoring, oracle AUC).
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -8,6 +9,9 @@ use anyhow::Context;
 use crate::args::SynthArgs;
 use crate::synth::{self, CohortSummary, SynthConfig};
 use crate::table::{self, TableFormat};
+
+/// Runs this large show a progress line.
+const PROGRESS_MIN_ROWS: usize = 1_000_000;
 
 /// Runs `synth`.
 ///
@@ -24,7 +28,17 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
     synth::check(&config)?;
     TableFormat::from_path(&args.out)?;
     let started = Instant::now();
-    let rows = synth::generate(&config, |_| {})?;
+    // A progress line for long runs on a terminal (about 1 s per million rows).
+    let show_progress =
+        !args.quiet && config.rows >= PROGRESS_MIN_ROWS && std::io::stderr().is_terminal();
+    let rows = synth::generate(&config, |done| {
+        if show_progress {
+            eprint!("\rgenerating: {done} of {} rows", config.rows);
+        }
+    })?;
+    if show_progress {
+        eprintln!();
+    }
     let generated = started.elapsed();
     table::write_cohort(&rows, &args.out).context("writing the cohort")?;
     if !args.quiet {
