@@ -2,7 +2,8 @@
 //!
 //! The offline side of CareScore, used by data scientists: it generates the
 //! synthetic historical cohort that serves as ground truth ([`synth`]) and
-//! writes training tables as CSV or Parquet ([`table`]). Later stages
+//! writes training tables as CSV or Parquet ([`table`]), and builds
+//! censoring-aware fixed-horizon labels with IPCW weights ([`labels`]). Later stages
 //! (ingestion, censoring-aware labels, fitting, calibration, evaluation,
 //! reports) build on these.
 //!
@@ -11,6 +12,7 @@
 
 pub mod args;
 pub mod commands;
+pub mod labels;
 pub mod metrics;
 pub mod synth;
 pub mod table;

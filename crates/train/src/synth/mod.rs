@@ -30,7 +30,7 @@ use rand_distr::{Distribution, Exp1};
 
 use clinical::{Clinical, IndexKind};
 use patient::{bernoulli, Patient};
-pub use summary::{horizon_label, CohortSummary, OrganRate};
+pub use summary::{CohortSummary, OrganRate};
 
 /// Horizon of the infection outcome's true probability, days.
 pub const INFECTION_HORIZON_DAYS: f64 = 180.0;

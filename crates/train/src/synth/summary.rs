@@ -6,21 +6,8 @@ use carescore_core::{Organ, Phase};
 use serde::Serialize;
 
 use super::{SynthRow, INFECTION_HORIZON_DAYS, READMISSION_HORIZON_DAYS};
+use crate::labels::horizon_label;
 use crate::metrics::roc_auc;
-
-/// The fixed-horizon label of a censored outcome: `Some(true)` for an event by
-/// the horizon, `Some(false)` when followed event-free through it, `None` when
-/// censored before it (DESIGN.md section 3).
-pub fn horizon_label(time_days: u32, event: bool, horizon_days: f64) -> Option<bool> {
-    let time = f64::from(time_days);
-    if event && time <= horizon_days {
-        Some(true)
-    } else if time >= horizon_days {
-        Some(false)
-    } else {
-        None
-    }
-}
 
 /// An observed event rate among rows with a known label.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -88,7 +75,7 @@ fn rate(
 
 fn infection_label(r: &SynthRow) -> Option<bool> {
     horizon_label(
-        r.infection_time_days,
+        f64::from(r.infection_time_days),
         r.infection_event,
         INFECTION_HORIZON_DAYS,
     )
@@ -96,7 +83,7 @@ fn infection_label(r: &SynthRow) -> Option<bool> {
 
 fn readmission_label(r: &SynthRow) -> Option<bool> {
     horizon_label(
-        r.readmission_time_days,
+        f64::from(r.readmission_time_days),
         r.readmission_event,
         READMISSION_HORIZON_DAYS,
     )
