@@ -27,11 +27,13 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod artifact;
 mod field;
 mod phase;
 mod record;
 pub mod validation;
 
+pub use artifact::{ArtifactError, ModelArtifact};
 pub use field::{Field, FieldKind, FieldSpec, FieldValue, Presence};
 pub use phase::Phase;
 pub use record::{CmvSerostatus, Induction, Organ, PatientRecord, Sex, Tier, EXAMPLE_RECORD_JSON};

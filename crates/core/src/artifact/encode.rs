@@ -1,0 +1,132 @@
+//! The feature signature and how a row becomes the estimator's design vector.
+//!
+//! Per feature, in signature order:
+//! - numeric: one column `(x - center) / scale`; missing gives 0 (the training mean);
+//! - boolean: one column, 0 or 1; missing gives 0;
+//! - categorical: one-hot over the training categories; missing or unseen gives all zeros;
+//! - with `missing_indicator`, one more column: 1 when the value is missing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::field::{Field, FieldValue};
+use crate::record::PatientRecord;
+
+/// How one feature is read and encoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FeatureKind {
+    /// A number, standardised.
+    Numeric {
+        /// Subtracted first (the training mean).
+        center: f64,
+        /// Divided by next (the training standard deviation, > 0).
+        scale: f64,
+    },
+    /// A yes/no value.
+    Boolean,
+    /// One of a fixed set of names, one-hot encoded.
+    Categorical {
+        /// The categories seen in training, in column order.
+        categories: Vec<String>,
+    },
+}
+
+/// One input feature of a model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSpec {
+    /// Column / record field name.
+    pub name: String,
+    /// Kind and preprocessing.
+    pub kind: FeatureKind,
+    /// Whether a missing-value indicator column follows (the feature had
+    /// missing values in training).
+    pub missing_indicator: bool,
+}
+
+impl FeatureSpec {
+    /// Number of design columns this feature produces.
+    pub fn width(&self) -> usize {
+        let base = match &self.kind {
+            FeatureKind::Numeric { .. } | FeatureKind::Boolean => 1,
+            FeatureKind::Categorical { categories } => categories.len(),
+        };
+        base + usize::from(self.missing_indicator)
+    }
+
+    pub(crate) fn check(&self) -> Result<(), String> {
+        match &self.kind {
+            FeatureKind::Numeric { center, scale }
+                if !(center.is_finite() && scale.is_finite() && *scale > 0.0) =>
+            {
+                Err(format!(
+                    "feature {}: center and scale must be finite, scale > 0",
+                    self.name
+                ))
+            }
+            FeatureKind::Categorical { categories } if categories.is_empty() => {
+                Err(format!("feature {}: no categories", self.name))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Appends this feature's design columns for `value` to `out`.
+    pub fn encode(&self, value: Option<FieldValue<'_>>, out: &mut Vec<f64>) {
+        match &self.kind {
+            FeatureKind::Numeric { center, scale } => {
+                out.push(
+                    value
+                        .and_then(|v| v.as_f64())
+                        .map_or(0.0, |x| (x - center) / scale),
+                );
+            }
+            FeatureKind::Boolean => out.push(match value {
+                Some(FieldValue::Boolean(true)) => 1.0,
+                Some(v) => v.as_f64().unwrap_or(0.0),
+                None => 0.0,
+            }),
+            FeatureKind::Categorical { categories } => {
+                let name = match value {
+                    Some(FieldValue::Text(s)) => Some(s),
+                    _ => None,
+                };
+                out.extend(
+                    categories
+                        .iter()
+                        .map(|c| if Some(c.as_str()) == name { 1.0 } else { 0.0 }),
+                );
+            }
+        }
+        if self.missing_indicator {
+            out.push(if value.is_none() { 1.0 } else { 0.0 });
+        }
+    }
+}
+
+/// Total design columns of a signature.
+pub(crate) fn design_width(features: &[FeatureSpec]) -> usize {
+    features.iter().map(FeatureSpec::width).sum()
+}
+
+/// Anything a model can read features from: a patient record, or a row of a
+/// training table.
+pub trait Row {
+    /// The value of the column `name`, or `None` when missing.
+    fn value(&self, name: &str) -> Option<FieldValue<'_>>;
+}
+
+impl Row for PatientRecord {
+    fn value(&self, name: &str) -> Option<FieldValue<'_>> {
+        Field::from_name(name).and_then(|f| PatientRecord::value(self, f))
+    }
+}
+
+/// The design vector of one row.
+pub(crate) fn design_row(features: &[FeatureSpec], row: &dyn Row) -> Vec<f64> {
+    let mut out = Vec::with_capacity(design_width(features));
+    for feature in features {
+        feature.encode(row.value(&feature.name), &mut out);
+    }
+    out
+}

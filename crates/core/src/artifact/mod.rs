@@ -1,0 +1,178 @@
+//! The model artifact (DESIGN.md section 4): a self-describing, checksummed
+//! JSON document per target holding the feature signature, the estimator, the
+//! calibration map, validation metrics and the provenance of the training data.
+//!
+//! Training writes artifacts; training and serving both load them with
+//! [`ModelArtifact::from_json`], which verifies the format and the checksum,
+//! and both score with the same code ([`ModelArtifact::predict`]), so a model
+//! gives the same probability offline and online.
+
+mod calibration;
+mod checksum;
+mod encode;
+mod estimator;
+
+pub use calibration::{Calibration, IsotonicStep};
+pub use checksum::sha256_hex;
+pub use encode::{FeatureKind, FeatureSpec, Row};
+pub use estimator::Estimator;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The `format` value of artifacts this crate reads and writes.
+pub const ARTIFACT_FORMAT: &str = "carescore.model/1";
+
+/// Largest artifact accepted, in bytes (far above any real model; stops a
+/// hostile file from exhausting memory).
+pub const MAX_ARTIFACT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Where the training data came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataFingerprint {
+    /// Rows used for training (after exclusions).
+    pub rows: u64,
+    /// Rows with the event by the horizon among them.
+    pub events: u64,
+    /// SHA-256 of the training file's bytes.
+    pub sha256: String,
+}
+
+/// Who trained the model, and how to reproduce it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainerInfo {
+    /// Trainer name (`carescore-train`).
+    pub name: String,
+    /// Trainer version.
+    pub version: String,
+    /// Seed of every random step.
+    pub seed: u64,
+    /// Build time from `SOURCE_DATE_EPOCH`, if it was set (never the wall clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_date_epoch: Option<u64>,
+}
+
+/// A trained, calibrated model for one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelArtifact {
+    /// Always [`ARTIFACT_FORMAT`].
+    pub format: String,
+    /// Target name, e.g. `infection_180d`.
+    pub target: String,
+    /// Prediction horizon in days.
+    pub horizon_days: u32,
+    /// Version of this target's model (positive).
+    pub version: u32,
+    /// Input features, in the order the estimator reads them.
+    pub features: Vec<FeatureSpec>,
+    /// The fitted estimator.
+    pub estimator: Estimator,
+    /// Map from the estimator's raw output to a probability.
+    pub calibration: Calibration,
+    /// Validation metrics (name to value), e.g. `auc`, `brier`.
+    pub metrics: BTreeMap<String, f64>,
+    /// Provenance of the training data.
+    pub training_data: DataFingerprint,
+    /// Provenance of the model.
+    pub trainer: TrainerInfo,
+    /// SHA-256 of this document with this field empty.
+    pub sha256: String,
+}
+
+/// Why an artifact was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ArtifactError {
+    /// Larger than [`MAX_ARTIFACT_BYTES`].
+    #[error("the artifact is {0} bytes, more than the {MAX_ARTIFACT_BYTES} allowed")]
+    TooLarge(usize),
+    /// Not a JSON artifact document.
+    #[error("not a model artifact: {0}")]
+    Malformed(String),
+    /// Another format or format version.
+    #[error("unsupported artifact format {found:?} (this build reads {ARTIFACT_FORMAT:?})")]
+    Format {
+        /// The format the file declares.
+        found: String,
+    },
+    /// The content does not match its checksum.
+    #[error("checksum mismatch: the artifact was modified or corrupted")]
+    Checksum,
+    /// Structurally inconsistent content.
+    #[error("invalid artifact: {0}")]
+    Invalid(String),
+}
+
+impl ModelArtifact {
+    /// The model's name in responses: `<target>@<version>`.
+    pub fn model_version(&self) -> String {
+        format!("{}@{}", self.target, self.version)
+    }
+
+    /// Serialises the artifact with its checksum filled in (pretty JSON, trailing newline).
+    pub fn to_json(&self) -> String {
+        let mut sealed = self.clone();
+        sealed.sha256 = checksum::of(&sealed);
+        let mut text = serde_json::to_string_pretty(&sealed).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Parses and verifies an artifact: size, format, checksum and consistency.
+    ///
+    /// # Errors
+    /// [`ArtifactError`] saying why the artifact is refused.
+    pub fn from_json(bytes: &[u8]) -> Result<ModelArtifact, ArtifactError> {
+        if bytes.len() > MAX_ARTIFACT_BYTES {
+            return Err(ArtifactError::TooLarge(bytes.len()));
+        }
+        let format = serde_json::from_slice::<serde_json::Value>(bytes)
+            .map_err(|e| ArtifactError::Malformed(e.to_string()))?
+            .get("format")
+            .and_then(|f| f.as_str().map(str::to_string))
+            .unwrap_or_default();
+        if format != ARTIFACT_FORMAT {
+            return Err(ArtifactError::Format { found: format });
+        }
+        let artifact: ModelArtifact =
+            serde_json::from_slice(bytes).map_err(|e| ArtifactError::Malformed(e.to_string()))?;
+        if checksum::of(&artifact) != artifact.sha256 {
+            return Err(ArtifactError::Checksum);
+        }
+        artifact.check()?;
+        Ok(artifact)
+    }
+
+    /// Checks internal consistency (sizes, finite numbers).
+    fn check(&self) -> Result<(), ArtifactError> {
+        if self.version == 0 {
+            return Err(ArtifactError::Invalid("version must be positive".into()));
+        }
+        let width = encode::design_width(&self.features);
+        self.estimator
+            .check(width)
+            .map_err(ArtifactError::Invalid)?;
+        self.calibration.check().map_err(ArtifactError::Invalid)?;
+        for feature in &self.features {
+            feature.check().map_err(ArtifactError::Invalid)?;
+        }
+        Ok(())
+    }
+
+    /// The estimator's raw output (log-odds for logistic models) for one row.
+    pub fn raw_score(&self, row: &dyn Row) -> f64 {
+        let design = encode::design_row(&self.features, row);
+        self.estimator.raw(&design)
+    }
+
+    /// The calibrated probability of the target for one row.
+    pub fn predict(&self, row: &dyn Row) -> f64 {
+        self.calibration.apply(self.raw_score(row))
+    }
+}
+
+#[cfg(test)]
+mod tests;

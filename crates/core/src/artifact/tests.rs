@@ -1,0 +1,181 @@
+//! Artifact round trip, checksum and format refusal, and scoring by hand.
+
+use super::*;
+use crate::{parse_record, EXAMPLE_RECORD_JSON};
+
+fn artifact() -> ModelArtifact {
+    ModelArtifact {
+        format: ARTIFACT_FORMAT.to_string(),
+        target: "infection_180d".to_string(),
+        horizon_days: 180,
+        version: 3,
+        features: vec![
+            FeatureSpec {
+                name: "age_years".into(),
+                kind: FeatureKind::Numeric {
+                    center: 50.0,
+                    scale: 10.0,
+                },
+                missing_indicator: false,
+            },
+            FeatureSpec {
+                name: "diabetes".into(),
+                kind: FeatureKind::Boolean,
+                missing_indicator: false,
+            },
+            FeatureSpec {
+                name: "cmv_serostatus".into(),
+                kind: FeatureKind::Categorical {
+                    categories: vec!["D+/R-".into(), "D-/R-".into()],
+                },
+                missing_indicator: false,
+            },
+            FeatureSpec {
+                name: "igg_g_l".into(),
+                kind: FeatureKind::Numeric {
+                    center: 9.0,
+                    scale: 2.0,
+                },
+                missing_indicator: true,
+            },
+        ],
+        estimator: Estimator::Logistic {
+            intercept: -1.5,
+            coefficients: vec![0.2, 0.3, 0.5, -0.1, -0.4, 0.25],
+            l2: 1.0,
+        },
+        calibration: Calibration::Platt { a: 1.0, b: 0.0 },
+        metrics: [("auc".to_string(), 0.75)].into_iter().collect(),
+        training_data: DataFingerprint {
+            rows: 1000,
+            events: 150,
+            sha256: "ab".repeat(32),
+        },
+        trainer: TrainerInfo {
+            name: "carescore-train".into(),
+            version: "0.1.0".into(),
+            seed: 7,
+            source_date_epoch: None,
+        },
+        sha256: String::new(),
+    }
+}
+
+#[test]
+fn round_trip_preserves_everything_and_is_stable() {
+    let json = artifact().to_json();
+    let loaded = ModelArtifact::from_json(json.as_bytes()).unwrap();
+    assert_eq!(loaded.sha256.len(), 64);
+    let mut expected = artifact();
+    expected.sha256 = loaded.sha256.clone();
+    assert_eq!(loaded, expected);
+    assert_eq!(loaded.to_json(), json, "same artifact, same bytes");
+    assert_eq!(loaded.model_version(), "infection_180d@3");
+}
+
+#[test]
+fn a_modified_artifact_is_refused() {
+    let json = artifact().to_json().replace("0.3,", "0.31,");
+    assert_eq!(
+        ModelArtifact::from_json(json.as_bytes()),
+        Err(ArtifactError::Checksum)
+    );
+}
+
+#[test]
+fn another_format_is_refused() {
+    let json = artifact()
+        .to_json()
+        .replace(ARTIFACT_FORMAT, "carescore.model/9");
+    assert_eq!(
+        ModelArtifact::from_json(json.as_bytes()),
+        Err(ArtifactError::Format {
+            found: "carescore.model/9".into()
+        })
+    );
+}
+
+#[test]
+fn truncated_and_oversized_input_is_refused() {
+    let json = artifact().to_json();
+    assert!(matches!(
+        ModelArtifact::from_json(&json.as_bytes()[..json.len() / 2]),
+        Err(ArtifactError::Malformed(_))
+    ));
+    let huge = vec![b' '; MAX_ARTIFACT_BYTES + 1];
+    assert_eq!(
+        ModelArtifact::from_json(&huge),
+        Err(ArtifactError::TooLarge(MAX_ARTIFACT_BYTES + 1))
+    );
+}
+
+#[test]
+fn inconsistent_sizes_are_refused_even_with_a_valid_checksum() {
+    let mut bad = artifact();
+    bad.estimator = Estimator::Logistic {
+        intercept: 0.0,
+        coefficients: vec![0.1; 3],
+        l2: 1.0,
+    };
+    let json = bad.to_json();
+    assert_eq!(
+        ModelArtifact::from_json(json.as_bytes()),
+        Err(ArtifactError::Invalid(
+            "3 coefficients for 6 design columns".into()
+        ))
+    );
+}
+
+#[test]
+fn scoring_a_record_by_hand() {
+    // Example record: age 54, no diabetes, D+/R-, IgG 8.5 (present).
+    let record = parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap().record;
+    let a = artifact();
+    let raw = -1.5 + 0.2 * 0.4 + 0.3 * 0.0 + 0.5 * 1.0 - 0.1 * 0.0 - 0.4 * ((8.5 - 9.0) / 2.0)
+        + 0.25 * 0.0;
+    assert!((a.raw_score(&record) - raw).abs() < 1e-12);
+    assert!((a.predict(&record) - 1.0 / (1.0 + (-raw).exp())).abs() < 1e-12);
+    // A missing IgG turns on its indicator and zeroes its value column.
+    let mut missing = record;
+    missing.igg_g_l = None;
+    let raw_missing = -1.5 + 0.2 * 0.4 + 0.5 + 0.25;
+    assert!((a.raw_score(&missing) - raw_missing).abs() < 1e-12);
+}
+
+#[test]
+fn isotonic_map_is_a_step_function() {
+    let calibration = Calibration::Isotonic {
+        steps: vec![
+            IsotonicStep {
+                raw: -1.0,
+                probability: 0.1,
+            },
+            IsotonicStep {
+                raw: 0.0,
+                probability: 0.2,
+            },
+            IsotonicStep {
+                raw: 1.0,
+                probability: 0.6,
+            },
+        ],
+    };
+    assert_eq!(calibration.apply(-5.0), 0.1);
+    assert_eq!(calibration.apply(-0.5), 0.1);
+    assert_eq!(calibration.apply(0.0), 0.2);
+    assert_eq!(calibration.apply(7.0), 0.6);
+    assert!(calibration.check().is_ok());
+    let unordered = Calibration::Isotonic {
+        steps: vec![
+            IsotonicStep {
+                raw: 1.0,
+                probability: 0.6,
+            },
+            IsotonicStep {
+                raw: 0.0,
+                probability: 0.2,
+            },
+        ],
+    };
+    assert!(unordered.check().is_err());
+}
