@@ -18,6 +18,80 @@ pub struct Cli {
 pub enum Command {
     /// Generate a synthetic historical cohort of transplant recipients (CSV or Parquet).
     Synth(SynthArgs),
+    /// Fit, cross-validate and calibrate a model; write its artifact and model card.
+    Fit(FitArgs),
+    /// Score a table with an artifact and print its metrics as JSON.
+    Evaluate(EvaluateArgs),
+}
+
+/// Model families `fit` can train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelChoice {
+    /// The best available family (today: logistic regression).
+    Auto,
+    /// L2-regularised logistic regression (IPCW-weighted).
+    Logistic,
+}
+
+/// How rows censored before the horizon are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CensoringChoice {
+    /// Inverse probability of censoring weights.
+    Ipcw,
+    /// Drop rows censored before the horizon.
+    Drop,
+}
+
+impl From<CensoringChoice> for crate::labels::Censoring {
+    fn from(choice: CensoringChoice) -> Self {
+        match choice {
+            CensoringChoice::Ipcw => crate::labels::Censoring::Ipcw,
+            CensoringChoice::Drop => crate::labels::Censoring::Drop,
+        }
+    }
+}
+
+/// Arguments of `fit`.
+#[derive(Debug, clap::Args)]
+pub struct FitArgs {
+    /// Training table (`.csv` or `.parquet`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Target: `infection_180d` or `readmission_30d`.
+    #[arg(long)]
+    pub target: String,
+    /// Output directory (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Model family.
+    #[arg(long, value_enum, default_value_t = ModelChoice::Auto)]
+    pub model: ModelChoice,
+    /// Seed of every random step (fold assignment).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Artifact version; default one above the highest for the target in `--out`.
+    #[arg(long)]
+    pub version: Option<u32>,
+    /// Censoring handling.
+    #[arg(long, value_enum, default_value_t = CensoringChoice::Ipcw)]
+    pub censoring: CensoringChoice,
+    /// Cross-validation folds (grouped by `patient_id`).
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+}
+
+/// Arguments of `evaluate`.
+#[derive(Debug, clap::Args)]
+pub struct EvaluateArgs {
+    /// Model artifact (`<target>-<version>.json`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Table to evaluate on (`.csv` or `.parquet`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Censoring handling.
+    #[arg(long, value_enum, default_value_t = CensoringChoice::Ipcw)]
+    pub censoring: CensoringChoice,
 }
 
 /// Arguments of `synth`.

@@ -11,8 +11,14 @@
 #![forbid(unsafe_code)]
 
 pub mod args;
+pub mod atomic;
 pub mod commands;
+pub mod ingest;
 pub mod labels;
 pub mod metrics;
+pub mod model;
+pub mod model_card;
 pub mod synth;
 pub mod table;
+pub mod target;
+pub mod training;

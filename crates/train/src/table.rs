@@ -7,12 +7,12 @@
 //! and renamed into place, so a failed run never leaves a partial file.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use carescore_core::{Field, FieldKind, FieldValue};
 use polars::prelude::*;
 
+use crate::atomic::{parent_dir, write_atomically};
 use crate::synth::SynthRow;
 
 /// File formats a table can be written in.
@@ -154,45 +154,50 @@ pub fn cohort_frame(rows: &[SynthRow]) -> PolarsResult<DataFrame> {
 /// (nor a temporary file beside it) when writing fails.
 pub fn write_cohort(rows: &[SynthRow], path: &Path) -> Result<(), TableError> {
     let format = TableFormat::from_path(path)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = parent_dir(path);
     if !dir.is_dir() {
         return Err(TableError::MissingDirectory(dir));
     }
-    let io = |source| TableError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let encode = |source| TableError::Encode {
         path: path.to_path_buf(),
         source,
     };
     let mut frame = cohort_frame(rows).map_err(encode)?;
-    // Dropped (and deleted) on any early return below.
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".carescore-").suffix(".part");
-    // Temporary files are private by default; the table is an ordinary output file.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    let temp = builder.tempfile_in(&dir).map_err(io)?;
-    let mut writer = BufWriter::new(temp.as_file());
-    match format {
-        TableFormat::Csv => CsvWriter::new(&mut writer)
-            .finish(&mut frame)
-            .map_err(encode)?,
-        TableFormat::Parquet => {
-            ParquetWriter::new(&mut writer)
-                .finish(&mut frame)
-                .map_err(encode)?;
+    write_atomically(path, |writer| -> Result<(), WriteError> {
+        match format {
+            TableFormat::Csv => CsvWriter::new(writer).finish(&mut frame)?,
+            TableFormat::Parquet => {
+                ParquetWriter::new(writer).finish(&mut frame)?;
+            }
         }
+        Ok(())
+    })
+    .map_err(|e| match e {
+        WriteError::Io(source) => TableError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        WriteError::Encode(source) => encode(source),
+    })
+}
+
+/// A failure inside an atomic table write.
+#[derive(Debug)]
+enum WriteError {
+    Io(std::io::Error),
+    Encode(PolarsError),
+}
+
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        WriteError::Io(e)
     }
-    writer.flush().map_err(io)?;
-    drop(writer);
-    temp.as_file().sync_all().map_err(io)?;
-    temp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+}
+
+impl From<PolarsError> for WriteError {
+    fn from(e: PolarsError) -> Self {
+        WriteError::Encode(e)
+    }
 }
 
 /// Reads a table written by [`write_cohort`] back (used by tests and tools).

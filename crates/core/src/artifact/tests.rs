@@ -179,3 +179,28 @@ fn isotonic_map_is_a_step_function() {
     };
     assert!(unordered.check().is_err());
 }
+
+#[test]
+fn awkward_floats_survive_the_round_trip_exactly() {
+    let mut a = artifact();
+    a.features[0].kind = FeatureKind::Numeric {
+        center: 53.261766143548314,
+        scale: 1.0 / 3.0,
+    };
+    a.estimator = Estimator::Logistic {
+        intercept: 0.1 + 0.2,
+        coefficients: vec![
+            -2.2250738585072014e-308,
+            1e300,
+            0.7315940016460651,
+            1.0 / 7.0,
+            -0.1 * 3.0,
+            6.02214076e23,
+        ],
+        l2: 0.01,
+    };
+    let json = a.to_json();
+    let loaded = ModelArtifact::from_json(json.as_bytes())
+        .expect("exact float round trip keeps the checksum");
+    assert_eq!(loaded.estimator, a.estimator);
+}

@@ -1,5 +1,7 @@
 //! One module per subcommand of `carescore-train`.
 
+pub mod evaluate;
+pub mod fit;
 pub mod synth;
 
 use crate::args::{Cli, Command};
@@ -11,5 +13,7 @@ use crate::args::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Synth(args) => synth::run(&args),
+        Command::Fit(args) => fit::run(&args),
+        Command::Evaluate(args) => evaluate::run(&args),
     }
 }

@@ -1,0 +1,99 @@
+//! `carescore-train fit`: ingest, label, cross-validate, calibrate, and write
+//! `<target>-<version>.json` (the artifact) and `.model-card.md`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use carescore_core::artifact::sha256_hex;
+use std::io::Write;
+
+use crate::args::FitArgs;
+use crate::atomic::write_atomically;
+use crate::ingest;
+use crate::model_card;
+use crate::target::Target;
+use crate::training::{fit_logistic, FitOptions};
+
+/// The next version for `target` in `dir`: one above the highest `<target>-<N>.json`.
+pub fn next_version(dir: &Path, target: &str) -> u32 {
+    let prefix = format!("{target}-");
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_prefix(&prefix)?
+                .strip_suffix(".json")?
+                .parse::<u32>()
+                .ok()
+        })
+        .max()
+        .map_or(1, |v| v + 1)
+}
+
+/// Parses a target name with an error listing the allowed ones.
+pub fn parse_target(name: &str) -> anyhow::Result<Target> {
+    Target::from_name(name).with_context(|| {
+        let allowed: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+        format!("unknown target {name:?} (allowed: {})", allowed.join(", "))
+    })
+}
+
+/// Runs `fit`.
+///
+/// # Errors
+/// Bad options, unusable data, or a write failure, each with context.
+pub fn run(args: &FitArgs) -> anyhow::Result<()> {
+    let target = parse_target(&args.target)?;
+    if args.folds < 2 {
+        bail!("--folds must be at least 2");
+    }
+    if args.version == Some(0) {
+        bail!("--version must be a positive integer");
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create the output directory", args.out.display()))?;
+    let started = Instant::now();
+    let bytes = std::fs::read(&args.data)
+        .with_context(|| format!("{}: cannot read the training table", args.data.display()))?;
+    let data_sha256 = sha256_hex(&bytes);
+    drop(bytes);
+    let ingested = ingest::load(&args.data).with_context(|| format!("{}", args.data.display()))?;
+    let version = args
+        .version
+        .unwrap_or_else(|| next_version(&args.out, target.name()));
+    let options = FitOptions {
+        target,
+        seed: args.seed,
+        version,
+        censoring: args.censoring.into(),
+        folds: args.folds,
+    };
+    let fitted = fit_logistic(&ingested, &data_sha256, options)?;
+
+    let stem = format!("{}-{}", target.name(), version);
+    let artifact_path: PathBuf = args.out.join(format!("{stem}.json"));
+    let card_path: PathBuf = args.out.join(format!("{stem}.model-card.md"));
+    let json = fitted.artifact.to_json();
+    write_atomically(&artifact_path, |w| w.write_all(json.as_bytes()))
+        .with_context(|| format!("{}: cannot write the artifact", artifact_path.display()))?;
+    let card = model_card::render(&fitted, &args.data);
+    write_atomically(&card_path, |w| w.write_all(card.as_bytes()))
+        .with_context(|| format!("{}: cannot write the model card", card_path.display()))?;
+
+    let v = &fitted.validation;
+    eprintln!(
+        "{}: {} rows read, {} excluded, {} labelled; cross-validated AUC {}, calibration slope {}, ECE {:.4} ({:.1} s)",
+        fitted.artifact.model_version(),
+        fitted.screening.rows_read,
+        fitted.screening.rows_excluded,
+        fitted.labelled_rows,
+        v.auc.map_or("n/a".into(), |a| format!("{a:.3}")),
+        v.calibration_slope.map_or("n/a".into(), |a| format!("{a:.3}")),
+        v.ece,
+        started.elapsed().as_secs_f64()
+    );
+    println!("{}", artifact_path.display());
+    Ok(())
+}

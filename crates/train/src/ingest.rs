@@ -1,0 +1,342 @@
+//! Ingestion of a training table (CSV or Parquet) for the built-in targets:
+//! schema checks with clear errors, hard-range exclusion counted per column,
+//! plausibility warnings counted per rule (DESIGN.md section 3).
+//!
+//! Each row is checked by `carescore-core`'s own validation, so a row the
+//! service would refuse is never trained on, and a row it would accept with a
+//! warning is kept and counted.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use carescore_core::{parse_record_value, Field, FieldKind, PatientRecord, Presence, RecordError};
+use polars::prelude::*;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::table::{read_table, TableError};
+
+/// Share of excluded rows above which ingestion stops: the columns are
+/// probably mis-mapped (DESIGN.md section 3).
+pub const MAX_EXCLUDED_SHARE: f64 = 0.05;
+
+/// Why a table cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file is missing.
+    #[error("{}: no such file", .0.display())]
+    MissingFile(PathBuf),
+    /// The file could not be read or decoded.
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// The table has no rows.
+    #[error("{}: the table has no rows", .0.display())]
+    Empty(PathBuf),
+    /// A required column is absent.
+    #[error("missing column `{column}` ({what})")]
+    MissingColumn {
+        /// Column name.
+        column: String,
+        /// What the column is for.
+        what: &'static str,
+    },
+    /// A column holds values of the wrong type.
+    #[error("column `{column}`: expected {expected}, found {found}")]
+    WrongType {
+        /// Column name.
+        column: String,
+        /// What was expected.
+        expected: &'static str,
+        /// The column's type.
+        found: String,
+    },
+    /// Too many rows break the hard ranges.
+    #[error("{excluded} of {rows} rows ({share:.1}%) break hard ranges, more than the 5% allowed; most often in: {columns} (are the columns mis-mapped?)")]
+    TooManyExcluded {
+        /// Rows excluded.
+        excluded: usize,
+        /// Rows read.
+        rows: usize,
+        /// Percentage excluded.
+        share: f64,
+        /// The worst columns with counts.
+        columns: String,
+    },
+    /// polars failed on a column operation.
+    #[error("column `{column}`: {source}")]
+    Polars {
+        /// Column name.
+        column: String,
+        /// The underlying error.
+        source: PolarsError,
+    },
+}
+
+/// What screening found in a table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Screening {
+    /// Rows read.
+    pub rows_read: usize,
+    /// Rows excluded for breaking a hard rule.
+    pub rows_excluded: usize,
+    /// Hard-rule violations per column (a row may count in several columns).
+    pub excluded_by_column: BTreeMap<String, usize>,
+    /// Rows kept with at least one plausibility warning.
+    pub rows_with_warnings: usize,
+    /// Plausibility warnings per rule.
+    pub warnings_by_rule: BTreeMap<String, usize>,
+}
+
+/// A screened table: valid records and, per record, its row in the file.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    /// The file as read.
+    pub frame: DataFrame,
+    /// Valid records (excluded rows removed).
+    pub records: Vec<PatientRecord>,
+    /// For each record, its row index in `frame`.
+    pub rows: Vec<usize>,
+    /// What screening found.
+    pub screening: Screening,
+}
+
+fn polars_error(column: &str) -> impl FnOnce(PolarsError) -> IngestError + '_ {
+    move |source| IngestError::Polars {
+        column: column.to_string(),
+        source,
+    }
+}
+
+/// One record field's column, converted to JSON values for the core's parser.
+fn field_values(frame: &DataFrame, field: Field) -> Result<Vec<Value>, IngestError> {
+    let name = field.name();
+    let height = frame.height();
+    let Ok(column) = frame.column(name) else {
+        return match field.spec().presence {
+            Presence::Required if field == Field::CaseId => Ok((0..height)
+                .map(|i| Value::String(format!("row-{i}")))
+                .collect()),
+            Presence::Required => Err(IngestError::MissingColumn {
+                column: name.to_string(),
+                what: "a required record field",
+            }),
+            Presence::Optional | Presence::OptionalDefaultFalse => Ok(vec![Value::Null; height]),
+        };
+    };
+    // A column with no value at all (e.g. an empty optional column in a CSV) is missing everywhere.
+    if column.null_count() == height {
+        return Ok(vec![Value::Null; height]);
+    }
+    let dtype = column.dtype().clone();
+    let wrong = |expected| IngestError::WrongType {
+        column: name.to_string(),
+        expected,
+        found: dtype.to_string(),
+    };
+    let series = column.as_materialized_series();
+    match field.spec().kind {
+        FieldKind::Number { .. } | FieldKind::Integer { .. } => {
+            if !dtype.is_primitive_numeric() {
+                return Err(wrong("numbers"));
+            }
+            let floats = series
+                .cast(&DataType::Float64)
+                .map_err(polars_error(name))?;
+            let integer = matches!(field.spec().kind, FieldKind::Integer { .. });
+            Ok(floats
+                .f64()
+                .map_err(polars_error(name))?
+                .iter()
+                .map(|v| match v {
+                    // Whole numbers stay whole so the core's integer check sees them as such.
+                    Some(x) if integer && x.fract() == 0.0 && x.abs() < 9.0e15 => {
+                        Value::from(x as i64)
+                    }
+                    Some(x) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
+                    None => Value::Null,
+                })
+                .collect())
+        }
+        FieldKind::Boolean => {
+            if dtype != DataType::Boolean {
+                return Err(wrong("true/false values"));
+            }
+            Ok(series
+                .bool()
+                .map_err(polars_error(name))?
+                .iter()
+                .map(|v| v.map_or(Value::Null, Value::Bool))
+                .collect())
+        }
+        FieldKind::CaseId | FieldKind::Category(_) => {
+            if dtype != DataType::String {
+                return Err(wrong("text"));
+            }
+            Ok(series
+                .str()
+                .map_err(polars_error(name))?
+                .iter()
+                .map(|v| v.map_or(Value::Null, |s| Value::String(s.to_string())))
+                .collect())
+        }
+    }
+}
+
+/// Screens a loaded frame: every row through the core's validation.
+///
+/// # Errors
+/// [`IngestError`] for an empty table, a missing or mistyped column, or more
+/// than [`MAX_EXCLUDED_SHARE`] of rows breaking hard ranges.
+pub fn screen(frame: DataFrame, path: &Path) -> Result<Ingested, IngestError> {
+    if frame.height() == 0 {
+        return Err(IngestError::Empty(path.to_path_buf()));
+    }
+    let columns: Vec<(Field, Vec<Value>)> = Field::ALL
+        .iter()
+        .map(|f| field_values(&frame, *f).map(|v| (*f, v)))
+        .collect::<Result<_, _>>()?;
+    let mut screening = Screening {
+        rows_read: frame.height(),
+        ..Screening::default()
+    };
+    let mut records = Vec::with_capacity(frame.height());
+    let mut rows = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let object: Map<String, Value> = columns
+            .iter()
+            .filter(|(_, values)| !values[i].is_null())
+            .map(|(field, values)| (field.name().to_string(), values[i].clone()))
+            .collect();
+        match parse_record_value(&Value::Object(object)) {
+            Ok(screened) => {
+                if !screened.warnings.is_empty() {
+                    screening.rows_with_warnings += 1;
+                }
+                for warning in &screened.warnings {
+                    *screening
+                        .warnings_by_rule
+                        .entry(warning.rule.to_string())
+                        .or_default() += 1;
+                }
+                records.push(screened.record);
+                rows.push(i);
+            }
+            Err(RecordError::Invalid(errors)) => {
+                screening.rows_excluded += 1;
+                for error in errors {
+                    *screening.excluded_by_column.entry(error.field).or_default() += 1;
+                }
+            }
+            Err(RecordError::NotJson(_) | RecordError::NotObject) => screening.rows_excluded += 1,
+        }
+    }
+    let share = screening.rows_excluded as f64 / screening.rows_read as f64;
+    if share > MAX_EXCLUDED_SHARE {
+        let mut worst: Vec<(&String, &usize)> = screening.excluded_by_column.iter().collect();
+        worst.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let columns = worst
+            .iter()
+            .take(3)
+            .map(|(c, n)| format!("{c} ({n})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(IngestError::TooManyExcluded {
+            excluded: screening.rows_excluded,
+            rows: screening.rows_read,
+            share: 100.0 * share,
+            columns,
+        });
+    }
+    Ok(Ingested {
+        frame,
+        records,
+        rows,
+        screening,
+    })
+}
+
+/// Reads and screens a CSV or Parquet training table.
+///
+/// # Errors
+/// As [`screen`], plus a missing or unreadable file.
+pub fn load(path: &Path) -> Result<Ingested, IngestError> {
+    if !path.is_file() {
+        return Err(IngestError::MissingFile(path.to_path_buf()));
+    }
+    screen(read_table(path)?, path)
+}
+
+/// The numeric column `name` at `rows`, for follow-up times.
+///
+/// # Errors
+/// [`IngestError`] if the column is missing or not numeric.
+pub fn numeric_column(
+    frame: &DataFrame,
+    name: &str,
+    rows: &[usize],
+) -> Result<Vec<f64>, IngestError> {
+    let column = frame.column(name).map_err(|_| IngestError::MissingColumn {
+        column: name.to_string(),
+        what: "an outcome column",
+    })?;
+    if !column.dtype().is_primitive_numeric() {
+        return Err(IngestError::WrongType {
+            column: name.to_string(),
+            expected: "numbers",
+            found: column.dtype().to_string(),
+        });
+    }
+    let floats = column
+        .as_materialized_series()
+        .cast(&DataType::Float64)
+        .map_err(polars_error(name))?;
+    let values = floats.f64().map_err(polars_error(name))?;
+    Ok(rows
+        .iter()
+        .map(|&i| values.get(i).unwrap_or(f64::NAN))
+        .collect())
+}
+
+/// The boolean (or 0/1) column `name` at `rows`, for event indicators.
+///
+/// # Errors
+/// [`IngestError`] if the column is missing, of another type, or has values other than 0/1.
+pub fn event_column(
+    frame: &DataFrame,
+    name: &str,
+    rows: &[usize],
+) -> Result<Vec<bool>, IngestError> {
+    let column = frame.column(name).map_err(|_| IngestError::MissingColumn {
+        column: name.to_string(),
+        what: "an outcome column",
+    })?;
+    let wrong = || IngestError::WrongType {
+        column: name.to_string(),
+        expected: "true/false or 0/1",
+        found: column.dtype().to_string(),
+    };
+    if column.dtype() == &DataType::Boolean {
+        let values = column
+            .as_materialized_series()
+            .bool()
+            .map_err(polars_error(name))?
+            .clone();
+        return rows
+            .iter()
+            .map(|&i| values.get(i).ok_or_else(wrong))
+            .collect();
+    }
+    let numbers = numeric_column(frame, name, rows).map_err(|_| wrong())?;
+    numbers
+        .into_iter()
+        .map(|x| {
+            if x == 1.0 {
+                Ok(true)
+            } else if x == 0.0 {
+                Ok(false)
+            } else {
+                Err(wrong())
+            }
+        })
+        .collect()
+}

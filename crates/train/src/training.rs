@@ -1,0 +1,312 @@
+//! Fitting a calibrated model for a built-in target from an ingested table:
+//! censoring-aware labels, the penalty chosen by patient-grouped k-fold
+//! cross-validation, Platt calibration on out-of-fold predictions, and the
+//! artifact with its out-of-fold validation metrics.
+
+use std::collections::BTreeMap;
+
+use carescore_core::artifact::{
+    Calibration, DataFingerprint, Estimator, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT,
+};
+use serde::Serialize;
+
+use crate::ingest::{event_column, numeric_column, IngestError, Ingested, Screening};
+use crate::labels::{horizon_labels, Censoring, LabelError};
+use crate::metrics::{evaluate, Metrics};
+use crate::model::design::{signature, Design};
+use crate::model::folds::grouped_folds;
+use crate::model::logistic::{self, FitError};
+use crate::model::platt::fit_platt;
+use crate::target::Target;
+
+/// Penalties tried by cross-validation.
+pub const L2_GRID: [f64; 6] = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0];
+
+/// Options of a fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitOptions {
+    /// What to predict.
+    pub target: Target,
+    /// Seed of the fold assignment.
+    pub seed: u64,
+    /// Version written into the artifact.
+    pub version: u32,
+    /// Censoring handling.
+    pub censoring: Censoring,
+    /// Cross-validation folds (at least 2).
+    pub folds: usize,
+}
+
+/// Why a fit failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// The table is unusable.
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// The outcome columns are unusable.
+    #[error(transparent)]
+    Labels(#[from] LabelError),
+    /// No row has a known label at the horizon.
+    #[error("no row is followed up to the {0}-day horizon (every row is censored before it)")]
+    NoKnownLabels(u32),
+    /// The labels have one class only, overall or within a fold.
+    #[error("cannot fit {target}: {source}")]
+    Fit {
+        /// Target name.
+        target: &'static str,
+        /// The underlying failure.
+        source: FitError,
+    },
+    /// Too few patients for the requested folds.
+    #[error("{patients} patient(s) cannot fill {folds} cross-validation folds")]
+    TooFewPatients {
+        /// Distinct patients.
+        patients: usize,
+        /// Folds requested.
+        folds: usize,
+    },
+}
+
+/// One penalty's cross-validated weighted log-loss.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PenaltyScore {
+    /// The L2 penalty.
+    pub l2: f64,
+    /// Out-of-fold weighted log-loss.
+    pub log_loss: f64,
+}
+
+/// A fitted model with what was learnt on the way.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    /// The artifact (checksum filled when serialised).
+    pub artifact: ModelArtifact,
+    /// Screening of the input rows.
+    pub screening: Screening,
+    /// Rows with a known label, and weighted events among them.
+    pub labelled_rows: usize,
+    /// Cross-validation of the penalty grid.
+    pub penalties: Vec<PenaltyScore>,
+    /// Out-of-fold metrics of the calibrated model.
+    pub validation: Metrics,
+    /// Cross-validation folds used.
+    pub folds: usize,
+}
+
+/// Labels, weights and patient groups of the labelled rows.
+struct Labelled {
+    records: Vec<usize>,
+    y: Vec<bool>,
+    w: Vec<f64>,
+    groups: Vec<i64>,
+}
+
+fn labelled(
+    ingested: &Ingested,
+    target: Target,
+    censoring: Censoring,
+) -> Result<Labelled, TrainError> {
+    let times = numeric_column(&ingested.frame, target.time_column(), &ingested.rows)?;
+    let events = event_column(&ingested.frame, target.event_column(), &ingested.rows)?;
+    let labels = horizon_labels(&times, &events, f64::from(target.horizon_days()), censoring)?;
+    let groups_all: Vec<i64> = match numeric_column(&ingested.frame, "patient_id", &ingested.rows) {
+        Ok(ids) => ids.iter().map(|x| *x as i64).collect(),
+        // Without patient ids every row is its own group.
+        Err(_) => (0..ingested.rows.len() as i64).collect(),
+    };
+    let mut out = Labelled {
+        records: Vec::new(),
+        y: Vec::new(),
+        w: Vec::new(),
+        groups: Vec::new(),
+    };
+    for (i, label) in labels.labels.iter().enumerate() {
+        if let Some(label) = label {
+            out.records.push(i);
+            out.y.push(*label);
+            out.w.push(labels.weights[i]);
+            out.groups.push(groups_all[i]);
+        }
+    }
+    if out.records.is_empty() {
+        return Err(TrainError::NoKnownLabels(target.horizon_days()));
+    }
+    Ok(out)
+}
+
+fn log_loss(p: f64, y: bool) -> f64 {
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    if y {
+        -p.ln()
+    } else {
+        -(1.0 - p).ln()
+    }
+}
+
+/// Out-of-fold raw scores of a logistic model with penalty `l2`.
+fn out_of_fold(
+    design: &Design,
+    data: &Labelled,
+    folds: &[usize],
+    k: usize,
+    l2: f64,
+    target: Target,
+) -> Result<Vec<f64>, TrainError> {
+    let mut raw = vec![0.0; data.y.len()];
+    for fold in 0..k {
+        let train_w: Vec<f64> = data
+            .w
+            .iter()
+            .zip(folds)
+            .map(|(w, f)| if *f == fold { 0.0 } else { *w })
+            .collect();
+        let fit = logistic::fit(&design.values, design.cols, &data.y, &train_w, l2).map_err(
+            |source| TrainError::Fit {
+                target: target.name(),
+                source,
+            },
+        )?;
+        for (i, f) in folds.iter().enumerate() {
+            if *f == fold {
+                raw[i] = logistic::raw(&fit, design.row(i));
+            }
+        }
+    }
+    Ok(raw)
+}
+
+/// Fits a calibrated logistic model for `options.target`.
+///
+/// # Errors
+/// [`TrainError`] naming the problem (unusable columns, no known labels, one class, too few patients).
+pub fn fit_logistic(
+    ingested: &Ingested,
+    data_sha256: &str,
+    options: FitOptions,
+) -> Result<Fitted, TrainError> {
+    let target = options.target;
+    let data = labelled(ingested, target, options.censoring)?;
+    let records: Vec<_> = data
+        .records
+        .iter()
+        .map(|&i| ingested.records[i].clone())
+        .collect();
+    let features = signature(&records);
+    let design = Design::encode(&features, &records);
+
+    let mut patients = data.groups.clone();
+    patients.sort_unstable();
+    patients.dedup();
+    let k = options.folds.max(2);
+    if patients.len() < k {
+        return Err(TrainError::TooFewPatients {
+            patients: patients.len(),
+            folds: k,
+        });
+    }
+    let folds = grouped_folds(&data.groups, k, options.seed);
+    let total_w: f64 = data.w.iter().sum();
+    let mut penalties = Vec::new();
+    // (log-loss, penalty, out-of-fold raw scores); ties keep the smaller penalty.
+    let mut best: Option<(f64, f64, Vec<f64>)> = None;
+    for l2 in L2_GRID {
+        let raw = out_of_fold(&design, &data, &folds, k, l2, target)?;
+        let loss = (0..raw.len())
+            .map(|i| data.w[i] * log_loss(1.0 / (1.0 + (-raw[i]).exp()), data.y[i]))
+            .sum::<f64>()
+            / total_w;
+        penalties.push(PenaltyScore { l2, log_loss: loss });
+        if best
+            .as_ref()
+            .is_none_or(|(best_loss, _, _)| loss < *best_loss)
+        {
+            best = Some((loss, l2, raw));
+        }
+    }
+    let (cv_log_loss, l2, oof_raw) = best.expect("the grid is not empty");
+    let (a, b) = fit_platt(&oof_raw, &data.y, &data.w).map_err(|source| TrainError::Fit {
+        target: target.name(),
+        source,
+    })?;
+    let calibration = Calibration::Platt { a, b };
+    let oof_p: Vec<f64> = oof_raw.iter().map(|r| calibration.apply(*r)).collect();
+    let validation = evaluate(&oof_p, &data.y, &data.w);
+
+    let fit =
+        logistic::fit(&design.values, design.cols, &data.y, &data.w, l2).map_err(|source| {
+            TrainError::Fit {
+                target: target.name(),
+                source,
+            }
+        })?;
+    let mut metrics = BTreeMap::new();
+    metrics.insert("cv_log_loss".to_string(), cv_log_loss);
+    metrics.insert("brier".to_string(), validation.brier);
+    metrics.insert("ece".to_string(), validation.ece);
+    metrics.insert("event_rate".to_string(), validation.event_rate);
+    for (name, value) in [
+        ("auc", validation.auc),
+        ("calibration_slope", validation.calibration_slope),
+        ("calibration_intercept", validation.calibration_intercept),
+    ] {
+        if let Some(v) = value {
+            metrics.insert(name.to_string(), v);
+        }
+    }
+    let events = data.y.iter().filter(|y| **y).count() as u64;
+    let artifact = ModelArtifact {
+        format: ARTIFACT_FORMAT.to_string(),
+        target: target.name().to_string(),
+        horizon_days: target.horizon_days(),
+        version: options.version,
+        features,
+        estimator: Estimator::Logistic {
+            intercept: fit.intercept,
+            coefficients: fit.coefficients,
+            l2,
+        },
+        calibration,
+        metrics,
+        training_data: DataFingerprint {
+            rows: data.y.len() as u64,
+            events,
+            sha256: data_sha256.to_string(),
+        },
+        trainer: TrainerInfo {
+            name: env!("CARGO_PKG_NAME").to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            seed: options.seed,
+            source_date_epoch: std::env::var("SOURCE_DATE_EPOCH")
+                .ok()
+                .and_then(|s| s.parse().ok()),
+        },
+        sha256: String::new(),
+    };
+    Ok(Fitted {
+        artifact,
+        screening: ingested.screening.clone(),
+        labelled_rows: data.y.len(),
+        penalties,
+        validation,
+        folds: k,
+    })
+}
+
+/// Out-of-sample metrics of an artifact on an ingested table.
+///
+/// # Errors
+/// [`TrainError`] if the target's outcome columns are unusable or no label is known.
+pub fn evaluate_artifact(
+    artifact: &ModelArtifact,
+    ingested: &Ingested,
+    target: Target,
+    censoring: Censoring,
+) -> Result<Metrics, TrainError> {
+    let data = labelled(ingested, target, censoring)?;
+    let p: Vec<f64> = data
+        .records
+        .iter()
+        .map(|&i| artifact.predict(&ingested.records[i]))
+        .collect();
+    Ok(evaluate(&p, &data.y, &data.w))
+}
