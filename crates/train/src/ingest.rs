@@ -9,12 +9,13 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use carescore_core::artifact::sha256_hex;
 use carescore_core::{parse_record_value, Field, FieldKind, PatientRecord, Presence, RecordError};
 use polars::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::table::{read_table, TableError};
+use crate::table::{decode_table, TableError};
 
 /// Share of excluded rows above which ingestion stops: the columns are
 /// probably mis-mapped (DESIGN.md section 3).
@@ -90,6 +91,8 @@ pub struct Screening {
 /// A screened table: valid records and, per record, its row in the file.
 #[derive(Debug, Clone)]
 pub struct Ingested {
+    /// SHA-256 of the file's bytes (the training-data fingerprint).
+    pub sha256: String,
     /// The file as read.
     pub frame: DataFrame,
     /// Valid records (excluded rows removed).
@@ -187,7 +190,7 @@ fn field_values(frame: &DataFrame, field: Field) -> Result<Vec<Value>, IngestErr
 /// # Errors
 /// [`IngestError`] for an empty table, a missing or mistyped column, or more
 /// than [`MAX_EXCLUDED_SHARE`] of rows breaking hard ranges.
-pub fn screen(frame: DataFrame, path: &Path) -> Result<Ingested, IngestError> {
+pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested, IngestError> {
     if frame.height() == 0 {
         return Err(IngestError::Empty(path.to_path_buf()));
     }
@@ -248,6 +251,7 @@ pub fn screen(frame: DataFrame, path: &Path) -> Result<Ingested, IngestError> {
         });
     }
     Ok(Ingested {
+        sha256,
         frame,
         records,
         rows,
@@ -263,7 +267,13 @@ pub fn load(path: &Path) -> Result<Ingested, IngestError> {
     if !path.is_file() {
         return Err(IngestError::MissingFile(path.to_path_buf()));
     }
-    screen(read_table(path)?, path)
+    // Read once: the same bytes are fingerprinted and decoded.
+    let bytes = std::fs::read(path).map_err(|source| TableError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let sha256 = sha256_hex(&bytes);
+    screen(decode_table(bytes, path)?, path, sha256)
 }
 
 /// The numeric column `name` at `rows`, for follow-up times.

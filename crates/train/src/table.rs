@@ -6,7 +6,6 @@
 //! `injected_noise`. Files are written to a temporary file beside the target
 //! and renamed into place, so a failed run never leaves a partial file.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use carescore_core::{Field, FieldKind, FieldValue};
@@ -200,27 +199,36 @@ impl From<PolarsError> for WriteError {
     }
 }
 
-/// Reads a table written by [`write_cohort`] back (used by tests and tools).
+/// Reads a CSV or Parquet table (by extension).
 ///
 /// # Errors
 /// [`TableError`] if the file cannot be opened or decoded.
 pub fn read_table(path: &Path) -> Result<DataFrame, TableError> {
-    let format = TableFormat::from_path(path)?;
-    let io = |source| TableError::Io {
+    let bytes = std::fs::read(path).map_err(|source| TableError::Io {
         path: path.to_path_buf(),
         source,
-    };
+    })?;
+    decode_table(bytes, path)
+}
+
+/// Decodes a CSV or Parquet table already in memory; `path` names its format
+/// (by extension) and appears in errors.
+///
+/// # Errors
+/// [`TableError`] for an unknown extension or undecodable content.
+pub fn decode_table(bytes: Vec<u8>, path: &Path) -> Result<DataFrame, TableError> {
+    let format = TableFormat::from_path(path)?;
     let encode = |source| TableError::Encode {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io)?;
+    let reader = std::io::Cursor::new(bytes);
     match format {
         TableFormat::Csv => CsvReadOptions::default()
             .with_has_header(true)
-            .into_reader_with_file_handle(file)
+            .into_reader_with_file_handle(reader)
             .finish()
             .map_err(encode),
-        TableFormat::Parquet => ParquetReader::new(file).finish().map_err(encode),
+        TableFormat::Parquet => ParquetReader::new(reader).finish().map_err(encode),
     }
 }

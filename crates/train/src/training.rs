@@ -179,11 +179,7 @@ fn out_of_fold(
 ///
 /// # Errors
 /// [`TrainError`] naming the problem (unusable columns, no known labels, one class, too few patients).
-pub fn fit_logistic(
-    ingested: &Ingested,
-    data_sha256: &str,
-    options: FitOptions,
-) -> Result<Fitted, TrainError> {
+pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, TrainError> {
     let target = options.target;
     let data = labelled(ingested, target, options.censoring)?;
     let records: Vec<_> = data
@@ -270,7 +266,7 @@ pub fn fit_logistic(
         training_data: DataFingerprint {
             rows: data.y.len() as u64,
             events,
-            sha256: data_sha256.to_string(),
+            sha256: ingested.sha256.clone(),
         },
         trainer: TrainerInfo {
             name: env!("CARGO_PKG_NAME").to_string(),

@@ -153,3 +153,241 @@ fn dropout_rate_out_of_range_is_refused() {
         "--dropout-rate must be between 0 and 0.9",
     );
 }
+
+/// Writes a synthetic cohort of `rows` rows into `dir` and returns its path.
+fn cohort(dir: &Path, rows: &str, seed: &str) -> std::path::PathBuf {
+    let out = dir.join(format!("cohort-{seed}.csv"));
+    let output = train(&[
+        "synth",
+        "--rows",
+        rows,
+        "--seed",
+        seed,
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    out
+}
+
+#[test]
+fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cohort(dir.path(), "3000", "5");
+    let models = dir.path().join("models");
+    for _ in 0..2 {
+        let output = train(&[
+            "fit",
+            "--data",
+            data.to_str().unwrap(),
+            "--target",
+            "readmission_30d",
+            "--out",
+            models.to_str().unwrap(),
+            "--folds",
+            "3",
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // Versions count up; the same data and seed give the same model.
+    let first = std::fs::read_to_string(models.join("readmission_30d-1.json")).unwrap();
+    let second = std::fs::read_to_string(models.join("readmission_30d-2.json")).unwrap();
+    assert_eq!(
+        first
+            .replace("\"version\": 1", "\"version\": 2")
+            .lines()
+            .filter(|l| !l.contains("sha256"))
+            .collect::<Vec<_>>(),
+        second
+            .lines()
+            .filter(|l| !l.contains("sha256"))
+            .collect::<Vec<_>>()
+    );
+    let card = std::fs::read_to_string(models.join("readmission_30d-1.model-card.md")).unwrap();
+    assert!(
+        card.contains("## Intended use") && card.contains("| AUC |"),
+        "{card}"
+    );
+
+    let evaluation = train(&[
+        "evaluate",
+        "--model",
+        models.join("readmission_30d-1.json").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(evaluation.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&evaluation.stdout).unwrap();
+    assert_eq!(json["model"], "readmission_30d@1");
+    let auc = json["auc"].as_f64().unwrap();
+    assert!((0.6..0.9).contains(&auc), "{auc}");
+}
+
+#[test]
+fn fit_refuses_an_unknown_target_and_a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("m");
+    assert_fails_with(
+        &train(&[
+            "fit",
+            "--data",
+            "nope.csv",
+            "--target",
+            "infection_90d",
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        "unknown target \"infection_90d\" (allowed: infection_180d, readmission_30d)",
+    );
+    assert_fails_with(
+        &train(&[
+            "fit",
+            "--data",
+            dir.path().join("nope.csv").to_str().unwrap(),
+            "--target",
+            "infection_180d",
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        "nope.csv: no such file",
+    );
+}
+
+/// Rewrites a CSV with `edit` applied to each line (the header is line 0).
+fn edited(
+    dir: &Path,
+    source: &Path,
+    name: &str,
+    edit: impl Fn(usize, &str) -> Option<String>,
+) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(source).unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| edit(i, l))
+        .collect();
+    let out = dir.join(name);
+    std::fs::write(&out, lines.join("\n") + "\n").unwrap();
+    out
+}
+
+fn column_index(source: &Path, name: &str) -> usize {
+    let text = std::fs::read_to_string(source).unwrap();
+    text.lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .position(|c| c == name)
+        .unwrap()
+}
+
+fn fit_fails(data: &Path, target: &str, needle: &str) {
+    let out = data.parent().unwrap().join("models");
+    assert_fails_with(
+        &train(&[
+            "fit",
+            "--data",
+            data.to_str().unwrap(),
+            "--target",
+            target,
+            "--out",
+            out.to_str().unwrap(),
+            "--folds",
+            "2",
+        ]),
+        needle,
+    );
+    assert!(
+        std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0) == 0,
+        "no artifact written"
+    );
+}
+
+#[test]
+fn fit_names_the_problem_in_bad_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cohort(dir.path(), "400", "6");
+    // A missing column.
+    let bmi = column_index(&data, "bmi");
+    let without_bmi = edited(dir.path(), &data, "no-bmi.csv", |_, l| {
+        let cells: Vec<&str> = l
+            .split(',')
+            .enumerate()
+            .filter(|(i, _)| *i != bmi)
+            .map(|(_, c)| c)
+            .collect();
+        Some(cells.join(","))
+    });
+    fit_fails(
+        &without_bmi,
+        "infection_180d",
+        "missing column `bmi` (a required record field)",
+    );
+    // Text in a numeric column.
+    let text_bmi = edited(dir.path(), &data, "text-bmi.csv", |i, l| {
+        let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+        if i == 3 {
+            cells[bmi] = "heavy".into();
+        }
+        Some(cells.join(","))
+    });
+    fit_fails(
+        &text_bmi,
+        "infection_180d",
+        "column `bmi`: expected numbers, found str",
+    );
+    // An empty table (header only).
+    let empty = edited(dir.path(), &data, "empty.csv", |i, l| {
+        (i == 0).then(|| l.to_string())
+    });
+    fit_fails(&empty, "infection_180d", "the table has no rows");
+    // No events at all.
+    let event = column_index(&data, "readmission_event");
+    let no_events = edited(dir.path(), &data, "no-events.csv", |i, l| {
+        let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+        if i > 0 {
+            cells[event] = "false".into();
+        }
+        Some(cells.join(","))
+    });
+    fit_fails(
+        &no_events,
+        "readmission_30d",
+        "the labels have only one class",
+    );
+    // Follow-up shorter than the horizon everywhere.
+    let time = column_index(&data, "infection_time_days");
+    let short = edited(dir.path(), &data, "short.csv", |i, l| {
+        let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+        if i > 0 {
+            cells[time] = "10".into();
+            cells[time + 1] = "false".into();
+        }
+        Some(cells.join(","))
+    });
+    fit_fails(
+        &short,
+        "infection_180d",
+        "no row is followed up to the 180-day horizon",
+    );
+    // Mis-mapped columns: most ages out of range.
+    let age = column_index(&data, "age_years");
+    let ages_in_months = edited(dir.path(), &data, "months.csv", |i, l| {
+        let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+        if i > 0 {
+            let years: f64 = cells[age].parse().unwrap();
+            cells[age] = format!("{}", years * 12.0);
+        }
+        Some(cells.join(","))
+    });
+    fit_fails(
+        &ages_in_months,
+        "infection_180d",
+        "break hard ranges, more than the 5% allowed; most often in: age_years",
+    );
+}

@@ -30,7 +30,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     let artifact =
         ModelArtifact::from_json(&bytes).with_context(|| format!("{}", args.model.display()))?;
     let target = parse_target(&artifact.target)?;
-    let ingested = ingest::load(&args.data).with_context(|| format!("{}", args.data.display()))?;
+    let ingested = ingest::load(&args.data)?;
     let metrics = evaluate_artifact(&artifact, &ingested, target, args.censoring.into())?;
     let evaluation = Evaluation {
         model: artifact.model_version(),

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use carescore_core::artifact::sha256_hex;
 use std::io::Write;
 
 use crate::args::FitArgs;
@@ -52,14 +51,8 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if args.version == Some(0) {
         bail!("--version must be a positive integer");
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("{}: cannot create the output directory", args.out.display()))?;
     let started = Instant::now();
-    let bytes = std::fs::read(&args.data)
-        .with_context(|| format!("{}: cannot read the training table", args.data.display()))?;
-    let data_sha256 = sha256_hex(&bytes);
-    drop(bytes);
-    let ingested = ingest::load(&args.data).with_context(|| format!("{}", args.data.display()))?;
+    let ingested = ingest::load(&args.data)?;
     let version = args
         .version
         .unwrap_or_else(|| next_version(&args.out, target.name()));
@@ -70,8 +63,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         censoring: args.censoring.into(),
         folds: args.folds,
     };
-    let fitted = fit_logistic(&ingested, &data_sha256, options)?;
+    let fitted = fit_logistic(&ingested, options)?;
 
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("{}: cannot create the output directory", args.out.display()))?;
     let stem = format!("{}-{}", target.name(), version);
     let artifact_path: PathBuf = args.out.join(format!("{stem}.json"));
     let card_path: PathBuf = args.out.join(format!("{stem}.model-card.md"));
