@@ -28,10 +28,14 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
         a.target, a.horizon_days
     );
     let _ = writeln!(out, "## Data\n");
+    // The file name only: a full path would make the card depend on where it was built.
+    let name = data.file_name().map_or_else(
+        || data.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let _ = writeln!(
         out,
-        "- Source: `{}` (sha256 `{}`)",
-        data.display(),
+        "- Source: `{name}` (sha256 `{}`)",
         a.training_data.sha256
     );
     let _ = writeln!(

@@ -162,6 +162,17 @@ impl ModelArtifact {
         Ok(())
     }
 
+    /// Features of the signature that are not fields of [`crate::PatientRecord`]
+    /// (an artifact trained from another table through a spec). The service
+    /// refuses artifacts for which this is not empty.
+    pub fn non_record_features(&self) -> Vec<&str> {
+        self.features
+            .iter()
+            .map(|f| f.name.as_str())
+            .filter(|name| crate::Field::from_name(name).is_none_or(|f| !f.spec().model_feature))
+            .collect()
+    }
+
     /// The estimator's raw output (log-odds for logistic models) for one row.
     pub fn raw_score(&self, row: &dyn Row) -> f64 {
         let design = encode::design_row(&self.features, row);
