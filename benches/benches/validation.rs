@@ -16,12 +16,8 @@ fn bench_validation(c: &mut Criterion) {
     group.bench_function("parse_and_validate_invalid", |b| {
         b.iter(|| parse_record(black_box(invalid.as_bytes())))
     });
-    let record = parse_record(SAMPLE_RECORD.as_bytes())
-        .expect("valid sample")
-        .record;
-    group.bench_function("validate_typed", |b| {
-        b.iter(|| validate(black_box(&record)))
-    });
+    let record = parse_record(SAMPLE_RECORD.as_bytes()).expect("valid sample").record;
+    group.bench_function("validate_typed", |b| b.iter(|| validate(black_box(&record))));
     group.finish();
 }
 

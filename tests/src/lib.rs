@@ -38,9 +38,7 @@ pub async fn http_get(address: SocketAddr, path: &str) -> std::io::Result<(u16, 
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response")
-        })?;
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response"))?;
     let body = response
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_string())

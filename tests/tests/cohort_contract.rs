@@ -28,11 +28,7 @@ fn csv_and_parquet_round_trip_to_valid_records() {
     assert_eq!(from_csv.height(), rows.len());
     assert_eq!(from_parquet.height(), rows.len());
     for field in Field::ALL {
-        assert!(
-            from_csv.column(field.name()).is_ok(),
-            "CSV lacks {}",
-            field.name()
-        );
+        assert!(from_csv.column(field.name()).is_ok(), "CSV lacks {}", field.name());
         assert!(
             from_parquet.column(field.name()).is_ok(),
             "Parquet lacks {}",

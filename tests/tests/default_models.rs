@@ -4,14 +4,8 @@
 use carescore_core::{parse_record, ModelArtifact, EXAMPLE_RECORD_JSON};
 
 const DEFAULTS: [(&str, &[u8]); 2] = [
-    (
-        "infection_180d",
-        include_bytes!("../../models/infection_180d-1.json"),
-    ),
-    (
-        "readmission_30d",
-        include_bytes!("../../models/readmission_30d-1.json"),
-    ),
+    ("infection_180d", include_bytes!("../../models/infection_180d-1.json")),
+    ("readmission_30d", include_bytes!("../../models/readmission_30d-1.json")),
 ];
 
 #[test]
@@ -26,11 +20,7 @@ fn default_models_verify_and_score() {
             "{:?}",
             artifact.non_record_features()
         );
-        assert!(
-            artifact.metrics["auc"] > 0.65,
-            "{target}: {:?}",
-            artifact.metrics
-        );
+        assert!(artifact.metrics["auc"] > 0.65, "{target}: {:?}", artifact.metrics);
         let p = artifact.predict(&record);
         assert!(p > 0.0 && p < 1.0, "{target}: {p}");
     }

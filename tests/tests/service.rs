@@ -8,8 +8,6 @@ async fn healthz_and_readyz_answer_over_http() {
     assert!(body.contains("\"status\":\"ok\""), "{body}");
     let (status, _) = carescore_e2e::http_get(address, "/readyz").await.unwrap();
     assert_eq!(status, 200);
-    let (status, _) = carescore_e2e::http_get(address, "/v1/nothing-here")
-        .await
-        .unwrap();
+    let (status, _) = carescore_e2e::http_get(address, "/v1/nothing-here").await.unwrap();
     assert_eq!(status, 404);
 }

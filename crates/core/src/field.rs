@@ -286,17 +286,8 @@ mod tests {
 
     #[test]
     fn allowed_texts_state_the_range() {
-        assert_eq!(
-            Field::AgeYears.spec().kind.allowed(),
-            "a number from 0 to 110"
-        );
-        assert_eq!(
-            Field::IcuDays.spec().kind.allowed(),
-            "a whole number from 0 to 365"
-        );
-        assert_eq!(
-            Field::Organ.spec().kind.allowed(),
-            "one of: kidney, liver, heart, lung"
-        );
+        assert_eq!(Field::AgeYears.spec().kind.allowed(), "a number from 0 to 110");
+        assert_eq!(Field::IcuDays.spec().kind.allowed(), "a whole number from 0 to 365");
+        assert_eq!(Field::Organ.spec().kind.allowed(), "one of: kidney, liver, heart, lung");
     }
 }

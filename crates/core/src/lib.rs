@@ -37,6 +37,4 @@ pub use artifact::{ArtifactError, ModelArtifact};
 pub use field::{Field, FieldKind, FieldSpec, FieldValue, Presence};
 pub use phase::Phase;
 pub use record::{CmvSerostatus, Induction, Organ, PatientRecord, Sex, Tier, EXAMPLE_RECORD_JSON};
-pub use validation::{
-    parse_record, parse_record_value, FieldError, RecordError, Screened, ValidationReport, Warning,
-};
+pub use validation::{parse_record, parse_record_value, FieldError, RecordError, Screened, ValidationReport, Warning};

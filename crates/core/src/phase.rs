@@ -61,10 +61,7 @@ mod tests {
         assert_eq!(Phase::from_days_since_transplant(91), Phase::Consolidation);
         assert_eq!(Phase::from_days_since_transplant(365), Phase::Consolidation);
         assert_eq!(Phase::from_days_since_transplant(366), Phase::Maintenance);
-        assert_eq!(
-            Phase::from_days_since_transplant(36_500),
-            Phase::Maintenance
-        );
+        assert_eq!(Phase::from_days_since_transplant(36_500), Phase::Maintenance);
     }
 
     #[test]

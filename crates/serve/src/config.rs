@@ -54,9 +54,6 @@ mod tests {
     #[test]
     fn open_non_loopback_bind_is_refused() {
         let config = Config::parse_from(["carescore-serve", "--bind", "0.0.0.0:8080"]);
-        assert!(matches!(
-            config.check(),
-            Err(ConfigError::OpenNonLoopback(_))
-        ));
+        assert!(matches!(config.check(), Err(ConfigError::OpenNonLoopback(_))));
     }
 }

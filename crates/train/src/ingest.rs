@@ -116,9 +116,9 @@ fn field_values(frame: &DataFrame, field: Field) -> Result<Vec<Value>, IngestErr
     let height = frame.height();
     let Ok(column) = frame.column(name) else {
         return match field.spec().presence {
-            Presence::Required if field == Field::CaseId => Ok((0..height)
-                .map(|i| Value::String(format!("row-{i}")))
-                .collect()),
+            Presence::Required if field == Field::CaseId => {
+                Ok((0..height).map(|i| Value::String(format!("row-{i}"))).collect())
+            }
             Presence::Required => Err(IngestError::MissingColumn {
                 column: name.to_string(),
                 what: "a required record field",
@@ -142,9 +142,7 @@ fn field_values(frame: &DataFrame, field: Field) -> Result<Vec<Value>, IngestErr
             if !dtype.is_primitive_numeric() {
                 return Err(wrong("numbers"));
             }
-            let floats = series
-                .cast(&DataType::Float64)
-                .map_err(polars_error(name))?;
+            let floats = series.cast(&DataType::Float64).map_err(polars_error(name))?;
             let integer = matches!(field.spec().kind, FieldKind::Integer { .. });
             Ok(floats
                 .f64()
@@ -152,9 +150,7 @@ fn field_values(frame: &DataFrame, field: Field) -> Result<Vec<Value>, IngestErr
                 .iter()
                 .map(|v| match v {
                     // Whole numbers stay whole so the core's integer check sees them as such.
-                    Some(x) if integer && x.fract() == 0.0 && x.abs() < 9.0e15 => {
-                        Value::from(x as i64)
-                    }
+                    Some(x) if integer && x.fract() == 0.0 && x.abs() < 9.0e15 => Value::from(x as i64),
                     Some(x) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
                     None => Value::Null,
                 })
@@ -216,10 +212,7 @@ pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested,
                     screening.rows_with_warnings += 1;
                 }
                 for warning in &screened.warnings {
-                    *screening
-                        .warnings_by_rule
-                        .entry(warning.rule.to_string())
-                        .or_default() += 1;
+                    *screening.warnings_by_rule.entry(warning.rule.to_string()).or_default() += 1;
                 }
                 records.push(screened.record);
                 rows.push(i);
@@ -280,11 +273,7 @@ pub fn load(path: &Path) -> Result<Ingested, IngestError> {
 ///
 /// # Errors
 /// [`IngestError`] if the column is missing or not numeric.
-pub fn numeric_column(
-    frame: &DataFrame,
-    name: &str,
-    rows: &[usize],
-) -> Result<Vec<f64>, IngestError> {
+pub fn numeric_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<f64>, IngestError> {
     let column = frame.column(name).map_err(|_| IngestError::MissingColumn {
         column: name.to_string(),
         what: "an outcome column",
@@ -301,21 +290,14 @@ pub fn numeric_column(
         .cast(&DataType::Float64)
         .map_err(polars_error(name))?;
     let values = floats.f64().map_err(polars_error(name))?;
-    Ok(rows
-        .iter()
-        .map(|&i| values.get(i).unwrap_or(f64::NAN))
-        .collect())
+    Ok(rows.iter().map(|&i| values.get(i).unwrap_or(f64::NAN)).collect())
 }
 
 /// The boolean (or 0/1) column `name` at `rows`, for event indicators.
 ///
 /// # Errors
 /// [`IngestError`] if the column is missing, of another type, or has values other than 0/1.
-pub fn event_column(
-    frame: &DataFrame,
-    name: &str,
-    rows: &[usize],
-) -> Result<Vec<bool>, IngestError> {
+pub fn event_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<bool>, IngestError> {
     let column = frame.column(name).map_err(|_| IngestError::MissingColumn {
         column: name.to_string(),
         what: "an outcome column",
@@ -331,10 +313,7 @@ pub fn event_column(
             .bool()
             .map_err(polars_error(name))?
             .clone();
-        return rows
-            .iter()
-            .map(|&i| values.get(i).ok_or_else(wrong))
-            .collect();
+        return rows.iter().map(|&i| values.get(i).ok_or_else(wrong)).collect();
     }
     let numbers = numeric_column(frame, name, rows).map_err(|_| wrong())?;
     numbers

@@ -172,10 +172,7 @@ pub fn horizon_labels(
         .map(|(t, e)| horizon_label(*t, *e, horizon_days))
         .collect();
     let weights = match censoring {
-        Censoring::Drop => labels
-            .iter()
-            .map(|l| if l.is_some() { 1.0 } else { 0.0 })
-            .collect(),
+        Censoring::Drop => labels.iter().map(|l| if l.is_some() { 1.0 } else { 0.0 }).collect(),
         Censoring::Ipcw => {
             let g = CensoringSurvival::fit(times, events);
             labels
@@ -221,10 +218,7 @@ mod tests {
         assert!((g.before(2.0) - 0.8).abs() < 1e-12);
         assert!((g.before(3.5) - 0.8 * (2.0 / 3.0)).abs() < 1e-12);
         let labels = horizon_labels(&times, &events, 4.0, Censoring::Ipcw).unwrap();
-        assert_eq!(
-            labels.labels,
-            [None, Some(true), None, Some(true), Some(false)]
-        );
+        assert_eq!(labels.labels, [None, Some(true), None, Some(true), Some(false)]);
         assert_eq!(labels.weights[0], 0.0);
         assert!((labels.weights[1] - 1.25).abs() < 1e-12);
         assert!((labels.weights[3] - 1.0 / (0.8 * 2.0 / 3.0)).abs() < 1e-12);
@@ -236,13 +230,7 @@ mod tests {
 
     #[test]
     fn drop_weighs_known_rows_one() {
-        let labels = horizon_labels(
-            &[1.0, 10.0, 3.0],
-            &[false, false, true],
-            5.0,
-            Censoring::Drop,
-        )
-        .unwrap();
+        let labels = horizon_labels(&[1.0, 10.0, 3.0], &[false, false, true], 5.0, Censoring::Drop).unwrap();
         assert_eq!(labels.weights, [0.0, 1.0, 1.0]);
         assert_eq!(labels.known(), 2);
         assert!((labels.weighted_rate() - 0.5).abs() < 1e-12);
@@ -252,10 +240,7 @@ mod tests {
     fn bad_input_is_refused() {
         assert_eq!(
             horizon_labels(&[1.0], &[], 30.0, Censoring::Ipcw),
-            Err(LabelError::LengthMismatch {
-                times: 1,
-                events: 0
-            })
+            Err(LabelError::LengthMismatch { times: 1, events: 0 })
         );
         assert_eq!(
             horizon_labels(&[1.0, -2.0], &[true, true], 30.0, Censoring::Ipcw),

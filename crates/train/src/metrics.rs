@@ -133,11 +133,7 @@ mod tests {
         let scores = [0.1, 0.4, 0.35, 0.8];
         let labels = [false, true, false, true];
         let weighted = weighted_auc(&scores, &labels, &[2.0, 1.0, 1.0, 1.0]).unwrap();
-        let replicated = roc_auc(
-            &[0.1, 0.1, 0.4, 0.35, 0.8],
-            &[false, false, true, false, true],
-        )
-        .unwrap();
+        let replicated = roc_auc(&[0.1, 0.1, 0.4, 0.35, 0.8], &[false, false, true, false, true]).unwrap();
         assert!((weighted - replicated).abs() < 1e-12);
     }
 

@@ -4,8 +4,6 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use carescore_core::artifact::{Calibration, Estimator};
-
 use crate::training::Fitted;
 
 fn opt(value: Option<f64>) -> String {
@@ -29,15 +27,10 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
     );
     let _ = writeln!(out, "## Data\n");
     // The file name only: a full path would make the card depend on where it was built.
-    let name = data.file_name().map_or_else(
-        || data.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let _ = writeln!(
-        out,
-        "- Source: `{name}` (sha256 `{}`)",
-        a.training_data.sha256
-    );
+    let name = data
+        .file_name()
+        .map_or_else(|| data.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let _ = writeln!(out, "- Source: `{name}` (sha256 `{}`)", a.training_data.sha256);
     let _ = writeln!(
         out,
         "- Rows read: {}; excluded for breaking hard ranges: {}",
@@ -46,11 +39,7 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
     for (column, count) in &s.excluded_by_column {
         let _ = writeln!(out, "  - `{column}`: {count}");
     }
-    let _ = writeln!(
-        out,
-        "- Rows kept with plausibility warnings: {}",
-        s.rows_with_warnings
-    );
+    let _ = writeln!(out, "- Rows kept with plausibility warnings: {}", s.rows_with_warnings);
     for (rule, count) in &s.warnings_by_rule {
         let _ = writeln!(out, "  - `{rule}`: {count}");
     }
@@ -68,38 +57,13 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
         h = a.horizon_days
     );
     let _ = writeln!(out, "## Model\n");
-    match &a.estimator {
-        Estimator::Logistic {
-            coefficients, l2, ..
-        } => {
-            let _ = writeln!(
-                out,
-                "L2-regularised logistic regression over {} design columns ({} features, standardised numerics, \
-                 one-hot categories, missing-value indicators); penalty {l2} chosen by {}-fold patient-grouped \
-                 cross-validation over {:?}.",
-                coefficients.len(),
-                a.features.len(),
-                fitted.folds,
-                crate::training::L2_GRID
-            );
-        }
-    }
-    if let Calibration::Platt { a: slope, b } = &a.calibration {
-        let _ = writeln!(
-            out,
-            "Calibration: Platt scaling on out-of-fold predictions (a = {slope:.4}, b = {b:.4}).\n"
-        );
-    }
-    let _ = writeln!(out, "## Performance (out-of-fold, weighted)\n");
+    let _ = writeln!(out, "{}\n", fitted.description);
+    let _ = writeln!(out, "## Performance (held-out patients, weighted)\n");
     let _ = writeln!(out, "| metric | value |\n|---|---|");
     let _ = writeln!(out, "| AUC | {} |", opt(v.auc));
     let _ = writeln!(out, "| Brier score | {:.4} |", v.brier);
     let _ = writeln!(out, "| calibration slope | {} |", opt(v.calibration_slope));
-    let _ = writeln!(
-        out,
-        "| calibration intercept | {} |",
-        opt(v.calibration_intercept)
-    );
+    let _ = writeln!(out, "| calibration intercept | {} |", opt(v.calibration_intercept));
     let _ = writeln!(out, "| ECE (10 bins) | {:.4} |", v.ece);
     let _ = writeln!(out, "| event rate | {:.4} |\n", v.event_rate);
     let _ = writeln!(out, "## Limitations\n");

@@ -70,14 +70,8 @@ pub enum TableError {
 }
 
 /// The values of `field` across `rows`, converted by `convert` (absent stays `None`).
-fn values_of<'a, T>(
-    rows: &'a [SynthRow],
-    field: Field,
-    convert: fn(FieldValue<'a>) -> Option<T>,
-) -> Vec<Option<T>> {
-    rows.iter()
-        .map(|r| r.record.value(field).and_then(convert))
-        .collect()
+fn values_of<'a, T>(rows: &'a [SynthRow], field: Field, convert: fn(FieldValue<'a>) -> Option<T>) -> Vec<Option<T>> {
+    rows.iter().map(|r| r.record.value(field).and_then(convert)).collect()
 }
 
 /// The column of one record field, typed by the field's kind.
@@ -127,15 +121,12 @@ pub fn cohort_frame(rows: &[SynthRow]) -> PolarsResult<DataFrame> {
         .cast(&DataType::Date)?,
     );
     columns.extend(Field::ALL.iter().map(|f| record_column(*f, rows)));
-    let u32s = |name: &'static str, f: fn(&SynthRow) -> u32| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
-    let bools = |name: &'static str, f: fn(&SynthRow) -> bool| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
-    let f64s = |name: &'static str, f: fn(&SynthRow) -> f64| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
+    let u32s =
+        |name: &'static str, f: fn(&SynthRow) -> u32| Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>());
+    let bools =
+        |name: &'static str, f: fn(&SynthRow) -> bool| Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>());
+    let f64s =
+        |name: &'static str, f: fn(&SynthRow) -> f64| Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>());
     columns.push(u32s("infection_time_days", |r| r.infection_time_days));
     columns.push(bools("infection_event", |r| r.infection_event));
     columns.push(u32s("readmission_time_days", |r| r.readmission_time_days));

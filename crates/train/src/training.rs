@@ -5,9 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use carescore_core::artifact::{
-    Calibration, DataFingerprint, Estimator, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT,
-};
+use carescore_core::artifact::{Calibration, DataFingerprint, Estimator, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT};
 use serde::Serialize;
 
 use crate::ingest::{event_column, numeric_column, IngestError, Ingested, Screening};
@@ -15,6 +13,7 @@ use crate::labels::{horizon_labels, Censoring, LabelError};
 use crate::metrics::{evaluate, Metrics};
 use crate::model::design::{signature, Design};
 use crate::model::folds::grouped_folds;
+use crate::model::gbdt::{self, Binned, Booster, GbdtParams};
 use crate::model::logistic::{self, FitError};
 use crate::model::platt::fit_platt;
 use crate::target::Target;
@@ -91,6 +90,8 @@ pub struct Fitted {
     pub validation: Metrics,
     /// Cross-validation folds used.
     pub folds: usize,
+    /// How the model was chosen, for the model card.
+    pub description: String,
 }
 
 /// Labels, weights and patient groups of the labelled rows.
@@ -101,11 +102,7 @@ struct Labelled {
     groups: Vec<i64>,
 }
 
-fn labelled(
-    ingested: &Ingested,
-    target: Target,
-    censoring: Censoring,
-) -> Result<Labelled, TrainError> {
+fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result<Labelled, TrainError> {
     let times = numeric_column(&ingested.frame, target.time_column(), &ingested.rows)?;
     let events = event_column(&ingested.frame, target.event_column(), &ingested.rows)?;
     let labels = horizon_labels(&times, &events, f64::from(target.horizon_days()), censoring)?;
@@ -160,12 +157,11 @@ fn out_of_fold(
             .zip(folds)
             .map(|(w, f)| if *f == fold { 0.0 } else { *w })
             .collect();
-        let fit = logistic::fit(&design.values, design.cols, &data.y, &train_w, l2).map_err(
-            |source| TrainError::Fit {
+        let fit =
+            logistic::fit(&design.values, design.cols, &data.y, &train_w, l2).map_err(|source| TrainError::Fit {
                 target: target.name(),
                 source,
-            },
-        )?;
+            })?;
         for (i, f) in folds.iter().enumerate() {
             if *f == fold {
                 raw[i] = logistic::raw(&fit, design.row(i));
@@ -182,11 +178,7 @@ fn out_of_fold(
 pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, TrainError> {
     let target = options.target;
     let data = labelled(ingested, target, options.censoring)?;
-    let records: Vec<_> = data
-        .records
-        .iter()
-        .map(|&i| ingested.records[i].clone())
-        .collect();
+    let records: Vec<_> = data.records.iter().map(|&i| ingested.records[i].clone()).collect();
     let features = signature(&records);
     let design = Design::encode(&features, &records);
 
@@ -212,10 +204,7 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
             .sum::<f64>()
             / total_w;
         penalties.push(PenaltyScore { l2, log_loss: loss });
-        if best
-            .as_ref()
-            .is_none_or(|(best_loss, _, _)| loss < *best_loss)
-        {
+        if best.as_ref().is_none_or(|(best_loss, _, _)| loss < *best_loss) {
             best = Some((loss, l2, raw));
         }
     }
@@ -228,15 +217,52 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
     let oof_p: Vec<f64> = oof_raw.iter().map(|r| calibration.apply(*r)).collect();
     let validation = evaluate(&oof_p, &data.y, &data.w);
 
-    let fit =
-        logistic::fit(&design.values, design.cols, &data.y, &data.w, l2).map_err(|source| {
-            TrainError::Fit {
-                target: target.name(),
-                source,
-            }
-        })?;
+    let fit = logistic::fit(&design.values, design.cols, &data.y, &data.w, l2).map_err(|source| TrainError::Fit {
+        target: target.name(),
+        source,
+    })?;
+    let estimator = Estimator::Logistic {
+        intercept: fit.intercept,
+        coefficients: fit.coefficients,
+        l2,
+    };
+    let description = format!(
+        "L2-regularised logistic regression over {} design columns ({} features, standardised numerics, one-hot \
+         categories, missing-value indicators); penalty {l2} chosen by {k}-fold patient-grouped cross-validation \
+         over {L2_GRID:?}; Platt calibration on out-of-fold predictions.",
+        design.cols,
+        features.len()
+    );
+    let mut fitted = finish(
+        ingested,
+        &data,
+        features,
+        estimator,
+        calibration,
+        validation,
+        options,
+        description,
+    );
+    fitted.artifact.metrics.insert("cv_log_loss".to_string(), cv_log_loss);
+    fitted.penalties = penalties;
+    fitted.folds = k;
+    Ok(fitted)
+}
+
+/// Assembles the artifact and the fit record.
+#[allow(clippy::too_many_arguments)] // one call site per model family; a struct would only rename them
+fn finish(
+    ingested: &Ingested,
+    data: &Labelled,
+    features: Vec<carescore_core::artifact::FeatureSpec>,
+    estimator: Estimator,
+    calibration: Calibration,
+    validation: Metrics,
+    options: FitOptions,
+    description: String,
+) -> Fitted {
+    let target = options.target;
     let mut metrics = BTreeMap::new();
-    metrics.insert("cv_log_loss".to_string(), cv_log_loss);
     metrics.insert("brier".to_string(), validation.brier);
     metrics.insert("ece".to_string(), validation.ece);
     metrics.insert("event_rate".to_string(), validation.event_rate);
@@ -256,11 +282,7 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
         horizon_days: target.horizon_days(),
         version: options.version,
         features,
-        estimator: Estimator::Logistic {
-            intercept: fit.intercept,
-            coefficients: fit.coefficients,
-            l2,
-        },
+        estimator,
         calibration,
         metrics,
         training_data: DataFingerprint {
@@ -272,20 +294,111 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
             name: env!("CARGO_PKG_NAME").to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
             seed: options.seed,
-            source_date_epoch: std::env::var("SOURCE_DATE_EPOCH")
-                .ok()
-                .and_then(|s| s.parse().ok()),
+            source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|s| s.parse().ok()),
         },
         sha256: String::new(),
     };
-    Ok(Fitted {
+    Fitted {
         artifact,
         screening: ingested.screening.clone(),
         labelled_rows: data.y.len(),
-        penalties,
+        penalties: Vec::new(),
         validation,
-        folds: k,
-    })
+        folds: options.folds,
+        description,
+    }
+}
+
+/// Leaf counts tried for the boosted trees.
+pub const LEAVES_GRID: [usize; 3] = [7, 15, 31];
+
+/// Fits calibrated gradient-boosted trees for `options.target`: one
+/// patient-grouped fold (of `options.folds`) is held out for early stopping,
+/// for choosing the number of leaves and for Platt calibration.
+///
+/// # Errors
+/// As [`fit_logistic`].
+pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, TrainError> {
+    let target = options.target;
+    let data = labelled(ingested, target, options.censoring)?;
+    let records: Vec<_> = data.records.iter().map(|&i| ingested.records[i].clone()).collect();
+    let features = signature(&records);
+    let design = Design::encode_raw(&features, &records);
+    let k = options.folds.max(2);
+    let folds = grouped_folds(&data.groups, k, options.seed);
+    let train: Vec<u32> = (0..data.y.len() as u32).filter(|i| folds[*i as usize] != 0).collect();
+    let valid: Vec<u32> = (0..data.y.len() as u32).filter(|i| folds[*i as usize] == 0).collect();
+    let one_class = |rows: &[u32]| {
+        let positives = rows.iter().filter(|r| data.y[**r as usize]).count();
+        positives == 0 || positives == rows.len()
+    };
+    if one_class(&train) || one_class(&valid) {
+        return Err(TrainError::Fit {
+            target: target.name(),
+            source: FitError::OneClass,
+        });
+    }
+    let binned = Binned::new(&design.values, design.cols, 255);
+    // Leaves need enough rows to be stable on small data sets.
+    let min_rows_in_leaf = (train.len() / 500).clamp(20, 200);
+    let mut best: Option<(f64, GbdtParams, Booster)> = None;
+    for max_leaves in LEAVES_GRID {
+        let params = GbdtParams {
+            max_leaves,
+            min_rows_in_leaf,
+            ..GbdtParams::default()
+        };
+        let booster = gbdt::fit(&binned, &data.y, &data.w, &train, &valid, &params);
+        let loss = booster
+            .validation_loss
+            .get(booster.trees.len().saturating_sub(1))
+            .copied()
+            .unwrap_or(f64::INFINITY);
+        if best.as_ref().is_none_or(|(l, _, _)| loss < *l) {
+            best = Some((loss, params, booster));
+        }
+    }
+    let (loss, params, booster) = best.expect("the grid is not empty");
+    let valid_raw: Vec<f64> = valid.iter().map(|&r| booster.raw(design.row(r as usize))).collect();
+    let valid_y: Vec<bool> = valid.iter().map(|&r| data.y[r as usize]).collect();
+    let valid_w: Vec<f64> = valid.iter().map(|&r| data.w[r as usize]).collect();
+    let (a, b) = fit_platt(&valid_raw, &valid_y, &valid_w).map_err(|source| TrainError::Fit {
+        target: target.name(),
+        source,
+    })?;
+    let calibration = Calibration::Platt { a, b };
+    let valid_p: Vec<f64> = valid_raw.iter().map(|r| calibration.apply(*r)).collect();
+    let validation = evaluate(&valid_p, &valid_y, &valid_w);
+    let description = format!(
+        "Gradient-boosted trees: {} trees of up to {} leaves (chosen from {LEAVES_GRID:?}), learning rate {}, at \
+         least {} rows per leaf, L2 {} on leaf values, histogram binning (255 bins), missing values routed by each \
+         split; early stopping after {} rounds without improvement on a patient-grouped validation fold (1 of {k}), \
+         which also calibrates (Platt) and gives the metrics below.",
+        booster.trees.len(),
+        params.max_leaves,
+        params.learning_rate,
+        params.min_rows_in_leaf,
+        params.l2,
+        params.early_stopping_rounds
+    );
+    let estimator = Estimator::BoostedTrees {
+        base_score: booster.base_score,
+        trees: booster.trees,
+        learning_rate: params.learning_rate,
+    };
+    let mut fitted = finish(
+        ingested,
+        &data,
+        features,
+        estimator,
+        calibration,
+        validation,
+        options,
+        description,
+    );
+    fitted.artifact.metrics.insert("validation_log_loss".to_string(), loss);
+    fitted.folds = k;
+    Ok(fitted)
 }
 
 /// Out-of-sample metrics of an artifact on an ingested table.

@@ -14,17 +14,10 @@ fn train(args: &[&str]) -> Output {
 /// Asserts a failed run with a one-line `error:` message containing `needle`.
 fn assert_fails_with(output: &Output, needle: &str) {
     assert!(!output.status.success());
-    assert_eq!(
-        output.status.code(),
-        Some(1),
-        "an error exit, not a panic (101)"
-    );
+    assert_eq!(output.status.code(), Some(1), "an error exit, not a panic (101)");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
-    assert!(
-        stderr.starts_with("error: ") && stderr.contains(needle),
-        "{stderr}"
-    );
+    assert!(stderr.starts_with("error: ") && stderr.contains(needle), "{stderr}");
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
@@ -76,10 +69,7 @@ fn summary_is_printed_unless_quiet() {
         .next()
         .unwrap()
         .to_string();
-    assert!(
-        header.starts_with("patient_id,index_date,case_id,organ,"),
-        "{header}"
-    );
+    assert!(header.starts_with("patient_id,index_date,case_id,organ,"), "{header}");
     assert!(
         header.ends_with("true_p_infection_180d,true_p_readmission_30d,injected_noise"),
         "{header}"
@@ -128,11 +118,7 @@ fn unwritable_path_leaves_nothing_behind() {
         &train(&["synth", "--rows", "10", "--out", out.to_str().unwrap()]),
         "cannot write",
     );
-    assert_eq!(
-        files_in(dir.path()),
-        ["taken.csv"],
-        "no temporary file left"
-    );
+    assert_eq!(files_in(dir.path()), ["taken.csv"], "no temporary file left");
     assert!(out.is_dir());
 }
 
@@ -188,11 +174,7 @@ fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
             "--folds",
             "3",
         ]);
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
     // Versions count up; the same data and seed give the same model.
     let first = std::fs::read_to_string(models.join("readmission_30d-1.json")).unwrap();
@@ -203,16 +185,10 @@ fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
             .lines()
             .filter(|l| !l.contains("sha256"))
             .collect::<Vec<_>>(),
-        second
-            .lines()
-            .filter(|l| !l.contains("sha256"))
-            .collect::<Vec<_>>()
+        second.lines().filter(|l| !l.contains("sha256")).collect::<Vec<_>>()
     );
     let card = std::fs::read_to_string(models.join("readmission_30d-1.model-card.md")).unwrap();
-    assert!(
-        card.contains("## Intended use") && card.contains("| AUC |"),
-        "{card}"
-    );
+    assert!(card.contains("## Intended use") && card.contains("| AUC |"), "{card}");
 
     let evaluation = train(&[
         "evaluate",
@@ -259,18 +235,9 @@ fn fit_refuses_an_unknown_target_and_a_missing_file() {
 }
 
 /// Rewrites a CSV with `edit` applied to each line (the header is line 0).
-fn edited(
-    dir: &Path,
-    source: &Path,
-    name: &str,
-    edit: impl Fn(usize, &str) -> Option<String>,
-) -> std::path::PathBuf {
+fn edited(dir: &Path, source: &Path, name: &str, edit: impl Fn(usize, &str) -> Option<String>) -> std::path::PathBuf {
     let text = std::fs::read_to_string(source).unwrap();
-    let lines: Vec<String> = text
-        .lines()
-        .enumerate()
-        .filter_map(|(i, l)| edit(i, l))
-        .collect();
+    let lines: Vec<String> = text.lines().enumerate().filter_map(|(i, l)| edit(i, l)).collect();
     let out = dir.join(name);
     std::fs::write(&out, lines.join("\n") + "\n").unwrap();
     out
@@ -278,12 +245,7 @@ fn edited(
 
 fn column_index(source: &Path, name: &str) -> usize {
     let text = std::fs::read_to_string(source).unwrap();
-    text.lines()
-        .next()
-        .unwrap()
-        .split(',')
-        .position(|c| c == name)
-        .unwrap()
+    text.lines().next().unwrap().split(',').position(|c| c == name).unwrap()
 }
 
 fn fit_fails(data: &Path, target: &str, needle: &str) {
@@ -336,15 +298,9 @@ fn fit_names_the_problem_in_bad_data() {
         }
         Some(cells.join(","))
     });
-    fit_fails(
-        &text_bmi,
-        "infection_180d",
-        "column `bmi`: expected numbers, found str",
-    );
+    fit_fails(&text_bmi, "infection_180d", "column `bmi`: expected numbers, found str");
     // An empty table (header only).
-    let empty = edited(dir.path(), &data, "empty.csv", |i, l| {
-        (i == 0).then(|| l.to_string())
-    });
+    let empty = edited(dir.path(), &data, "empty.csv", |i, l| (i == 0).then(|| l.to_string()));
     fit_fails(&empty, "infection_180d", "the table has no rows");
     // No events at all.
     let event = column_index(&data, "readmission_event");
@@ -355,11 +311,7 @@ fn fit_names_the_problem_in_bad_data() {
         }
         Some(cells.join(","))
     });
-    fit_fails(
-        &no_events,
-        "readmission_30d",
-        "the labels have only one class",
-    );
+    fit_fails(&no_events, "readmission_30d", "the labels have only one class");
     // Follow-up shorter than the horizon everywhere.
     let time = column_index(&data, "infection_time_days");
     let short = edited(dir.path(), &data, "short.csv", |i, l| {
@@ -370,11 +322,7 @@ fn fit_names_the_problem_in_bad_data() {
         }
         Some(cells.join(","))
     });
-    fit_fails(
-        &short,
-        "infection_180d",
-        "no row is followed up to the 180-day horizon",
-    );
+    fit_fails(&short, "infection_180d", "no row is followed up to the 180-day horizon");
     // Mis-mapped columns: most ages out of range.
     let age = column_index(&data, "age_years");
     let ages_in_months = edited(dir.path(), &data, "months.csv", |i, l| {
@@ -390,4 +338,58 @@ fn fit_names_the_problem_in_bad_data() {
         "infection_180d",
         "break hard ranges, more than the 5% allowed; most often in: age_years",
     );
+}
+
+#[test]
+fn boosted_trees_and_auto_selection_fit_and_evaluate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cohort(dir.path(), "4000", "12");
+    let models = dir.path().join("models");
+    let gbdt = train(&[
+        "fit",
+        "--data",
+        data.to_str().unwrap(),
+        "--target",
+        "infection_180d",
+        "--out",
+        models.to_str().unwrap(),
+        "--model",
+        "gbdt",
+        "--folds",
+        "3",
+    ]);
+    assert!(gbdt.status.success(), "{}", String::from_utf8_lossy(&gbdt.stderr));
+    let artifact: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(models.join("infection_180d-1.json")).unwrap()).unwrap();
+    assert_eq!(artifact["estimator"]["type"], "boosted_trees");
+    assert!(!artifact["estimator"]["trees"].as_array().unwrap().is_empty());
+    let evaluation = train(&[
+        "evaluate",
+        "--model",
+        models.join("infection_180d-1.json").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        evaluation.status.success(),
+        "{}",
+        String::from_utf8_lossy(&evaluation.stderr)
+    );
+    let auto = train(&[
+        "fit",
+        "--data",
+        data.to_str().unwrap(),
+        "--target",
+        "infection_180d",
+        "--out",
+        models.to_str().unwrap(),
+        "--folds",
+        "3",
+    ]);
+    assert!(auto.status.success());
+    assert!(
+        String::from_utf8_lossy(&auto.stderr).contains("held-out Brier: logistic"),
+        "{auto:?}"
+    );
+    assert!(models.join("infection_180d-2.json").is_file());
 }

@@ -56,9 +56,7 @@ impl FeatureSpec {
 
     pub(crate) fn check(&self) -> Result<(), String> {
         match &self.kind {
-            FeatureKind::Numeric { center, scale }
-                if !(center.is_finite() && scale.is_finite() && *scale > 0.0) =>
-            {
+            FeatureKind::Numeric { center, scale } if !(center.is_finite() && scale.is_finite() && *scale > 0.0) => {
                 Err(format!(
                     "feature {}: center and scale must be finite, scale > 0",
                     self.name
@@ -75,11 +73,7 @@ impl FeatureSpec {
     pub fn encode(&self, value: Option<FieldValue<'_>>, out: &mut Vec<f64>) {
         match &self.kind {
             FeatureKind::Numeric { center, scale } => {
-                out.push(
-                    value
-                        .and_then(|v| v.as_f64())
-                        .map_or(0.0, |x| (x - center) / scale),
-                );
+                out.push(value.and_then(|v| v.as_f64()).map_or(0.0, |x| (x - center) / scale));
             }
             FeatureKind::Boolean => out.push(match value {
                 Some(FieldValue::Boolean(true)) => 1.0,
@@ -102,6 +96,50 @@ impl FeatureSpec {
             out.push(if value.is_none() { 1.0 } else { 0.0 });
         }
     }
+}
+
+impl FeatureSpec {
+    /// Number of raw design columns (for trees): one per numeric or boolean
+    /// feature, one per category.
+    pub fn raw_width(&self) -> usize {
+        match &self.kind {
+            FeatureKind::Numeric { .. } | FeatureKind::Boolean => 1,
+            FeatureKind::Categorical { categories } => categories.len(),
+        }
+    }
+
+    /// Appends this feature's raw design columns (for trees): the value as is,
+    /// booleans as 0/1, categories one-hot; missing is NaN in every column.
+    pub fn encode_raw(&self, value: Option<FieldValue<'_>>, out: &mut Vec<f64>) {
+        match &self.kind {
+            FeatureKind::Numeric { .. } => out.push(value.and_then(|v| v.as_f64()).unwrap_or(f64::NAN)),
+            FeatureKind::Boolean => out.push(match value {
+                Some(FieldValue::Boolean(b)) => f64::from(u8::from(b)),
+                Some(v) => v.as_f64().unwrap_or(f64::NAN),
+                None => f64::NAN,
+            }),
+            FeatureKind::Categorical { categories } => match value {
+                Some(FieldValue::Text(name)) => {
+                    out.extend(categories.iter().map(|c| if c == name { 1.0 } else { 0.0 }));
+                }
+                _ => out.extend(categories.iter().map(|_| f64::NAN)),
+            },
+        }
+    }
+}
+
+/// Total raw design columns of a signature.
+pub(crate) fn raw_design_width(features: &[FeatureSpec]) -> usize {
+    features.iter().map(FeatureSpec::raw_width).sum()
+}
+
+/// The raw design vector of one row (for trees).
+pub(crate) fn raw_design_row(features: &[FeatureSpec], row: &dyn Row) -> Vec<f64> {
+    let mut out = Vec::with_capacity(raw_design_width(features));
+    for feature in features {
+        feature.encode_raw(row.value(&feature.name), &mut out);
+    }
+    out
 }
 
 /// Total design columns of a signature.

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::tree::Tree;
+
 /// A fitted estimator over the design vector.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -15,29 +17,54 @@ pub enum Estimator {
         /// L2 penalty the model was fitted with.
         l2: f64,
     },
+    /// Gradient-boosted trees over the raw design (missing values as NaN);
+    /// raw output is the log-odds `base_score + sum of tree values`.
+    BoostedTrees {
+        /// Starting log-odds.
+        base_score: f64,
+        /// The trees, in boosting order.
+        trees: Vec<Tree>,
+        /// Learning rate the trees were fitted with (already in their values).
+        learning_rate: f64,
+    },
 }
 
 impl Estimator {
-    /// The raw output (log-odds) for a design vector.
+    /// Whether the estimator reads the raw design (NaN for missing, no
+    /// standardisation, no indicators) rather than the linear design.
+    pub fn uses_raw_design(&self) -> bool {
+        matches!(self, Estimator::BoostedTrees { .. })
+    }
+
+    /// The raw output (log-odds) for a design vector of the matching kind.
     pub fn raw(&self, design: &[f64]) -> f64 {
         match self {
             Estimator::Logistic {
                 intercept,
                 coefficients,
                 ..
-            } => {
-                intercept
-                    + coefficients
-                        .iter()
-                        .zip(design)
-                        .map(|(c, x)| c * x)
-                        .sum::<f64>()
+            } => intercept + coefficients.iter().zip(design).map(|(c, x)| c * x).sum::<f64>(),
+            Estimator::BoostedTrees { base_score, trees, .. } => {
+                base_score + trees.iter().map(|t| t.predict(design)).sum::<f64>()
             }
         }
     }
 
-    pub(crate) fn check(&self, width: usize) -> Result<(), String> {
+    pub(crate) fn check(&self, width: usize, raw_width: usize) -> Result<(), String> {
         match self {
+            Estimator::BoostedTrees {
+                base_score,
+                trees,
+                learning_rate,
+            } => {
+                if !base_score.is_finite() || !learning_rate.is_finite() {
+                    return Err("non-finite base score or learning rate".into());
+                }
+                trees
+                    .iter()
+                    .enumerate()
+                    .try_for_each(|(i, t)| t.check(raw_width).map_err(|e| format!("tree {i}: {e}")))
+            }
             Estimator::Logistic {
                 intercept,
                 coefficients,
@@ -49,10 +76,7 @@ impl Estimator {
                         coefficients.len()
                     ));
                 }
-                if !intercept.is_finite()
-                    || !l2.is_finite()
-                    || coefficients.iter().any(|c| !c.is_finite())
-                {
+                if !intercept.is_finite() || !l2.is_finite() || coefficients.iter().any(|c| !c.is_finite()) {
                     return Err("non-finite coefficient".into());
                 }
                 Ok(())

@@ -11,11 +11,13 @@ mod calibration;
 mod checksum;
 mod encode;
 mod estimator;
+mod tree;
 
 pub use calibration::{Calibration, IsotonicStep};
 pub use checksum::sha256_hex;
 pub use encode::{FeatureKind, FeatureSpec, Row};
 pub use estimator::Estimator;
+pub use tree::{Tree, LEAF};
 
 use std::collections::BTreeMap;
 
@@ -152,9 +154,8 @@ impl ModelArtifact {
             return Err(ArtifactError::Invalid("version must be positive".into()));
         }
         let width = encode::design_width(&self.features);
-        self.estimator
-            .check(width)
-            .map_err(ArtifactError::Invalid)?;
+        let raw_width = encode::raw_design_width(&self.features);
+        self.estimator.check(width, raw_width).map_err(ArtifactError::Invalid)?;
         self.calibration.check().map_err(ArtifactError::Invalid)?;
         for feature in &self.features {
             feature.check().map_err(ArtifactError::Invalid)?;
@@ -175,7 +176,11 @@ impl ModelArtifact {
 
     /// The estimator's raw output (log-odds for logistic models) for one row.
     pub fn raw_score(&self, row: &dyn Row) -> f64 {
-        let design = encode::design_row(&self.features, row);
+        let design = if self.estimator.uses_raw_design() {
+            encode::raw_design_row(&self.features, row)
+        } else {
+            encode::design_row(&self.features, row)
+        };
         self.estimator.raw(&design)
     }
 

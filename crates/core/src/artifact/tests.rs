@@ -76,17 +76,12 @@ fn round_trip_preserves_everything_and_is_stable() {
 #[test]
 fn a_modified_artifact_is_refused() {
     let json = artifact().to_json().replace("0.3,", "0.31,");
-    assert_eq!(
-        ModelArtifact::from_json(json.as_bytes()),
-        Err(ArtifactError::Checksum)
-    );
+    assert_eq!(ModelArtifact::from_json(json.as_bytes()), Err(ArtifactError::Checksum));
 }
 
 #[test]
 fn another_format_is_refused() {
-    let json = artifact()
-        .to_json()
-        .replace(ARTIFACT_FORMAT, "carescore.model/9");
+    let json = artifact().to_json().replace(ARTIFACT_FORMAT, "carescore.model/9");
     assert_eq!(
         ModelArtifact::from_json(json.as_bytes()),
         Err(ArtifactError::Format {
@@ -120,9 +115,7 @@ fn inconsistent_sizes_are_refused_even_with_a_valid_checksum() {
     let json = bad.to_json();
     assert_eq!(
         ModelArtifact::from_json(json.as_bytes()),
-        Err(ArtifactError::Invalid(
-            "3 coefficients for 6 design columns".into()
-        ))
+        Err(ArtifactError::Invalid("3 coefficients for 6 design columns".into()))
     );
 }
 
@@ -131,8 +124,7 @@ fn scoring_a_record_by_hand() {
     // Example record: age 54, no diabetes, D+/R-, IgG 8.5 (present).
     let record = parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap().record;
     let a = artifact();
-    let raw = -1.5 + 0.2 * 0.4 + 0.3 * 0.0 + 0.5 * 1.0 - 0.1 * 0.0 - 0.4 * ((8.5 - 9.0) / 2.0)
-        + 0.25 * 0.0;
+    let raw = -1.5 + 0.2 * 0.4 + 0.3 * 0.0 + 0.5 * 1.0 - 0.1 * 0.0 - 0.4 * ((8.5 - 9.0) / 2.0) + 0.25 * 0.0;
     assert!((a.raw_score(&record) - raw).abs() < 1e-12);
     assert!((a.predict(&record) - 1.0 / (1.0 + (-raw).exp())).abs() < 1e-12);
     // A missing IgG turns on its indicator and zeroes its value column.
@@ -200,7 +192,76 @@ fn awkward_floats_survive_the_round_trip_exactly() {
         l2: 0.01,
     };
     let json = a.to_json();
-    let loaded = ModelArtifact::from_json(json.as_bytes())
-        .expect("exact float round trip keeps the checksum");
+    let loaded = ModelArtifact::from_json(json.as_bytes()).expect("exact float round trip keeps the checksum");
     assert_eq!(loaded.estimator, a.estimator);
+}
+
+/// A stump on raw column 0 (age): age <= 60 -> -0.2, else 0.3; missing goes right.
+fn stump() -> Tree {
+    Tree {
+        feature: vec![0, LEAF, LEAF],
+        threshold: vec![60.0, 0.0, 0.0],
+        left: vec![1, 0, 0],
+        right: vec![2, 0, 0],
+        missing_left: vec![false, false, false],
+        value: vec![0.0, -0.2, 0.3],
+    }
+}
+
+fn boosted(trees: Vec<Tree>) -> ModelArtifact {
+    let mut a = artifact();
+    a.estimator = Estimator::BoostedTrees {
+        base_score: -1.0,
+        trees,
+        learning_rate: 0.1,
+    };
+    a.calibration = Calibration::Identity;
+    a
+}
+
+#[test]
+fn boosted_trees_read_the_raw_design() {
+    let record = parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap().record;
+    let a = boosted(vec![stump(), stump()]);
+    let loaded = ModelArtifact::from_json(a.to_json().as_bytes()).unwrap();
+    // Age 54 goes left in both trees.
+    assert!((loaded.raw_score(&record) - (-1.0 - 0.4)).abs() < 1e-12);
+    let mut old = record;
+    old.age_years = 70.0;
+    assert!((loaded.raw_score(&old) - (-1.0 + 0.6)).abs() < 1e-12);
+}
+
+#[test]
+fn hostile_trees_are_refused() {
+    type Corruption = Box<dyn Fn(&mut Tree)>;
+    let cases: Vec<(Corruption, &str)> = vec![
+        (
+            Box::new(|t| t.left[0] = 0),
+            "tree 0: node 0: child index out of order or range",
+        ),
+        (
+            Box::new(|t| t.right[0] = 9),
+            "tree 0: node 0: child index out of order or range",
+        ),
+        (
+            Box::new(|t| t.feature[0] = 99),
+            "tree 0: node 0: feature 99 out of range",
+        ),
+        (Box::new(|t| t.value[1] = f64::NAN), "tree 0: node 1: non-finite value"),
+        (
+            Box::new(|t| t.threshold.pop().map(|_| ()).unwrap_or(())),
+            "tree 0: tree node arrays differ in length",
+        ),
+    ];
+    for (corrupt, message) in cases {
+        let mut tree = stump();
+        corrupt(&mut tree);
+        let json = boosted(vec![tree]).to_json();
+        // NaN cannot be written as JSON: such an artifact does not even parse.
+        match ModelArtifact::from_json(json.as_bytes()) {
+            Err(ArtifactError::Invalid(m)) => assert_eq!(m, message),
+            Err(ArtifactError::Malformed(_)) if message.contains("non-finite") => {}
+            other => panic!("{message}: {other:?}"),
+        }
+    }
 }

@@ -62,8 +62,7 @@ pub const PLAUSIBILITY_RULES: &[PlausibilityRule] = &[
         message: "eGFR above 110 mL/min/1.73m2 at age 70 or older is implausible; please confirm",
         // GFR falls about 1 mL/min per year after 40: at 70+ a typical value is 60-85.
         check: |v| {
-            v.num(Field::AgeYears).is_some_and(|a| a >= 70.0)
-                && v.num(Field::EgfrMlMin).is_some_and(|e| e > 110.0)
+            v.num(Field::AgeYears).is_some_and(|a| a >= 70.0) && v.num(Field::EgfrMlMin).is_some_and(|e| e > 110.0)
         },
     },
     PlausibilityRule {
@@ -149,7 +148,10 @@ pub const PLAUSIBILITY_RULES: &[PlausibilityRule] = &[
         id: "complication_free_beyond_follow_up",
         field: Field::YearsWithoutComplications,
         message: "years without complications exceed the time since transplant; please confirm",
-        check: |v| match (v.num(Field::YearsWithoutComplications), v.num(Field::DaysSinceTransplant)) {
+        check: |v| match (
+            v.num(Field::YearsWithoutComplications),
+            v.num(Field::DaysSinceTransplant),
+        ) {
             (Some(years), Some(days)) => years > days / 365.25 + 1.0,
             _ => false,
         },

@@ -28,12 +28,7 @@ const AGE_ROUNDING_SLACK_YEARS: f64 = 1.0;
 
 const DAYS_PER_YEAR: f64 = 365.25;
 
-fn error(
-    field: &str,
-    message: impl Into<String>,
-    allowed: impl Into<String>,
-    rule: &'static str,
-) -> FieldError {
+fn error(field: &str, message: impl Into<String>, allowed: impl Into<String>, rule: &'static str) -> FieldError {
     FieldError {
         field: field.to_string(),
         message: message.into(),
@@ -97,16 +92,14 @@ fn check_value(field: Field, value: FieldValue<'_>) -> Option<FieldError> {
                 )
             })
         }
-        (FieldKind::Category(names), FieldValue::Text(name)) => {
-            (!names.contains(&name)).then(|| {
-                error(
-                    spec.name,
-                    "is not one of the allowed values",
-                    allowed(field),
-                    "not_allowed_value",
-                )
-            })
-        }
+        (FieldKind::Category(names), FieldValue::Text(name)) => (!names.contains(&name)).then(|| {
+            error(
+                spec.name,
+                "is not one of the allowed values",
+                allowed(field),
+                "not_allowed_value",
+            )
+        }),
         (FieldKind::Number { min, max }, FieldValue::Number(x)) => {
             if !x.is_finite() {
                 Some(error(
@@ -139,8 +132,7 @@ fn out_of_range(field: Field) -> FieldError {
 
 /// Cross-field rules: each needs two fields that are present and individually valid.
 fn check_cross_fields(values: &Values<'_>, errors: &mut Vec<FieldError>) {
-    let valid =
-        |field: Field, errors: &[FieldError]| !errors.iter().any(|e| e.field == field.name());
+    let valid = |field: Field, errors: &[FieldError]| !errors.iter().any(|e| e.field == field.name());
     let pair = |a: Field, b: Field, errors: &[FieldError]| match (values.num(a), values.num(b)) {
         (Some(x), Some(y)) if valid(a, errors) && valid(b, errors) => Some((x, y)),
         _ => None,

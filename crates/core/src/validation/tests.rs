@@ -82,19 +82,11 @@ fn optional_fields_may_be_absent_or_null() {
         .map(|f| f.name())
         .collect();
     let removed: Vec<(&str, Option<Value>)> = optional.iter().map(|k| (*k, None)).collect();
-    let record = parse_record(with(&removed).to_string().as_bytes())
-        .unwrap()
-        .record;
+    let record = parse_record(with(&removed).to_string().as_bytes()).unwrap().record;
     assert_eq!(record.tacrolimus_trough_ng_ml, None);
-    assert!(
-        !record.enrolled_in_program,
-        "absent enrolment defaults to false"
-    );
-    let nulled: Vec<(&str, Option<Value>)> =
-        optional.iter().map(|k| (*k, Some(Value::Null))).collect();
-    let record = parse_record(with(&nulled).to_string().as_bytes())
-        .unwrap()
-        .record;
+    assert!(!record.enrolled_in_program, "absent enrolment defaults to false");
+    let nulled: Vec<(&str, Option<Value>)> = optional.iter().map(|k| (*k, Some(Value::Null))).collect();
+    let record = parse_record(with(&nulled).to_string().as_bytes()).unwrap().record;
     assert_eq!(record.current_tier, None);
     assert!(!record.enrolled_in_program);
 }
@@ -105,12 +97,7 @@ fn optional_fields_may_be_absent_or_null() {
 fn rule_required_missing() {
     assert_eq!(
         errors(&with(&[("egfr_ml_min", None)])),
-        [err(
-            "egfr_ml_min",
-            "is required",
-            "a number from 0 to 200",
-            "required"
-        )]
+        [err("egfr_ml_min", "is required", "a number from 0 to 200", "required")]
     );
 }
 
@@ -168,12 +155,7 @@ fn rule_duplicate_field() {
 fn rule_wrong_type_number() {
     assert_eq!(
         errors(&set("bmi", json!("27"))),
-        [err(
-            "bmi",
-            "must be a number",
-            "a number from 12 to 70",
-            "wrong_type"
-        )]
+        [err("bmi", "must be a number", "a number from 12 to 70", "wrong_type")]
     );
 }
 
@@ -194,12 +176,7 @@ fn rule_wrong_type_whole_number() {
 fn rule_wrong_type_boolean() {
     assert_eq!(
         errors(&set("diabetes", json!("yes"))),
-        [err(
-            "diabetes",
-            "must be true or false",
-            "true or false",
-            "wrong_type"
-        )]
+        [err("diabetes", "must be true or false", "true or false", "wrong_type")]
     );
 }
 
@@ -207,12 +184,7 @@ fn rule_wrong_type_boolean() {
 fn rule_wrong_type_string() {
     assert_eq!(
         errors(&set("sex", json!(1))),
-        [err(
-            "sex",
-            "must be a string",
-            "one of: female, male",
-            "wrong_type"
-        )]
+        [err("sex", "must be a string", "one of: female, male", "wrong_type")]
     );
 }
 
@@ -270,14 +242,8 @@ fn rule_out_of_range_integer_negative_and_huge() {
 fn every_range_bound_is_inclusive_and_enforced() {
     for field in Field::ALL {
         let (low, high, step) = match field.spec().kind {
-            crate::FieldKind::Number { min, max } => (
-                json!(min),
-                json!(max),
-                (json!(min - 0.01), json!(max + 0.01)),
-            ),
-            crate::FieldKind::Integer { min, max } => {
-                (json!(min), json!(max), (json!(min - 1), json!(max + 1)))
-            }
+            crate::FieldKind::Number { min, max } => (json!(min), json!(max), (json!(min - 0.01), json!(max + 0.01))),
+            crate::FieldKind::Integer { min, max } => (json!(min), json!(max), (json!(min - 1), json!(max + 1))),
             _ => continue,
         };
         for ok in [low, high] {
@@ -295,8 +261,7 @@ fn every_range_bound_is_inclusive_and_enforced() {
         for bad in [step.0, step.1] {
             let errs = errors(&set(field.name(), bad));
             assert!(
-                errs.iter()
-                    .any(|e| e.field == field.name() && e.rule == "out_of_range"),
+                errs.iter().any(|e| e.field == field.name() && e.rule == "out_of_range"),
                 "{}",
                 field.name()
             );
@@ -316,10 +281,7 @@ fn rule_not_allowed_value() {
         )]
     );
     // Names are exact and case-sensitive.
-    assert_eq!(
-        errors(&set("organ", json!("Kidney")))[0].rule,
-        "not_allowed_value"
-    );
+    assert_eq!(errors(&set("organ", json!("Kidney")))[0].rule, "not_allowed_value");
 }
 
 #[test]
@@ -336,12 +298,7 @@ fn rule_case_id_format() {
             "{bad:?}"
         );
     }
-    assert!(parse_record(
-        set("case_id", json!("A.b_c-9".repeat(9)))
-            .to_string()
-            .as_bytes()
-    )
-    .is_ok());
+    assert!(parse_record(set("case_id", json!("A.b_c-9".repeat(9))).to_string().as_bytes()).is_ok());
 }
 
 #[test]
@@ -385,10 +342,7 @@ fn rule_transplant_before_birth() {
 
 #[test]
 fn rule_phq9_item9_exceeds_total() {
-    let record = with(&[
-        ("phq9_score", Some(json!(1))),
-        ("phq9_item9", Some(json!(2))),
-    ]);
+    let record = with(&[("phq9_score", Some(json!(1))), ("phq9_item9", Some(json!(2)))]);
     assert_eq!(
         errors(&record),
         [err(
@@ -419,10 +373,7 @@ fn all_problems_are_reported_at_once() {
         ("icu_days", Some(json!(9))),
         ("phq9_item9", Some(json!(4))),
     ]);
-    let mut got: Vec<(String, &str)> = errors(&record)
-        .into_iter()
-        .map(|e| (e.field, e.rule))
-        .collect();
+    let mut got: Vec<(String, &str)> = errors(&record).into_iter().map(|e| (e.field, e.rule)).collect();
     got.sort();
     assert_eq!(
         got,
@@ -440,50 +391,29 @@ fn all_problems_are_reported_at_once() {
 
 #[test]
 fn errors_never_echo_the_values() {
-    let record = with(&[
-        ("bmi", Some(json!(987.654))),
-        ("organ", Some(json!("secret-organ"))),
-    ]);
+    let record = with(&[("bmi", Some(json!(987.654))), ("organ", Some(json!("secret-organ")))]);
     let text = serde_json::to_string(&errors(&record)).unwrap();
     assert!(!text.contains("987") && !text.contains("secret"), "{text}");
 }
 
 #[test]
 fn not_json_and_not_object_are_distinguished() {
-    assert!(matches!(
-        parse_record(b"{not json"),
-        Err(RecordError::NotJson(_))
-    ));
+    assert!(matches!(parse_record(b"{not json"), Err(RecordError::NotJson(_))));
     assert!(matches!(parse_record(b""), Err(RecordError::NotJson(_))));
-    assert!(matches!(
-        parse_record(b"[1, 2]"),
-        Err(RecordError::NotObject)
-    ));
-    assert!(matches!(
-        parse_record(b"\"text\""),
-        Err(RecordError::NotObject)
-    ));
+    assert!(matches!(parse_record(b"[1, 2]"), Err(RecordError::NotObject)));
+    assert!(matches!(parse_record(b"\"text\""), Err(RecordError::NotObject)));
     // Nested beyond serde_json's depth limit (128) inside an object: not JSON we accept.
     let deep = format!("{{\"case_id\": {}", "[".repeat(10_000));
-    assert!(matches!(
-        parse_record(deep.as_bytes()),
-        Err(RecordError::NotJson(_))
-    ));
+    assert!(matches!(parse_record(deep.as_bytes()), Err(RecordError::NotJson(_))));
 }
 
 #[test]
 fn parse_record_value_matches_parse_record() {
     let record = set("bmi", json!(90));
-    assert_eq!(
-        parse_record_value(&record),
-        parse_record(record.to_string().as_bytes())
-    );
+    assert_eq!(parse_record_value(&record), parse_record(record.to_string().as_bytes()));
     assert_eq!(parse_record_value(&json!(3)), Err(RecordError::NotObject));
     let ok = base();
-    assert_eq!(
-        parse_record_value(&ok),
-        parse_record(ok.to_string().as_bytes())
-    );
+    assert_eq!(parse_record_value(&ok), parse_record(ok.to_string().as_bytes()));
 }
 
 #[test]
@@ -530,15 +460,9 @@ fn warn_egfr_above_150() {
 
 #[test]
 fn warn_egfr_high_for_age() {
-    let record = with(&[
-        ("age_years", Some(json!(85))),
-        ("egfr_ml_min", Some(json!(120))),
-    ]);
+    let record = with(&[("age_years", Some(json!(85))), ("egfr_ml_min", Some(json!(120)))]);
     assert_single_warning(&record, "egfr_high_for_age");
-    let young = with(&[
-        ("age_years", Some(json!(30))),
-        ("egfr_ml_min", Some(json!(120))),
-    ]);
+    let young = with(&[("age_years", Some(json!(30))), ("egfr_ml_min", Some(json!(120)))]);
     assert!(warnings(&young).is_empty());
 }
 
@@ -549,19 +473,13 @@ fn warn_egfr_below_5() {
 
 #[test]
 fn warn_tacrolimus_above_25() {
-    assert_single_warning(
-        &set("tacrolimus_trough_ng_ml", json!(25.5)),
-        "tacrolimus_above_25",
-    );
+    assert_single_warning(&set("tacrolimus_trough_ng_ml", json!(25.5)), "tacrolimus_above_25");
     assert!(warnings(&set("tacrolimus_trough_ng_ml", json!(25))).is_empty());
 }
 
 #[test]
 fn warn_lymphocytes_above_10() {
-    assert_single_warning(
-        &set("lymphocyte_count_10e9_l", json!(12)),
-        "lymphocytes_above_10",
-    );
+    assert_single_warning(&set("lymphocyte_count_10e9_l", json!(12)), "lymphocytes_above_10");
 }
 
 #[test]
@@ -578,10 +496,7 @@ fn warn_albumin_extreme() {
 
 #[test]
 fn warn_stay_over_60_days() {
-    assert_single_warning(
-        &set("index_length_of_stay_days", json!(61)),
-        "stay_over_60_days",
-    );
+    assert_single_warning(&set("index_length_of_stay_days", json!(61)), "stay_over_60_days");
 }
 
 #[test]
@@ -600,26 +515,17 @@ fn warn_ed_visits_over_10() {
 
 #[test]
 fn warn_hospitalizations_over_10() {
-    assert_single_warning(
-        &set("hospitalizations_12m", json!(11)),
-        "hospitalizations_over_10",
-    );
+    assert_single_warning(&set("hospitalizations_12m", json!(11)), "hospitalizations_over_10");
 }
 
 #[test]
 fn warn_infections_over_10() {
-    assert_single_warning(
-        &set("prior_infections_12m", json!(11)),
-        "infections_over_10",
-    );
+    assert_single_warning(&set("prior_infections_12m", json!(11)), "infections_over_10");
 }
 
 #[test]
 fn warn_rejections_over_4() {
-    assert_single_warning(
-        &set("acute_rejection_episodes_12m", json!(5)),
-        "rejections_over_4",
-    );
+    assert_single_warning(&set("acute_rejection_episodes_12m", json!(5)), "rejections_over_4");
 }
 
 #[test]
@@ -629,10 +535,7 @@ fn warn_charlson_over_15() {
 
 #[test]
 fn warn_distance_over_2000_km() {
-    assert_single_warning(
-        &set("distance_to_center_km", json!(2500)),
-        "distance_over_2000_km",
-    );
+    assert_single_warning(&set("distance_to_center_km", json!(2500)), "distance_over_2000_km");
 }
 
 #[test]

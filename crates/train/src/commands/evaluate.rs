@@ -25,10 +25,9 @@ struct Evaluation<'a> {
 /// # Errors
 /// An unreadable or refused artifact, or unusable data.
 pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
-    let bytes = std::fs::read(&args.model)
-        .with_context(|| format!("{}: cannot read the artifact", args.model.display()))?;
-    let artifact =
-        ModelArtifact::from_json(&bytes).with_context(|| format!("{}", args.model.display()))?;
+    let bytes =
+        std::fs::read(&args.model).with_context(|| format!("{}: cannot read the artifact", args.model.display()))?;
+    let artifact = ModelArtifact::from_json(&bytes).with_context(|| format!("{}", args.model.display()))?;
     let target = parse_target(&artifact.target)?;
     let ingested = ingest::load(&args.data)?;
     let metrics = evaluate_artifact(&artifact, &ingested, target, args.censoring.into())?;

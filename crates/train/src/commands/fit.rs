@@ -7,12 +7,12 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use std::io::Write;
 
-use crate::args::FitArgs;
+use crate::args::{FitArgs, ModelChoice};
 use crate::atomic::write_atomically;
 use crate::ingest;
 use crate::model_card;
 use crate::target::Target;
-use crate::training::{fit_logistic, FitOptions};
+use crate::training::{fit_gbdt, fit_logistic, FitOptions};
 
 /// The next version for `target` in `dir`: one above the highest `<target>-<N>.json`.
 pub fn next_version(dir: &Path, target: &str) -> u32 {
@@ -22,10 +22,7 @@ pub fn next_version(dir: &Path, target: &str) -> u32 {
         .flatten()
         .filter_map(|entry| {
             let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_prefix(&prefix)?
-                .strip_suffix(".json")?
-                .parse::<u32>()
-                .ok()
+            name.strip_prefix(&prefix)?.strip_suffix(".json")?.parse::<u32>().ok()
         })
         .max()
         .map_or(1, |v| v + 1)
@@ -53,9 +50,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     let ingested = ingest::load(&args.data)?;
-    let version = args
-        .version
-        .unwrap_or_else(|| next_version(&args.out, target.name()));
+    let version = args.version.unwrap_or_else(|| next_version(&args.out, target.name()));
     let options = FitOptions {
         target,
         seed: args.seed,
@@ -63,7 +58,23 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         censoring: args.censoring.into(),
         folds: args.folds,
     };
-    let fitted = fit_logistic(&ingested, options)?;
+    let fitted = match args.model {
+        ModelChoice::Logistic => fit_logistic(&ingested, options)?,
+        ModelChoice::Gbdt => fit_gbdt(&ingested, options)?,
+        ModelChoice::Auto => {
+            let logistic = fit_logistic(&ingested, options)?;
+            let boosted = fit_gbdt(&ingested, options)?;
+            eprintln!(
+                "held-out Brier: logistic {:.5}, boosted trees {:.5}",
+                logistic.validation.brier, boosted.validation.brier
+            );
+            if boosted.validation.brier < logistic.validation.brier {
+                boosted
+            } else {
+                logistic
+            }
+        }
+    };
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create the output directory", args.out.display()))?;
@@ -79,7 +90,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
 
     let v = &fitted.validation;
     eprintln!(
-        "{}: {} rows read, {} excluded, {} labelled; cross-validated AUC {}, calibration slope {}, ECE {:.4} ({:.1} s)",
+        "{}: {} rows read, {} excluded, {} labelled; held-out AUC {}, calibration slope {}, ECE {:.4} ({:.1} s)",
         fitted.artifact.model_version(),
         fitted.screening.rows_read,
         fitted.screening.rows_excluded,

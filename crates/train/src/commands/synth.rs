@@ -29,8 +29,7 @@ pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
     TableFormat::from_path(&args.out)?;
     let started = Instant::now();
     // A progress line for long runs on a terminal (about 1 s per million rows).
-    let show_progress =
-        !args.quiet && config.rows >= PROGRESS_MIN_ROWS && std::io::stderr().is_terminal();
+    let show_progress = !args.quiet && config.rows >= PROGRESS_MIN_ROWS && std::io::stderr().is_terminal();
     let rows = synth::generate(&config, |done| {
         if show_progress {
             eprint!("\rgenerating: {done} of {} rows", config.rows);

@@ -69,6 +69,22 @@ impl Design {
         }
     }
 
+    /// Encodes `rows` into the raw design of tree models (NaN for missing).
+    pub fn encode_raw<R: Row>(features: &[FeatureSpec], rows: &[R]) -> Design {
+        let cols = features.iter().map(FeatureSpec::raw_width).sum();
+        let mut values = Vec::with_capacity(rows.len() * cols);
+        for row in rows {
+            for feature in features {
+                feature.encode_raw(row.value(&feature.name), &mut values);
+            }
+        }
+        Design {
+            rows: rows.len(),
+            cols,
+            values,
+        }
+    }
+
     /// Row `i`.
     pub fn row(&self, i: usize) -> &[f64] {
         &self.values[i * self.cols..(i + 1) * self.cols]

@@ -12,11 +12,8 @@ pub fn grouped_folds(groups: &[i64], k: usize, seed: u64) -> Vec<usize> {
     distinct.sort_unstable();
     distinct.dedup();
     distinct.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-    let fold_of: std::collections::HashMap<i64, usize> = distinct
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (*g, i % k))
-        .collect();
+    let fold_of: std::collections::HashMap<i64, usize> =
+        distinct.iter().enumerate().map(|(i, g)| (*g, i % k)).collect();
     groups.iter().map(|g| fold_of[g]).collect()
 }
 

@@ -74,13 +74,7 @@ fn cholesky_solve(mut a: Vec<f64>, mut b: Vec<f64>, n: usize) -> Option<Vec<f64>
 /// # Errors
 /// [`FitError::OneClass`] when either class has no weight; [`FitError::Singular`]
 /// if the Newton system cannot be solved.
-pub fn fit(
-    x: &[f64],
-    cols: usize,
-    y: &[bool],
-    w: &[f64],
-    l2: f64,
-) -> Result<LogisticFit, FitError> {
+pub fn fit(x: &[f64], cols: usize, y: &[bool], w: &[f64], l2: f64) -> Result<LogisticFit, FitError> {
     let rows = y.len();
     let positive: f64 = y.iter().zip(w).filter(|(y, _)| **y).map(|(_, w)| w).sum();
     let total: f64 = w.iter().sum();
@@ -147,13 +141,7 @@ pub fn fit(
 
 /// The log-odds of row `i` under `fit`.
 pub fn raw(fit: &LogisticFit, row: &[f64]) -> f64 {
-    fit.intercept
-        + fit
-            .coefficients
-            .iter()
-            .zip(row)
-            .map(|(c, x)| c * x)
-            .sum::<f64>()
+    fit.intercept + fit.coefficients.iter().zip(row).map(|(c, x)| c * x).sum::<f64>()
 }
 
 #[cfg(test)]

@@ -4,5 +4,6 @@
 
 pub mod design;
 pub mod folds;
+pub mod gbdt;
 pub mod logistic;
 pub mod platt;

@@ -96,10 +96,7 @@ impl Clinical {
             .iter()
             .filter(|d| **d <= day && **d > day - 365.0)
             .count() as f64;
-        let recent_rejection = patient
-            .rejection_days
-            .iter()
-            .any(|d| *d <= day && *d > day - 90.0);
+        let recent_rejection = patient.rejection_days.iter().any(|d| *d <= day && *d > day - 90.0);
 
         let egfr = match patient.organ {
             Organ::Kidney => {
@@ -112,8 +109,7 @@ impl Clinical {
         let egfr_cap = if age >= 70.0 { 105.0 } else { 140.0 };
         let egfr = egfr.clamp(8.0, egfr_cap);
 
-        let adherence =
-            (patient.adherence - 2.0 * years.min(5.0) + gauss(rng, 3.0)).clamp(30.0, 100.0);
+        let adherence = (patient.adherence - 2.0 * years.min(5.0) + gauss(rng, 3.0)).clamp(30.0, 100.0);
         let tacrolimus = (trough_target(patient.organ, day)
             * (patient.trough_deviation + gauss(rng, 0.22)).exp()
             * (adherence / 100.0).powf(1.5))
@@ -124,11 +120,8 @@ impl Clinical {
         } else {
             0.0
         };
-        let lymphocytes =
-            (patient.lymphocyte_baseline * (1.0 - depletion) * (gauss(rng, 0.15)).exp())
-                .clamp(0.05, 4.5);
-        let igg = (patient.igg_baseline * (1.0 - igg_dip(patient.organ) * early) + gauss(rng, 0.8))
-            .clamp(2.0, 18.0);
+        let lymphocytes = (patient.lymphocyte_baseline * (1.0 - depletion) * (gauss(rng, 0.15)).exp()).clamp(0.05, 4.5);
+        let igg = (patient.igg_baseline * (1.0 - igg_dip(patient.organ) * early) + gauss(rng, 0.8)).clamp(2.0, 18.0);
         let post_op = if kind == IndexKind::TransplantDischarge {
             0.45
         } else {
@@ -139,39 +132,27 @@ impl Clinical {
         } else {
             0.0
         };
-        let albumin =
-            (patient.albumin_baseline - post_op - after_stay + gauss(rng, 0.2)).clamp(2.0, 5.2);
+        let albumin = (patient.albumin_baseline - post_op - after_stay + gauss(rng, 0.2)).clamp(2.0, 5.2);
 
         let organ_infections = match patient.organ {
             Organ::Kidney => 1.0,
             Organ::Liver | Organ::Heart => 1.2,
             Organ::Lung => 1.8,
         };
-        let first_year = if (30.0..=365.0).contains(&day) {
-            1.8
-        } else {
-            1.0
-        };
-        let infections_12m =
-            poisson(rng, 0.22 * organ_infections * first_year * (0.5 * z).exp()).min(8.0);
+        let first_year = if (30.0..=365.0).contains(&day) { 1.8 } else { 1.0 };
+        let infections_12m = poisson(rng, 0.22 * organ_infections * first_year * (0.5 * z).exp()).min(8.0);
         let admissions_mean = if kind == IndexKind::TransplantDischarge {
             0.5
         } else {
             0.35 * first_year
         };
         let hospitalizations_12m = (poisson(rng, admissions_mean * (0.6 * z).exp())
-            + if kind == IndexKind::HospitalDischarge {
-                1.0
-            } else {
-                0.0
-            })
+            + if kind == IndexKind::HospitalDischarge { 1.0 } else { 0.0 })
         .min(8.0);
         let ed_visits_6m = poisson(rng, 0.3 * (0.6 * z).exp()).min(8.0);
 
         let (length_of_stay, icu_days, emergency) = match kind {
-            IndexKind::TransplantDischarge => {
-                (patient.transplant_stay, patient.transplant_icu, false)
-            }
+            IndexKind::TransplantDischarge => (patient.transplant_stay, patient.transplant_icu, false),
             IndexKind::HospitalDischarge => {
                 let stay = LogNormal::new(5f64.ln() + 0.15 * z, 0.6)
                     .map(|d| d.sample(rng))
@@ -188,12 +169,8 @@ impl Clinical {
             IndexKind::ClinicVisit => (0.0, 0.0, false),
         };
 
-        let phq9 = (3.0 + 3.0 * patient.mood + gauss(rng, 1.5))
-            .round()
-            .clamp(0.0, 27.0);
-        let gad7 = (2.0 + 2.2 * patient.mood + gauss(rng, 1.5))
-            .round()
-            .clamp(0.0, 21.0);
+        let phq9 = (3.0 + 3.0 * patient.mood + gauss(rng, 1.5)).round().clamp(0.0, 27.0);
+        let gad7 = (2.0 + 2.2 * patient.mood + gauss(rng, 1.5)).round().clamp(0.0, 21.0);
         let self_harm = 1.0 / (1.0 + (6.0 - 0.25 * phq9).exp());
         let phq9_item9 = if bernoulli(rng, self_harm) {
             (1.0 + poisson(rng, 0.4)).min(3.0).min(phq9)
@@ -208,8 +185,7 @@ impl Clinical {
             induction: patient.induction,
             days_since_transplant: day,
             age,
-            bmi: (patient.bmi_at_transplant + 1.5 * (1.0 - (-day / 200.0).exp()) + gauss(rng, 0.4))
-                .clamp(16.0, 46.0),
+            bmi: (patient.bmi_at_transplant + 1.5 * (1.0 - (-day / 200.0).exp()) + gauss(rng, 0.4)).clamp(16.0, 46.0),
             diabetes: patient.diabetes_before || day >= patient.ptdm_onset_day,
             rejections_12m,
             egfr,
@@ -247,14 +223,9 @@ impl Clinical {
         current_tier: Option<Tier>,
         rng: &mut impl Rng,
     ) -> PatientRecord {
-        let late = if self.days_since_transplant > 365.0 {
-            1.5
-        } else {
-            1.0
-        };
+        let late = if self.days_since_transplant > 365.0 { 1.5 } else { 1.0 };
         let mut keep = |p_missing: f64| !bernoulli(rng, (p_missing * late).min(0.95));
-        let tacrolimus =
-            (patient.on_tacrolimus && keep(0.08)).then(|| round_to(self.tacrolimus, 1));
+        let tacrolimus = (patient.on_tacrolimus && keep(0.08)).then(|| round_to(self.tacrolimus, 1));
         let lymphocytes = keep(0.15).then(|| round_to(self.lymphocytes, 2));
         let igg = keep(0.55).then(|| round_to(self.igg, 1));
         let albumin = keep(0.2).then(|| round_to(self.albumin, 1));

@@ -200,11 +200,7 @@ pub(crate) fn readmission_lp(c: &Clinical) -> f64 {
     let kidney_function = 0.35 * clamp01((35.0 - c.egfr) / 20.0);
     let rejection = 0.3 * c.rejections_12m.min(2.0);
     let alone = if c.lives_alone { 0.2 } else { 0.0 };
-    let alone_old = if c.lives_alone && c.age >= 70.0 {
-        0.3
-    } else {
-        0.0
-    };
+    let alone_old = if c.lives_alone && c.age >= 70.0 { 0.3 } else { 0.0 };
     let adherence = 0.015 * (90.0 - c.adherence).max(0.0);
     let depression = if c.phq9 >= 10.0 { 0.25 } else { 0.0 };
     let diabetes = if c.diabetes { 0.15 } else { 0.0 };

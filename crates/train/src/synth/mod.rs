@@ -47,8 +47,7 @@ pub const STUDY_END: i32 = 20_453;
 /// Nominal follow-up contacts, days after transplant (DOMAIN.md section 4a
 /// cadence, thinned to the contacts a CMS snapshot is taken at).
 const CONTACT_DAYS: [f64; 14] = [
-    30.0, 60.0, 90.0, 135.0, 180.0, 270.0, 365.0, 540.0, 730.0, 1095.0, 1460.0, 1825.0, 2555.0,
-    3285.0,
+    30.0, 60.0, 90.0, 135.0, 180.0, 270.0, 365.0, 540.0, 730.0, 1095.0, 1460.0, 1825.0, 2555.0, 3285.0,
 ];
 /// Chance that a nominal contact produces a snapshot.
 const CONTACT_RECORDED: f64 = 0.6;
@@ -132,10 +131,7 @@ pub fn check(config: &SynthConfig) -> Result<(), SynthError> {
 ///
 /// # Errors
 /// [`SynthError`] for an invalid configuration.
-pub fn generate(
-    config: &SynthConfig,
-    mut progress: impl FnMut(usize),
-) -> Result<Vec<SynthRow>, SynthError> {
+pub fn generate(config: &SynthConfig, mut progress: impl FnMut(usize)) -> Result<Vec<SynthRow>, SynthError> {
     check(config)?;
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     // P(dropout within 180 days) = 1 - exp(-180 rate) = dropout_rate.
@@ -145,13 +141,7 @@ pub fn generate(
     while rows.len() < config.rows {
         patient_id += 1;
         let before = rows.len();
-        follow_patient(
-            patient_id,
-            dropout_per_day,
-            config.rows,
-            &mut rng,
-            &mut rows,
-        );
+        follow_patient(patient_id, dropout_per_day, config.rows, &mut rng, &mut rows);
         if rows.len() / 4096 != before / 4096 {
             progress(rows.len());
         }
@@ -170,8 +160,7 @@ fn schedule(patient: &Patient, rng: &mut ChaCha8Rng) -> Vec<(f64, IndexKind)> {
         let day = (nominal * rng.gen_range(0.9..1.1_f64))
             .round()
             .max(patient.transplant_stay + 1.0);
-        let p_hospital =
-            HOSPITAL_CONTACT * if day > 365.0 { 0.5 } else { 1.0 } * (0.4 * patient.frailty).exp();
+        let p_hospital = HOSPITAL_CONTACT * if day > 365.0 { 0.5 } else { 1.0 } * (0.4 * patient.frailty).exp();
         let kind = if bernoulli(rng, p_hospital.min(0.8)) {
             IndexKind::HospitalDischarge
         } else {
@@ -203,13 +192,7 @@ fn tier_after(previous: Option<(f64, f64)>, rng: &mut ChaCha8Rng) -> Option<Tier
 }
 
 /// Appends the rows of one patient (stopping at `limit` rows in all).
-fn follow_patient(
-    patient_id: u32,
-    dropout_per_day: f64,
-    limit: usize,
-    rng: &mut ChaCha8Rng,
-    rows: &mut Vec<SynthRow>,
-) {
+fn follow_patient(patient_id: u32, dropout_per_day: f64, limit: usize, rng: &mut ChaCha8Rng, rows: &mut Vec<SynthRow>) {
     let patient = Patient::draw(rng);
     let transplant_date = rng.gen_range(FIRST_TRANSPLANT..=LAST_TRANSPLANT);
     let dropout_day = if dropout_per_day > 0.0 {

@@ -13,17 +13,11 @@ use rand::Rng;
 /// Kinds that break a hard rule.
 const ERROR_KINDS: &[fn(&mut PatientRecord, &mut dyn rand::RngCore)] = &[
     // Albumin in g/L instead of g/dL.
-    |r, rng| {
-        r.albumin_g_dl =
-            Some((r.albumin_g_dl.unwrap_or(3.9) * 10.0).max(20.0) + rng.gen_range(0.0..1.0))
-    },
+    |r, rng| r.albumin_g_dl = Some((r.albumin_g_dl.unwrap_or(3.9) * 10.0).max(20.0) + rng.gen_range(0.0..1.0)),
     // IgG in mg/dL instead of g/L.
     |r, _| r.igg_g_l = Some((r.igg_g_l.unwrap_or(9.0) * 100.0).max(200.0)),
     // Lymphocytes in cells/uL instead of 10^9/L.
-    |r, _| {
-        r.lymphocyte_count_10e9_l =
-            Some((r.lymphocyte_count_10e9_l.unwrap_or(1.2) * 1000.0).max(60.0))
-    },
+    |r, _| r.lymphocyte_count_10e9_l = Some((r.lymphocyte_count_10e9_l.unwrap_or(1.2) * 1000.0).max(60.0)),
     // Weight in kg typed into the BMI field.
     |r, rng| r.bmi = (r.bmi * 2.9).max(70.5) + rng.gen_range(0.0..10.0_f64).round(),
     // More ICU days than the stay had.

@@ -169,11 +169,7 @@ fn logistic(x: f64) -> f64 {
 impl Patient {
     /// Draws one patient.
     pub(crate) fn draw(rng: &mut impl Rng) -> Patient {
-        let shares: Vec<(usize, f64)> = PROFILES
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (i, p.share))
-            .collect();
+        let shares: Vec<(usize, f64)> = PROFILES.iter().enumerate().map(|(i, p)| (i, p.share)).collect();
         let profile = &PROFILES[pick(rng, &shares)];
         let organ = profile.organ;
         let sex = if bernoulli(rng, profile.male) {
@@ -189,10 +185,7 @@ impl Patient {
 
         // Diabetes more likely with age and BMI, centred on the organ's prevalence.
         let base = (profile.diabetes / (1.0 - profile.diabetes)).ln();
-        let diabetes_before = bernoulli(
-            rng,
-            logistic(base + 0.03 * (age - 52.0) + 0.08 * (bmi - 27.0)),
-        );
+        let diabetes_before = bernoulli(rng, logistic(base + 0.03 * (age - 52.0) + 0.08 * (bmi - 27.0)));
         // PTDM: a mixture hitting ~9% by day 90, ~16% by day 365, ~24% by day 1095.
         let ptdm_onset_day = if diabetes_before {
             f64::INFINITY
@@ -218,15 +211,11 @@ impl Patient {
             Induction::None
         };
 
-        let charlson_mean = (1.2
-            + 0.05 * (age - 50.0).max(0.0)
-            + if diabetes_before { 1.2 } else { 0.0 }
-            + 0.35 * frailty)
-            .max(0.2);
+        let charlson_mean =
+            (1.2 + 0.05 * (age - 50.0).max(0.0) + if diabetes_before { 1.2 } else { 0.0 } + 0.35 * frailty).max(0.2);
         let charlson = (1.0 + poisson(rng, charlson_mean)).min(14.0);
         let lives_alone = bernoulli(rng, if age >= 65.0 { 0.28 } else { 0.16 });
-        let distance_km =
-            (!bernoulli(rng, 0.08)).then(|| lognormal(rng, 60.0, 0.9).clamp(1.0, 1800.0));
+        let distance_km = (!bernoulli(rng, 0.08)).then(|| lognormal(rng, 60.0, 0.9).clamp(1.0, 1800.0));
         let enrolled = bernoulli(rng, 0.45);
         let on_tacrolimus = bernoulli(rng, 0.9);
         let trough_deviation = normal(rng, 0.0, 0.2);
@@ -256,9 +245,7 @@ impl Patient {
             rejection_days.push(365.0 + rng.gen::<f64>() * 3650.0);
         }
 
-        let transplant_stay = lognormal(rng, profile.transplant_stay, 0.4)
-            .clamp(3.0, 55.0)
-            .round();
+        let transplant_stay = lognormal(rng, profile.transplant_stay, 0.4).clamp(3.0, 55.0).round();
         let icu = lognormal(rng, profile.transplant_icu.max(0.1), 0.6);
         let transplant_icu = if profile.transplant_icu < 1.0 && bernoulli(rng, 0.6) {
             0.0

@@ -51,11 +51,7 @@ pub struct CohortSummary {
     pub noise_share: f64,
 }
 
-fn rate(
-    rows: &[&SynthRow],
-    organ: Option<Organ>,
-    label: impl Fn(&SynthRow) -> Option<bool>,
-) -> OrganRate {
+fn rate(rows: &[&SynthRow], organ: Option<Organ>, label: impl Fn(&SynthRow) -> Option<bool>) -> OrganRate {
     let labels: Vec<bool> = rows
         .iter()
         .filter(|r| organ.is_none_or(|o| r.record.organ == o))
@@ -94,10 +90,7 @@ fn oracle_auc(
     p: impl Fn(&SynthRow) -> f64,
     label: impl Fn(&SynthRow) -> Option<bool>,
 ) -> Option<f64> {
-    let (scores, labels): (Vec<f64>, Vec<bool>) = rows
-        .iter()
-        .filter_map(|r| label(r).map(|l| (p(r), l)))
-        .unzip();
+    let (scores, labels): (Vec<f64>, Vec<bool>) = rows.iter().filter_map(|r| label(r).map(|l| (p(r), l))).unzip();
     roc_auc(&scores, &labels)
 }
 
@@ -112,15 +105,9 @@ impl CohortSummary {
             .iter()
             .filter(|r| r.record.days_since_transplant <= Phase::CONSOLIDATION_LAST_DAY)
             .collect();
-        let maintenance: Vec<&SynthRow> = rows
-            .iter()
-            .filter(|r| r.record.phase() == Phase::Maintenance)
-            .collect();
+        let maintenance: Vec<&SynthRow> = rows.iter().filter(|r| r.record.phase() == Phase::Maintenance).collect();
         // The first contact of each patient is the transplant discharge ("-00").
-        let transplant_discharges: Vec<&SynthRow> = rows
-            .iter()
-            .filter(|r| r.record.case_id.ends_with("-00"))
-            .collect();
+        let transplant_discharges: Vec<&SynthRow> = rows.iter().filter(|r| r.record.case_id.ends_with("-00")).collect();
         let all: Vec<&SynthRow> = rows.iter().collect();
         let mut patients: Vec<u32> = rows.iter().map(|r| r.patient_id).collect();
         patients.dedup();
@@ -140,13 +127,8 @@ impl CohortSummary {
             censored_before_180d: share(rows, |r| infection_label(r).is_none()),
             censored_before_30d: share(rows, |r| readmission_label(r).is_none()),
             oracle_auc_infection: oracle_auc(rows, |r| r.true_p_infection_180d, infection_label),
-            oracle_auc_readmission: oracle_auc(
-                rows,
-                |r| r.true_p_readmission_30d,
-                readmission_label,
-            ),
-            mean_true_p_infection: rows.iter().map(|r| r.true_p_infection_180d).sum::<f64>()
-                / rows.len().max(1) as f64,
+            oracle_auc_readmission: oracle_auc(rows, |r| r.true_p_readmission_30d, readmission_label),
+            mean_true_p_infection: rows.iter().map(|r| r.true_p_infection_180d).sum::<f64>() / rows.len().max(1) as f64,
             mean_true_p_readmission: rows.iter().map(|r| r.true_p_readmission_30d).sum::<f64>()
                 / rows.len().max(1) as f64,
             noise_share: share(rows, |r| r.injected_noise),

@@ -29,10 +29,7 @@ fn exactly_the_requested_rows_with_several_snapshots_per_patient() {
     let s = summary();
     assert_eq!(s.rows, 100_000);
     let per_patient = s.rows as f64 / s.patients as f64;
-    assert!(
-        (3.0..=9.0).contains(&per_patient),
-        "{per_patient} rows per patient"
-    );
+    assert!((3.0..=9.0).contains(&per_patient), "{per_patient} rows per patient");
 }
 
 #[test]
@@ -76,10 +73,7 @@ fn readmission_after_transplant_discharge_is_near_domain_rates() {
             .unwrap();
         assert!((rate.rate - target).abs() <= 0.07, "{organ}: {rate:?}");
     }
-    assert!(
-        summary().readmission_all.rate < 0.2,
-        "later snapshots are much lower"
-    );
+    assert!(summary().readmission_all.rate < 0.2, "later snapshots are much lower");
 }
 
 #[test]
@@ -88,10 +82,7 @@ fn oracle_auc_is_realistic() {
     let infection = s.oracle_auc_infection.unwrap();
     let readmission = s.oracle_auc_readmission.unwrap();
     assert!((0.70..=0.80).contains(&infection), "infection {infection}");
-    assert!(
-        (0.65..=0.76).contains(&readmission),
-        "readmission {readmission}"
-    );
+    assert!((0.65..=0.76).contains(&readmission), "readmission {readmission}");
 }
 
 #[test]
@@ -218,10 +209,7 @@ fn ipcw_weighted_rates_recover_the_true_risk_where_dropping_overstates_it() {
         |_| {},
     )
     .unwrap();
-    let times: Vec<f64> = rows
-        .iter()
-        .map(|r| f64::from(r.infection_time_days))
-        .collect();
+    let times: Vec<f64> = rows.iter().map(|r| f64::from(r.infection_time_days)).collect();
     let events: Vec<bool> = rows.iter().map(|r| r.infection_event).collect();
     let truth = rows.iter().map(|r| r.true_p_infection_180d).sum::<f64>() / rows.len() as f64;
     let ipcw = horizon_labels(&times, &events, 180.0, Censoring::Ipcw)
@@ -231,10 +219,7 @@ fn ipcw_weighted_rates_recover_the_true_risk_where_dropping_overstates_it() {
         .unwrap()
         .weighted_rate();
     println!("infection 180 d: truth {truth:.4}, IPCW {ipcw:.4}, drop {dropped:.4}");
-    assert!(
-        (ipcw - truth).abs() < 0.006,
-        "IPCW {ipcw:.4} vs truth {truth:.4}"
-    );
+    assert!((ipcw - truth).abs() < 0.006, "IPCW {ipcw:.4} vs truth {truth:.4}");
     assert!(
         dropped - truth > 0.01,
         "dropping {dropped:.4} should overstate truth {truth:.4}"

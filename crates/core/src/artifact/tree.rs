@@ -1,0 +1,89 @@
+//! Decision trees as flat node arrays, for gradient-boosted ensembles.
+//!
+//! Node 0 is the root. An internal node sends a row left when its feature is
+//! at most `threshold`, right when above, and a missing value (NaN) where
+//! `missing_left` says. A leaf has `feature == LEAF`. Every node keeps its
+//! `value` (the prediction had the tree stopped there), so contributions can
+//! be attributed along the path a row takes (Saabas).
+
+use serde::{Deserialize, Serialize};
+
+/// `feature` value marking a leaf.
+pub const LEAF: u32 = u32::MAX;
+
+/// One tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tree {
+    /// Split feature (column of the raw design) per node, or [`LEAF`].
+    pub feature: Vec<u32>,
+    /// Split threshold per node (unused for leaves).
+    pub threshold: Vec<f64>,
+    /// Left child per node (unused for leaves).
+    pub left: Vec<u32>,
+    /// Right child per node (unused for leaves).
+    pub right: Vec<u32>,
+    /// Whether a missing value goes left, per node.
+    pub missing_left: Vec<bool>,
+    /// Prediction (raw scale) per node.
+    pub value: Vec<f64>,
+}
+
+impl Tree {
+    /// The leaf value for one raw design row.
+    pub fn predict(&self, x: &[f64]) -> f64 {
+        let mut node = 0usize;
+        loop {
+            let feature = self.feature[node];
+            if feature == LEAF {
+                return self.value[node];
+            }
+            let v = x[feature as usize];
+            let go_left = if v.is_nan() {
+                self.missing_left[node]
+            } else {
+                v <= self.threshold[node]
+            };
+            node = if go_left { self.left[node] } else { self.right[node] } as usize;
+        }
+    }
+
+    /// Checks that the tree is well formed for `width` features: equal array
+    /// lengths, children after their parent (so no cycles) and in bounds,
+    /// features in bounds, finite numbers.
+    pub(crate) fn check(&self, width: usize) -> Result<(), String> {
+        let n = self.feature.len();
+        if n == 0 {
+            return Err("a tree has no nodes".into());
+        }
+        let lengths = [
+            self.threshold.len(),
+            self.left.len(),
+            self.right.len(),
+            self.missing_left.len(),
+            self.value.len(),
+        ];
+        if lengths.iter().any(|l| *l != n) {
+            return Err("tree node arrays differ in length".into());
+        }
+        for i in 0..n {
+            if !self.value[i].is_finite() {
+                return Err(format!("node {i}: non-finite value"));
+            }
+            if self.feature[i] == LEAF {
+                continue;
+            }
+            if self.feature[i] as usize >= width {
+                return Err(format!("node {i}: feature {} out of range", self.feature[i]));
+            }
+            let (l, r) = (self.left[i] as usize, self.right[i] as usize);
+            if l <= i || r <= i || l >= n || r >= n {
+                return Err(format!("node {i}: child index out of order or range"));
+            }
+            if self.threshold[i].is_nan() {
+                return Err(format!("node {i}: NaN threshold"));
+            }
+        }
+        Ok(())
+    }
+}

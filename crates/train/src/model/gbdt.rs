@@ -1,0 +1,518 @@
+//! Gradient-boosted decision trees for binary outcomes, with histogram
+//! binning, leaf-wise growth, shrinkage, leaf and size limits, an L2 penalty
+//! on leaf values, native missing-value handling (each split learns which way
+//! missing values go), sample weights and early stopping on a validation set.
+//!
+//! Written here rather than taken from a crate: the maintained Rust boosters
+//! either need nightly Rust (perpetual), build C++ through cmake or download
+//! libraries (lightgbm3, xgb), or are unmaintained (forust-ml, gbdt); see
+//! DEPENDENCIES.md. The trees are exported straight into the artifact's flat
+//! node arrays, which `carescore-core` evaluates without training code.
+
+use carescore_core::artifact::{Tree, LEAF};
+
+/// Missing values' bin.
+const MISSING_BIN: u8 = u8::MAX;
+
+/// Booster settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GbdtParams {
+    /// Shrinkage applied to every tree.
+    pub learning_rate: f64,
+    /// Leaves per tree (leaf-wise growth).
+    pub max_leaves: usize,
+    /// Fewest training rows in a leaf.
+    pub min_rows_in_leaf: usize,
+    /// Smallest hessian sum in a leaf.
+    pub min_hessian_in_leaf: f64,
+    /// L2 penalty on leaf values.
+    pub l2: f64,
+    /// Most trees.
+    pub max_trees: usize,
+    /// Stop after this many rounds without validation improvement.
+    pub early_stopping_rounds: usize,
+    /// Most bins per feature (at most 255; one more bin holds missing values).
+    pub max_bins: usize,
+}
+
+impl Default for GbdtParams {
+    fn default() -> Self {
+        GbdtParams {
+            learning_rate: 0.05,
+            max_leaves: 15,
+            min_rows_in_leaf: 40,
+            min_hessian_in_leaf: 1e-3,
+            l2: 1.0,
+            max_trees: 1000,
+            early_stopping_rounds: 50,
+            max_bins: 255,
+        }
+    }
+}
+
+/// Features binned for training: per column, the bin of every row and the
+/// upper edge of every bin but the last.
+#[derive(Debug, Clone)]
+pub struct Binned {
+    rows: usize,
+    cols: usize,
+    /// Column-major bins.
+    bins: Vec<u8>,
+    /// Per column, the split thresholds: bin `b` holds values `<= edges[b]`
+    /// (and above `edges[b - 1]`).
+    edges: Vec<Vec<f64>>,
+}
+
+fn column_edges(mut values: Vec<f64>, max_bins: usize) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    if values.len() <= max_bins {
+        return values.windows(2).map(|w| w[0] + (w[1] - w[0]) / 2.0).collect();
+    }
+    let mut edges: Vec<f64> = (1..max_bins).map(|j| values[j * values.len() / max_bins]).collect();
+    edges.dedup();
+    edges
+}
+
+impl Binned {
+    /// Bins a row-major `rows x cols` matrix (NaN = missing).
+    pub fn new(x: &[f64], cols: usize, max_bins: usize) -> Binned {
+        let rows = x.len().checked_div(cols).unwrap_or(0);
+        let max_bins = max_bins.clamp(2, 255);
+        let mut bins = vec![0u8; rows * cols];
+        let mut edges = Vec::with_capacity(cols);
+        for c in 0..cols {
+            let values: Vec<f64> = (0..rows).map(|r| x[r * cols + c]).filter(|v| !v.is_nan()).collect();
+            let e = column_edges(values, max_bins);
+            for r in 0..rows {
+                let v = x[r * cols + c];
+                bins[c * rows + r] = if v.is_nan() {
+                    MISSING_BIN
+                } else {
+                    e.partition_point(|edge| *edge < v) as u8
+                };
+            }
+            edges.push(e);
+        }
+        Binned {
+            rows,
+            cols,
+            bins,
+            edges,
+        }
+    }
+
+    fn bin(&self, col: usize, row: usize) -> u8 {
+        self.bins[col * self.rows + row]
+    }
+}
+
+/// Gradient, hessian and row count of one bin.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stat {
+    g: f64,
+    h: f64,
+    n: u32,
+}
+
+impl Stat {
+    fn add(&mut self, other: Stat) {
+        self.g += other.g;
+        self.h += other.h;
+        self.n += other.n;
+    }
+
+    fn minus(self, other: Stat) -> Stat {
+        Stat {
+            g: self.g - other.g,
+            h: self.h - other.h,
+            n: self.n - other.n,
+        }
+    }
+}
+
+const SLOTS: usize = 256;
+
+/// Per column, 255 value bins and the missing bin.
+type Histogram = Vec<Stat>;
+
+fn histogram(data: &Binned, rows: &[u32], g: &[f64], h: &[f64]) -> Histogram {
+    let mut hist = vec![Stat::default(); data.cols * SLOTS];
+    for c in 0..data.cols {
+        let column = &data.bins[c * data.rows..(c + 1) * data.rows];
+        let slots = &mut hist[c * SLOTS..(c + 1) * SLOTS];
+        for &r in rows {
+            let r = r as usize;
+            let s = &mut slots[column[r] as usize];
+            s.g += g[r];
+            s.h += h[r];
+            s.n += 1;
+        }
+    }
+    hist
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    gain: f64,
+    col: usize,
+    bin: u8,
+    missing_left: bool,
+}
+
+fn leaf_score(s: Stat, l2: f64) -> f64 {
+    s.g * s.g / (s.h + l2)
+}
+
+fn best_split(data: &Binned, hist: &Histogram, total: Stat, p: &GbdtParams) -> Option<Split> {
+    let mut best: Option<Split> = None;
+    let parent = leaf_score(total, p.l2);
+    for c in 0..data.cols {
+        let slots = &hist[c * SLOTS..(c + 1) * SLOTS];
+        let missing = slots[MISSING_BIN as usize];
+        let value_bins = data.edges[c].len() + 1;
+        let mut left = Stat::default();
+        for (b, slot) in slots.iter().enumerate().take(value_bins.saturating_sub(1)) {
+            left.add(*slot);
+            for missing_left in [true, false] {
+                let l = if missing_left {
+                    Stat {
+                        g: left.g + missing.g,
+                        h: left.h + missing.h,
+                        n: left.n + missing.n,
+                    }
+                } else {
+                    left
+                };
+                let r = total.minus(l);
+                if (l.n as usize) < p.min_rows_in_leaf
+                    || (r.n as usize) < p.min_rows_in_leaf
+                    || l.h < p.min_hessian_in_leaf
+                    || r.h < p.min_hessian_in_leaf
+                {
+                    continue;
+                }
+                let gain = leaf_score(l, p.l2) + leaf_score(r, p.l2) - parent;
+                if gain > 1e-12 && best.is_none_or(|s| gain > s.gain) {
+                    best = Some(Split {
+                        gain,
+                        col: c,
+                        bin: b as u8,
+                        missing_left,
+                    });
+                }
+            }
+        }
+    }
+    best
+}
+
+/// A leaf while growing.
+struct Growing {
+    node: usize,
+    rows: Vec<u32>,
+    hist: Histogram,
+    split: Option<Split>,
+}
+
+/// Grows one tree on the rows with gradient `g` and hessian `h`; returns the
+/// tree (values already shrunk) and each training row's leaf value.
+fn grow(data: &Binned, rows: Vec<u32>, g: &[f64], h: &[f64], p: &GbdtParams) -> Tree {
+    let value = |s: Stat| -p.learning_rate * s.g / (s.h + p.l2);
+    let hist = histogram(data, &rows, g, h);
+    let mut total = Stat::default();
+    for &r in &rows {
+        total.add(Stat {
+            g: g[r as usize],
+            h: h[r as usize],
+            n: 1,
+        });
+    }
+    let mut tree = Tree {
+        feature: vec![LEAF],
+        threshold: vec![0.0],
+        left: vec![0],
+        right: vec![0],
+        missing_left: vec![false],
+        value: vec![value(total)],
+    };
+    let split = best_split(data, &hist, total, p);
+    let mut leaves = vec![Growing {
+        node: 0,
+        rows,
+        hist,
+        split,
+    }];
+    while leaves.len() < p.max_leaves {
+        let Some((i, _)) = leaves
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.split.map(|s| (i, s.gain)))
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        else {
+            break;
+        };
+        let leaf = leaves.swap_remove(i);
+        let s = leaf.split.expect("chosen leaves have a split");
+        let (mut left_rows, mut right_rows) = (Vec::new(), Vec::new());
+        for &r in &leaf.rows {
+            let b = data.bin(s.col, r as usize);
+            let go_left = if b == MISSING_BIN { s.missing_left } else { b <= s.bin };
+            if go_left {
+                left_rows.push(r)
+            } else {
+                right_rows.push(r)
+            }
+        }
+        // Build the smaller child's histogram; the larger one is the difference.
+        let (small, large_is_left) = if left_rows.len() <= right_rows.len() {
+            (&left_rows, false)
+        } else {
+            (&right_rows, true)
+        };
+        let small_hist = histogram(data, small, g, h);
+        let large_hist: Histogram = leaf.hist.iter().zip(&small_hist).map(|(a, b)| a.minus(*b)).collect();
+        let (left_hist, right_hist) = if large_is_left {
+            (large_hist, small_hist)
+        } else {
+            (small_hist, large_hist)
+        };
+        let sum = |rows: &[u32]| {
+            let mut t = Stat::default();
+            for &r in rows {
+                t.add(Stat {
+                    g: g[r as usize],
+                    h: h[r as usize],
+                    n: 1,
+                });
+            }
+            t
+        };
+        let (left_total, right_total) = (sum(&left_rows), sum(&right_rows));
+        let (l, r) = (tree.feature.len(), tree.feature.len() + 1);
+        for t in [left_total, right_total] {
+            tree.feature.push(LEAF);
+            tree.threshold.push(0.0);
+            tree.left.push(0);
+            tree.right.push(0);
+            tree.missing_left.push(false);
+            tree.value.push(value(t));
+        }
+        tree.feature[leaf.node] = s.col as u32;
+        tree.threshold[leaf.node] = data.edges[s.col][s.bin as usize];
+        tree.left[leaf.node] = l as u32;
+        tree.right[leaf.node] = r as u32;
+        tree.missing_left[leaf.node] = s.missing_left;
+        let left_split = best_split(data, &left_hist, left_total, p);
+        let right_split = best_split(data, &right_hist, right_total, p);
+        leaves.push(Growing {
+            node: l,
+            rows: left_rows,
+            hist: left_hist,
+            split: left_split,
+        });
+        leaves.push(Growing {
+            node: r,
+            rows: right_rows,
+            hist: right_hist,
+            split: right_split,
+        });
+    }
+    tree
+}
+
+/// A fitted booster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Booster {
+    /// Starting log-odds.
+    pub base_score: f64,
+    /// Trees, after early stopping.
+    pub trees: Vec<Tree>,
+    /// Validation log-loss per round.
+    pub validation_loss: Vec<f64>,
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+fn weighted_log_loss(raw: &[f64], y: &[bool], w: &[f64], rows: &[u32]) -> f64 {
+    let (mut loss, mut total) = (0.0, 0.0);
+    for &r in rows {
+        let r = r as usize;
+        let p = sigmoid(raw[r]).clamp(1e-12, 1.0 - 1e-12);
+        loss -= w[r] * if y[r] { p.ln() } else { (1.0 - p).ln() };
+        total += w[r];
+    }
+    loss / total.max(f64::MIN_POSITIVE)
+}
+
+/// Evaluates a tree on binned row `r` (same decisions as on raw values).
+fn predict_binned(tree: &Tree, data: &Binned, r: usize) -> f64 {
+    let mut node = 0usize;
+    while tree.feature[node] != LEAF {
+        let c = tree.feature[node] as usize;
+        let b = data.bin(c, r);
+        let go_left = if b == MISSING_BIN {
+            tree.missing_left[node]
+        } else {
+            // The threshold is edge[bin]: values in bins up to that one go left.
+            let edge_bin = data.edges[c].partition_point(|e| *e < tree.threshold[node]);
+            (b as usize) <= edge_bin
+        };
+        node = if go_left { tree.left[node] } else { tree.right[node] } as usize;
+    }
+    tree.value[node]
+}
+
+/// Boosts trees on `train` rows, early-stopping on `valid` rows.
+pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p: &GbdtParams) -> Booster {
+    let (mut positive, mut total) = (0.0, 0.0);
+    for &r in train {
+        total += w[r as usize];
+        if y[r as usize] {
+            positive += w[r as usize];
+        }
+    }
+    let rate = (positive / total.max(f64::MIN_POSITIVE)).clamp(1e-6, 1.0 - 1e-6);
+    let base_score = (rate / (1.0 - rate)).ln();
+    let mut raw = vec![base_score; data.rows];
+    let (mut g, mut h) = (vec![0.0; data.rows], vec![0.0; data.rows]);
+    let mut trees = Vec::new();
+    let mut validation_loss = Vec::new();
+    let (mut best_loss, mut best_round) = (f64::INFINITY, 0);
+    for round in 0..p.max_trees {
+        for &r in train {
+            let r = r as usize;
+            let prob = sigmoid(raw[r]);
+            g[r] = w[r] * (prob - f64::from(u8::from(y[r])));
+            h[r] = w[r] * prob * (1.0 - prob);
+        }
+        let tree = grow(data, train.to_vec(), &g, &h, p);
+        for r in train.iter().chain(valid) {
+            raw[*r as usize] += predict_binned(&tree, data, *r as usize);
+        }
+        trees.push(tree);
+        let loss = if valid.is_empty() {
+            0.0
+        } else {
+            weighted_log_loss(&raw, y, w, valid)
+        };
+        validation_loss.push(loss);
+        if loss < best_loss - 1e-9 {
+            best_loss = loss;
+            best_round = round;
+        } else if round - best_round >= p.early_stopping_rounds {
+            break;
+        }
+    }
+    trees.truncate(best_round + 1);
+    Booster {
+        base_score,
+        trees,
+        validation_loss,
+    }
+}
+
+impl Booster {
+    /// The raw log-odds of a raw design row.
+    pub fn raw(&self, x: &[f64]) -> f64 {
+        self.base_score + self.trees.iter().map(|t| t.predict(x)).sum::<f64>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// A non-linear problem: risk jumps above x0 > 1 and with x1 missing.
+    fn problem(n: usize, seed: u64) -> (Vec<f64>, Vec<bool>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for _ in 0..n {
+            let a: f64 = rng.gen_range(-2.0..2.0);
+            let b: f64 = if rng.gen::<f64>() < 0.2 {
+                f64::NAN
+            } else {
+                rng.gen_range(0.0..1.0)
+            };
+            let logit = -1.5 + if a > 1.0 { 2.0 } else { 0.0 } + if b.is_nan() { 1.0 } else { 0.0 };
+            x.extend([a, b]);
+            y.push(rng.gen::<f64>() < sigmoid(logit));
+        }
+        (x, y)
+    }
+
+    #[test]
+    fn learns_thresholds_and_missingness_and_matches_raw_prediction() {
+        let (x, y) = problem(8000, 1);
+        let data = Binned::new(&x, 2, 255);
+        let train: Vec<u32> = (0..6000).collect();
+        let valid: Vec<u32> = (6000..8000).collect();
+        let w = vec![1.0; y.len()];
+        let booster = fit(
+            &data,
+            &y,
+            &w,
+            &train,
+            &valid,
+            &GbdtParams {
+                max_leaves: 4,
+                ..GbdtParams::default()
+            },
+        );
+        assert!(booster.trees.len() > 5, "{}", booster.trees.len());
+        let p = |a: f64, b: f64| sigmoid(booster.raw(&[a, b]));
+        assert!((p(1.5, 0.5) - sigmoid(0.5)).abs() < 0.08, "{}", p(1.5, 0.5));
+        assert!((p(-1.0, 0.5) - sigmoid(-1.5)).abs() < 0.05, "{}", p(-1.0, 0.5));
+        assert!(
+            (p(-1.0, f64::NAN) - sigmoid(-0.5)).abs() < 0.08,
+            "{}",
+            p(-1.0, f64::NAN)
+        );
+        // Binned and raw evaluation agree on every training row.
+        for r in 0..200 {
+            let binned: f64 =
+                booster.base_score + booster.trees.iter().map(|t| predict_binned(t, &data, r)).sum::<f64>();
+            assert!((binned - booster.raw(&x[r * 2..r * 2 + 2])).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn same_input_same_trees() {
+        let (x, y) = problem(3000, 2);
+        let data = Binned::new(&x, 2, 64);
+        let rows: Vec<u32> = (0..2500).collect();
+        let valid: Vec<u32> = (2500..3000).collect();
+        let w = vec![1.0; y.len()];
+        let a = fit(&data, &y, &w, &rows, &valid, &GbdtParams::default());
+        let b = fit(&data, &y, &w, &rows, &valid, &GbdtParams::default());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn trees_pass_the_artifact_checks() {
+        let (x, y) = problem(2000, 3);
+        let data = Binned::new(&x, 2, 255);
+        let rows: Vec<u32> = (0..2000).collect();
+        let booster = fit(
+            &data,
+            &y,
+            &vec![1.0; 2000],
+            &rows,
+            &[],
+            &GbdtParams {
+                max_trees: 20,
+                ..GbdtParams::default()
+            },
+        );
+        for tree in &booster.trees {
+            for (i, f) in tree.feature.iter().enumerate() {
+                if *f != LEAF {
+                    assert!(tree.left[i] as usize > i && tree.right[i] as usize > i);
+                }
+            }
+        }
+    }
+}
