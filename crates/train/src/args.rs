@@ -91,6 +91,9 @@ pub struct EvaluateArgs {
     /// Table to evaluate on (`.csv` or `.parquet`).
     #[arg(long)]
     pub data: PathBuf,
+    /// Seed of the bootstrap resampling of the AUC interval.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
     /// Censoring handling.
     #[arg(long, value_enum, default_value_t = CensoringChoice::Ipcw)]
     pub censoring: CensoringChoice,

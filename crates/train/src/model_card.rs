@@ -66,11 +66,48 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
     let _ = writeln!(out, "| calibration intercept | {} |", opt(v.calibration_intercept));
     let _ = writeln!(out, "| ECE (10 bins) | {:.4} |", v.ece);
     let _ = writeln!(out, "| event rate | {:.4} |\n", v.event_rate);
+    let e = &fitted.evaluation;
+    if let Some((lo, hi)) = e.auc_ci95 {
+        let _ = writeln!(out, "AUC 95% bootstrap interval: {lo:.3} to {hi:.3}.\n");
+    }
+    let _ = writeln!(
+        out,
+        "Net benefit at the 20% threshold: {:.4} (flagging everyone: {:.4}).\n",
+        e.net_benefit_at_20pct, e.net_benefit_treat_all
+    );
+    let _ = writeln!(out, "| flag above | sensitivity | PPV | flag rate |\n|---|---|---|---|");
+    for op in &e.operating_points {
+        let _ = writeln!(
+            out,
+            "| {:.2} | {} | {} | {:.3} |",
+            op.threshold,
+            opt(op.sensitivity),
+            opt(op.ppv),
+            op.flag_rate
+        );
+    }
+    let _ = writeln!(out, "\n### By subgroup\n");
+    let _ = writeln!(
+        out,
+        "| subgroup | rows | event rate | AUC | calibration slope | ECE |\n|---|---|---|---|---|---|"
+    );
+    for (group, m) in &fitted.subgroups {
+        let _ = writeln!(
+            out,
+            "| {group} | {} | {:.3} | {} | {} | {:.4} |",
+            m.rows,
+            m.event_rate,
+            opt(m.auc),
+            opt(m.calibration_slope),
+            m.ece
+        );
+    }
+    let _ = writeln!(out);
     let _ = writeln!(out, "## Limitations\n");
     let _ = writeln!(
         out,
         "- Trained on the data above only; if that is the synthetic cohort, the model describes a simulated world.\n\
-         - Subgroup metrics (organ, sex, phase), the temporal hold-out and decision-curve analysis are not yet reported.\n\
+         - The temporal hold-out (by index date) is not yet reported.\n\
          - Plausibility thresholds and predictors need clinical sign-off before production use.\n\
          - Reproduce with seed {} and trainer {} {}.",
         a.trainer.seed, a.trainer.name, a.trainer.version

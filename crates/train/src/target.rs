@@ -37,6 +37,15 @@ impl Target {
         }
     }
 
+    /// The policy's operating thresholds for this target (DESIGN.md section 5:
+    /// medium and high risk), where sensitivity, PPV and flag rate are reported.
+    pub fn operating_thresholds(self) -> [f64; 2] {
+        match self {
+            Target::Infection180d => [0.10, 0.20],
+            Target::Readmission30d => [0.12, 0.25],
+        }
+    }
+
     /// The follow-up time column.
     pub fn time_column(self) -> &'static str {
         match self {

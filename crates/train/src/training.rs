@@ -6,11 +6,13 @@
 use std::collections::BTreeMap;
 
 use carescore_core::artifact::{Calibration, DataFingerprint, Estimator, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT};
+use carescore_core::PatientRecord;
 use serde::Serialize;
 
+use crate::evaluation::{by_subgroup, full_evaluation, Evaluation};
 use crate::ingest::{event_column, numeric_column, IngestError, Ingested, Screening};
 use crate::labels::{horizon_labels, Censoring, LabelError};
-use crate::metrics::{evaluate, Metrics};
+use crate::metrics::Metrics;
 use crate::model::design::{signature, Design};
 use crate::model::folds::grouped_folds;
 use crate::model::gbdt::{self, Binned, Booster, GbdtParams};
@@ -92,6 +94,31 @@ pub struct Fitted {
     pub folds: usize,
     /// How the model was chosen, for the model card.
     pub description: String,
+    /// Full evaluation on the held-out predictions (CI, net benefit, operating points).
+    pub evaluation: Evaluation,
+    /// Metrics by subgroup (organ, sex, phase) on the held-out predictions.
+    pub subgroups: BTreeMap<String, Metrics>,
+}
+
+/// What `evaluate` measures on a table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArtifactEvaluation {
+    /// All rows with a known label.
+    #[serde(flatten)]
+    pub overall: Evaluation,
+    /// By organ, sex and phase.
+    pub subgroups: BTreeMap<String, Metrics>,
+}
+
+/// Full and subgroup evaluation of held-out probabilities `p` for the labelled rows `rows` (indices into `data`).
+fn assess(ingested: &Ingested, data: &Labelled, rows: &[usize], p: &[f64], options: FitOptions) -> ArtifactEvaluation {
+    let y: Vec<bool> = rows.iter().map(|&i| data.y[i]).collect();
+    let w: Vec<f64> = rows.iter().map(|&i| data.w[i]).collect();
+    let records: Vec<&PatientRecord> = rows.iter().map(|&i| &ingested.records[data.records[i]]).collect();
+    ArtifactEvaluation {
+        overall: full_evaluation(p, &y, &w, &options.target.operating_thresholds(), options.seed),
+        subgroups: by_subgroup(&records, p, &y, &w),
+    }
 }
 
 /// Labels, weights and patient groups of the labelled rows.
@@ -215,7 +242,6 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
     })?;
     let calibration = Calibration::Platt { a, b };
     let oof_p: Vec<f64> = oof_raw.iter().map(|r| calibration.apply(*r)).collect();
-    let validation = evaluate(&oof_p, &data.y, &data.w);
 
     let fit = logistic::fit(&design.values, design.cols, &data.y, &data.w, l2).map_err(|source| TrainError::Fit {
         target: target.name(),
@@ -233,13 +259,15 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
         design.cols,
         features.len()
     );
+    let all: Vec<usize> = (0..data.y.len()).collect();
+    let assessment = assess(ingested, &data, &all, &oof_p, options);
     let mut fitted = finish(
         ingested,
         &data,
         features,
         estimator,
         calibration,
-        validation,
+        assessment,
         options,
         description,
     );
@@ -257,10 +285,11 @@ fn finish(
     features: Vec<carescore_core::artifact::FeatureSpec>,
     estimator: Estimator,
     calibration: Calibration,
-    validation: Metrics,
+    assessment: ArtifactEvaluation,
     options: FitOptions,
     description: String,
 ) -> Fitted {
+    let validation = assessment.overall.metrics.clone();
     let target = options.target;
     let mut metrics = BTreeMap::new();
     metrics.insert("brier".to_string(), validation.brier);
@@ -306,6 +335,8 @@ fn finish(
         validation,
         folds: options.folds,
         description,
+        evaluation: assessment.overall,
+        subgroups: assessment.subgroups,
     }
 }
 
@@ -368,7 +399,6 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
     })?;
     let calibration = Calibration::Platt { a, b };
     let valid_p: Vec<f64> = valid_raw.iter().map(|r| calibration.apply(*r)).collect();
-    let validation = evaluate(&valid_p, &valid_y, &valid_w);
     let description = format!(
         "Gradient-boosted trees: {} trees of up to {} leaves (chosen from {LEAVES_GRID:?}), learning rate {}, at \
          least {} rows per leaf, L2 {} on leaf values, histogram binning (255 bins), missing values routed by each \
@@ -386,13 +416,15 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
         trees: booster.trees,
         learning_rate: params.learning_rate,
     };
+    let valid_rows: Vec<usize> = valid.iter().map(|r| *r as usize).collect();
+    let assessment = assess(ingested, &data, &valid_rows, &valid_p, options);
     let mut fitted = finish(
         ingested,
         &data,
         features,
         estimator,
         calibration,
-        validation,
+        assessment,
         options,
         description,
     );
@@ -401,21 +433,21 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
     Ok(fitted)
 }
 
-/// Out-of-sample metrics of an artifact on an ingested table.
+/// Out-of-sample evaluation of an artifact on an ingested table.
 ///
 /// # Errors
 /// [`TrainError`] if the target's outcome columns are unusable or no label is known.
 pub fn evaluate_artifact(
     artifact: &ModelArtifact,
     ingested: &Ingested,
-    target: Target,
-    censoring: Censoring,
-) -> Result<Metrics, TrainError> {
-    let data = labelled(ingested, target, censoring)?;
+    options: FitOptions,
+) -> Result<ArtifactEvaluation, TrainError> {
+    let data = labelled(ingested, options.target, options.censoring)?;
     let p: Vec<f64> = data
         .records
         .iter()
         .map(|&i| artifact.predict(&ingested.records[i]))
         .collect();
-    Ok(evaluate(&p, &data.y, &data.w))
+    let all: Vec<usize> = (0..data.y.len()).collect();
+    Ok(assess(ingested, &data, &all, &p, options))
 }

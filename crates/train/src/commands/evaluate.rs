@@ -7,8 +7,8 @@ use serde::Serialize;
 use crate::args::EvaluateArgs;
 use crate::commands::fit::parse_target;
 use crate::ingest::{self, Screening};
-use crate::metrics::Metrics;
 use crate::training::evaluate_artifact;
+use crate::training::{ArtifactEvaluation, FitOptions};
 
 /// What `evaluate` prints.
 #[derive(Debug, Serialize)]
@@ -17,7 +17,7 @@ struct Evaluation<'a> {
     data: String,
     screening: &'a Screening,
     #[serde(flatten)]
-    metrics: Metrics,
+    metrics: ArtifactEvaluation,
 }
 
 /// Runs `evaluate`.
@@ -30,7 +30,14 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     let artifact = ModelArtifact::from_json(&bytes).with_context(|| format!("{}", args.model.display()))?;
     let target = parse_target(&artifact.target)?;
     let ingested = ingest::load(&args.data)?;
-    let metrics = evaluate_artifact(&artifact, &ingested, target, args.censoring.into())?;
+    let options = FitOptions {
+        target,
+        seed: args.seed,
+        version: artifact.version,
+        censoring: args.censoring.into(),
+        folds: 2,
+    };
+    let metrics = evaluate_artifact(&artifact, &ingested, options)?;
     let evaluation = Evaluation {
         model: artifact.model_version(),
         data: args.data.display().to_string(),
