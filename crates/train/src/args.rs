@@ -22,6 +22,25 @@ pub enum Command {
     Fit(FitArgs),
     /// Score a table with an artifact and print its metrics as JSON.
     Evaluate(EvaluateArgs),
+    /// Score every row of a table: probability, log-odds and top factors per row.
+    Predict(PredictArgs),
+}
+
+/// Arguments of `predict`.
+#[derive(Debug, clap::Args)]
+pub struct PredictArgs {
+    /// Model artifact (`<target>-<version>.json`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Table to score (`.csv` or `.parquet`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output table (`.csv` or `.parquet`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Top factors listed per row.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
 }
 
 /// Model families `fit` can train.

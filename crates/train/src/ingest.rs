@@ -101,6 +101,8 @@ pub struct Ingested {
     pub rows: Vec<usize>,
     /// What screening found.
     pub screening: Screening,
+    /// Excluded rows: their row index in `frame` and the problems (`field: rule`, never values).
+    pub rejected: Vec<(usize, String)>,
 }
 
 fn polars_error(column: &str) -> impl FnOnce(PolarsError) -> IngestError + '_ {
@@ -199,6 +201,7 @@ pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested,
         ..Screening::default()
     };
     let mut records = Vec::with_capacity(frame.height());
+    let mut rejected = Vec::new();
     let mut rows = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
         let object: Map<String, Value> = columns
@@ -219,11 +222,16 @@ pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested,
             }
             Err(RecordError::Invalid(errors)) => {
                 screening.rows_excluded += 1;
+                let problems: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.rule)).collect();
+                rejected.push((i, problems.join("; ")));
                 for error in errors {
                     *screening.excluded_by_column.entry(error.field).or_default() += 1;
                 }
             }
-            Err(RecordError::NotJson(_) | RecordError::NotObject) => screening.rows_excluded += 1,
+            Err(RecordError::NotJson(_) | RecordError::NotObject) => {
+                screening.rows_excluded += 1;
+                rejected.push((i, "record: unreadable".to_string()));
+            }
         }
     }
     let share = screening.rows_excluded as f64 / screening.rows_read as f64;
@@ -249,6 +257,7 @@ pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested,
         records,
         rows,
         screening,
+        rejected,
     })
 }
 

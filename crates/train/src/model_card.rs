@@ -59,6 +59,11 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
     let _ = writeln!(out, "## Model\n");
     let _ = writeln!(out, "{}\n", fitted.description);
     let _ = writeln!(out, "## Performance (held-out patients, weighted)\n");
+    let _ = writeln!(
+        out,
+        "These rows also fitted the Platt calibration, so its slope and intercept are 1 and 0 here by \
+         construction; `carescore-train evaluate` on an independent table gives the honest figures.\n"
+    );
     let _ = writeln!(out, "| metric | value |\n|---|---|");
     let _ = writeln!(out, "| AUC | {} |", opt(v.auc));
     let _ = writeln!(out, "| Brier score | {:.4} |", v.brier);

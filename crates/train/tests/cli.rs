@@ -393,3 +393,59 @@ fn boosted_trees_and_auto_selection_fit_and_evaluate() {
     );
     assert!(models.join("infection_180d-2.json").is_file());
 }
+
+#[test]
+fn predict_scores_every_row_and_keeps_rejected_ones_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cohort(dir.path(), "3000", "21");
+    let models = dir.path().join("models");
+    let fit = train(&[
+        "fit",
+        "--data",
+        data.to_str().unwrap(),
+        "--target",
+        "readmission_30d",
+        "--out",
+        models.to_str().unwrap(),
+        "--model",
+        "logistic",
+        "--folds",
+        "2",
+    ]);
+    assert!(fit.status.success(), "{}", String::from_utf8_lossy(&fit.stderr));
+    let out = dir.path().join("scores.csv");
+    let predict = train(&[
+        "predict",
+        "--model",
+        models.join("readmission_30d-1.json").to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--top",
+        "3",
+    ]);
+    assert!(predict.status.success(), "{}", String::from_utf8_lossy(&predict.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "patient_id,index_date,case_id,model,probability,raw_log_odds,top_factors,errors"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 3000, "one output row per input row");
+    let (mut scored, mut rejected) = (0, 0);
+    for row in rows {
+        let cells: Vec<&str> = row.split(',').collect();
+        if cells[4].is_empty() {
+            rejected += 1;
+            assert!(cells[7].contains(": "), "{row}");
+        } else {
+            scored += 1;
+            let p: f64 = cells[4].parse().unwrap();
+            assert!(p > 0.0 && p < 1.0);
+            assert_eq!(cells[6].matches("; ").count(), 2, "three factors: {row}");
+        }
+    }
+    assert!(scored > 2900 && rejected > 0, "{scored} scored, {rejected} rejected");
+}

@@ -11,12 +11,14 @@ mod calibration;
 mod checksum;
 mod encode;
 mod estimator;
+mod explain;
 mod tree;
 
 pub use calibration::{Calibration, IsotonicStep};
 pub use checksum::sha256_hex;
 pub use encode::{FeatureKind, FeatureSpec, Row};
 pub use estimator::Estimator;
+pub use explain::Explanation;
 pub use tree::{Tree, LEAF};
 
 use std::collections::BTreeMap;

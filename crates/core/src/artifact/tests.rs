@@ -265,3 +265,38 @@ fn hostile_trees_are_refused() {
         }
     }
 }
+
+#[test]
+fn explanations_add_up_to_the_raw_output() {
+    let record = parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap().record;
+    let mut missing = record.clone();
+    missing.igg_g_l = None;
+    for model in [artifact(), boosted(vec![stump(), two_level_tree()])] {
+        for row in [&record, &missing] {
+            let e = model.explain(row);
+            let total = e.base_value + e.contributions.iter().sum::<f64>();
+            assert!((total - e.raw).abs() < 1e-12, "{e:?}");
+            assert!((e.raw - model.raw_score(row)).abs() < 1e-12, "{e:?}");
+            assert_eq!(e.contributions.len(), model.features.len());
+        }
+    }
+    // Logistic: the IgG contribution is its coefficient times the standardised value.
+    let e = artifact().explain(&record);
+    assert!((e.contributions[3] - (-0.4 * (8.5 - 9.0) / 2.0)).abs() < 1e-12);
+    // Trees: age 54 goes left at the roots (-0.2 each), IgG 8.5 goes right in the second tree (+0.3).
+    let e = boosted(vec![stump(), two_level_tree()]).explain(&record);
+    assert!((e.contributions[0] - (-0.4)).abs() < 1e-12, "{e:?}");
+    assert!((e.contributions[3] - 0.3).abs() < 1e-12, "{e:?}");
+}
+
+/// The stump with its left leaf split again on IgG (raw column 4), missing going left.
+fn two_level_tree() -> Tree {
+    Tree {
+        feature: vec![0, 4, LEAF, LEAF, LEAF],
+        threshold: vec![60.0, 7.0, 0.0, 0.0, 0.0],
+        left: vec![1, 3, 0, 0, 0],
+        right: vec![2, 4, 0, 0, 0],
+        missing_left: vec![false, true, false, false, false],
+        value: vec![0.0, -0.2, 0.3, -0.5, 0.1],
+    }
+}

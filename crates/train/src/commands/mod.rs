@@ -2,6 +2,7 @@
 
 pub mod evaluate;
 pub mod fit;
+pub mod predict;
 pub mod synth;
 
 use crate::args::{Cli, Command};
@@ -15,5 +16,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Synth(args) => synth::run(&args),
         Command::Fit(args) => fit::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
+        Command::Predict(args) => predict::run(&args),
     }
 }

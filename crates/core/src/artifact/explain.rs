@@ -1,0 +1,87 @@
+//! Additive explanations on the raw (log-odds) scale: `base_value + sum of
+//! contributions = raw output`, one contribution per feature of the signature.
+//!
+//! Exact for logistic models (coefficient times standardised value, with the
+//! missing indicator's share added to its feature). For boosted trees, path
+//! attribution (Saabas): each split on a row's path credits the change in node
+//! value to the split's feature. TreeSHAP would cost far more than the
+//! latency budget (DESIGN.md section 5).
+
+use super::encode::{self, FeatureSpec, Row};
+use super::estimator::Estimator;
+use super::tree::LEAF;
+use super::ModelArtifact;
+
+/// An additive explanation of one row's raw output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// The raw output with no feature information (intercept, or tree roots).
+    pub base_value: f64,
+    /// The raw output for the row.
+    pub raw: f64,
+    /// One contribution per feature, in signature order.
+    pub contributions: Vec<f64>,
+}
+
+/// For each design column, the index of the feature it belongs to.
+fn column_owners(features: &[FeatureSpec], width: impl Fn(&FeatureSpec) -> usize) -> Vec<usize> {
+    features
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| std::iter::repeat_n(i, width(f)))
+        .collect()
+}
+
+impl ModelArtifact {
+    /// Explains the raw output for one row.
+    pub fn explain(&self, row: &dyn Row) -> Explanation {
+        let mut contributions = vec![0.0; self.features.len()];
+        match &self.estimator {
+            Estimator::Logistic {
+                intercept,
+                coefficients,
+                ..
+            } => {
+                let design = encode::design_row(&self.features, row);
+                let owners = column_owners(&self.features, FeatureSpec::width);
+                for ((c, x), owner) in coefficients.iter().zip(&design).zip(&owners) {
+                    contributions[*owner] += c * x;
+                }
+                let raw = intercept + contributions.iter().sum::<f64>();
+                Explanation {
+                    base_value: *intercept,
+                    raw,
+                    contributions,
+                }
+            }
+            Estimator::BoostedTrees { base_score, trees, .. } => {
+                let design = encode::raw_design_row(&self.features, row);
+                let owners = column_owners(&self.features, FeatureSpec::raw_width);
+                let mut base_value = *base_score;
+                let mut raw = *base_score;
+                for tree in trees {
+                    base_value += tree.value[0];
+                    let mut node = 0usize;
+                    while tree.feature[node] != LEAF {
+                        let column = tree.feature[node] as usize;
+                        let v = design[column];
+                        let left = if v.is_nan() {
+                            tree.missing_left[node]
+                        } else {
+                            v <= tree.threshold[node]
+                        };
+                        let next = if left { tree.left[node] } else { tree.right[node] } as usize;
+                        contributions[owners[column]] += tree.value[next] - tree.value[node];
+                        node = next;
+                    }
+                    raw += tree.value[node];
+                }
+                Explanation {
+                    base_value,
+                    raw,
+                    contributions,
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! `carescore-train predict`: scores every row of a table with an artifact,
+//! the same code path as the service (`carescore-core`). Output: the input's
+//! id columns, the probability, the raw log-odds and the top factors; rows
+//! that fail validation keep their place with no probability and the problems
+//! that excluded them (field and rule, never values).
+
+use std::path::Path;
+
+use anyhow::Context;
+use carescore_core::{FieldValue, ModelArtifact, PatientRecord};
+use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, PolarsError, SerWriter};
+
+use crate::args::PredictArgs;
+use crate::atomic::{parent_dir, write_atomically};
+use crate::ingest;
+use crate::table::TableFormat;
+
+/// Input columns copied to the output when present.
+const ID_COLUMNS: [&str; 3] = ["patient_id", "index_date", "case_id"];
+
+fn shown(value: Option<FieldValue<'_>>) -> String {
+    match value {
+        None => "missing".to_string(),
+        Some(FieldValue::Number(x)) => format!("{x}"),
+        Some(FieldValue::Integer(n)) => n.to_string(),
+        Some(FieldValue::Boolean(b)) => b.to_string(),
+        Some(FieldValue::Text(s)) => s.to_string(),
+    }
+}
+
+/// The `top` largest contributions as `feature = value (+0.123)`, separated by `; `.
+pub fn top_factors(artifact: &ModelArtifact, record: &PatientRecord, top: usize) -> String {
+    let explanation = artifact.explain(record);
+    let mut order: Vec<usize> = (0..artifact.features.len()).collect();
+    order.sort_by(|&a, &b| {
+        explanation.contributions[b]
+            .abs()
+            .total_cmp(&explanation.contributions[a].abs())
+    });
+    order
+        .iter()
+        .take(top)
+        .map(|&i| {
+            let name = &artifact.features[i].name;
+            let value = carescore_core::artifact::Row::value(record, name);
+            format!("{name} = {} ({:+.3})", shown(value), explanation.contributions[i])
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Runs `predict`.
+///
+/// # Errors
+/// An unreadable or refused artifact, unusable data, or a write failure.
+pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
+    let format = TableFormat::from_path(&args.out)?;
+    if !parent_dir(&args.out).is_dir() {
+        anyhow::bail!("{}: directory does not exist", parent_dir(&args.out).display());
+    }
+    let bytes =
+        std::fs::read(&args.model).with_context(|| format!("{}: cannot read the artifact", args.model.display()))?;
+    let artifact = ModelArtifact::from_json(&bytes).with_context(|| format!("{}", args.model.display()))?;
+    let ingested = ingest::load(&args.data)?;
+    let height = ingested.frame.height();
+    let mut probability: Vec<Option<f64>> = vec![None; height];
+    let mut raw: Vec<Option<f64>> = vec![None; height];
+    let mut factors: Vec<Option<String>> = vec![None; height];
+    let mut errors: Vec<Option<String>> = vec![None; height];
+    for (record, &row) in ingested.records.iter().zip(&ingested.rows) {
+        let explanation_raw = artifact.raw_score(record);
+        probability[row] = Some(artifact.calibration.apply(explanation_raw));
+        raw[row] = Some(explanation_raw);
+        factors[row] = Some(top_factors(&artifact, record, args.top));
+    }
+    for (row, problems) in &ingested.rejected {
+        errors[*row] = Some(problems.clone());
+    }
+    let mut columns: Vec<Column> = ID_COLUMNS
+        .iter()
+        .filter_map(|name| ingested.frame.column(name).ok().cloned())
+        .collect();
+    let model = artifact.model_version();
+    columns.push(Column::new("model".into(), vec![model.as_str(); height]));
+    columns.push(Column::new("probability".into(), probability));
+    columns.push(Column::new("raw_log_odds".into(), raw));
+    columns.push(Column::new("top_factors".into(), factors));
+    columns.push(Column::new("errors".into(), errors));
+    let mut frame = DataFrame::new(height, columns).context("building the output table")?;
+    write_atomically(&args.out, |w| -> Result<(), PolarsError> {
+        match format {
+            TableFormat::Csv => CsvWriter::new(w).finish(&mut frame),
+            TableFormat::Parquet => ParquetWriter::new(w).finish(&mut frame).map(|_| ()),
+        }
+    })
+    .with_context(|| format!("{}: cannot write the predictions", args.out.display()))?;
+    eprintln!(
+        "{}: scored {} of {} rows ({} failed validation; see the errors column) into {}",
+        model,
+        ingested.records.len(),
+        height,
+        ingested.rejected.len(),
+        Path::new(&args.out).display()
+    );
+    Ok(())
+}
