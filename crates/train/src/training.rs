@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use carescore_core::artifact::{Calibration, DataFingerprint, Estimator, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT};
+use carescore_core::artifact::{
+    Calibration, DataFingerprint, Estimator, FeatureSpec, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT,
+};
 use carescore_core::PatientRecord;
 use serde::Serialize;
 
@@ -158,6 +160,17 @@ fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result
     Ok(out)
 }
 
+/// The labelled rows, their records and the feature signature learnt from them.
+fn prepare(
+    ingested: &Ingested,
+    options: FitOptions,
+) -> Result<(Labelled, Vec<PatientRecord>, Vec<FeatureSpec>), TrainError> {
+    let data = labelled(ingested, options.target, options.censoring)?;
+    let records: Vec<PatientRecord> = data.records.iter().map(|&i| ingested.records[i].clone()).collect();
+    let features = signature(&records);
+    Ok((data, records, features))
+}
+
 fn log_loss(p: f64, y: bool) -> f64 {
     let p = p.clamp(1e-12, 1.0 - 1e-12);
     if y {
@@ -204,9 +217,7 @@ fn out_of_fold(
 /// [`TrainError`] naming the problem (unusable columns, no known labels, one class, too few patients).
 pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, TrainError> {
     let target = options.target;
-    let data = labelled(ingested, target, options.censoring)?;
-    let records: Vec<_> = data.records.iter().map(|&i| ingested.records[i].clone()).collect();
-    let features = signature(&records);
+    let (data, records, features) = prepare(ingested, options)?;
     let design = Design::encode(&features, &records);
 
     let mut patients = data.groups.clone();
@@ -282,7 +293,7 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
 fn finish(
     ingested: &Ingested,
     data: &Labelled,
-    features: Vec<carescore_core::artifact::FeatureSpec>,
+    features: Vec<FeatureSpec>,
     estimator: Estimator,
     calibration: Calibration,
     assessment: ArtifactEvaluation,
@@ -351,9 +362,7 @@ pub const LEAVES_GRID: [usize; 3] = [7, 15, 31];
 /// As [`fit_logistic`].
 pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, TrainError> {
     let target = options.target;
-    let data = labelled(ingested, target, options.censoring)?;
-    let records: Vec<_> = data.records.iter().map(|&i| ingested.records[i].clone()).collect();
-    let features = signature(&records);
+    let (data, records, features) = prepare(ingested, options)?;
     let design = Design::encode_raw(&features, &records);
     let k = options.folds.max(2);
     let folds = grouped_folds(&data.groups, k, options.seed);

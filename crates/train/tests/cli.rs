@@ -140,6 +140,21 @@ fn dropout_rate_out_of_range_is_refused() {
     );
 }
 
+/// Runs `fit` on `data` for `target` into `out`, with `extra` options.
+fn fit(data: &Path, target: &str, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "fit",
+        "--data",
+        data.to_str().unwrap(),
+        "--target",
+        target,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    train(&args)
+}
+
 /// Writes a synthetic cohort of `rows` rows into `dir` and returns its path.
 fn cohort(dir: &Path, rows: &str, seed: &str) -> std::path::PathBuf {
     let out = dir.join(format!("cohort-{seed}.csv"));
@@ -163,17 +178,7 @@ fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
     let data = cohort(dir.path(), "3000", "5");
     let models = dir.path().join("models");
     for _ in 0..2 {
-        let output = train(&[
-            "fit",
-            "--data",
-            data.to_str().unwrap(),
-            "--target",
-            "readmission_30d",
-            "--out",
-            models.to_str().unwrap(),
-            "--folds",
-            "3",
-        ]);
+        let output = fit(&data, "readmission_30d", &models, &["--folds", "3"]);
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
     // Versions count up; the same data and seed give the same model.
@@ -209,27 +214,11 @@ fn fit_refuses_an_unknown_target_and_a_missing_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m");
     assert_fails_with(
-        &train(&[
-            "fit",
-            "--data",
-            "nope.csv",
-            "--target",
-            "infection_90d",
-            "--out",
-            out.to_str().unwrap(),
-        ]),
+        &fit(Path::new("nope.csv"), "infection_90d", &out, &[]),
         "unknown target \"infection_90d\" (allowed: infection_180d, readmission_30d)",
     );
     assert_fails_with(
-        &train(&[
-            "fit",
-            "--data",
-            dir.path().join("nope.csv").to_str().unwrap(),
-            "--target",
-            "infection_180d",
-            "--out",
-            out.to_str().unwrap(),
-        ]),
+        &fit(&dir.path().join("nope.csv"), "infection_180d", &out, &[]),
         "nope.csv: no such file",
     );
 }
@@ -250,20 +239,7 @@ fn column_index(source: &Path, name: &str) -> usize {
 
 fn fit_fails(data: &Path, target: &str, needle: &str) {
     let out = data.parent().unwrap().join("models");
-    assert_fails_with(
-        &train(&[
-            "fit",
-            "--data",
-            data.to_str().unwrap(),
-            "--target",
-            target,
-            "--out",
-            out.to_str().unwrap(),
-            "--folds",
-            "2",
-        ]),
-        needle,
-    );
+    assert_fails_with(&fit(data, target, &out, &["--folds", "2"]), needle);
     assert!(
         std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0) == 0,
         "no artifact written"
@@ -345,19 +321,7 @@ fn boosted_trees_and_auto_selection_fit_and_evaluate() {
     let dir = tempfile::tempdir().unwrap();
     let data = cohort(dir.path(), "4000", "12");
     let models = dir.path().join("models");
-    let gbdt = train(&[
-        "fit",
-        "--data",
-        data.to_str().unwrap(),
-        "--target",
-        "infection_180d",
-        "--out",
-        models.to_str().unwrap(),
-        "--model",
-        "gbdt",
-        "--folds",
-        "3",
-    ]);
+    let gbdt = fit(&data, "infection_180d", &models, &["--model", "gbdt", "--folds", "3"]);
     assert!(gbdt.status.success(), "{}", String::from_utf8_lossy(&gbdt.stderr));
     let artifact: serde_json::Value =
         serde_json::from_slice(&std::fs::read(models.join("infection_180d-1.json")).unwrap()).unwrap();
@@ -375,17 +339,7 @@ fn boosted_trees_and_auto_selection_fit_and_evaluate() {
         "{}",
         String::from_utf8_lossy(&evaluation.stderr)
     );
-    let auto = train(&[
-        "fit",
-        "--data",
-        data.to_str().unwrap(),
-        "--target",
-        "infection_180d",
-        "--out",
-        models.to_str().unwrap(),
-        "--folds",
-        "3",
-    ]);
+    let auto = fit(&data, "infection_180d", &models, &["--folds", "3"]);
     assert!(auto.status.success());
     assert!(
         String::from_utf8_lossy(&auto.stderr).contains("held-out Brier: logistic"),
@@ -399,20 +353,13 @@ fn predict_scores_every_row_and_keeps_rejected_ones_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let data = cohort(dir.path(), "3000", "21");
     let models = dir.path().join("models");
-    let fit = train(&[
-        "fit",
-        "--data",
-        data.to_str().unwrap(),
-        "--target",
+    let fitted = fit(
+        &data,
         "readmission_30d",
-        "--out",
-        models.to_str().unwrap(),
-        "--model",
-        "logistic",
-        "--folds",
-        "2",
-    ]);
-    assert!(fit.status.success(), "{}", String::from_utf8_lossy(&fit.stderr));
+        &models,
+        &["--model", "logistic", "--folds", "2"],
+    );
+    assert!(fitted.status.success(), "{}", String::from_utf8_lossy(&fitted.stderr));
     let out = dir.path().join("scores.csv");
     let predict = train(&[
         "predict",
