@@ -99,6 +99,9 @@ pub struct FitArgs {
     /// Cross-validation folds (grouped by `patient_id`).
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
+    /// Leaves per boosted tree (2-255); default: chosen from 7, 15 and 31 on the validation fold.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(2..=255))]
+    pub gbdt_leaves: Option<u16>,
 }
 
 /// Arguments of `evaluate`.

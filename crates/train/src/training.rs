@@ -38,6 +38,8 @@ pub struct FitOptions {
     pub censoring: Censoring,
     /// Cross-validation folds (at least 2).
     pub folds: usize,
+    /// Leaves per boosted tree; `None` chooses from [`LEAVES_GRID`] on the validation fold.
+    pub gbdt_leaves: Option<usize>,
 }
 
 /// Why a fit failed.
@@ -100,6 +102,9 @@ pub struct Fitted {
     pub evaluation: Evaluation,
     /// Metrics by subgroup (organ, sex, phase) on the held-out predictions.
     pub subgroups: BTreeMap<String, Metrics>,
+    /// Wall time of the estimator itself (binning and boosting, or the
+    /// regression fits), in seconds, excluding calibration and evaluation.
+    pub estimator_seconds: f64,
 }
 
 /// What `evaluate` measures on a table.
@@ -232,6 +237,7 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
     }
     let folds = grouped_folds(&data.groups, k, options.seed);
     let total_w: f64 = data.w.iter().sum();
+    let started = std::time::Instant::now();
     let mut penalties = Vec::new();
     // (log-loss, penalty, out-of-fold raw scores); ties keep the smaller penalty.
     let mut best: Option<(f64, f64, Vec<f64>)> = None;
@@ -258,6 +264,7 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
         target: target.name(),
         source,
     })?;
+    let estimator_seconds = started.elapsed().as_secs_f64();
     let estimator = Estimator::Logistic {
         intercept: fit.intercept,
         coefficients: fit.coefficients,
@@ -283,6 +290,7 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
         description,
     );
     fitted.artifact.metrics.insert("cv_log_loss".to_string(), cv_log_loss);
+    fitted.estimator_seconds = estimator_seconds;
     fitted.penalties = penalties;
     fitted.folds = k;
     Ok(fitted)
@@ -348,6 +356,7 @@ fn finish(
         description,
         evaluation: assessment.overall,
         subgroups: assessment.subgroups,
+        estimator_seconds: 0.0,
     }
 }
 
@@ -378,11 +387,15 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
             source: FitError::OneClass,
         });
     }
+    let started = std::time::Instant::now();
     let binned = Binned::new(&design.values, design.cols, 255);
     // Leaves need enough rows to be stable on small data sets.
     let min_rows_in_leaf = (train.len() / 500).clamp(20, 200);
     let mut best: Option<(f64, GbdtParams, Booster)> = None;
-    for max_leaves in LEAVES_GRID {
+    let grid: Vec<usize> = options
+        .gbdt_leaves
+        .map_or_else(|| LEAVES_GRID.to_vec(), |leaves| vec![leaves]);
+    for max_leaves in grid {
         let params = GbdtParams {
             max_leaves,
             min_rows_in_leaf,
@@ -399,6 +412,7 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
         }
     }
     let (loss, params, booster) = best.expect("the grid is not empty");
+    let estimator_seconds = started.elapsed().as_secs_f64();
     let valid_raw: Vec<f64> = valid.iter().map(|&r| booster.raw(design.row(r as usize))).collect();
     let valid_y: Vec<bool> = valid.iter().map(|&r| data.y[r as usize]).collect();
     let valid_w: Vec<f64> = valid.iter().map(|&r| data.w[r as usize]).collect();
@@ -438,6 +452,7 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
         description,
     );
     fitted.artifact.metrics.insert("validation_log_loss".to_string(), loss);
+    fitted.estimator_seconds = estimator_seconds;
     fitted.folds = k;
     Ok(fitted)
 }

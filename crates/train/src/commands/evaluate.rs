@@ -36,6 +36,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
         version: artifact.version,
         censoring: args.censoring.into(),
         folds: 2,
+        gbdt_leaves: None,
     };
     let metrics = evaluate_artifact(&artifact, &ingested, options)?;
     let evaluation = Evaluation {

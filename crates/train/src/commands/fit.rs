@@ -50,6 +50,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     let ingested = ingest::load(&args.data)?;
+    let ingest_seconds = started.elapsed().as_secs_f64();
     let version = args.version.unwrap_or_else(|| next_version(&args.out, target.name()));
     let options = FitOptions {
         target,
@@ -57,6 +58,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         version,
         censoring: args.censoring.into(),
         folds: args.folds,
+        gbdt_leaves: args.gbdt_leaves.map(usize::from),
     };
     let fitted = match args.model {
         ModelChoice::Logistic => fit_logistic(&ingested, options)?,
@@ -98,6 +100,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         v.auc.map_or("n/a".into(), |a| format!("{a:.3}")),
         v.calibration_slope.map_or("n/a".into(), |a| format!("{a:.3}")),
         v.ece,
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!(
+        "time: ingestion and screening {ingest_seconds:.1} s, estimator {:.1} s, total {:.1} s",
+        fitted.estimator_seconds,
         started.elapsed().as_secs_f64()
     );
     println!("{}", artifact_path.display());

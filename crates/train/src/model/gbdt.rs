@@ -215,9 +215,17 @@ struct Growing {
     split: Option<Split>,
 }
 
-/// Grows one tree on the rows with gradient `g` and hessian `h`; returns the
-/// tree (values already shrunk) and each training row's leaf value.
-fn grow(data: &Binned, rows: Vec<u32>, g: &[f64], h: &[f64], p: &GbdtParams) -> Tree {
+/// A grown tree, with what training needs to update scores quickly.
+struct Grown {
+    tree: Tree,
+    /// Per node, the bin its split sends left up to (0 for leaves).
+    split_bins: Vec<u8>,
+    /// Each leaf's node and training rows.
+    leaves: Vec<(usize, Vec<u32>)>,
+}
+
+/// Grows one tree on the rows with gradient `g` and hessian `h` (values already shrunk).
+fn grow(data: &Binned, rows: Vec<u32>, g: &[f64], h: &[f64], p: &GbdtParams) -> Grown {
     let value = |s: Stat| -p.learning_rate * s.g / (s.h + p.l2);
     let hist = histogram(data, &rows, g, h);
     let mut total = Stat::default();
@@ -237,6 +245,7 @@ fn grow(data: &Binned, rows: Vec<u32>, g: &[f64], h: &[f64], p: &GbdtParams) -> 
         value: vec![value(total)],
     };
     let split = best_split(data, &hist, total, p);
+    let mut split_bins = vec![0u8];
     let mut leaves = vec![Growing {
         node: 0,
         rows,
@@ -298,6 +307,8 @@ fn grow(data: &Binned, rows: Vec<u32>, g: &[f64], h: &[f64], p: &GbdtParams) -> 
             tree.missing_left.push(false);
             tree.value.push(value(t));
         }
+        split_bins.extend([0, 0]);
+        split_bins[leaf.node] = s.bin;
         tree.feature[leaf.node] = s.col as u32;
         tree.threshold[leaf.node] = data.edges[s.col][s.bin as usize];
         tree.left[leaf.node] = l as u32;
@@ -318,7 +329,11 @@ fn grow(data: &Binned, rows: Vec<u32>, g: &[f64], h: &[f64], p: &GbdtParams) -> 
             split: right_split,
         });
     }
-    tree
+    Grown {
+        tree,
+        split_bins,
+        leaves: leaves.into_iter().map(|l| (l.node, l.rows)).collect(),
+    }
 }
 
 /// A fitted booster.
@@ -347,18 +362,15 @@ fn weighted_log_loss(raw: &[f64], y: &[bool], w: &[f64], rows: &[u32]) -> f64 {
     loss / total.max(f64::MIN_POSITIVE)
 }
 
-/// Evaluates a tree on binned row `r` (same decisions as on raw values).
-fn predict_binned(tree: &Tree, data: &Binned, r: usize) -> f64 {
+/// Evaluates a tree on binned row `r` (the same decisions as on raw values).
+fn predict_binned(tree: &Tree, split_bins: &[u8], data: &Binned, r: usize) -> f64 {
     let mut node = 0usize;
     while tree.feature[node] != LEAF {
-        let c = tree.feature[node] as usize;
-        let b = data.bin(c, r);
+        let b = data.bin(tree.feature[node] as usize, r);
         let go_left = if b == MISSING_BIN {
             tree.missing_left[node]
         } else {
-            // The threshold is edge[bin]: values in bins up to that one go left.
-            let edge_bin = data.edges[c].partition_point(|e| *e < tree.threshold[node]);
-            (b as usize) <= edge_bin
+            b <= split_bins[node]
         };
         node = if go_left { tree.left[node] } else { tree.right[node] } as usize;
     }
@@ -388,11 +400,17 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p
             g[r] = w[r] * (prob - f64::from(u8::from(y[r])));
             h[r] = w[r] * prob * (1.0 - prob);
         }
-        let tree = grow(data, train.to_vec(), &g, &h, p);
-        for r in train.iter().chain(valid) {
-            raw[*r as usize] += predict_binned(&tree, data, *r as usize);
+        let grown = grow(data, train.to_vec(), &g, &h, p);
+        // Training rows: by leaf membership; validation rows: down the binned tree.
+        for (node, rows) in &grown.leaves {
+            for &r in rows {
+                raw[r as usize] += grown.tree.value[*node];
+            }
         }
-        trees.push(tree);
+        for &r in valid {
+            raw[r as usize] += predict_binned(&grown.tree, &grown.split_bins, data, r as usize);
+        }
+        trees.push(grown.tree);
         let loss = if valid.is_empty() {
             0.0
         } else {
@@ -472,9 +490,20 @@ mod tests {
             p(-1.0, f64::NAN)
         );
         // Binned and raw evaluation agree on every training row.
+        let split_bins = |t: &Tree| -> Vec<u8> {
+            let edge_bin = |(f, th): (&u32, &f64)| match *f {
+                LEAF => 0,
+                f => data.edges[f as usize].partition_point(|e| e < th) as u8,
+            };
+            t.feature.iter().zip(&t.threshold).map(edge_bin).collect()
+        };
         for r in 0..200 {
-            let binned: f64 =
-                booster.base_score + booster.trees.iter().map(|t| predict_binned(t, &data, r)).sum::<f64>();
+            let binned: f64 = booster.base_score
+                + booster
+                    .trees
+                    .iter()
+                    .map(|t| predict_binned(t, &split_bins(t), &data, r))
+                    .sum::<f64>();
             assert!((binned - booster.raw(&x[r * 2..r * 2 + 2])).abs() < 1e-12);
         }
     }
