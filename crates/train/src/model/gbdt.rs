@@ -136,11 +136,11 @@ const SLOTS: usize = 256;
 /// Per column, 255 value bins and the missing bin.
 type Histogram = Vec<Stat>;
 
-fn histogram(data: &Binned, rows: &[u32], g: &[f64], h: &[f64]) -> Histogram {
-    let mut hist = vec![Stat::default(); data.cols * SLOTS];
-    for c in 0..data.cols {
+/// Fills the histogram slots of columns `first..` (one `SLOTS` block each) from `rows`.
+fn fill_columns(data: &Binned, first: usize, blocks: &mut [Stat], rows: &[u32], g: &[f64], h: &[f64]) {
+    for (offset, slots) in blocks.chunks_mut(SLOTS).enumerate() {
+        let c = first + offset;
         let column = &data.bins[c * data.rows..(c + 1) * data.rows];
-        let slots = &mut hist[c * SLOTS..(c + 1) * SLOTS];
         for &r in rows {
             let r = r as usize;
             let s = &mut slots[column[r] as usize];
@@ -149,6 +149,29 @@ fn histogram(data: &Binned, rows: &[u32], g: &[f64], h: &[f64]) -> Histogram {
             s.n += 1;
         }
     }
+}
+
+/// Row-column updates below which a histogram is built on one thread.
+const PARALLEL_MIN_WORK: usize = 1 << 20;
+
+/// The histogram of `rows`. Large ones are built column-parallel with scoped
+/// threads (each column is summed by one thread in row order, so the result
+/// does not depend on the number of threads).
+fn histogram(data: &Binned, rows: &[u32], g: &[f64], h: &[f64]) -> Histogram {
+    let mut hist = vec![Stat::default(); data.cols * SLOTS];
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(data.cols.max(1));
+    if threads < 2 || rows.len() * data.cols < PARALLEL_MIN_WORK {
+        fill_columns(data, 0, &mut hist, rows, g, h);
+        return hist;
+    }
+    let per_thread = data.cols.div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (i, blocks) in hist.chunks_mut(per_thread * SLOTS).enumerate() {
+            scope.spawn(move || fill_columns(data, i * per_thread, blocks, rows, g, h));
+        }
+    });
     hist
 }
 
