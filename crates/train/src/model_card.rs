@@ -4,6 +4,8 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use carescore_core::artifact::Calibration;
+
 use crate::training::Fitted;
 
 fn opt(value: Option<f64>) -> String {
@@ -58,10 +60,16 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
     );
     let _ = writeln!(out, "## Model\n");
     let _ = writeln!(out, "{}\n", fitted.description);
+    let calibration = match &a.calibration {
+        Calibration::Identity => "none (the raw log-odds)".to_string(),
+        Calibration::Platt { a, b } => format!("Platt scaling, a = {a:.4}, b = {b:.4}"),
+        Calibration::Isotonic { steps } => format!("isotonic regression, {} steps", steps.len()),
+    };
+    let _ = writeln!(out, "Calibration map: {calibration}.\n");
     let _ = writeln!(out, "## Performance (held-out patients, weighted)\n");
     let _ = writeln!(
         out,
-        "These rows also fitted the Platt calibration, so its slope and intercept are 1 and 0 here by \
+        "These rows also fitted the calibration map, so the slope and intercept are close to 1 and 0 here by \
          construction; `carescore-train evaluate` on an independent table gives the honest figures.\n"
     );
     let _ = writeln!(out, "| metric | value |\n|---|---|");

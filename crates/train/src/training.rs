@@ -15,11 +15,11 @@ use crate::evaluation::{by_subgroup, full_evaluation, Evaluation};
 use crate::ingest::{event_column, numeric_column, IngestError, Ingested, Screening};
 use crate::labels::{horizon_labels, Censoring, LabelError};
 use crate::metrics::Metrics;
+use crate::model::calibrate;
 use crate::model::design::{signature, Design};
 use crate::model::folds::grouped_folds;
 use crate::model::gbdt::{self, Binned, Booster, GbdtParams};
 use crate::model::logistic::{self, FitError};
-use crate::model::platt::fit_platt;
 use crate::target::Target;
 
 /// Penalties tried by cross-validation.
@@ -253,11 +253,11 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
         }
     }
     let (cv_log_loss, l2, oof_raw) = best.expect("the grid is not empty");
-    let (a, b) = fit_platt(&oof_raw, &data.y, &data.w).map_err(|source| TrainError::Fit {
-        target: target.name(),
-        source,
-    })?;
-    let calibration = Calibration::Platt { a, b };
+    let (calibration, _) =
+        calibrate::choose(&oof_raw, &data.y, &data.w, &data.groups).map_err(|source| TrainError::Fit {
+            target: target.name(),
+            source,
+        })?;
     let oof_p: Vec<f64> = oof_raw.iter().map(|r| calibration.apply(*r)).collect();
 
     let fit = logistic::fit(&design.values, design.cols, &data.y, &data.w, l2).map_err(|source| TrainError::Fit {
@@ -273,7 +273,7 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
     let description = format!(
         "L2-regularised logistic regression over {} design columns ({} features, standardised numerics, one-hot \
          categories, missing-value indicators); penalty {l2} chosen by {k}-fold patient-grouped cross-validation \
-         over {L2_GRID:?}; Platt calibration on out-of-fold predictions.",
+         over {L2_GRID:?}; calibrated on out-of-fold predictions (Platt or isotonic, chosen by patient-split cross-fitting).",
         design.cols,
         features.len()
     );
@@ -416,17 +416,18 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
     let valid_raw: Vec<f64> = valid.iter().map(|&r| booster.raw(design.row(r as usize))).collect();
     let valid_y: Vec<bool> = valid.iter().map(|&r| data.y[r as usize]).collect();
     let valid_w: Vec<f64> = valid.iter().map(|&r| data.w[r as usize]).collect();
-    let (a, b) = fit_platt(&valid_raw, &valid_y, &valid_w).map_err(|source| TrainError::Fit {
-        target: target.name(),
-        source,
-    })?;
-    let calibration = Calibration::Platt { a, b };
+    let valid_groups: Vec<i64> = valid.iter().map(|&r| data.groups[r as usize]).collect();
+    let (calibration, _) =
+        calibrate::choose(&valid_raw, &valid_y, &valid_w, &valid_groups).map_err(|source| TrainError::Fit {
+            target: target.name(),
+            source,
+        })?;
     let valid_p: Vec<f64> = valid_raw.iter().map(|r| calibration.apply(*r)).collect();
     let description = format!(
         "Gradient-boosted trees: {} trees of up to {} leaves (chosen from {LEAVES_GRID:?}), learning rate {}, at \
          least {} rows per leaf, L2 {} on leaf values, histogram binning (255 bins), missing values routed by each \
          split; early stopping after {} rounds without improvement on a patient-grouped validation fold (1 of {k}), \
-         which also calibrates (Platt) and gives the metrics below.",
+         which also calibrates (Platt or isotonic, chosen by patient-split cross-fitting) and gives the metrics below.",
         booster.trees.len(),
         params.max_leaves,
         params.learning_rate,

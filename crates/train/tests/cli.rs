@@ -390,7 +390,7 @@ fn predict_scores_every_row_and_keeps_rejected_ones_in_place() {
         } else {
             scored += 1;
             let p: f64 = cells[4].parse().unwrap();
-            assert!(p > 0.0 && p < 1.0);
+            assert!(p > 0.0 && p < 1.0, "{row}");
             assert_eq!(cells[6].matches("; ").count(), 2, "three factors: {row}");
         }
     }

@@ -1,7 +1,8 @@
 //! Model fitting: the design matrix, the weighted L2 logistic regression, the
-//! choice of its penalty by patient-grouped cross-validation, and Platt
-//! calibration on out-of-fold predictions.
+//! choice of its penalty by patient-grouped cross-validation, gradient-boosted
+//! trees, and the calibration of raw scores (Platt or isotonic).
 
+pub mod calibrate;
 pub mod design;
 pub mod folds;
 pub mod gbdt;

@@ -1,0 +1,170 @@
+//! Calibration of raw scores: Platt scaling or isotonic regression, the choice
+//! made by two-fold cross-fitting (split by patient) on the calibration rows,
+//! then the chosen map refitted on all of them.
+
+use carescore_core::artifact::{Calibration, IsotonicStep};
+
+use super::logistic::FitError;
+use super::platt::fit_platt;
+
+/// Smallest (and one minus the largest) probability an isotonic step may hold.
+pub const ISOTONIC_FLOOR: f64 = 1e-4;
+
+/// Isotonic regression (pool adjacent violators) of the labels on the raw
+/// scores: a non-decreasing step function, weighted.
+pub fn fit_isotonic(raw: &[f64], y: &[bool], w: &[f64]) -> Vec<IsotonicStep> {
+    let mut order: Vec<usize> = (0..raw.len()).filter(|&i| w[i] > 0.0).collect();
+    order.sort_by(|&a, &b| raw[a].total_cmp(&raw[b]));
+    // Blocks of (first raw, weighted positives, weight).
+    let mut blocks: Vec<(f64, f64, f64)> = Vec::new();
+    for i in order {
+        let positive = if y[i] { w[i] } else { 0.0 };
+        match blocks.last_mut() {
+            // Equal raw scores share a block.
+            Some(last) if last.0 == raw[i] => {
+                last.1 += positive;
+                last.2 += w[i];
+            }
+            _ => blocks.push((raw[i], positive, w[i])),
+        }
+        while blocks.len() >= 2 {
+            let (a, b) = (blocks[blocks.len() - 2], blocks[blocks.len() - 1]);
+            if a.1 / a.2 < b.1 / b.2 {
+                break;
+            }
+            blocks.pop();
+            let last = blocks.last_mut().expect("two blocks were there");
+            *last = (a.0, a.1 + b.1, a.2 + b.2);
+        }
+    }
+    blocks
+        .into_iter()
+        .map(|(raw, positive, weight)| IsotonicStep {
+            raw,
+            // Never exactly 0 or 1: a finite sample cannot rule an event in or out.
+            probability: (positive / weight).clamp(ISOTONIC_FLOOR, 1.0 - ISOTONIC_FLOOR),
+        })
+        .collect()
+}
+
+/// Held-out Brier scores of the two methods under cross-fitting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CalibrationChoice {
+    /// Platt scaling.
+    pub platt_brier: f64,
+    /// Isotonic regression.
+    pub isotonic_brier: f64,
+}
+
+fn brier(calibration: &Calibration, raw: &[f64], y: &[bool], w: &[f64], rows: &[usize]) -> f64 {
+    let (mut loss, mut total) = (0.0, 0.0);
+    for &i in rows {
+        let p = calibration.apply(raw[i]);
+        loss += w[i] * (p - f64::from(u8::from(y[i]))).powi(2);
+        total += w[i];
+    }
+    loss / total.max(f64::MIN_POSITIVE)
+}
+
+fn fit_method(isotonic: bool, raw: &[f64], y: &[bool], w: &[f64]) -> Result<Calibration, FitError> {
+    if isotonic {
+        Ok(Calibration::Isotonic {
+            steps: fit_isotonic(raw, y, w),
+        })
+    } else {
+        let (a, b) = fit_platt(raw, y, w)?;
+        Ok(Calibration::Platt { a, b })
+    }
+}
+
+/// Chooses and fits the calibration map on `raw` scores; `groups` (patients)
+/// decide the cross-fitting halves.
+///
+/// # Errors
+/// [`FitError::OneClass`] if the labels have one class.
+pub fn choose(
+    raw: &[f64],
+    y: &[bool],
+    w: &[f64],
+    groups: &[i64],
+) -> Result<(Calibration, CalibrationChoice), FitError> {
+    let halves: [Vec<usize>; 2] = [0, 1].map(|h| (0..raw.len()).filter(|&i| groups[i].rem_euclid(2) == h).collect());
+    let both_classes = |rows: &[usize]| rows.iter().any(|&i| y[i]) && rows.iter().any(|&i| !y[i]);
+    if !halves.iter().all(|h| both_classes(h)) {
+        // Too little data to judge: Platt, the safer map for small samples.
+        let choice = CalibrationChoice {
+            platt_brier: f64::NAN,
+            isotonic_brier: f64::NAN,
+        };
+        return Ok((fit_method(false, raw, y, w)?, choice));
+    }
+    let mut scores = [0.0; 2];
+    for (m, isotonic) in [false, true].into_iter().enumerate() {
+        for h in 0..2 {
+            let (fit_rows, test_rows) = (&halves[h], &halves[1 - h]);
+            let masked: Vec<f64> = (0..w.len())
+                .map(|i| if fit_rows.binary_search(&i).is_ok() { w[i] } else { 0.0 })
+                .collect();
+            let calibration = fit_method(isotonic, raw, y, &masked)?;
+            scores[m] += brier(&calibration, raw, y, w, test_rows);
+        }
+    }
+    let choice = CalibrationChoice {
+        platt_brier: scores[0] / 2.0,
+        isotonic_brier: scores[1] / 2.0,
+    };
+    let calibration = fit_method(choice.isotonic_brier < choice.platt_brier, raw, y, w)?;
+    Ok((calibration, choice))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_adjacent_violators_by_hand() {
+        let raw = [1.0, 2.0, 3.0, 4.0];
+        let y = [false, true, false, true];
+        let steps = fit_isotonic(&raw, &y, &[1.0; 4]);
+        // 2 and 3 violate the order and pool to 0.5.
+        assert_eq!(
+            steps,
+            [
+                IsotonicStep {
+                    raw: 1.0,
+                    probability: ISOTONIC_FLOOR
+                },
+                IsotonicStep {
+                    raw: 2.0,
+                    probability: 0.5
+                },
+                IsotonicStep {
+                    raw: 4.0,
+                    probability: 1.0 - ISOTONIC_FLOOR
+                }
+            ]
+        );
+        assert!(Calibration::Isotonic { steps }.apply(3.5) == 0.5);
+    }
+
+    #[test]
+    fn a_sigmoid_truth_prefers_platt_and_a_step_truth_prefers_isotonic() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+        let raw: Vec<f64> = (0..20_000).map(|_| rng.gen_range(-3.0..3.0)).collect();
+        let groups: Vec<i64> = (0..20_000).collect();
+        let w = vec![1.0; raw.len()];
+        let sigmoid: Vec<bool> = raw
+            .iter()
+            .map(|r| rng.gen::<f64>() < 1.0 / (1.0 + (-r).exp()))
+            .collect();
+        let (calibration, _) = choose(&raw, &sigmoid, &w, &groups).unwrap();
+        assert!(matches!(calibration, Calibration::Platt { .. }), "{calibration:?}");
+        let step: Vec<bool> = raw
+            .iter()
+            .map(|r| rng.gen::<f64>() < if *r > 1.0 { 0.9 } else { 0.05 })
+            .collect();
+        let (calibration, choice) = choose(&raw, &step, &w, &groups).unwrap();
+        assert!(matches!(calibration, Calibration::Isotonic { .. }), "{choice:?}");
+    }
+}
