@@ -165,12 +165,24 @@ fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result
     Ok(out)
 }
 
-/// The labelled rows, their records and the feature signature learnt from them.
+/// The labelled rows, their records and the feature signature learnt from
+/// them, after checking that there are patients enough for the folds.
 fn prepare(
     ingested: &Ingested,
     options: FitOptions,
 ) -> Result<(Labelled, Vec<PatientRecord>, Vec<FeatureSpec>), TrainError> {
     let data = labelled(ingested, options.target, options.censoring)?;
+    // Every fold needs patients of its own.
+    let mut patients = data.groups.clone();
+    patients.sort_unstable();
+    patients.dedup();
+    let k = options.folds.max(2);
+    if patients.len() < k {
+        return Err(TrainError::TooFewPatients {
+            patients: patients.len(),
+            folds: k,
+        });
+    }
     let records: Vec<PatientRecord> = data.records.iter().map(|&i| ingested.records[i].clone()).collect();
     let features = signature(&records);
     Ok((data, records, features))
@@ -225,16 +237,7 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
     let (data, records, features) = prepare(ingested, options)?;
     let design = Design::encode(&features, &records);
 
-    let mut patients = data.groups.clone();
-    patients.sort_unstable();
-    patients.dedup();
     let k = options.folds.max(2);
-    if patients.len() < k {
-        return Err(TrainError::TooFewPatients {
-            patients: patients.len(),
-            folds: k,
-        });
-    }
     let folds = grouped_folds(&data.groups, k, options.seed);
     let total_w: f64 = data.w.iter().sum();
     let started = std::time::Instant::now();

@@ -250,6 +250,14 @@ fn fit_fails(data: &Path, target: &str, needle: &str) {
 fn fit_names_the_problem_in_bad_data() {
     let dir = tempfile::tempdir().unwrap();
     let data = cohort(dir.path(), "400", "6");
+    // More folds than patients, for either family.
+    for model in ["logistic", "gbdt"] {
+        let out = dir.path().join("few");
+        assert_fails_with(
+            &fit(&data, "infection_180d", &out, &["--folds", "1000", "--model", model]),
+            "cannot fill 1000 cross-validation folds",
+        );
+    }
     // A missing column.
     let bmi = column_index(&data, "bmi");
     let without_bmi = edited(dir.path(), &data, "no-bmi.csv", |_, l| {
