@@ -24,6 +24,31 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Score every row of a table: probability, log-odds and top factors per row.
     Predict(PredictArgs),
+    /// Compare the model families by repeated patient-grouped k-fold cross-validation (JSON per candidate).
+    Cv(CvArgs),
+}
+
+/// Arguments of `cv`.
+#[derive(Debug, clap::Args)]
+pub struct CvArgs {
+    /// Training table (`.csv` or `.parquet`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Target: `infection_180d` or `readmission_30d`.
+    #[arg(long)]
+    pub target: String,
+    /// Folds per repeat (grouped by `patient_id`).
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Repeats, each with other folds.
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
+    /// Seed of the first repeat's folds (repeat r uses seed + r).
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Censoring handling.
+    #[arg(long, value_enum, default_value_t = CensoringChoice::Ipcw)]
+    pub censoring: CensoringChoice,
 }
 
 /// Arguments of `predict`.

@@ -13,6 +13,7 @@
 pub mod args;
 pub mod atomic;
 pub mod commands;
+pub mod cv;
 pub mod evaluation;
 pub mod ingest;
 pub mod labels;

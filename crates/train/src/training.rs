@@ -129,11 +129,11 @@ fn assess(ingested: &Ingested, data: &Labelled, rows: &[usize], p: &[f64], optio
 }
 
 /// Labels, weights and patient groups of the labelled rows.
-struct Labelled {
-    records: Vec<usize>,
-    y: Vec<bool>,
-    w: Vec<f64>,
-    groups: Vec<i64>,
+pub(crate) struct Labelled {
+    pub(crate) records: Vec<usize>,
+    pub(crate) y: Vec<bool>,
+    pub(crate) w: Vec<f64>,
+    pub(crate) groups: Vec<i64>,
 }
 
 fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result<Labelled, TrainError> {
@@ -167,7 +167,7 @@ fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result
 
 /// The labelled rows, their records and the feature signature learnt from
 /// them, after checking that there are patients enough for the folds.
-fn prepare(
+pub(crate) fn prepare(
     ingested: &Ingested,
     options: FitOptions,
 ) -> Result<(Labelled, Vec<PatientRecord>, Vec<FeatureSpec>), TrainError> {

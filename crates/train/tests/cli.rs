@@ -404,3 +404,35 @@ fn predict_scores_every_row_and_keeps_rejected_ones_in_place() {
     }
     assert!(scored > 2900 && rejected > 0, "{scored} scored, {rejected} rejected");
 }
+
+#[test]
+fn cv_prints_one_json_line_per_candidate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cohort(dir.path(), "3000", "31");
+    let output = train(&[
+        "cv",
+        "--data",
+        data.to_str().unwrap(),
+        "--target",
+        "readmission_30d",
+        "--folds",
+        "3",
+        "--repeats",
+        "2",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for (line, candidate) in lines.iter().zip(["logistic", "gbdt"]) {
+        assert_eq!(line["candidate"], candidate);
+        assert_eq!(line["evaluations"], 6);
+        let auc = line["auc"].as_f64().unwrap();
+        assert!((0.55..0.9).contains(&auc), "{line}");
+        for key in ["auc_sd", "brier", "calibration_slope", "calibration_intercept", "ece"] {
+            assert!(line[key].as_f64().unwrap().is_finite(), "{key}: {line}");
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! One module per subcommand of `carescore-train`.
 
+pub mod cv;
 pub mod evaluate;
 pub mod fit;
 pub mod predict;
@@ -17,5 +18,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fit(args) => fit::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Predict(args) => predict::run(&args),
+        Command::Cv(args) => cv::run(&args),
     }
 }
