@@ -124,6 +124,10 @@ pub struct FitArgs {
     /// Cross-validation folds (grouped by `patient_id`).
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
+    /// Share of rows, the latest by `index_date`, kept out of fitting and
+    /// reported as a temporal hold-out (0-0.5; 0 disables).
+    #[arg(long, default_value_t = 0.2)]
+    pub temporal_holdout: f64,
     /// Leaves per boosted tree (2-255); default: chosen from 7, 15 and 31 on the validation fold.
     #[arg(long, value_parser = clap::value_parser!(u16).range(2..=255))]
     pub gbdt_leaves: Option<u16>,

@@ -14,7 +14,7 @@ use crate::model::design::Design;
 use crate::model::folds::grouped_folds;
 use crate::model::gbdt::{self, Binned, GbdtParams};
 use crate::model::logistic;
-use crate::training::{prepare, FitOptions, TrainError};
+use crate::training::{prepare, FitOptions, Prepared, TrainError};
 
 /// A model family compared by `cv`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,7 +65,19 @@ pub fn cross_validate(
     repeats: usize,
     candidates: &[Candidate],
 ) -> Result<Vec<CvResult>, TrainError> {
-    let (data, records, features) = prepare(ingested, options)?;
+    // Cross-validation uses every labelled row: no temporal hold-out.
+    let Prepared {
+        data,
+        records,
+        features,
+        ..
+    } = prepare(
+        ingested,
+        FitOptions {
+            temporal_holdout: 0.0,
+            ..options
+        },
+    )?;
     let k = options.folds.max(2);
     let linear = Design::encode(&features, &records);
     let raw = Design::encode_raw(&features, &records);

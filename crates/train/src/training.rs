@@ -40,6 +40,9 @@ pub struct FitOptions {
     pub folds: usize,
     /// Leaves per boosted tree; `None` chooses from [`LEAVES_GRID`] on the validation fold.
     pub gbdt_leaves: Option<usize>,
+    /// Share of labelled rows, the latest by `index_date`, kept out of fitting
+    /// and evaluated at the end (0 disables; ignored without `index_date`).
+    pub temporal_holdout: f64,
 }
 
 /// Why a fit failed.
@@ -102,6 +105,8 @@ pub struct Fitted {
     pub evaluation: Evaluation,
     /// Metrics by subgroup (organ, sex, phase) on the held-out predictions.
     pub subgroups: BTreeMap<String, Metrics>,
+    /// Evaluation on the temporal hold-out (rows from `.1` on), if one was kept.
+    pub temporal: Option<(ArtifactEvaluation, String)>,
     /// Wall time of the estimator itself (binning and boosting, or the
     /// regression fits), in seconds, excluding calibration and evaluation.
     pub estimator_seconds: f64,
@@ -134,6 +139,7 @@ pub(crate) struct Labelled {
     pub(crate) y: Vec<bool>,
     pub(crate) w: Vec<f64>,
     pub(crate) groups: Vec<i64>,
+    pub(crate) dates: Vec<Option<String>>,
 }
 
 fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result<Labelled, TrainError> {
@@ -145,11 +151,13 @@ fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result
         // Without patient ids every row is its own group.
         Err(_) => (0..ingested.rows.len() as i64).collect(),
     };
+    let dates_all = index_dates(&ingested.frame, &ingested.rows);
     let mut out = Labelled {
         records: Vec::new(),
         y: Vec::new(),
         w: Vec::new(),
         groups: Vec::new(),
+        dates: Vec::new(),
     };
     for (i, label) in labels.labels.iter().enumerate() {
         if let Some(label) = label {
@@ -157,6 +165,7 @@ fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result
             out.y.push(*label);
             out.w.push(labels.weights[i]);
             out.groups.push(groups_all[i]);
+            out.dates.push(dates_all.as_ref().and_then(|d| d[i].clone()));
         }
     }
     if out.records.is_empty() {
@@ -165,13 +174,64 @@ fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result
     Ok(out)
 }
 
+/// What fitting starts from.
+pub(crate) struct Prepared {
+    /// Labelled rows used for fitting.
+    pub(crate) data: Labelled,
+    /// Their records.
+    pub(crate) records: Vec<PatientRecord>,
+    /// The signature learnt from them.
+    pub(crate) features: Vec<FeatureSpec>,
+    /// The temporal hold-out and its first index date, if any.
+    pub(crate) holdout: Option<(Labelled, String)>,
+}
+
+/// The `index_date` of `rows` as ISO text (which sorts by date), if the column exists.
+fn index_dates(frame: &polars::prelude::DataFrame, rows: &[usize]) -> Option<Vec<Option<String>>> {
+    let column = frame.column("index_date").ok()?;
+    let text = column.cast(&polars::prelude::DataType::String).ok()?;
+    let values = text.str().ok()?;
+    Some(rows.iter().map(|&i| values.get(i).map(str::to_string)).collect())
+}
+
+impl Labelled {
+    /// The rows at `keep` positions.
+    fn subset(&self, keep: &[usize]) -> Labelled {
+        Labelled {
+            records: keep.iter().map(|&i| self.records[i]).collect(),
+            y: keep.iter().map(|&i| self.y[i]).collect(),
+            w: keep.iter().map(|&i| self.w[i]).collect(),
+            groups: keep.iter().map(|&i| self.groups[i]).collect(),
+            dates: keep.iter().map(|&i| self.dates[i].clone()).collect(),
+        }
+    }
+
+    /// Splits off the latest `share` of rows by index date: `(earlier, later, first later date)`.
+    /// `None` when `share` is 0, dates are missing, or a side would be empty.
+    fn split_temporal(&self, share: f64) -> Option<(Labelled, Labelled, String)> {
+        if share <= 0.0 || self.dates.iter().any(Option::is_none) {
+            return None;
+        }
+        let mut sorted: Vec<&String> = self.dates.iter().flatten().collect();
+        sorted.sort();
+        let cutoff = sorted.get(((1.0 - share) * sorted.len() as f64) as usize)?.to_string();
+        let (later, earlier): (Vec<usize>, Vec<usize>) =
+            (0..self.y.len()).partition(|&i| self.dates[i].as_deref() >= Some(cutoff.as_str()));
+        if later.is_empty() || earlier.is_empty() {
+            return None;
+        }
+        Some((self.subset(&earlier), self.subset(&later), cutoff))
+    }
+}
+
 /// The labelled rows, their records and the feature signature learnt from
 /// them, after checking that there are patients enough for the folds.
-pub(crate) fn prepare(
-    ingested: &Ingested,
-    options: FitOptions,
-) -> Result<(Labelled, Vec<PatientRecord>, Vec<FeatureSpec>), TrainError> {
-    let data = labelled(ingested, options.target, options.censoring)?;
+pub(crate) fn prepare(ingested: &Ingested, options: FitOptions) -> Result<Prepared, TrainError> {
+    let all = labelled(ingested, options.target, options.censoring)?;
+    let (data, holdout) = match all.split_temporal(options.temporal_holdout) {
+        Some((earlier, later, from)) => (earlier, Some((later, from))),
+        None => (all, None),
+    };
     // Every fold needs patients of its own.
     let mut patients = data.groups.clone();
     patients.sort_unstable();
@@ -185,7 +245,12 @@ pub(crate) fn prepare(
     }
     let records: Vec<PatientRecord> = data.records.iter().map(|&i| ingested.records[i].clone()).collect();
     let features = signature(&records);
-    Ok((data, records, features))
+    Ok(Prepared {
+        data,
+        records,
+        features,
+        holdout,
+    })
 }
 
 fn log_loss(p: f64, y: bool) -> f64 {
@@ -234,7 +299,12 @@ fn out_of_fold(
 /// [`TrainError`] naming the problem (unusable columns, no known labels, one class, too few patients).
 pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, TrainError> {
     let target = options.target;
-    let (data, records, features) = prepare(ingested, options)?;
+    let Prepared {
+        data,
+        records,
+        features,
+        holdout,
+    } = prepare(ingested, options)?;
     let design = Design::encode(&features, &records);
 
     let k = options.folds.max(2);
@@ -296,7 +366,32 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
     fitted.estimator_seconds = estimator_seconds;
     fitted.penalties = penalties;
     fitted.folds = k;
+    assess_temporal(&mut fitted, ingested, holdout, options);
     Ok(fitted)
+}
+
+/// Scores the temporal hold-out with the finished artifact and records the result.
+fn assess_temporal(fitted: &mut Fitted, ingested: &Ingested, holdout: Option<(Labelled, String)>, options: FitOptions) {
+    let Some((later, from)) = holdout else { return };
+    let p: Vec<f64> = later
+        .records
+        .iter()
+        .map(|&i| fitted.artifact.predict(&ingested.records[i]))
+        .collect();
+    let all: Vec<usize> = (0..later.y.len()).collect();
+    let evaluation = assess(ingested, &later, &all, &p, options);
+    let m = &evaluation.overall.metrics;
+    for (name, value) in [
+        ("temporal_auc", m.auc),
+        ("temporal_brier", Some(m.brier)),
+        ("temporal_calibration_slope", m.calibration_slope),
+        ("temporal_ece", Some(m.ece)),
+    ] {
+        if let Some(v) = value {
+            fitted.artifact.metrics.insert(name.to_string(), v);
+        }
+    }
+    fitted.temporal = Some((evaluation, from));
 }
 
 /// Assembles the artifact and the fit record.
@@ -360,6 +455,7 @@ fn finish(
         evaluation: assessment.overall,
         subgroups: assessment.subgroups,
         estimator_seconds: 0.0,
+        temporal: None,
     }
 }
 
@@ -374,7 +470,12 @@ pub const LEAVES_GRID: [usize; 3] = [7, 15, 31];
 /// As [`fit_logistic`].
 pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, TrainError> {
     let target = options.target;
-    let (data, records, features) = prepare(ingested, options)?;
+    let Prepared {
+        data,
+        records,
+        features,
+        holdout,
+    } = prepare(ingested, options)?;
     let design = Design::encode_raw(&features, &records);
     let k = options.folds.max(2);
     let folds = grouped_folds(&data.groups, k, options.seed);
@@ -458,6 +559,7 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
     fitted.artifact.metrics.insert("validation_log_loss".to_string(), loss);
     fitted.estimator_seconds = estimator_seconds;
     fitted.folds = k;
+    assess_temporal(&mut fitted, ingested, holdout, options);
     Ok(fitted)
 }
 

@@ -194,6 +194,12 @@ fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
     );
     let card = std::fs::read_to_string(models.join("readmission_30d-1.model-card.md")).unwrap();
     assert!(card.contains("## Intended use") && card.contains("| AUC |"), "{card}");
+    // By default the latest 20% of rows by index date are a temporal hold-out.
+    assert!(
+        card.contains("### Temporal hold-out") && card.contains("or later ("),
+        "{card}"
+    );
+    assert!(first.contains("\"temporal_auc\""), "{first}");
 
     let evaluation = train(&[
         "evaluate",

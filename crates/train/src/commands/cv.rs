@@ -31,6 +31,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         censoring: args.censoring.into(),
         folds: args.folds,
         gbdt_leaves: None,
+        temporal_holdout: 0.0,
     };
     let results = cross_validate(
         &ingested,

@@ -37,6 +37,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
         censoring: args.censoring.into(),
         folds: 2,
         gbdt_leaves: None,
+        temporal_holdout: 0.0,
     };
     let metrics = evaluate_artifact(&artifact, &ingested, options)?;
     let evaluation = Evaluation {

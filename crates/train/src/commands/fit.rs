@@ -45,6 +45,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if args.folds < 2 {
         bail!("--folds must be at least 2");
     }
+    if !(0.0..=0.5).contains(&args.temporal_holdout) {
+        bail!("--temporal-holdout must be between 0 and 0.5 (the share of latest rows kept out of fitting)");
+    }
     if args.version == Some(0) {
         bail!("--version must be a positive integer");
     }
@@ -59,6 +62,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         censoring: args.censoring.into(),
         folds: args.folds,
         gbdt_leaves: args.gbdt_leaves.map(usize::from),
+        temporal_holdout: args.temporal_holdout,
     };
     let fitted = match args.model {
         ModelChoice::Logistic => fit_logistic(&ingested, options)?,
