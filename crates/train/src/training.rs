@@ -146,11 +146,7 @@ fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result
     let times = numeric_column(&ingested.frame, target.time_column(), &ingested.rows)?;
     let events = event_column(&ingested.frame, target.event_column(), &ingested.rows)?;
     let labels = horizon_labels(&times, &events, f64::from(target.horizon_days()), censoring)?;
-    let groups_all: Vec<i64> = match numeric_column(&ingested.frame, "patient_id", &ingested.rows) {
-        Ok(ids) => ids.iter().map(|x| *x as i64).collect(),
-        // Without patient ids every row is its own group.
-        Err(_) => (0..ingested.rows.len() as i64).collect(),
-    };
+    let groups_all = patient_groups(&ingested.frame, &ingested.rows);
     let dates_all = index_dates(&ingested.frame, &ingested.rows);
     let mut out = Labelled {
         records: Vec::new(),
@@ -184,6 +180,35 @@ pub(crate) struct Prepared {
     pub(crate) features: Vec<FeatureSpec>,
     /// The temporal hold-out and its first index date, if any.
     pub(crate) holdout: Option<(Labelled, String)>,
+}
+
+/// The patient of each of `rows`, as a group number for folds: numeric
+/// `patient_id`s as they are, text (or partly missing) ids numbered by first appearance, and
+/// every row its own group when the table has no `patient_id` column.
+fn patient_groups(frame: &polars::prelude::DataFrame, rows: &[usize]) -> Vec<i64> {
+    let Ok(column) = frame.column("patient_id") else {
+        return (0..rows.len() as i64).collect();
+    };
+    if let Ok(ids) = numeric_column(frame, "patient_id", rows) {
+        if ids.iter().all(|x| x.is_finite()) {
+            return ids.iter().map(|x| *x as i64).collect();
+        }
+    }
+    let Ok(text) = column.cast(&polars::prelude::DataType::String) else {
+        return (0..rows.len() as i64).collect();
+    };
+    let Ok(values) = text.str() else {
+        return (0..rows.len() as i64).collect();
+    };
+    let mut ids: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    rows.iter()
+        .map(|&i| {
+            // A missing id is a group of its own.
+            let key = values.get(i).map_or_else(|| format!("\u{0}row-{i}"), str::to_string);
+            let next = ids.len() as i64;
+            *ids.entry(key).or_insert(next)
+        })
+        .collect()
 }
 
 /// The `index_date` of `rows` as ISO text (which sorts by date), if the column exists.
@@ -580,4 +605,20 @@ pub fn evaluate_artifact(
         .collect();
     let all: Vec<usize> = (0..data.y.len()).collect();
     Ok(assess(ingested, &data, &all, &p, options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::{Column, DataFrame};
+
+    #[test]
+    fn patient_groups_follow_numeric_and_text_ids() {
+        let numeric = DataFrame::new(3, vec![Column::new("patient_id".into(), vec![7i64, 7, 9])]).unwrap();
+        assert_eq!(patient_groups(&numeric, &[0, 1, 2]), [7, 7, 9]);
+        let text = DataFrame::new(3, vec![Column::new("patient_id".into(), vec!["b", "a", "b"])]).unwrap();
+        assert_eq!(patient_groups(&text, &[0, 1, 2]), [0, 1, 0]);
+        let none = DataFrame::new(3, vec![Column::new("other".into(), vec![1i64, 2, 3])]).unwrap();
+        assert_eq!(patient_groups(&none, &[0, 2]), [0, 1]);
+    }
 }
