@@ -376,22 +376,18 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
         features.len()
     );
     let all: Vec<usize> = (0..data.y.len()).collect();
-    let assessment = assess(ingested, &data, &all, &oof_p, options);
-    let mut fitted = finish(
-        ingested,
-        &data,
+    let outcome = Outcome {
         features,
         estimator,
         calibration,
-        assessment,
-        options,
+        assessment: assess(ingested, &data, &all, &oof_p, options),
         description,
-    );
-    fitted.artifact.metrics.insert("cv_log_loss".to_string(), cv_log_loss);
-    fitted.estimator_seconds = estimator_seconds;
+        extra_metric: ("cv_log_loss", cv_log_loss),
+        estimator_seconds,
+        folds: k,
+    };
+    let mut fitted = finish(ingested, &data, holdout, options, outcome);
     fitted.penalties = penalties;
-    fitted.folds = k;
-    assess_temporal(&mut fitted, ingested, holdout, options);
     Ok(fitted)
 }
 
@@ -419,21 +415,42 @@ fn assess_temporal(fitted: &mut Fitted, ingested: &Ingested, holdout: Option<(La
     fitted.temporal = Some((evaluation, from));
 }
 
-/// Assembles the artifact and the fit record.
-#[allow(clippy::too_many_arguments)] // one call site per model family; a struct would only rename them
-fn finish(
-    ingested: &Ingested,
-    data: &Labelled,
+/// What a model family hands over once fitted.
+struct Outcome {
     features: Vec<FeatureSpec>,
     estimator: Estimator,
     calibration: Calibration,
+    /// Evaluation on the family's held-out predictions.
     assessment: ArtifactEvaluation,
-    options: FitOptions,
     description: String,
+    /// The family's own selection criterion, kept in the artifact's metrics.
+    extra_metric: (&'static str, f64),
+    estimator_seconds: f64,
+    folds: usize,
+}
+
+/// Assembles the artifact and the fit record, then scores the temporal hold-out.
+fn finish(
+    ingested: &Ingested,
+    data: &Labelled,
+    holdout: Option<(Labelled, String)>,
+    options: FitOptions,
+    outcome: Outcome,
 ) -> Fitted {
+    let Outcome {
+        features,
+        estimator,
+        calibration,
+        assessment,
+        description,
+        extra_metric,
+        estimator_seconds,
+        folds,
+    } = outcome;
     let validation = assessment.overall.metrics.clone();
     let target = options.target;
     let mut metrics = BTreeMap::new();
+    metrics.insert(extra_metric.0.to_string(), extra_metric.1);
     metrics.insert("brier".to_string(), validation.brier);
     metrics.insert("ece".to_string(), validation.ece);
     metrics.insert("event_rate".to_string(), validation.event_rate);
@@ -469,19 +486,21 @@ fn finish(
         },
         sha256: String::new(),
     };
-    Fitted {
+    let mut fitted = Fitted {
         artifact,
         screening: ingested.screening.clone(),
         labelled_rows: data.y.len(),
         penalties: Vec::new(),
         validation,
-        folds: options.folds,
+        folds,
         description,
         evaluation: assessment.overall,
         subgroups: assessment.subgroups,
-        estimator_seconds: 0.0,
+        estimator_seconds,
         temporal: None,
-    }
+    };
+    assess_temporal(&mut fitted, ingested, holdout, options);
+    fitted
 }
 
 /// Leaf counts tried for the boosted trees.
@@ -570,22 +589,17 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
         learning_rate: params.learning_rate,
     };
     let valid_rows: Vec<usize> = valid.iter().map(|r| *r as usize).collect();
-    let assessment = assess(ingested, &data, &valid_rows, &valid_p, options);
-    let mut fitted = finish(
-        ingested,
-        &data,
+    let outcome = Outcome {
         features,
         estimator,
         calibration,
-        assessment,
-        options,
+        assessment: assess(ingested, &data, &valid_rows, &valid_p, options),
         description,
-    );
-    fitted.artifact.metrics.insert("validation_log_loss".to_string(), loss);
-    fitted.estimator_seconds = estimator_seconds;
-    fitted.folds = k;
-    assess_temporal(&mut fitted, ingested, holdout, options);
-    Ok(fitted)
+        extra_metric: ("validation_log_loss", loss),
+        estimator_seconds,
+        folds: k,
+    };
+    Ok(finish(ingested, &data, holdout, options, outcome))
 }
 
 /// Out-of-sample evaluation of an artifact on an ingested table.
