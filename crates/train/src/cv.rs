@@ -6,6 +6,7 @@
 //! part) and is scored uncalibrated (the logistic function of its log-odds) on
 //! the held-out fold, with the censoring weights of the labels.
 
+use carescore_core::artifact::sigmoid;
 use serde::Serialize;
 
 use crate::ingest::Ingested;
@@ -45,10 +46,6 @@ pub struct CvResult {
     pub calibration_intercept: f64,
     /// Mean expected calibration error.
     pub ece: f64,
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 fn mean(values: &[f64]) -> f64 {

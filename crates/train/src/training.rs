@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use carescore_core::artifact::{
-    Calibration, DataFingerprint, Estimator, FeatureSpec, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT,
+    sigmoid, Calibration, DataFingerprint, Estimator, FeatureSpec, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT,
 };
 use carescore_core::PatientRecord;
 use serde::Serialize;
@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::evaluation::{by_subgroup, full_evaluation, Evaluation};
 use crate::ingest::{event_column, numeric_column, IngestError, Ingested, Screening};
 use crate::labels::{horizon_labels, Censoring, LabelError};
-use crate::metrics::Metrics;
+use crate::metrics::{log_loss, Metrics};
 use crate::model::calibrate;
 use crate::model::design::{signature, Design};
 use crate::model::folds::grouped_folds;
@@ -278,15 +278,6 @@ pub(crate) fn prepare(ingested: &Ingested, options: FitOptions) -> Result<Prepar
     })
 }
 
-fn log_loss(p: f64, y: bool) -> f64 {
-    let p = p.clamp(1e-12, 1.0 - 1e-12);
-    if y {
-        -p.ln()
-    } else {
-        -(1.0 - p).ln()
-    }
-}
-
 /// Out-of-fold raw scores of a logistic model with penalty `l2`.
 fn out_of_fold(
     design: &Design,
@@ -342,7 +333,7 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
     for l2 in L2_GRID {
         let raw = out_of_fold(&design, &data, &folds, k, l2, target)?;
         let loss = (0..raw.len())
-            .map(|i| data.w[i] * log_loss(1.0 / (1.0 + (-raw[i]).exp()), data.y[i]))
+            .map(|i| data.w[i] * log_loss(sigmoid(raw[i]), data.y[i]))
             .sum::<f64>()
             / total_w;
         penalties.push(PenaltyScore { l2, log_loss: loss });

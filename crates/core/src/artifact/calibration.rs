@@ -33,8 +33,8 @@ pub enum Calibration {
     },
 }
 
-/// The logistic function.
-pub(crate) fn sigmoid(x: f64) -> f64 {
+/// The logistic function, `1 / (1 + e^-x)`: log-odds to probability.
+pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 

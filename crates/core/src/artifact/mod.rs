@@ -14,7 +14,7 @@ mod estimator;
 mod explain;
 mod tree;
 
-pub use calibration::{Calibration, IsotonicStep};
+pub use calibration::{sigmoid, Calibration, IsotonicStep};
 pub use checksum::sha256_hex;
 pub use encode::{FeatureKind, FeatureSpec, Row};
 pub use estimator::Estimator;

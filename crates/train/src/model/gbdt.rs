@@ -9,7 +9,9 @@
 //! DEPENDENCIES.md. The trees are exported straight into the artifact's flat
 //! node arrays, which `carescore-core` evaluates without training code.
 
-use carescore_core::artifact::{Tree, LEAF};
+use carescore_core::artifact::{sigmoid, Tree, LEAF};
+
+use crate::metrics::log_loss;
 
 /// Missing values' bin.
 const MISSING_BIN: u8 = u8::MAX;
@@ -370,16 +372,11 @@ pub struct Booster {
     pub validation_loss: Vec<f64>,
 }
 
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
-
 fn weighted_log_loss(raw: &[f64], y: &[bool], w: &[f64], rows: &[u32]) -> f64 {
     let (mut loss, mut total) = (0.0, 0.0);
     for &r in rows {
         let r = r as usize;
-        let p = sigmoid(raw[r]).clamp(1e-12, 1.0 - 1e-12);
-        loss -= w[r] * if y[r] { p.ln() } else { (1.0 - p).ln() };
+        loss += w[r] * log_loss(sigmoid(raw[r]), y[r]);
         total += w[r];
     }
     loss / total.max(f64::MIN_POSITIVE)

@@ -5,6 +5,8 @@
 //! dozen design columns, Newton's method with a Cholesky solve converges in a
 //! handful of iterations and is exact and deterministic.
 
+use carescore_core::artifact::sigmoid;
+
 /// A fitted logistic model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogisticFit {
@@ -25,10 +27,6 @@ pub enum FitError {
     /// The Newton system could not be solved.
     #[error("the fit did not converge (singular system)")]
     Singular,
-}
-
-fn sigmoid(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 /// Solves `a x = b` for a symmetric positive-definite `a` (n x n, row-major).

@@ -4,6 +4,7 @@
 //!
 //! Marginals follow DOMAIN.md section 7 (synthetic cohort blueprint).
 
+use carescore_core::artifact::sigmoid;
 use carescore_core::{CmvSerostatus, Induction, Organ, Sex};
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Exp1, LogNormal, Normal, Poisson};
@@ -162,10 +163,6 @@ fn pick<T: Copy>(rng: &mut impl Rng, options: &[(T, f64)]) -> T {
     options[options.len() - 1].0
 }
 
-fn logistic(x: f64) -> f64 {
-    1.0 / (1.0 + (-x).exp())
-}
-
 impl Patient {
     /// Draws one patient.
     pub(crate) fn draw(rng: &mut impl Rng) -> Patient {
@@ -185,7 +182,7 @@ impl Patient {
 
         // Diabetes more likely with age and BMI, centred on the organ's prevalence.
         let base = (profile.diabetes / (1.0 - profile.diabetes)).ln();
-        let diabetes_before = bernoulli(rng, logistic(base + 0.03 * (age - 52.0) + 0.08 * (bmi - 27.0)));
+        let diabetes_before = bernoulli(rng, sigmoid(base + 0.03 * (age - 52.0) + 0.08 * (bmi - 27.0)));
         // PTDM: a mixture hitting ~9% by day 90, ~16% by day 365, ~24% by day 1095.
         let ptdm_onset_day = if diabetes_before {
             f64::INFINITY
