@@ -6,7 +6,7 @@
 //! part) and is scored uncalibrated (the logistic function of its log-odds) on
 //! the held-out fold, with the censoring weights of the labels.
 
-use carescore_core::artifact::sigmoid;
+use carescore_core::artifact::{sigmoid, DesignKind};
 use serde::Serialize;
 
 use crate::ingest::Ingested;
@@ -76,8 +76,8 @@ pub fn cross_validate(
         },
     )?;
     let k = options.folds.max(2);
-    let linear = Design::encode(&features, &records);
-    let raw = Design::encode_raw(&features, &records);
+    let linear = Design::encode(&features, DesignKind::Linear, &records);
+    let raw = Design::encode(&features, DesignKind::Raw, &records);
     let binned = Binned::new(&raw.values, raw.cols, 255);
     let fit_error = |source| TrainError::Fit {
         target: options.target.name(),

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use carescore_core::artifact::{
-    sigmoid, Calibration, DataFingerprint, Estimator, FeatureSpec, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT,
+    sigmoid, Calibration, DataFingerprint, DesignKind, Estimator, FeatureSpec, ModelArtifact, TrainerInfo,
+    ARTIFACT_FORMAT,
 };
 use carescore_core::PatientRecord;
 use serde::Serialize;
@@ -321,7 +322,7 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
         features,
         holdout,
     } = prepare(ingested, options)?;
-    let design = Design::encode(&features, &records);
+    let design = Design::encode(&features, DesignKind::Linear, &records);
 
     let k = options.folds.max(2);
     let folds = grouped_folds(&data.groups, k, options.seed);
@@ -511,7 +512,7 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
         features,
         holdout,
     } = prepare(ingested, options)?;
-    let design = Design::encode_raw(&features, &records);
+    let design = Design::encode(&features, DesignKind::Raw, &records);
     let k = options.folds.max(2);
     let folds = grouped_folds(&data.groups, k, options.seed);
     let train: Vec<u32> = (0..data.y.len() as u32).filter(|i| folds[*i as usize] != 0).collect();

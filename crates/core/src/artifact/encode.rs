@@ -128,23 +128,50 @@ impl FeatureSpec {
     }
 }
 
-/// Total raw design columns of a signature.
-pub(crate) fn raw_design_width(features: &[FeatureSpec]) -> usize {
-    features.iter().map(FeatureSpec::raw_width).sum()
+/// Which design vector an estimator reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DesignKind {
+    /// Standardised numerics, one-hot categories, missing indicators (linear models).
+    Linear,
+    /// Values as they are, one-hot categories, NaN for missing (tree models).
+    Raw,
 }
 
-/// The raw design vector of one row (for trees).
-pub(crate) fn raw_design_row(features: &[FeatureSpec], row: &dyn Row) -> Vec<f64> {
-    let mut out = Vec::with_capacity(raw_design_width(features));
-    for feature in features {
-        feature.encode_raw(row.value(&feature.name), &mut out);
+impl FeatureSpec {
+    /// Number of design columns of this feature in a design of `kind`.
+    pub fn width_in(&self, kind: DesignKind) -> usize {
+        match kind {
+            DesignKind::Linear => self.width(),
+            DesignKind::Raw => self.raw_width(),
+        }
     }
-    out
+
+    /// Appends this feature's columns of a design of `kind` for `value`.
+    pub fn encode_in(&self, kind: DesignKind, value: Option<FieldValue<'_>>, out: &mut Vec<f64>) {
+        match kind {
+            DesignKind::Linear => self.encode(value, out),
+            DesignKind::Raw => self.encode_raw(value, out),
+        }
+    }
 }
 
-/// Total design columns of a signature.
-pub(crate) fn design_width(features: &[FeatureSpec]) -> usize {
-    features.iter().map(FeatureSpec::width).sum()
+/// Total columns of a design of `kind` over a signature.
+pub fn design_width(features: &[FeatureSpec], kind: DesignKind) -> usize {
+    features.iter().map(|f| f.width_in(kind)).sum()
+}
+
+/// Appends the design of `kind` of one row to `out`.
+pub fn append_design(features: &[FeatureSpec], kind: DesignKind, row: &dyn Row, out: &mut Vec<f64>) {
+    for feature in features {
+        feature.encode_in(kind, row.value(&feature.name), out);
+    }
+}
+
+/// The design vector of `kind` of one row.
+pub(crate) fn design_row(features: &[FeatureSpec], kind: DesignKind, row: &dyn Row) -> Vec<f64> {
+    let mut out = Vec::with_capacity(design_width(features, kind));
+    append_design(features, kind, row, &mut out);
+    out
 }
 
 /// Anything a model can read features from: a patient record, or a row of a
@@ -158,13 +185,4 @@ impl Row for PatientRecord {
     fn value(&self, name: &str) -> Option<FieldValue<'_>> {
         Field::from_name(name).and_then(|f| PatientRecord::value(self, f))
     }
-}
-
-/// The design vector of one row.
-pub(crate) fn design_row(features: &[FeatureSpec], row: &dyn Row) -> Vec<f64> {
-    let mut out = Vec::with_capacity(design_width(features));
-    for feature in features {
-        feature.encode(row.value(&feature.name), &mut out);
-    }
-    out
 }

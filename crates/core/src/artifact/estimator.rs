@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::encode::DesignKind;
 use super::tree::Tree;
 
 /// A fitted estimator over the design vector.
@@ -30,10 +31,12 @@ pub enum Estimator {
 }
 
 impl Estimator {
-    /// Whether the estimator reads the raw design (NaN for missing, no
-    /// standardisation, no indicators) rather than the linear design.
-    pub fn uses_raw_design(&self) -> bool {
-        matches!(self, Estimator::BoostedTrees { .. })
+    /// The design vector the estimator reads.
+    pub fn design_kind(&self) -> DesignKind {
+        match self {
+            Estimator::Logistic { .. } => DesignKind::Linear,
+            Estimator::BoostedTrees { .. } => DesignKind::Raw,
+        }
     }
 
     /// The raw output (log-odds) for a design vector of the matching kind.

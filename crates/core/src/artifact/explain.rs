@@ -7,7 +7,7 @@
 //! value to the split's feature. TreeSHAP would cost far more than the
 //! latency budget (DESIGN.md section 5).
 
-use super::encode::{self, FeatureSpec, Row};
+use super::encode::{self, DesignKind, FeatureSpec, Row};
 use super::estimator::Estimator;
 use super::tree::LEAF;
 use super::ModelArtifact;
@@ -24,11 +24,11 @@ pub struct Explanation {
 }
 
 /// For each design column, the index of the feature it belongs to.
-fn column_owners(features: &[FeatureSpec], width: impl Fn(&FeatureSpec) -> usize) -> Vec<usize> {
+fn column_owners(features: &[FeatureSpec], kind: DesignKind) -> Vec<usize> {
     features
         .iter()
         .enumerate()
-        .flat_map(|(i, f)| std::iter::repeat_n(i, width(f)))
+        .flat_map(|(i, f)| std::iter::repeat_n(i, f.width_in(kind)))
         .collect()
 }
 
@@ -36,14 +36,15 @@ impl ModelArtifact {
     /// Explains the raw output for one row.
     pub fn explain(&self, row: &dyn Row) -> Explanation {
         let mut contributions = vec![0.0; self.features.len()];
+        let kind = self.estimator.design_kind();
+        let design = encode::design_row(&self.features, kind, row);
+        let owners = column_owners(&self.features, kind);
         match &self.estimator {
             Estimator::Logistic {
                 intercept,
                 coefficients,
                 ..
             } => {
-                let design = encode::design_row(&self.features, row);
-                let owners = column_owners(&self.features, FeatureSpec::width);
                 for ((c, x), owner) in coefficients.iter().zip(&design).zip(&owners) {
                     contributions[*owner] += c * x;
                 }
@@ -55,8 +56,6 @@ impl ModelArtifact {
                 }
             }
             Estimator::BoostedTrees { base_score, trees, .. } => {
-                let design = encode::raw_design_row(&self.features, row);
-                let owners = column_owners(&self.features, FeatureSpec::raw_width);
                 let mut base_value = *base_score;
                 let mut raw = *base_score;
                 for tree in trees {

@@ -16,7 +16,7 @@ mod tree;
 
 pub use calibration::{sigmoid, Calibration, IsotonicStep};
 pub use checksum::sha256_hex;
-pub use encode::{FeatureKind, FeatureSpec, Row};
+pub use encode::{append_design, design_width, DesignKind, FeatureKind, FeatureSpec, Row};
 pub use estimator::Estimator;
 pub use explain::Explanation;
 pub use tree::{Tree, LEAF};
@@ -155,8 +155,8 @@ impl ModelArtifact {
         if self.version == 0 {
             return Err(ArtifactError::Invalid("version must be positive".into()));
         }
-        let width = encode::design_width(&self.features);
-        let raw_width = encode::raw_design_width(&self.features);
+        let width = encode::design_width(&self.features, DesignKind::Linear);
+        let raw_width = encode::design_width(&self.features, DesignKind::Raw);
         self.estimator.check(width, raw_width).map_err(ArtifactError::Invalid)?;
         self.calibration.check().map_err(ArtifactError::Invalid)?;
         for feature in &self.features {
@@ -178,11 +178,7 @@ impl ModelArtifact {
 
     /// The estimator's raw output (log-odds for logistic models) for one row.
     pub fn raw_score(&self, row: &dyn Row) -> f64 {
-        let design = if self.estimator.uses_raw_design() {
-            encode::raw_design_row(&self.features, row)
-        } else {
-            encode::design_row(&self.features, row)
-        };
+        let design = encode::design_row(&self.features, self.estimator.design_kind(), row);
         self.estimator.raw(&design)
     }
 

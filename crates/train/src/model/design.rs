@@ -1,6 +1,6 @@
 //! The feature signature learnt from training records, and the design matrix.
 
-use carescore_core::artifact::{FeatureKind, FeatureSpec, Row};
+use carescore_core::artifact::{append_design, design_width, DesignKind, FeatureKind, FeatureSpec, Row};
 use carescore_core::{Field, FieldKind, PatientRecord};
 
 /// The signature of the built-in targets: every model feature of the patient
@@ -53,30 +53,12 @@ pub struct Design {
 }
 
 impl Design {
-    /// Encodes `rows` with `features`.
-    pub fn encode<R: Row>(features: &[FeatureSpec], rows: &[R]) -> Design {
-        let cols = features.iter().map(FeatureSpec::width).sum();
+    /// Encodes `rows` into a design of `kind` over `features`.
+    pub fn encode<R: Row>(features: &[FeatureSpec], kind: DesignKind, rows: &[R]) -> Design {
+        let cols = design_width(features, kind);
         let mut values = Vec::with_capacity(rows.len() * cols);
         for row in rows {
-            for feature in features {
-                feature.encode(row.value(&feature.name), &mut values);
-            }
-        }
-        Design {
-            rows: rows.len(),
-            cols,
-            values,
-        }
-    }
-
-    /// Encodes `rows` into the raw design of tree models (NaN for missing).
-    pub fn encode_raw<R: Row>(features: &[FeatureSpec], rows: &[R]) -> Design {
-        let cols = features.iter().map(FeatureSpec::raw_width).sum();
-        let mut values = Vec::with_capacity(rows.len() * cols);
-        for row in rows {
-            for feature in features {
-                feature.encode_raw(row.value(&feature.name), &mut values);
-            }
+            append_design(features, kind, row, &mut values);
         }
         Design {
             rows: rows.len(),
