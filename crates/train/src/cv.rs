@@ -67,6 +67,7 @@ pub fn cross_validate(
         data,
         records,
         features,
+        k,
         ..
     } = prepare(
         ingested,
@@ -75,7 +76,6 @@ pub fn cross_validate(
             ..options
         },
     )?;
-    let k = options.folds.max(2);
     let linear = Design::encode(&features, DesignKind::Linear, &records);
     let raw = Design::encode(&features, DesignKind::Raw, &records);
     let binned = Binned::new(&raw.values, raw.cols, 255);

@@ -181,6 +181,10 @@ pub(crate) struct Prepared {
     pub(crate) features: Vec<FeatureSpec>,
     /// The temporal hold-out and its first index date, if any.
     pub(crate) holdout: Option<(Labelled, String)>,
+    /// Number of cross-validation folds (at least 2).
+    pub(crate) k: usize,
+    /// The fold of each row of `data`, grouped by patient, from `options.seed`.
+    pub(crate) folds: Vec<usize>,
 }
 
 /// The patient of each of `rows`, as a group number for folds: numeric
@@ -271,11 +275,14 @@ pub(crate) fn prepare(ingested: &Ingested, options: FitOptions) -> Result<Prepar
     }
     let records: Vec<PatientRecord> = data.records.iter().map(|&i| ingested.records[i].clone()).collect();
     let features = signature(&records);
+    let folds = grouped_folds(&data.groups, k, options.seed);
     Ok(Prepared {
         data,
         records,
         features,
         holdout,
+        k,
+        folds,
     })
 }
 
@@ -321,11 +328,11 @@ pub fn fit_logistic(ingested: &Ingested, options: FitOptions) -> Result<Fitted, 
         records,
         features,
         holdout,
+        k,
+        folds,
     } = prepare(ingested, options)?;
     let design = Design::encode(&features, DesignKind::Linear, &records);
 
-    let k = options.folds.max(2);
-    let folds = grouped_folds(&data.groups, k, options.seed);
     let total_w: f64 = data.w.iter().sum();
     let started = std::time::Instant::now();
     let mut penalties = Vec::new();
@@ -511,10 +518,10 @@ pub fn fit_gbdt(ingested: &Ingested, options: FitOptions) -> Result<Fitted, Trai
         records,
         features,
         holdout,
+        k,
+        folds,
     } = prepare(ingested, options)?;
     let design = Design::encode(&features, DesignKind::Raw, &records);
-    let k = options.folds.max(2);
-    let folds = grouped_folds(&data.groups, k, options.seed);
     let train: Vec<u32> = (0..data.y.len() as u32).filter(|i| folds[*i as usize] != 0).collect();
     let valid: Vec<u32> = (0..data.y.len() as u32).filter(|i| folds[*i as usize] == 0).collect();
     let one_class = |rows: &[u32]| {
