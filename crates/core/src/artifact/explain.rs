@@ -39,6 +39,8 @@ impl ModelArtifact {
         let kind = self.estimator.design_kind();
         let design = encode::design_row(&self.features, kind, row);
         let owners = column_owners(&self.features, kind);
+        // The same sum, in the same order, as scoring: explanations never move the score.
+        let raw = self.estimator.raw(&design);
         match &self.estimator {
             Estimator::Logistic {
                 intercept,
@@ -48,7 +50,6 @@ impl ModelArtifact {
                 for ((c, x), owner) in coefficients.iter().zip(&design).zip(&owners) {
                     contributions[*owner] += c * x;
                 }
-                let raw = intercept + contributions.iter().sum::<f64>();
                 Explanation {
                     base_value: *intercept,
                     raw,
@@ -57,23 +58,15 @@ impl ModelArtifact {
             }
             Estimator::BoostedTrees { base_score, trees, .. } => {
                 let mut base_value = *base_score;
-                let mut raw = *base_score;
                 for tree in trees {
                     base_value += tree.value[0];
                     let mut node = 0usize;
                     while tree.feature[node] != LEAF {
                         let column = tree.feature[node] as usize;
-                        let v = design[column];
-                        let left = if v.is_nan() {
-                            tree.missing_left[node]
-                        } else {
-                            v <= tree.threshold[node]
-                        };
-                        let next = if left { tree.left[node] } else { tree.right[node] } as usize;
+                        let next = tree.child(node, &design);
                         contributions[owners[column]] += tree.value[next] - tree.value[node];
                         node = next;
                     }
-                    raw += tree.value[node];
                 }
                 Explanation {
                     base_value,

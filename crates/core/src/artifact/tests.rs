@@ -276,7 +276,11 @@ fn explanations_add_up_to_the_raw_output() {
             let e = model.explain(row);
             let total = e.base_value + e.contributions.iter().sum::<f64>();
             assert!((total - e.raw).abs() < 1e-12, "{e:?}");
-            assert!((e.raw - model.raw_score(row)).abs() < 1e-12, "{e:?}");
+            assert_eq!(
+                e.raw,
+                model.raw_score(row),
+                "the explained raw output is the scored one, bit for bit"
+            );
             assert_eq!(e.contributions.len(), model.features.len());
         }
     }

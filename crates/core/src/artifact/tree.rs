@@ -33,19 +33,21 @@ impl Tree {
     /// The leaf value for one raw design row.
     pub fn predict(&self, x: &[f64]) -> f64 {
         let mut node = 0usize;
-        loop {
-            let feature = self.feature[node];
-            if feature == LEAF {
-                return self.value[node];
-            }
-            let v = x[feature as usize];
-            let go_left = if v.is_nan() {
-                self.missing_left[node]
-            } else {
-                v <= self.threshold[node]
-            };
-            node = if go_left { self.left[node] } else { self.right[node] } as usize;
+        while self.feature[node] != LEAF {
+            node = self.child(node, x);
         }
+        self.value[node]
+    }
+
+    /// The child of internal `node` that row `x` goes to.
+    pub fn child(&self, node: usize, x: &[f64]) -> usize {
+        let v = x[self.feature[node] as usize];
+        let go_left = if v.is_nan() {
+            self.missing_left[node]
+        } else {
+            v <= self.threshold[node]
+        };
+        (if go_left { self.left[node] } else { self.right[node] }) as usize
     }
 
     /// Checks that the tree is well formed for `width` features: equal array

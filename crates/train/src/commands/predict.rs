@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use carescore_core::artifact::Explanation;
 use carescore_core::{FieldValue, ModelArtifact, PatientRecord};
 use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, PolarsError, SerWriter};
 
@@ -28,9 +29,9 @@ fn shown(value: Option<FieldValue<'_>>) -> String {
     }
 }
 
-/// The `top` largest contributions as `feature = value (+0.123)`, separated by `; `.
-pub fn top_factors(artifact: &ModelArtifact, record: &PatientRecord, top: usize) -> String {
-    let explanation = artifact.explain(record);
+/// The `top` largest contributions of `explanation` (of `record`) as
+/// `feature = value (+0.123)`, separated by `; `.
+pub fn top_factors(artifact: &ModelArtifact, record: &PatientRecord, explanation: &Explanation, top: usize) -> String {
     let mut order: Vec<usize> = (0..artifact.features.len()).collect();
     order.sort_by(|&a, &b| {
         explanation.contributions[b]
@@ -68,10 +69,11 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let mut factors: Vec<Option<String>> = vec![None; height];
     let mut errors: Vec<Option<String>> = vec![None; height];
     for (record, &row) in ingested.records.iter().zip(&ingested.rows) {
-        let explanation_raw = artifact.raw_score(record);
-        probability[row] = Some(artifact.calibration.apply(explanation_raw));
-        raw[row] = Some(explanation_raw);
-        factors[row] = Some(top_factors(&artifact, record, args.top));
+        // One pass down the model gives the raw output and its explanation.
+        let explanation = artifact.explain(record);
+        probability[row] = Some(artifact.calibration.apply(explanation.raw));
+        raw[row] = Some(explanation.raw);
+        factors[row] = Some(top_factors(&artifact, record, &explanation, args.top));
     }
     for (row, problems) in &ingested.rejected {
         errors[*row] = Some(problems.clone());
