@@ -82,15 +82,9 @@ fn logit(p: f64) -> f64 {
 /// Computes [`Metrics`] over rows with a positive weight.
 pub fn evaluate(p: &[f64], y: &[bool], w: &[f64]) -> Metrics {
     let keep: Vec<usize> = (0..p.len()).filter(|&i| w[i] > 0.0).collect();
-    let (p, y, w): (Vec<f64>, Vec<bool>, Vec<f64>) = {
-        let mut out = (Vec::new(), Vec::new(), Vec::new());
-        for &i in &keep {
-            out.0.push(p[i]);
-            out.1.push(y[i]);
-            out.2.push(w[i]);
-        }
-        out
-    };
+    let p: Vec<f64> = keep.iter().map(|&i| p[i]).collect();
+    let y: Vec<bool> = keep.iter().map(|&i| y[i]).collect();
+    let w: Vec<f64> = keep.iter().map(|&i| w[i]).collect();
     let total: f64 = w.iter().sum();
     let mean = |f: &dyn Fn(usize) -> f64| {
         if total > 0.0 {
