@@ -507,7 +507,7 @@ pub const LEAVES_GRID: [usize; 3] = [7, 15, 31];
 
 /// Fits calibrated gradient-boosted trees for `options.target`: one
 /// patient-grouped fold (of `options.folds`) is held out for early stopping,
-/// for choosing the number of leaves and for Platt calibration.
+/// for choosing the number of leaves and for calibration.
 ///
 /// # Errors
 /// As [`fit_logistic`].
