@@ -1,7 +1,8 @@
 //! Fitting a calibrated model for a built-in target from an ingested table:
-//! censoring-aware labels, the penalty chosen by patient-grouped k-fold
-//! cross-validation, Platt calibration on out-of-fold predictions, and the
-//! artifact with its out-of-fold validation metrics.
+//! censoring-aware labels, a temporal hold-out, logistic regression (penalty
+//! chosen by patient-grouped k-fold cross-validation) or boosted trees (early
+//! stopping on a patient-grouped fold), Platt or isotonic calibration on
+//! held-out predictions, and the artifact with its held-out metrics.
 
 use std::collections::BTreeMap;
 
