@@ -26,6 +26,31 @@ pub enum Command {
     Predict(PredictArgs),
     /// Compare the model families by repeated patient-grouped k-fold cross-validation (JSON per candidate).
     Cv(CvArgs),
+    /// Evaluate an artifact on a table and write an HTML report with plots.
+    Report(ReportArgs),
+}
+
+/// Arguments of `report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Model artifact (`<target>-<version>.json`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The training spec, for an artifact trained with `--spec`.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// Table to evaluate on (`.csv` or `.parquet`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The report to write (`.html`).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Seed of the bootstrap resampling of the AUC interval.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Censoring handling; default: the spec's, else `ipcw`.
+    #[arg(long, value_enum)]
+    pub censoring: Option<CensoringChoice>,
 }
 
 /// Arguments of `cv`.
@@ -34,9 +59,12 @@ pub struct CvArgs {
     /// Training table (`.csv` or `.parquet`).
     #[arg(long)]
     pub data: PathBuf,
-    /// Target: `infection_180d` or `readmission_30d`.
+    /// Target: `infection_180d` or `readmission_30d` (or give `--spec`).
+    #[arg(long, required_unless_present = "spec", conflicts_with = "spec")]
+    pub target: Option<String>,
+    /// Training spec (TOML) for another data set, in place of `--target`.
     #[arg(long)]
-    pub target: String,
+    pub spec: Option<PathBuf>,
     /// Folds per repeat (grouped by `patient_id`).
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
@@ -46,9 +74,15 @@ pub struct CvArgs {
     /// Seed of the first repeat's folds (repeat r uses seed + r).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Censoring handling.
-    #[arg(long, value_enum, default_value_t = CensoringChoice::Ipcw)]
-    pub censoring: CensoringChoice,
+    /// Censoring handling; default: the spec's, else `ipcw`.
+    #[arg(long, value_enum)]
+    pub censoring: Option<CensoringChoice>,
+    /// Family to compare: `logistic`, `forest`, `gbdt`, or `auto` (all).
+    #[arg(long, default_value = "auto")]
+    pub model: String,
+    /// Output on stdout: one JSON line per candidate, or a table.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+    pub format: OutputFormat,
 }
 
 /// Arguments of `predict`.
@@ -57,6 +91,9 @@ pub struct PredictArgs {
     /// Model artifact (`<target>-<version>.json`).
     #[arg(long)]
     pub model: PathBuf,
+    /// The training spec, for an artifact trained with `--spec`.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
     /// Table to score (`.csv` or `.parquet`).
     #[arg(long)]
     pub data: PathBuf,
@@ -68,15 +105,13 @@ pub struct PredictArgs {
     pub top: usize,
 }
 
-/// Model families `fit` can train.
+/// How a command reports its result on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ModelChoice {
-    /// Fit every family and keep the one with the lowest held-out Brier score.
-    Auto,
-    /// L2-regularised logistic regression (IPCW-weighted).
-    Logistic,
-    /// Gradient-boosted trees (histogram binning, early stopping).
-    Gbdt,
+pub enum OutputFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON document, for scripts.
+    Json,
 }
 
 /// How rows censored before the horizon are handled.
@@ -103,24 +138,31 @@ pub struct FitArgs {
     /// Training table (`.csv` or `.parquet`).
     #[arg(long)]
     pub data: PathBuf,
-    /// Target: `infection_180d` or `readmission_30d`.
+    /// Target: `infection_180d` or `readmission_30d` (or give `--spec`).
+    #[arg(long, required_unless_present = "spec", conflicts_with = "spec")]
+    pub target: Option<String>,
+    /// Training spec (TOML) for another data set, in place of `--target`.
     #[arg(long)]
-    pub target: String,
+    pub spec: Option<PathBuf>,
     /// Output directory (created if missing).
     #[arg(long)]
     pub out: PathBuf,
-    /// Model family.
-    #[arg(long, value_enum, default_value_t = ModelChoice::Auto)]
-    pub model: ModelChoice,
+    /// Model family: `logistic`, `forest`, `gbdt`, or `auto` (fit each and keep
+    /// the lowest held-out Brier score).
+    #[arg(long, default_value = "auto")]
+    pub model: String,
+    /// Output on stdout: the artifact path (`text`) or a JSON summary.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     /// Seed of every random step (fold assignment).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Artifact version; default one above the highest for the target in `--out`.
     #[arg(long)]
     pub version: Option<u32>,
-    /// Censoring handling.
-    #[arg(long, value_enum, default_value_t = CensoringChoice::Ipcw)]
-    pub censoring: CensoringChoice,
+    /// Censoring handling; default: the spec's, else `ipcw`.
+    #[arg(long, value_enum)]
+    pub censoring: Option<CensoringChoice>,
     /// Cross-validation folds (grouped by `patient_id`).
     #[arg(long, default_value_t = 5)]
     pub folds: usize,
@@ -139,15 +181,18 @@ pub struct EvaluateArgs {
     /// Model artifact (`<target>-<version>.json`).
     #[arg(long)]
     pub model: PathBuf,
+    /// The training spec, for an artifact trained with `--spec`.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
     /// Table to evaluate on (`.csv` or `.parquet`).
     #[arg(long)]
     pub data: PathBuf,
     /// Seed of the bootstrap resampling of the AUC interval.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Censoring handling.
-    #[arg(long, value_enum, default_value_t = CensoringChoice::Ipcw)]
-    pub censoring: CensoringChoice,
+    /// Censoring handling; default: the spec's, else `ipcw`.
+    #[arg(long, value_enum)]
+    pub censoring: Option<CensoringChoice>,
 }
 
 /// Arguments of `synth`.

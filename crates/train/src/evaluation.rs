@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use carescore_core::PatientRecord;
+use crate::rows::{Cell, TableRow};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -124,17 +124,30 @@ pub fn full_evaluation(p: &[f64], y: &[bool], w: &[f64], thresholds: &[f64], see
     }
 }
 
-/// The subgroups reported: organ, sex and phase.
-pub fn subgroup_of(record: &PatientRecord) -> [String; 3] {
-    [
-        format!("organ={}", record.organ),
-        format!("sex={}", record.sex),
-        format!("phase={}", record.phase()),
-    ]
+/// The subgroups reported: organ, sex and phase for patient records; each
+/// categorical or boolean feature's value for spec rows.
+pub fn subgroup_of(row: &TableRow) -> Vec<String> {
+    match row {
+        TableRow::Patient(record) => vec![
+            format!("organ={}", record.organ),
+            format!("sex={}", record.sex),
+            format!("phase={}", record.phase()),
+        ],
+        TableRow::Spec(row) => row
+            .names
+            .iter()
+            .zip(&row.cells)
+            .filter_map(|(name, cell)| match cell {
+                Cell::Text(value) => Some(format!("{name}={value}")),
+                Cell::Boolean(value) => Some(format!("{name}={value}")),
+                Cell::Missing | Cell::Number(_) => None,
+            })
+            .collect(),
+    }
 }
 
-/// Metrics per subgroup (organ, sex, phase) of the rows of `records`.
-pub fn by_subgroup(records: &[&PatientRecord], p: &[f64], y: &[bool], w: &[f64]) -> BTreeMap<String, Metrics> {
+/// Metrics per subgroup (see [`subgroup_of`]) of the rows of `records`.
+pub fn by_subgroup(records: &[&TableRow], p: &[f64], y: &[bool], w: &[f64]) -> BTreeMap<String, Metrics> {
     let mut members: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, record) in records.iter().enumerate() {
         for group in subgroup_of(record) {

@@ -10,11 +10,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use carescore_core::artifact::sha256_hex;
-use carescore_core::{parse_record_value, Field, FieldKind, PatientRecord, Presence, RecordError};
+use carescore_core::{parse_record_value, Field, FieldKind, Presence, RecordError};
 use polars::prelude::*;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::rows::{Cell, SpecRow, TableRow};
+use crate::spec::{Spec, SpecKind};
 use crate::table::{decode_table, TableError};
 
 /// Share of excluded rows above which ingestion stops: the columns are
@@ -95,8 +97,8 @@ pub struct Ingested {
     pub sha256: String,
     /// The file as read.
     pub frame: DataFrame,
-    /// Valid records (excluded rows removed).
-    pub records: Vec<PatientRecord>,
+    /// Valid rows (excluded rows removed): patient records, or a spec's feature cells.
+    pub records: Vec<TableRow>,
     /// For each record, its row index in `frame`.
     pub rows: Vec<usize>,
     /// What screening found.
@@ -153,6 +155,8 @@ fn field_values(frame: &DataFrame, field: Field) -> Result<Vec<Value>, IngestErr
                 .map(|v| match v {
                     // Whole numbers stay whole so the core's integer check sees them as such.
                     Some(x) if integer && x.fract() == 0.0 && x.abs() < 9.0e15 => Value::from(x as i64),
+                    // JSON has no NaN or infinity: pass them as text, which validation refuses (wrong type).
+                    Some(x) if !x.is_finite() => Value::String(x.to_string()),
                     Some(x) => serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number),
                     None => Value::Null,
                 })
@@ -217,7 +221,7 @@ pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested,
                 for warning in &screened.warnings {
                     *screening.warnings_by_rule.entry(warning.rule.to_string()).or_default() += 1;
                 }
-                records.push(screened.record);
+                records.push(TableRow::Patient(screened.record));
                 rows.push(i);
             }
             Err(RecordError::Invalid(errors)) => {
@@ -234,23 +238,7 @@ pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested,
             }
         }
     }
-    let share = screening.rows_excluded as f64 / screening.rows_read as f64;
-    if share > MAX_EXCLUDED_SHARE {
-        let mut worst: Vec<(&String, &usize)> = screening.excluded_by_column.iter().collect();
-        worst.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let columns = worst
-            .iter()
-            .take(3)
-            .map(|(c, n)| format!("{c} ({n})"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(IngestError::TooManyExcluded {
-            excluded: screening.rows_excluded,
-            rows: screening.rows_read,
-            share: 100.0 * share,
-            columns,
-        });
-    }
+    check_exclusions(&screening)?;
     Ok(Ingested {
         sha256,
         frame,
@@ -261,11 +249,173 @@ pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested,
     })
 }
 
-/// Reads and screens a CSV or Parquet training table.
+/// Stops when more than [`MAX_EXCLUDED_SHARE`] of rows were excluded, naming the worst columns.
+fn check_exclusions(screening: &Screening) -> Result<(), IngestError> {
+    let share = screening.rows_excluded as f64 / screening.rows_read.max(1) as f64;
+    if share <= MAX_EXCLUDED_SHARE {
+        return Ok(());
+    }
+    let mut worst: Vec<(&String, &usize)> = screening.excluded_by_column.iter().collect();
+    worst.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let columns = worst
+        .iter()
+        .take(3)
+        .map(|(c, n)| format!("{c} ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(IngestError::TooManyExcluded {
+        excluded: screening.rows_excluded,
+        rows: screening.rows_read,
+        share: 100.0 * share,
+        columns,
+    })
+}
+
+/// One spec feature's column as cells, with per-row problems (`None`: fine).
+fn spec_cells(frame: &DataFrame, feature: &crate::spec::SpecFeature) -> Result<Vec<(Cell, bool)>, IngestError> {
+    let name = feature.name.as_str();
+    let column = frame.column(name).map_err(|_| IngestError::MissingColumn {
+        column: name.to_string(),
+        what: "a feature of the spec",
+    })?;
+    let height = frame.height();
+    if column.null_count() == height {
+        return Ok(vec![(Cell::Missing, false); height]);
+    }
+    let dtype = column.dtype().clone();
+    let wrong = |expected| IngestError::WrongType {
+        column: name.to_string(),
+        expected,
+        found: dtype.to_string(),
+    };
+    let series = column.as_materialized_series();
+    let numbers = |series: &Series| -> Result<Vec<Option<f64>>, IngestError> {
+        let floats = series.cast(&DataType::Float64).map_err(polars_error(name))?;
+        Ok(floats.f64().map_err(polars_error(name))?.iter().collect())
+    };
+    match feature.kind {
+        SpecKind::Numeric => {
+            if !dtype.is_primitive_numeric() {
+                return Err(wrong("numbers"));
+            }
+            Ok(numbers(series)?
+                .into_iter()
+                .map(|v| match v {
+                    None => (Cell::Missing, false),
+                    Some(x) => {
+                        let bad = !x.is_finite()
+                            || feature.min.is_some_and(|lo| x < lo)
+                            || feature.max.is_some_and(|hi| x > hi);
+                        (Cell::Number(x), bad)
+                    }
+                })
+                .collect())
+        }
+        SpecKind::Boolean => {
+            if dtype == DataType::Boolean {
+                return Ok(series
+                    .bool()
+                    .map_err(polars_error(name))?
+                    .iter()
+                    .map(|v| v.map_or((Cell::Missing, false), |b| (Cell::Boolean(b), false)))
+                    .collect());
+            }
+            if !dtype.is_primitive_numeric() {
+                return Err(wrong("true/false or 0/1"));
+            }
+            Ok(numbers(series)?
+                .into_iter()
+                .map(|v| match v {
+                    None => (Cell::Missing, false),
+                    Some(x) if x == 0.0 || x == 1.0 => (Cell::Boolean(x == 1.0), false),
+                    Some(_) => (Cell::Missing, true),
+                })
+                .collect())
+        }
+        SpecKind::Categorical => {
+            // Integer codes are categories too.
+            let text = series.cast(&DataType::String).map_err(polars_error(name))?;
+            Ok(text
+                .str()
+                .map_err(polars_error(name))?
+                .iter()
+                .map(|v| match v {
+                    None => (Cell::Missing, false),
+                    Some(s) => {
+                        let bad = feature.categories.as_ref().is_some_and(|c| !c.iter().any(|c| c == s));
+                        (Cell::Text(s.to_string()), bad)
+                    }
+                })
+                .collect())
+        }
+    }
+}
+
+/// Screens a loaded frame against a spec: each feature column must exist
+/// with a usable type; rows with a value out of the feature's range, a
+/// non-finite number, a boolean other than 0/1 or a category outside the
+/// spec's list are excluded and counted per column.
 ///
 /// # Errors
-/// As [`screen`], plus a missing or unreadable file.
-pub fn load(path: &Path) -> Result<Ingested, IngestError> {
+/// [`IngestError`] for an empty table, a missing or mistyped column, or more
+/// than [`MAX_EXCLUDED_SHARE`] of rows excluded.
+pub fn screen_spec(frame: DataFrame, path: &Path, sha256: String, spec: &Spec) -> Result<Ingested, IngestError> {
+    if frame.height() == 0 {
+        return Err(IngestError::Empty(path.to_path_buf()));
+    }
+    let names: std::sync::Arc<[String]> = spec.features.iter().map(|f| f.name.clone()).collect();
+    let columns: Vec<Vec<(Cell, bool)>> = spec
+        .features
+        .iter()
+        .map(|f| spec_cells(&frame, f))
+        .collect::<Result<_, _>>()?;
+    let mut screening = Screening {
+        rows_read: frame.height(),
+        ..Screening::default()
+    };
+    let (mut records, mut rows, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..frame.height() {
+        let bad: Vec<&str> = (0..columns.len())
+            .filter(|&c| columns[c][i].1)
+            .map(|c| names[c].as_str())
+            .collect();
+        if bad.is_empty() {
+            records.push(TableRow::Spec(SpecRow {
+                names: names.clone(),
+                cells: columns.iter().map(|c| c[i].0.clone()).collect(),
+            }));
+            rows.push(i);
+        } else {
+            screening.rows_excluded += 1;
+            rejected.push((
+                i,
+                bad.iter()
+                    .map(|c| format!("{c}: outside the spec"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ));
+            for c in bad {
+                *screening.excluded_by_column.entry(c.to_string()).or_default() += 1;
+            }
+        }
+    }
+    check_exclusions(&screening)?;
+    Ok(Ingested {
+        sha256,
+        frame,
+        records,
+        rows,
+        screening,
+        rejected,
+    })
+}
+
+/// Reads and screens a CSV or Parquet training table: against the patient
+/// record contract, or against `spec` when one is given.
+///
+/// # Errors
+/// As [`screen`] or [`screen_spec`], plus a missing or unreadable file.
+pub fn load(path: &Path, spec: Option<&Spec>) -> Result<Ingested, IngestError> {
     if !path.is_file() {
         return Err(IngestError::MissingFile(path.to_path_buf()));
     }
@@ -275,7 +425,11 @@ pub fn load(path: &Path) -> Result<Ingested, IngestError> {
         source,
     })?;
     let sha256 = sha256_hex(&bytes);
-    screen(decode_table(bytes, path)?, path, sha256)
+    let frame = decode_table(bytes, path)?;
+    match spec {
+        Some(spec) => screen_spec(frame, path, sha256, spec),
+        None => screen(frame, path, sha256),
+    }
 }
 
 /// The numeric column `name` at `rows`, for follow-up times.
@@ -305,8 +459,26 @@ pub fn numeric_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<V
 /// The boolean (or 0/1) column `name` at `rows`, for event indicators.
 ///
 /// # Errors
-/// [`IngestError`] if the column is missing, of another type, or has values other than 0/1.
+/// [`IngestError`] if the column is missing, of another type, or has values
+/// other than 0/1 (a missing value included).
 pub fn event_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<bool>, IngestError> {
+    label_column(frame, name, rows)?
+        .into_iter()
+        .map(|v| {
+            v.ok_or_else(|| IngestError::WrongType {
+                column: name.to_string(),
+                expected: "true/false or 0/1 in every row",
+                found: "a missing value".to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The boolean (or 0/1) column `name` at `rows`, missing values as `None`.
+///
+/// # Errors
+/// [`IngestError`] if the column is missing, of another type, or has values other than 0/1.
+pub fn label_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<Option<bool>>, IngestError> {
     let column = frame.column(name).map_err(|_| IngestError::MissingColumn {
         column: name.to_string(),
         what: "an outcome column",
@@ -322,16 +494,18 @@ pub fn event_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec
             .bool()
             .map_err(polars_error(name))?
             .clone();
-        return rows.iter().map(|&i| values.get(i).ok_or_else(wrong)).collect();
+        return Ok(rows.iter().map(|&i| values.get(i)).collect());
     }
     let numbers = numeric_column(frame, name, rows).map_err(|_| wrong())?;
     numbers
         .into_iter()
         .map(|x| {
             if x == 1.0 {
-                Ok(true)
+                Ok(Some(true))
             } else if x == 0.0 {
-                Ok(false)
+                Ok(Some(false))
+            } else if x.is_nan() {
+                Ok(None)
             } else {
                 Err(wrong())
             }

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use carescore_core::artifact::Calibration;
 
+use crate::spec::SpecOutcome;
 use crate::training::Fitted;
 
 fn opt(value: Option<f64>) -> String {
@@ -20,13 +21,33 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Model card: {}\n", a.model_version());
     let _ = writeln!(out, "## Intended use\n");
-    let _ = writeln!(
-        out,
-        "Predicts the probability of `{}` within {} days of the index date for adult solid-organ transplant \
-         recipients followed by a case-management programme, to support triage into care tiers. Not a diagnosis; \
-         not for use outside the population it was trained on.\n",
-        a.target, a.horizon_days
-    );
+    match fitted.target.outcome() {
+        SpecOutcome::TimeEvent { .. } if fitted.target.spec().is_none() => {
+            let _ = writeln!(
+                out,
+                "Predicts the probability of `{}` within {} days of the index date for adult solid-organ transplant \
+                 recipients followed by a case-management programme, to support triage into care tiers. Not a \
+                 diagnosis; not for use outside the population it was trained on.\n",
+                a.target, a.horizon_days
+            );
+        }
+        SpecOutcome::TimeEvent { .. } => {
+            let _ = writeln!(
+                out,
+                "Predicts the probability of `{}` within {} days, trained through a training spec on the data \
+                 below. Its intended population and use are those of the data set; not for use outside it.\n",
+                a.target, a.horizon_days
+            );
+        }
+        SpecOutcome::Label(column) => {
+            let _ = writeln!(
+                out,
+                "Predicts the probability that `{column}` is 1 (target `{}`), trained through a training spec on the \
+                 data below. Its intended population and use are those of the data set; not for use outside it.\n",
+                a.target
+            );
+        }
+    }
     let _ = writeln!(out, "## Data\n");
     // The file name only: a full path would make the card depend on where it was built.
     let name = data
@@ -51,13 +72,21 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
         a.training_data.rows, a.training_data.events
     );
     let _ = writeln!(out, "## Outcome and label rule\n");
-    let _ = writeln!(
+    if let SpecOutcome::Label(column) = fitted.target.outcome() {
+        let _ = writeln!(
+            out,
+            "The label is the value of `{column}` (1/true or 0/false); rows without one are not used. No censoring \
+             applies: every row has weight 1.\n"
+        );
+    } else {
+        let _ = writeln!(
         out,
         "Label 1 if the event occurred by day {h}; 0 if followed event-free through day {h}; rows censored before \
          day {h} are not negatives. Censoring is handled by inverse probability of censoring weights (Kaplan-Meier \
          of the censoring distribution) unless `--censoring drop` was chosen; the same weights enter fitting and every metric.\n",
-        h = a.horizon_days
-    );
+            h = a.horizon_days
+        );
+    }
     let _ = writeln!(out, "## Model\n");
     let _ = writeln!(out, "{}\n", fitted.description);
     let calibration = match &a.calibration {

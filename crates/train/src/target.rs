@@ -1,64 +1,98 @@
-//! The built-in prediction targets and the outcome columns they read.
+//! Prediction targets: the two built-in ones and those defined by a training
+//! spec, with the outcome columns they read.
 
-use serde::Serialize;
+use crate::spec::{Spec, SpecOutcome};
 
-/// A built-in target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// A prediction target.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target {
     /// Serious infection within 180 days.
     Infection180d,
     /// Unplanned readmission within 30 days.
     Readmission30d,
+    /// A target defined by a training spec.
+    Spec(&'static Spec),
 }
 
 impl Target {
     /// Every built-in target.
     pub const ALL: [Target; 2] = [Target::Infection180d, Target::Readmission30d];
 
+    /// A target for a spec. The spec lives as long as the process: a command
+    /// runs one spec, and a `Copy` target keeps the fitting options plain values.
+    pub fn from_spec(spec: Spec) -> Target {
+        Target::Spec(Box::leak(Box::new(spec)))
+    }
+
     /// The target's name (artifact `target`, file names).
     pub fn name(self) -> &'static str {
         match self {
             Target::Infection180d => "infection_180d",
             Target::Readmission30d => "readmission_30d",
+            Target::Spec(spec) => &spec.target,
         }
     }
 
-    /// Looks a target up by name.
+    /// Looks a built-in target up by name.
     pub fn from_name(name: &str) -> Option<Target> {
         Target::ALL.into_iter().find(|t| t.name() == name)
     }
 
-    /// Horizon in days.
+    /// The spec, for spec targets.
+    pub fn spec(self) -> Option<&'static Spec> {
+        match self {
+            Target::Spec(spec) => Some(spec),
+            Target::Infection180d | Target::Readmission30d => None,
+        }
+    }
+
+    /// Horizon in days (0 for a plain label column).
     pub fn horizon_days(self) -> u32 {
-        match self {
-            Target::Infection180d => 180,
-            Target::Readmission30d => 30,
+        match self.outcome() {
+            SpecOutcome::TimeEvent { horizon_days, .. } => horizon_days,
+            SpecOutcome::Label(_) => 0,
         }
     }
 
-    /// The policy's operating thresholds for this target (DESIGN.md section 5:
-    /// medium and high risk), where sensitivity, PPV and flag rate are reported.
-    pub fn operating_thresholds(self) -> [f64; 2] {
+    /// The outcome columns.
+    pub fn outcome(self) -> SpecOutcome<'static> {
         match self {
-            Target::Infection180d => [0.10, 0.20],
-            Target::Readmission30d => [0.12, 0.25],
+            Target::Infection180d => SpecOutcome::TimeEvent {
+                time: "infection_time_days",
+                event: "infection_event",
+                horizon_days: 180,
+            },
+            Target::Readmission30d => SpecOutcome::TimeEvent {
+                time: "readmission_time_days",
+                event: "readmission_event",
+                horizon_days: 30,
+            },
+            Target::Spec(spec) => spec.outcome(),
         }
     }
 
-    /// The follow-up time column.
-    pub fn time_column(self) -> &'static str {
+    /// The thresholds where sensitivity, PPV and flag rate are reported: for
+    /// the built-in targets the policy's medium and high risk (DESIGN.md
+    /// section 5), for spec targets the spec's.
+    pub fn operating_thresholds(self) -> Vec<f64> {
         match self {
-            Target::Infection180d => "infection_time_days",
-            Target::Readmission30d => "readmission_time_days",
+            Target::Infection180d => vec![0.10, 0.20],
+            Target::Readmission30d => vec![0.12, 0.25],
+            Target::Spec(spec) => spec.operating_thresholds.clone(),
         }
     }
 
-    /// The event indicator column.
-    pub fn event_column(self) -> &'static str {
-        match self {
-            Target::Infection180d => "infection_event",
-            Target::Readmission30d => "readmission_event",
-        }
+    /// The column grouping rows into patients for cross-validation folds.
+    pub fn group_column(self) -> &'static str {
+        self.spec()
+            .and_then(|s| s.group_column.as_deref())
+            .unwrap_or("patient_id")
+    }
+
+    /// The date column of the temporal hold-out.
+    pub fn date_column(self) -> &'static str {
+        self.spec()
+            .and_then(|s| s.date_column.as_deref())
+            .unwrap_or("index_date")
     }
 }

@@ -192,6 +192,10 @@ fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
             .collect::<Vec<_>>(),
         second.lines().filter(|l| !l.contains("sha256")).collect::<Vec<_>>()
     );
+    assert_report(
+        &std::fs::read_to_string(models.join("readmission_30d-1.report.html")).unwrap(),
+        "readmission_30d@1",
+    );
     let card = std::fs::read_to_string(models.join("readmission_30d-1.model-card.md")).unwrap();
     assert!(card.contains("## Intended use") && card.contains("| AUC |"), "{card}");
     // By default the latest 20% of rows by index date are a temporal hold-out.
@@ -215,13 +219,38 @@ fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
     assert!((0.6..0.9).contains(&auc), "{auc}");
 }
 
+/// A report names its model, holds the four plots as inline SVG with their
+/// axes labelled, and loads nothing from elsewhere.
+fn assert_report(html: &str, model: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..100]);
+    assert!(html.contains(&format!("<title>CareScore model report: {model}</title>")));
+    assert_eq!(
+        html.matches("<svg").count(),
+        4,
+        "ROC, calibration, decision curve, importance"
+    );
+    for text in [
+        "ROC curve (AUC 0.",
+        "95% interval",
+        "net benefit",
+        "Feature importance",
+        "days_since_transplant",
+        "Operating points",
+        "organ=kidney",
+    ] {
+        assert!(html.contains(text), "{text} missing");
+    }
+    assert!(!html.contains("src=") && !html.contains("href="), "nothing is loaded");
+    assert!(!html.contains("NaN"), "no missing numbers in the plots");
+}
+
 #[test]
 fn fit_refuses_an_unknown_target_and_a_missing_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m");
     assert_fails_with(
         &fit(Path::new("nope.csv"), "infection_90d", &out, &[]),
-        "unknown target \"infection_90d\" (allowed: infection_180d, readmission_30d)",
+        "unknown target \"infection_90d\" (allowed: infection_180d, readmission_30d; other data sets train with --spec FILE)",
     );
     assert_fails_with(
         &fit(&dir.path().join("nope.csv"), "infection_180d", &out, &[]),
@@ -266,7 +295,7 @@ fn fit_names_the_problem_in_bad_data() {
     let dir = tempfile::tempdir().unwrap();
     let data = cohort(dir.path(), "400", "6");
     // More folds than patients, for either family.
-    for model in ["logistic", "gbdt"] {
+    for model in ["logistic", "forest", "gbdt"] {
         let out = dir.path().join("few");
         assert_fails_with(
             &fit(&data, "infection_180d", &out, &["--folds", "1000", "--model", model]),
@@ -331,27 +360,68 @@ fn fit_names_the_problem_in_bad_data() {
 }
 
 #[test]
-fn boosted_trees_and_auto_selection_fit_and_evaluate() {
+fn tree_families_and_auto_selection_fit_and_evaluate() {
     let dir = tempfile::tempdir().unwrap();
     let data = cohort(dir.path(), "4000", "12");
     let models = dir.path().join("models");
-    let gbdt = fit(&data, "infection_180d", &models, &["--model", "gbdt", "--folds", "3"]);
-    assert!(gbdt.status.success(), "{}", String::from_utf8_lossy(&gbdt.stderr));
-    let artifact: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(models.join("infection_180d-1.json")).unwrap()).unwrap();
-    assert_eq!(artifact["estimator"]["type"], "boosted_trees");
-    assert!(!artifact["estimator"]["trees"].as_array().unwrap().is_empty());
-    let evaluation = train(&[
-        "evaluate",
+    for (version, model, kind) in [(1, "gbdt", "boosted_trees"), (2, "forest", "random_forest")] {
+        let output = fit(
+            &data,
+            "infection_180d",
+            &models,
+            &["--model", model, "--folds", "3", "--format", "json"],
+        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(summary["family"], model);
+        assert_eq!(summary["model_version"], format!("infection_180d@{version}"));
+        assert!(summary["metrics"]["auc"].as_f64().unwrap() > 0.6, "{summary}");
+        assert!(!summary["tuning"].as_array().unwrap().is_empty(), "{summary}");
+        let path = models.join(format!("infection_180d-{version}.json"));
+        assert_eq!(summary["artifact"], path.to_str().unwrap());
+        let artifact: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert_eq!(artifact["estimator"]["type"], kind);
+        assert!(!artifact["estimator"]["trees"].as_array().unwrap().is_empty());
+        let evaluation = train(&[
+            "evaluate",
+            "--model",
+            path.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ]);
+        assert!(
+            evaluation.status.success(),
+            "{}",
+            String::from_utf8_lossy(&evaluation.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&evaluation.stdout).unwrap();
+        assert!(json["auc"].as_f64().unwrap() > 0.6, "{json}");
+    }
+    // `report` evaluates an artifact on a table and writes a self-contained page.
+    let page = dir.path().join("forest.html");
+    let forest = models.join("infection_180d-2.json");
+    let report = train(&[
+        "report",
         "--model",
-        models.join("infection_180d-1.json").to_str().unwrap(),
+        forest.to_str().unwrap(),
         "--data",
         data.to_str().unwrap(),
+        "--out",
+        page.to_str().unwrap(),
     ]);
-    assert!(
-        evaluation.status.success(),
-        "{}",
-        String::from_utf8_lossy(&evaluation.stderr)
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    assert_report(&std::fs::read_to_string(&page).unwrap(), "infection_180d@2");
+    assert_fails_with(
+        &train(&[
+            "report",
+            "--model",
+            forest.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            dir.path().join("r.pdf").to_str().unwrap(),
+        ]),
+        "r.pdf: the report must be an `.html` file",
     );
     let auto = fit(&data, "infection_180d", &models, &["--folds", "3"]);
     assert!(auto.status.success());
@@ -359,7 +429,12 @@ fn boosted_trees_and_auto_selection_fit_and_evaluate() {
         String::from_utf8_lossy(&auto.stderr).contains("held-out Brier: logistic"),
         "{auto:?}"
     );
-    assert!(models.join("infection_180d-2.json").is_file());
+    assert!(String::from_utf8_lossy(&auto.stderr).contains(", forest "), "{auto:?}");
+    assert!(models.join("infection_180d-3.json").is_file());
+    assert_fails_with(
+        &fit(&data, "infection_180d", &models, &["--model", "svm"]),
+        "unknown model \"svm\" (allowed: auto, logistic, forest, gbdt)",
+    );
 }
 
 #[test]
@@ -431,8 +506,8 @@ fn cv_prints_one_json_line_per_candidate() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2);
-    for (line, candidate) in lines.iter().zip(["logistic", "gbdt"]) {
+    assert_eq!(lines.len(), 3);
+    for (line, candidate) in lines.iter().zip(["logistic", "forest", "gbdt"]) {
         assert_eq!(line["candidate"], candidate);
         assert_eq!(line["evaluations"], 6);
         let auc = line["auc"].as_f64().unwrap();

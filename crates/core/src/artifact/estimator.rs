@@ -28,6 +28,13 @@ pub enum Estimator {
         /// Learning rate the trees were fitted with (already in their values).
         learning_rate: f64,
     },
+    /// A random forest over the raw design (missing values as NaN); raw output
+    /// is the mean of the trees' values, each the event share of a leaf (a
+    /// probability before calibration, not log-odds).
+    RandomForest {
+        /// The trees; their values are averaged.
+        trees: Vec<Tree>,
+    },
 }
 
 impl Estimator {
@@ -35,11 +42,12 @@ impl Estimator {
     pub fn design_kind(&self) -> DesignKind {
         match self {
             Estimator::Logistic { .. } => DesignKind::Linear,
-            Estimator::BoostedTrees { .. } => DesignKind::Raw,
+            Estimator::BoostedTrees { .. } | Estimator::RandomForest { .. } => DesignKind::Raw,
         }
     }
 
-    /// The raw output (log-odds) for a design vector of the matching kind.
+    /// The raw output for a design vector of the matching kind: log-odds for
+    /// logistic models and boosted trees, the mean vote for forests.
     pub fn raw(&self, design: &[f64]) -> f64 {
         match self {
             Estimator::Logistic {
@@ -49,6 +57,9 @@ impl Estimator {
             } => intercept + coefficients.iter().zip(design).map(|(c, x)| c * x).sum::<f64>(),
             Estimator::BoostedTrees { base_score, trees, .. } => {
                 base_score + trees.iter().map(|t| t.predict(design)).sum::<f64>()
+            }
+            Estimator::RandomForest { trees } => {
+                trees.iter().map(|t| t.predict(design)).sum::<f64>() / trees.len().max(1) as f64
             }
         }
     }
@@ -62,6 +73,15 @@ impl Estimator {
             } => {
                 if !base_score.is_finite() || !learning_rate.is_finite() {
                     return Err("non-finite base score or learning rate".into());
+                }
+                trees
+                    .iter()
+                    .enumerate()
+                    .try_for_each(|(i, t)| t.check(raw_width).map_err(|e| format!("tree {i}: {e}")))
+            }
+            Estimator::RandomForest { trees } => {
+                if trees.is_empty() {
+                    return Err("a random forest needs at least one tree".into());
                 }
                 trees
                     .iter()

@@ -1,5 +1,6 @@
-//! Additive explanations on the raw (log-odds) scale: `base_value + sum of
-//! contributions = raw output`, one contribution per feature of the signature.
+//! Additive explanations on the estimator's raw scale (log-odds; the mean vote
+//! for forests): `base_value + sum of contributions = raw output`, one
+//! contribution per feature of the signature.
 //!
 //! Exact for logistic models (coefficient times standardised value, with the
 //! missing indicator's share added to its feature). For boosted trees, path
@@ -32,6 +33,23 @@ fn column_owners(features: &[FeatureSpec], kind: DesignKind) -> Vec<usize> {
         .collect()
 }
 
+/// Adds each split's change in node value along the row's path to its
+/// feature's contribution (Saabas); returns the sum of the root values.
+fn attribute_paths(trees: &[super::tree::Tree], design: &[f64], owners: &[usize], contributions: &mut [f64]) -> f64 {
+    let mut roots = 0.0;
+    for tree in trees {
+        roots += tree.value[0];
+        let mut node = 0usize;
+        while tree.feature[node] != LEAF {
+            let column = tree.feature[node] as usize;
+            let next = tree.child(node, design);
+            contributions[owners[column]] += tree.value[next] - tree.value[node];
+            node = next;
+        }
+    }
+    roots
+}
+
 impl ModelArtifact {
     /// Explains the raw output for one row.
     pub fn explain(&self, row: &dyn Row) -> Explanation {
@@ -57,16 +75,18 @@ impl ModelArtifact {
                 }
             }
             Estimator::BoostedTrees { base_score, trees, .. } => {
-                let mut base_value = *base_score;
-                for tree in trees {
-                    base_value += tree.value[0];
-                    let mut node = 0usize;
-                    while tree.feature[node] != LEAF {
-                        let column = tree.feature[node] as usize;
-                        let next = tree.child(node, &design);
-                        contributions[owners[column]] += tree.value[next] - tree.value[node];
-                        node = next;
-                    }
+                let base_value = base_score + attribute_paths(trees, &design, &owners, &mut contributions);
+                Explanation {
+                    base_value,
+                    raw,
+                    contributions,
+                }
+            }
+            Estimator::RandomForest { trees } => {
+                let n = trees.len().max(1) as f64;
+                let base_value = attribute_paths(trees, &design, &owners, &mut contributions) / n;
+                for c in &mut contributions {
+                    *c /= n;
                 }
                 Explanation {
                     base_value,

@@ -304,3 +304,44 @@ fn two_level_tree() -> Tree {
         value: vec![0.0, -0.2, 0.3, -0.5, 0.1],
     }
 }
+
+fn forest(trees: Vec<Tree>) -> ModelArtifact {
+    let mut a = artifact();
+    a.estimator = Estimator::RandomForest { trees };
+    a.calibration = Calibration::Identity;
+    a
+}
+
+/// A probability tree: age <= 60 -> 0.1, else 0.4 (root share 0.2).
+fn vote_tree() -> Tree {
+    Tree {
+        value: vec![0.2, 0.1, 0.4],
+        ..stump()
+    }
+}
+
+#[test]
+fn forests_average_their_trees_and_explain_on_the_vote_scale() {
+    let record = parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap().record;
+    let mut leaf_only = vote_tree();
+    leaf_only.feature = vec![LEAF];
+    leaf_only.threshold = vec![0.0];
+    leaf_only.left = vec![0];
+    leaf_only.right = vec![0];
+    leaf_only.missing_left = vec![false];
+    leaf_only.value = vec![0.3];
+    let a = forest(vec![vote_tree(), leaf_only]);
+    let loaded = ModelArtifact::from_json(a.to_json().as_bytes()).unwrap();
+    // Age 54: (0.1 + 0.3) / 2.
+    assert!((loaded.raw_score(&record) - 0.2).abs() < 1e-12);
+    let e = loaded.explain(&record);
+    assert!((e.base_value - 0.25).abs() < 1e-12, "{e:?}");
+    assert!((e.contributions[0] - (-0.05)).abs() < 1e-12, "{e:?}");
+    assert_eq!(e.raw, loaded.raw_score(&record));
+    assert!((e.base_value + e.contributions.iter().sum::<f64>() - e.raw).abs() < 1e-12);
+    // An empty forest is refused.
+    match ModelArtifact::from_json(forest(Vec::new()).to_json().as_bytes()) {
+        Err(ArtifactError::Invalid(m)) => assert_eq!(m, "a random forest needs at least one tree"),
+        other => panic!("{other:?}"),
+    }
+}

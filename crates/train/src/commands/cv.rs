@@ -1,13 +1,17 @@
-//! `carescore-train cv`: one JSON line per candidate on stdout.
+//! `carescore-train cv`: repeated stratified, patient-grouped k-fold
+//! cross-validation of the model families; one JSON line per candidate on
+//! stdout (or a table with `--format text`).
 
 use std::time::Instant;
 
 use anyhow::bail;
 
-use crate::args::CvArgs;
-use crate::commands::fit::parse_target;
-use crate::cv::{cross_validate, Candidate};
+use crate::args::{CvArgs, OutputFormat};
+use crate::commands::fit::parse_families;
+use crate::commands::{censoring_of, target_from_args};
+use crate::cv::cross_validate;
 use crate::ingest;
+use crate::progress::Stage;
 use crate::training::FitOptions;
 
 /// Runs `cv`.
@@ -15,7 +19,8 @@ use crate::training::FitOptions;
 /// # Errors
 /// Bad options or unusable data.
 pub fn run(args: &CvArgs) -> anyhow::Result<()> {
-    let target = parse_target(&args.target)?;
+    let target = target_from_args(args.target.as_deref(), args.spec.as_deref())?;
+    let families = parse_families(&args.model)?;
     if args.folds < 2 {
         bail!("--folds must be at least 2");
     }
@@ -23,24 +28,53 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         bail!("--repeats must be at least 1");
     }
     let started = Instant::now();
-    let ingested = ingest::load(&args.data)?;
+    let stage = Stage::start(format!("reading and screening {}", args.data.display()));
+    let ingested = ingest::load(&args.data, target.spec())?;
+    stage.finish();
     let options = FitOptions {
         target,
         seed: args.seed,
         version: 1,
-        censoring: args.censoring.into(),
+        censoring: censoring_of(args.censoring, target),
         folds: args.folds,
         gbdt_leaves: None,
         temporal_holdout: 0.0,
     };
-    let results = cross_validate(
-        &ingested,
-        options,
+    let stage = Stage::start(format!(
+        "cross-validating {} family(ies), {} x {} folds",
+        families.len(),
         args.repeats,
-        &[Candidate::Logistic, Candidate::Gbdt],
-    )?;
-    for result in &results {
-        println!("{}", serde_json::to_string(result)?);
+        args.folds
+    ));
+    let results = cross_validate(&ingested, options, args.repeats, &families, &|name| {
+        eprintln!("cv: {name} done ({:.1} s)", started.elapsed().as_secs_f64())
+    })?;
+    stage.finish();
+    match args.format {
+        OutputFormat::Json => {
+            for result in &results {
+                println!("{}", serde_json::to_string(result)?);
+            }
+        }
+        OutputFormat::Text => {
+            println!(
+                "{:<10} {:>6} {:>7} {:>7} {:>7} {:>7} {:>9} {:>7}",
+                "candidate", "evals", "auc", "auc_sd", "brier", "slope", "intercept", "ece"
+            );
+            for r in &results {
+                println!(
+                    "{:<10} {:>6} {:>7.4} {:>7.4} {:>7.4} {:>7.3} {:>9.3} {:>7.4}",
+                    r.candidate,
+                    r.evaluations,
+                    r.auc,
+                    r.auc_sd,
+                    r.brier,
+                    r.calibration_slope,
+                    r.calibration_intercept,
+                    r.ece
+                );
+            }
+        }
     }
     eprintln!(
         "cv: {} x {} folds in {:.1} s",

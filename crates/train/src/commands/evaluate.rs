@@ -5,7 +5,7 @@ use carescore_core::ModelArtifact;
 use serde::Serialize;
 
 use crate::args::EvaluateArgs;
-use crate::commands::fit::parse_target;
+use crate::commands::{censoring_of, target_of_artifact};
 use crate::ingest::{self, Screening};
 use crate::training::evaluate_artifact;
 use crate::training::{ArtifactEvaluation, FitOptions};
@@ -20,26 +20,35 @@ struct Evaluation<'a> {
     metrics: ArtifactEvaluation,
 }
 
+/// Reads and verifies an artifact file.
+///
+/// # Errors
+/// An unreadable file or a refused artifact, naming the file.
+pub fn load_artifact(path: &std::path::Path) -> anyhow::Result<ModelArtifact> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the artifact", path.display()))?;
+    ModelArtifact::from_json(&bytes).with_context(|| format!("{}", path.display()))
+}
+
 /// Runs `evaluate`.
 ///
 /// # Errors
 /// An unreadable or refused artifact, or unusable data.
 pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
-    let bytes =
-        std::fs::read(&args.model).with_context(|| format!("{}: cannot read the artifact", args.model.display()))?;
-    let artifact = ModelArtifact::from_json(&bytes).with_context(|| format!("{}", args.model.display()))?;
-    let target = parse_target(&artifact.target)?;
-    let ingested = ingest::load(&args.data)?;
+    let artifact = load_artifact(&args.model)?;
+    let target = target_of_artifact(&artifact, args.spec.as_deref())?;
+    let stage = crate::progress::Stage::start(format!("reading and screening {}", args.data.display()));
+    let ingested = ingest::load(&args.data, target.spec())?;
+    stage.finish();
     let options = FitOptions {
         target,
         seed: args.seed,
         version: artifact.version,
-        censoring: args.censoring.into(),
+        censoring: censoring_of(args.censoring, target),
         folds: 2,
         gbdt_leaves: None,
         temporal_holdout: 0.0,
     };
-    let metrics = evaluate_artifact(&artifact, &ingested, options)?;
+    let (_, metrics) = evaluate_artifact(&artifact, &ingested, options)?;
     let evaluation = Evaluation {
         model: artifact.model_version(),
         data: args.data.display().to_string(),

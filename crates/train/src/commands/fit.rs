@@ -1,5 +1,6 @@
-//! `carescore-train fit`: ingest, label, cross-validate, calibrate, and write
-//! `<target>-<version>.json` (the artifact) and `.model-card.md`.
+//! `carescore-train fit`: ingest, label, fit each requested model family,
+//! calibrate, keep the best, and write `<target>-<version>.json` (the
+//! artifact), `.model-card.md` and `.report.html`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -7,12 +8,16 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use std::io::Write;
 
-use crate::args::{FitArgs, ModelChoice};
+use crate::args::{FitArgs, OutputFormat};
 use crate::atomic::write_atomically;
+use crate::commands::report::{file_name, write_html};
+use crate::commands::{censoring_of, target_from_args};
+use crate::family::{family, family_names, ModelFamily, FAMILIES};
 use crate::ingest;
 use crate::model_card;
-use crate::target::Target;
-use crate::training::{fit_gbdt, fit_logistic, FitOptions};
+use crate::progress::Stage;
+use crate::report::{render, ReportInput};
+use crate::training::{fit, ArtifactEvaluation, FitOptions, Fitted};
 
 /// The next version for `target` in `dir`: one above the highest `<target>-<N>.json`.
 pub fn next_version(dir: &Path, target: &str) -> u32 {
@@ -28,12 +33,14 @@ pub fn next_version(dir: &Path, target: &str) -> u32 {
         .map_or(1, |v| v + 1)
 }
 
-/// Parses a target name with an error listing the allowed ones.
-pub fn parse_target(name: &str) -> anyhow::Result<Target> {
-    Target::from_name(name).with_context(|| {
-        let allowed: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-        format!("unknown target {name:?} (allowed: {})", allowed.join(", "))
-    })
+/// The families `--model` names: one, or all for `auto`.
+pub fn parse_families(name: &str) -> anyhow::Result<Vec<&'static dyn ModelFamily>> {
+    if name == "auto" {
+        return Ok(FAMILIES.to_vec());
+    }
+    let family = family(name)
+        .with_context(|| format!("unknown model {name:?} (allowed: auto, {})", family_names().join(", ")))?;
+    Ok(vec![family])
 }
 
 /// Runs `fit`.
@@ -41,7 +48,8 @@ pub fn parse_target(name: &str) -> anyhow::Result<Target> {
 /// # Errors
 /// Bad options, unusable data, or a write failure, each with context.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
-    let target = parse_target(&args.target)?;
+    let target = target_from_args(args.target.as_deref(), args.spec.as_deref())?;
+    let families = parse_families(&args.model)?;
     if args.folds < 2 {
         bail!("--folds must be at least 2");
     }
@@ -52,35 +60,44 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         bail!("--version must be a positive integer");
     }
     let started = Instant::now();
-    let ingested = ingest::load(&args.data)?;
+    let stage = crate::progress::Stage::start(format!("reading and screening {}", args.data.display()));
+    let ingested = ingest::load(&args.data, target.spec())?;
+    stage.finish();
     let ingest_seconds = started.elapsed().as_secs_f64();
     let version = args.version.unwrap_or_else(|| next_version(&args.out, target.name()));
     let options = FitOptions {
         target,
         seed: args.seed,
         version,
-        censoring: args.censoring.into(),
+        censoring: censoring_of(args.censoring, target),
         folds: args.folds,
         gbdt_leaves: args.gbdt_leaves.map(usize::from),
         temporal_holdout: args.temporal_holdout,
     };
-    let fitted = match args.model {
-        ModelChoice::Logistic => fit_logistic(&ingested, options)?,
-        ModelChoice::Gbdt => fit_gbdt(&ingested, options)?,
-        ModelChoice::Auto => {
-            let logistic = fit_logistic(&ingested, options)?;
-            let boosted = fit_gbdt(&ingested, options)?;
-            eprintln!(
-                "held-out Brier: logistic {:.5}, boosted trees {:.5}",
-                logistic.validation.brier, boosted.validation.brier
-            );
-            if boosted.validation.brier < logistic.validation.brier {
-                boosted
+    let mut candidates: Vec<Fitted> = Vec::new();
+    for family in &families {
+        let stage = Stage::start(format!("fitting {} ({})", family.name(), target.name()));
+        candidates.push(fit(&ingested, options, *family)?);
+        stage.finish();
+    }
+    if candidates.len() > 1 {
+        let scores: Vec<String> = candidates
+            .iter()
+            .map(|c| format!("{} {:.5}", c.family, c.validation.brier))
+            .collect();
+        eprintln!("held-out Brier: {}", scores.join(", "));
+    }
+    // The lowest held-out Brier score; ties keep the earlier (simpler) family.
+    let fitted = candidates
+        .into_iter()
+        .reduce(|best, c| {
+            if c.validation.brier < best.validation.brier {
+                c
             } else {
-                logistic
+                best
             }
-        }
-    };
+        })
+        .expect("at least one family");
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create the output directory", args.out.display()))?;
@@ -90,6 +107,25 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let json = fitted.artifact.to_json();
     write_atomically(&artifact_path, |w| w.write_all(json.as_bytes()))
         .with_context(|| format!("{}: cannot write the artifact", artifact_path.display()))?;
+    let saved =
+        carescore_core::ModelArtifact::from_json(json.as_bytes()).context("the written artifact does not load")?;
+    let report_path: PathBuf = args.out.join(format!("{stem}.report.html"));
+    let assessment = ArtifactEvaluation {
+        overall: fitted.evaluation.clone(),
+        subgroups: fitted.subgroups.clone(),
+    };
+    let html = render(&ReportInput {
+        artifact: &saved,
+        source: "held-out predictions of the training data (out-of-fold, or the validation fold)",
+        data_name: &file_name(&args.data),
+        description: Some(&fitted.description),
+        scored: &fitted.heldout,
+        records: &ingested.records,
+        evaluation: &assessment,
+        temporal: fitted.temporal.as_ref().map(|(e, from)| (e, from.as_str())),
+        screening: &fitted.screening,
+    })?;
+    write_html(&report_path, &html)?;
     let card = model_card::render(&fitted, &args.data);
     write_atomically(&card_path, |w| w.write_all(card.as_bytes()))
         .with_context(|| format!("{}: cannot write the model card", card_path.display()))?;
@@ -111,6 +147,28 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         fitted.estimator_seconds,
         started.elapsed().as_secs_f64()
     );
-    println!("{}", artifact_path.display());
+    match args.format {
+        OutputFormat::Text => println!("{}", artifact_path.display()),
+        OutputFormat::Json => {
+            let summary = serde_json::json!({
+                "artifact": artifact_path,
+                "model_card": card_path,
+                "report": report_path,
+                "model_version": fitted.artifact.model_version(),
+                "family": fitted.family,
+                "rows_read": fitted.screening.rows_read,
+                "rows_excluded": fitted.screening.rows_excluded,
+                "labelled_rows": fitted.labelled_rows,
+                "metrics": fitted.artifact.metrics,
+                "tuning": fitted.tuning,
+                "seconds": {
+                    "ingestion": ingest_seconds,
+                    "estimator": fitted.estimator_seconds,
+                    "total": started.elapsed().as_secs_f64(),
+                },
+            });
+            println!("{summary}");
+        }
+    }
     Ok(())
 }

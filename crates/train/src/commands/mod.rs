@@ -4,9 +4,81 @@ pub mod cv;
 pub mod evaluate;
 pub mod fit;
 pub mod predict;
+pub mod report;
 pub mod synth;
 
-use crate::args::{Cli, Command};
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use carescore_core::ModelArtifact;
+
+use crate::args::{CensoringChoice, Cli, Command};
+use crate::labels::Censoring;
+use crate::spec::Spec;
+use crate::target::Target;
+
+/// Parses a built-in target name with an error listing the allowed ones.
+///
+/// # Errors
+/// An unknown name.
+pub fn parse_target(name: &str) -> anyhow::Result<Target> {
+    Target::from_name(name).with_context(|| {
+        let allowed: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+        format!(
+            "unknown target {name:?} (allowed: {}; other data sets train with --spec FILE)",
+            allowed.join(", ")
+        )
+    })
+}
+
+/// The target of `fit` and `cv`: `--target NAME` or `--spec FILE` (clap ensures exactly one).
+///
+/// # Errors
+/// An unknown target or an unreadable or invalid spec.
+pub fn target_from_args(target: Option<&str>, spec: Option<&Path>) -> anyhow::Result<Target> {
+    match (target, spec) {
+        (_, Some(path)) => Ok(Target::from_spec(Spec::load(path)?)),
+        (Some(name), None) => parse_target(name),
+        (None, None) => bail!("give --target NAME or --spec FILE"),
+    }
+}
+
+/// The target an artifact predicts: a built-in one, or the spec given with
+/// `--spec`, which must name the artifact's target.
+///
+/// # Errors
+/// A spec for another target, or a spec-trained artifact without its spec.
+pub fn target_of_artifact(artifact: &ModelArtifact, spec: Option<&Path>) -> anyhow::Result<Target> {
+    match spec {
+        Some(path) => {
+            let target = Target::from_spec(Spec::load(path)?);
+            if target.name() != artifact.target {
+                bail!(
+                    "{}: the spec is for target `{}`, the artifact predicts `{}`",
+                    path.display(),
+                    target.name(),
+                    artifact.target
+                );
+            }
+            Ok(target)
+        }
+        None => Target::from_name(&artifact.target).with_context(|| {
+            format!(
+                "the artifact predicts `{}`, not a built-in target: pass the spec it was trained with (--spec FILE)",
+                artifact.target
+            )
+        }),
+    }
+}
+
+/// The censoring handling: `--censoring` if given, else the spec's, else IPCW.
+pub fn censoring_of(choice: Option<CensoringChoice>, target: Target) -> Censoring {
+    match (choice, target.spec()) {
+        (Some(choice), _) => choice.into(),
+        (None, Some(spec)) => spec.censoring(),
+        (None, None) => Censoring::Ipcw,
+    }
+}
 
 /// Runs the parsed command line.
 ///
@@ -19,5 +91,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Evaluate(args) => evaluate::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Cv(args) => cv::run(&args),
+        Command::Report(args) => report::run(&args),
     }
 }

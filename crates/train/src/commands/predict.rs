@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use anyhow::Context;
-use carescore_core::artifact::Explanation;
-use carescore_core::{FieldValue, ModelArtifact, PatientRecord};
+use carescore_core::artifact::{Explanation, Row};
+use carescore_core::{FieldValue, ModelArtifact};
 use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, PolarsError, SerWriter};
 
 use crate::args::PredictArgs;
@@ -16,7 +16,7 @@ use crate::atomic::{parent_dir, write_atomically};
 use crate::ingest;
 use crate::table::TableFormat;
 
-/// Input columns copied to the output when present.
+/// Input columns copied to the output when present (with a spec's group and date columns).
 const ID_COLUMNS: [&str; 3] = ["patient_id", "index_date", "case_id"];
 
 fn shown(value: Option<FieldValue<'_>>) -> String {
@@ -31,7 +31,7 @@ fn shown(value: Option<FieldValue<'_>>) -> String {
 
 /// The `top` largest contributions of `explanation` (of `record`) as
 /// `feature = value (+0.123)`, separated by `; `.
-pub fn top_factors(artifact: &ModelArtifact, record: &PatientRecord, explanation: &Explanation, top: usize) -> String {
+pub fn top_factors(artifact: &ModelArtifact, record: &dyn Row, explanation: &Explanation, top: usize) -> String {
     let mut order: Vec<usize> = (0..artifact.features.len()).collect();
     order.sort_by(|&a, &b| {
         explanation.contributions[b]
@@ -43,7 +43,7 @@ pub fn top_factors(artifact: &ModelArtifact, record: &PatientRecord, explanation
         .take(top)
         .map(|&i| {
             let name = &artifact.features[i].name;
-            let value = carescore_core::artifact::Row::value(record, name);
+            let value = record.value(name);
             format!("{name} = {} ({:+.3})", shown(value), explanation.contributions[i])
         })
         .collect::<Vec<_>>()
@@ -59,10 +59,11 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     if !parent_dir(&args.out).is_dir() {
         anyhow::bail!("{}: directory does not exist", parent_dir(&args.out).display());
     }
-    let bytes =
-        std::fs::read(&args.model).with_context(|| format!("{}: cannot read the artifact", args.model.display()))?;
-    let artifact = ModelArtifact::from_json(&bytes).with_context(|| format!("{}", args.model.display()))?;
-    let ingested = ingest::load(&args.data)?;
+    let artifact = crate::commands::evaluate::load_artifact(&args.model)?;
+    let target = crate::commands::target_of_artifact(&artifact, args.spec.as_deref())?;
+    let stage = crate::progress::Stage::start(format!("reading and screening {}", args.data.display()));
+    let ingested = ingest::load(&args.data, target.spec())?;
+    stage.finish();
     let height = ingested.frame.height();
     let mut probability: Vec<Option<f64>> = vec![None; height];
     let mut raw: Vec<Option<f64>> = vec![None; height];
@@ -78,7 +79,13 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     for (row, problems) in &ingested.rejected {
         errors[*row] = Some(problems.clone());
     }
-    let mut columns: Vec<Column> = ID_COLUMNS
+    let mut id_columns: Vec<&str> = ID_COLUMNS.to_vec();
+    for name in [target.group_column(), target.date_column()] {
+        if !id_columns.contains(&name) {
+            id_columns.push(name);
+        }
+    }
+    let mut columns: Vec<Column> = id_columns
         .iter()
         .filter_map(|name| ingested.frame.column(name).ok().cloned())
         .collect();

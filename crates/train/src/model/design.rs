@@ -1,42 +1,100 @@
 //! The feature signature learnt from training records, and the design matrix.
 
 use carescore_core::artifact::{append_design, design_width, DesignKind, FeatureKind, FeatureSpec, Row};
-use carescore_core::{Field, FieldKind, PatientRecord};
+use std::collections::BTreeSet;
 
-/// The signature of the built-in targets: every model feature of the patient
-/// record (DESIGN.md section 3), numeric ones standardised with the training
-/// mean and standard deviation, categorical ones one-hot over all allowed
-/// values, and a missing indicator wherever training data had gaps.
-pub fn signature(records: &[PatientRecord]) -> Vec<FeatureSpec> {
+use carescore_core::{Field, FieldKind, FieldValue};
+
+use crate::rows::TableRow;
+use crate::spec::SpecKind;
+use crate::target::Target;
+
+/// How a feature of the signature is learnt.
+enum Learn {
+    /// Standardised with the training mean and standard deviation.
+    Numeric,
+    /// 0/1.
+    Boolean,
+    /// One-hot over these categories, or over those seen in training.
+    Categorical(Option<Vec<String>>),
+}
+
+/// One feature's spec learnt from `rows`, with a missing indicator wherever
+/// training data had gaps.
+fn learn(name: &str, how: Learn, rows: &[TableRow]) -> FeatureSpec {
+    let missing_indicator = rows.iter().any(|r| r.value(name).is_none());
+    let kind = match how {
+        Learn::Numeric => {
+            let present: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| r.value(name).and_then(|v| v.as_f64()))
+                .collect();
+            let n = present.len().max(1) as f64;
+            let center = present.iter().sum::<f64>() / n;
+            let variance = present.iter().map(|x| (x - center).powi(2)).sum::<f64>() / n;
+            let scale = if variance > 0.0 { variance.sqrt() } else { 1.0 };
+            FeatureKind::Numeric { center, scale }
+        }
+        Learn::Boolean => FeatureKind::Boolean,
+        Learn::Categorical(Some(categories)) => FeatureKind::Categorical { categories },
+        Learn::Categorical(None) => {
+            let seen: BTreeSet<String> = rows
+                .iter()
+                .filter_map(|r| match r.value(name) {
+                    Some(FieldValue::Text(s)) => Some(s.to_string()),
+                    _ => None,
+                })
+                .collect();
+            // A column with no value at all still needs one (never matched) category.
+            let categories = if seen.is_empty() {
+                vec![String::new()]
+            } else {
+                seen.into_iter().collect()
+            };
+            FeatureKind::Categorical { categories }
+        }
+    };
+    FeatureSpec {
+        name: name.to_string(),
+        kind,
+        missing_indicator,
+    }
+}
+
+/// The signature learnt from training rows. Built-in targets: every model
+/// feature of the patient record (DESIGN.md section 3), categorical ones
+/// one-hot over all allowed values. Spec targets: the spec's features in its
+/// order, categories from the spec or else those seen in training. Numeric
+/// features are standardised with the training mean and standard deviation.
+pub fn signature(target: Target, rows: &[TableRow]) -> Vec<FeatureSpec> {
+    if let Some(spec) = target.spec() {
+        return spec
+            .features
+            .iter()
+            .map(|f| {
+                let how = match f.kind {
+                    SpecKind::Numeric => Learn::Numeric,
+                    SpecKind::Boolean => Learn::Boolean,
+                    SpecKind::Categorical => Learn::Categorical(f.categories.clone()),
+                };
+                learn(&f.name, how, rows)
+            })
+            .collect();
+    }
     Field::ALL
         .iter()
         .filter(|f| f.spec().model_feature)
-        .map(|field| {
-            let values: Vec<Option<f64>> = records
-                .iter()
-                .map(|r| r.value(*field).and_then(|v| v.as_f64()))
-                .collect();
-            let missing_indicator = records.iter().any(|r| r.value(*field).is_none());
-            let kind = match field.spec().kind {
-                FieldKind::Number { .. } | FieldKind::Integer { .. } => {
-                    let present: Vec<f64> = values.iter().flatten().copied().collect();
-                    let n = present.len().max(1) as f64;
-                    let center = present.iter().sum::<f64>() / n;
-                    let variance = present.iter().map(|x| (x - center).powi(2)).sum::<f64>() / n;
-                    let scale = if variance > 0.0 { variance.sqrt() } else { 1.0 };
-                    FeatureKind::Numeric { center, scale }
+        .filter_map(|field| {
+            let how = match field.spec().kind {
+                FieldKind::Number { .. } | FieldKind::Integer { .. } => Learn::Numeric,
+                FieldKind::Boolean => Learn::Boolean,
+                FieldKind::Category(names) => {
+                    Learn::Categorical(Some(names.iter().map(|s| (*s).to_string()).collect()))
                 }
-                FieldKind::Boolean => FeatureKind::Boolean,
-                FieldKind::Category(names) => FeatureKind::Categorical {
-                    categories: names.iter().map(|s| (*s).to_string()).collect(),
-                },
-                FieldKind::CaseId => unreachable!("case_id is not a model feature"),
+                // Identifiers are never model features.
+                FieldKind::CaseId => return None,
             };
-            FeatureSpec {
-                name: field.name().to_string(),
-                kind,
-                missing_indicator,
-            }
+            Some(learn(field.name(), how, rows))
         })
         .collect()
 }

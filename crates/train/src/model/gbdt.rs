@@ -10,6 +10,7 @@
 //! node arrays, which `carescore-core` evaluates without training code.
 
 use carescore_core::artifact::{sigmoid, Tree, LEAF};
+use rand_chacha::ChaCha8Rng;
 
 use crate::metrics::log_loss;
 
@@ -104,6 +105,11 @@ impl Binned {
         }
     }
 
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
     fn bin(&self, col: usize, row: usize) -> u8 {
         self.bins[col * self.rows + row]
     }
@@ -189,10 +195,48 @@ fn leaf_score(s: Stat, l2: f64) -> f64 {
     s.g * s.g / (s.h + l2)
 }
 
-fn best_split(data: &Binned, hist: &Histogram, total: Stat, p: &GbdtParams) -> Option<Split> {
+/// Which columns a split may use.
+pub enum ColumnChoice<'a> {
+    /// Every column (boosting).
+    All,
+    /// A fresh random subset of `per_split` columns for every split (random forests).
+    Random {
+        /// The tree's own generator.
+        rng: &'a mut ChaCha8Rng,
+        /// Columns drawn per split.
+        per_split: usize,
+    },
+}
+
+impl ColumnChoice<'_> {
+    /// The columns the next split may use (`None`: all of them).
+    fn draw(&mut self, cols: usize) -> Option<Vec<bool>> {
+        match self {
+            ColumnChoice::All => None,
+            ColumnChoice::Random { rng, per_split } => {
+                let mut allowed = vec![false; cols];
+                for c in rand::seq::index::sample(&mut **rng, cols, (*per_split).clamp(1, cols.max(1))) {
+                    allowed[c] = true;
+                }
+                Some(allowed)
+            }
+        }
+    }
+}
+
+fn best_split(
+    data: &Binned,
+    hist: &Histogram,
+    total: Stat,
+    p: &GbdtParams,
+    allowed: Option<Vec<bool>>,
+) -> Option<Split> {
     let mut best: Option<Split> = None;
     let parent = leaf_score(total, p.l2);
     for c in 0..data.cols {
+        if allowed.as_ref().is_some_and(|a| !a[c]) {
+            continue;
+        }
         let slots = &hist[c * SLOTS..(c + 1) * SLOTS];
         let missing = slots[MISSING_BIN as usize];
         let value_bins = data.edges[c].len() + 1;
@@ -241,16 +285,26 @@ struct Growing {
 }
 
 /// A grown tree, with what training needs to update scores quickly.
-struct Grown {
-    tree: Tree,
+pub(crate) struct Grown {
+    /// The tree.
+    pub(crate) tree: Tree,
     /// Per node, the bin its split sends left up to (0 for leaves).
     split_bins: Vec<u8>,
     /// Each leaf's node and training rows.
     leaves: Vec<(usize, Vec<u32>)>,
 }
 
-/// Grows one tree on the rows with gradient `g` and hessian `h` (values already shrunk).
-fn grow(data: &Binned, rows: Vec<u32>, g: &[f64], h: &[f64], p: &GbdtParams) -> Grown {
+/// Grows one tree on the rows with gradient `g` and hessian `h`; leaf values
+/// are `-learning_rate * sum(g) / (sum(h) + l2)`. A row listed twice in
+/// `rows` counts twice (bootstrap samples).
+pub(crate) fn grow(
+    data: &Binned,
+    rows: Vec<u32>,
+    g: &[f64],
+    h: &[f64],
+    p: &GbdtParams,
+    columns: &mut ColumnChoice<'_>,
+) -> Grown {
     let value = |s: Stat| -p.learning_rate * s.g / (s.h + p.l2);
     let hist = histogram(data, &rows, g, h);
     let mut total = Stat::default();
@@ -269,7 +323,7 @@ fn grow(data: &Binned, rows: Vec<u32>, g: &[f64], h: &[f64], p: &GbdtParams) -> 
         missing_left: vec![false],
         value: vec![value(total)],
     };
-    let split = best_split(data, &hist, total, p);
+    let split = best_split(data, &hist, total, p, columns.draw(data.cols));
     let mut split_bins = vec![0u8];
     let mut leaves = vec![Growing {
         node: 0,
@@ -339,8 +393,8 @@ fn grow(data: &Binned, rows: Vec<u32>, g: &[f64], h: &[f64], p: &GbdtParams) -> 
         tree.left[leaf.node] = l as u32;
         tree.right[leaf.node] = r as u32;
         tree.missing_left[leaf.node] = s.missing_left;
-        let left_split = best_split(data, &left_hist, left_total, p);
-        let right_split = best_split(data, &right_hist, right_total, p);
+        let left_split = best_split(data, &left_hist, left_total, p, columns.draw(data.cols));
+        let right_split = best_split(data, &right_hist, right_total, p, columns.draw(data.cols));
         leaves.push(Growing {
             node: l,
             rows: left_rows,
@@ -420,7 +474,7 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p
             g[r] = w[r] * (prob - f64::from(u8::from(y[r])));
             h[r] = w[r] * prob * (1.0 - prob);
         }
-        let grown = grow(data, train.to_vec(), &g, &h, p);
+        let grown = grow(data, train.to_vec(), &g, &h, p, &mut ColumnChoice::All);
         // Training rows: by leaf membership; validation rows: down the binned tree.
         for (node, rows) in &grown.leaves {
             for &r in rows {

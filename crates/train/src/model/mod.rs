@@ -5,6 +5,7 @@
 pub mod calibrate;
 pub mod design;
 pub mod folds;
+pub mod forest;
 pub mod gbdt;
 pub mod logistic;
 pub mod platt;

@@ -1,0 +1,147 @@
+//! Model families. Each family fits an estimator with its own tuning and
+//! cross-validates with its default settings; the trainer then calibrates,
+//! evaluates and writes every family's artifact the same way
+//! ([`crate::training::fit`]). Adding a family is one file implementing
+//! [`ModelFamily`] plus its entry in [`FAMILIES`].
+
+mod forest;
+mod gbdt;
+mod logistic;
+
+use carescore_core::artifact::{DesignKind, Estimator};
+use serde::Serialize;
+
+use crate::model::design::Design;
+use crate::model::gbdt::Binned;
+use crate::model::logistic::FitError;
+use crate::training::{FitOptions, Prepared, TrainError};
+
+pub use forest::Forest;
+pub use gbdt::Gbdt;
+pub use logistic::Logistic;
+
+/// Every family, in the order `--model auto` and `cv` try them.
+pub static FAMILIES: [&dyn ModelFamily; 3] = [&Logistic, &Forest, &Gbdt];
+
+/// The family called `name`, if any.
+pub fn family(name: &str) -> Option<&'static dyn ModelFamily> {
+    FAMILIES.iter().copied().find(|f| f.name() == name)
+}
+
+/// The names of all families, for error messages and help.
+pub fn family_names() -> Vec<&'static str> {
+    FAMILIES.iter().map(|f| f.name()).collect()
+}
+
+/// One setting a family tried while tuning, and its criterion (lower is better).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tuning {
+    /// The setting, e.g. `l2 = 10`.
+    pub setting: String,
+    /// Its criterion on held-out rows.
+    pub criterion: f64,
+}
+
+/// A fitted, not yet calibrated estimator, with held-out raw scores.
+#[derive(Debug, Clone)]
+pub struct FamilyFit {
+    /// The estimator (its raw output is what the calibration maps).
+    pub estimator: Estimator,
+    /// Rows (indices into the prepared data) not used to fit the raw scores below.
+    pub heldout: Vec<usize>,
+    /// Raw scores of `heldout`: out-of-fold, or from the final estimator on a validation fold.
+    pub heldout_raw: Vec<f64>,
+    /// How the model was chosen, for the model card.
+    pub description: String,
+    /// The family's selection criterion, kept in the artifact's metrics.
+    pub criterion: (&'static str, f64),
+    /// The settings tried.
+    pub tuning: Vec<Tuning>,
+    /// Wall time of the estimator itself, excluding calibration and evaluation.
+    pub estimator_seconds: f64,
+}
+
+/// One cross-validation split: the fold of every row and which one is tested.
+#[derive(Debug, Clone, Copy)]
+pub struct CvSplit<'a> {
+    /// Fold of every prepared row.
+    pub folds: &'a [usize],
+    /// Number of folds.
+    pub k: usize,
+    /// The fold held out for testing.
+    pub test: usize,
+}
+
+impl CvSplit<'_> {
+    /// Rows of fold `fold`.
+    pub fn rows_of(&self, fold: usize) -> Vec<u32> {
+        (0..self.folds.len() as u32)
+            .filter(|&i| self.folds[i as usize] == fold)
+            .collect()
+    }
+}
+
+/// A model family the trainer can fit and cross-validate.
+pub trait ModelFamily: Sync {
+    /// Name on the command line (`--model`) and in `cv` output.
+    fn name(&self) -> &'static str;
+
+    /// Fits with the family's own tuning on the prepared rows; `prepared.folds`
+    /// holds the patient-grouped folds to tune or early-stop on.
+    ///
+    /// # Errors
+    /// [`TrainError`] when the data cannot support the fit (e.g. one class in a fold).
+    fn fit(&self, prepared: &Prepared, options: &FitOptions) -> Result<FamilyFit, TrainError>;
+
+    /// For each split, fits the family's default settings without the test
+    /// fold and returns uncalibrated probabilities for the test fold's rows.
+    ///
+    /// # Errors
+    /// As [`ModelFamily::fit`].
+    fn cross_validate(
+        &self,
+        prepared: &Prepared,
+        options: &FitOptions,
+        splits: &[CvSplit<'_>],
+    ) -> Result<Vec<Vec<f64>>, TrainError>;
+}
+
+/// The error of a failed fit of `options.target`.
+pub(crate) fn fit_error(options: &FitOptions) -> impl Fn(FitError) -> TrainError + '_ {
+    move |source| TrainError::Fit {
+        target: options.target_name(),
+        source,
+    }
+}
+
+/// What the tree families share: the raw design, binned, and the split of the
+/// prepared rows into training folds and the validation fold (fold 0).
+pub(crate) struct TreeData {
+    /// The raw design (missing values as NaN).
+    pub(crate) design: Design,
+    /// Its histogram bins.
+    pub(crate) binned: Binned,
+}
+
+impl TreeData {
+    /// Encodes and bins the prepared rows.
+    pub(crate) fn new(prepared: &Prepared) -> TreeData {
+        let design = Design::encode(&prepared.features, DesignKind::Raw, &prepared.records);
+        let binned = Binned::new(&design.values, design.cols, 255);
+        TreeData { design, binned }
+    }
+}
+
+/// Training rows (folds 1..k) and validation rows (fold 0), refusing a side with one class.
+pub(crate) fn validation_split(prepared: &Prepared, options: &FitOptions) -> Result<(Vec<u32>, Vec<u32>), TrainError> {
+    let y = &prepared.data.y;
+    let (valid, train): (Vec<u32>, Vec<u32>) = (0..y.len() as u32).partition(|i| prepared.folds[*i as usize] == 0);
+    let one_class = |rows: &[u32]| {
+        let positives = rows.iter().filter(|r| y[**r as usize]).count();
+        positives == 0 || positives == rows.len()
+    };
+    if one_class(&train) || one_class(&valid) {
+        return Err(fit_error(options)(FitError::OneClass));
+    }
+    Ok((train, valid))
+}

@@ -1,0 +1,269 @@
+//! `report.html`: a self-contained page for a clinical reviewer with the
+//! model's purpose, its metrics with intervals, the ROC, calibration and
+//! decision curves, feature importance, operating points and subgroups. Plots
+//! are inline SVG (plotters); the page loads nothing from the network.
+
+pub mod curves;
+pub mod plots;
+
+use std::fmt::Write;
+
+use carescore_core::artifact::{Estimator, ModelArtifact, Row};
+
+use crate::evaluation::NET_BENEFIT_THRESHOLD;
+use crate::ingest::Screening;
+use crate::training::{ArtifactEvaluation, Scored};
+pub use plots::PlotError;
+
+/// Rows explained for feature importance (evenly spaced when there are more).
+const IMPORTANCE_ROWS: usize = 4000;
+
+/// Features shown in the importance plot.
+const IMPORTANCE_FEATURES: usize = 20;
+
+/// Everything the report shows.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportInput<'a> {
+    /// The model.
+    pub artifact: &'a ModelArtifact,
+    /// Where the scored rows come from, e.g. "the held-out validation fold".
+    pub source: &'a str,
+    /// The data file's name.
+    pub data_name: &'a str,
+    /// How the model was chosen, when the report is written by `fit`.
+    pub description: Option<&'a str>,
+    /// The scored rows (probabilities, labels, weights, records).
+    pub scored: &'a Scored,
+    /// Records of the ingested table `scored.records` points into.
+    pub records: &'a [crate::rows::TableRow],
+    /// Metrics of the scored rows.
+    pub evaluation: &'a ArtifactEvaluation,
+    /// The temporal hold-out's evaluation and first date, if any.
+    pub temporal: Option<(&'a ArtifactEvaluation, &'a str)>,
+    /// Screening of the input table.
+    pub screening: &'a Screening,
+}
+
+/// Escapes text for HTML.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `value` with `digits` decimals, without a minus sign on a rounded zero; `n/a` when absent.
+fn opt(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(
+        || "n/a".to_string(),
+        |v| {
+            let text = format!("{v:.digits$}");
+            match text.strip_prefix('-') {
+                Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+                _ => text,
+            }
+        },
+    )
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;\
+max-width:1120px;color:#1d2430;line-height:1.45;padding:0 1rem}h1{font-size:1.6rem;margin-bottom:.2rem}\
+h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d8dde6;padding-bottom:.3rem}.sub{color:#5a6473}\
+table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}th,td{border:1px solid #d8dde6;padding:.3rem .6rem;\
+text-align:right}th{background:#f2f5f9}td:first-child,th:first-child{text-align:left}.grid{display:grid;\
+grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:1rem}.card{border:1px solid #d8dde6;border-radius:6px;\
+padding:.4rem;background:#fff}.kpis{display:flex;flex-wrap:wrap;gap:.8rem}.kpi{border:1px solid #d8dde6;\
+border-radius:6px;padding:.5rem .9rem;min-width:130px}.kpi b{display:block;font-size:1.3rem}.note{font-size:.88rem;\
+color:#5a6473}";
+
+fn metrics_table(out: &mut String, evaluation: &ArtifactEvaluation) {
+    let m = &evaluation.overall.metrics;
+    let _ = writeln!(out, "<table><tr><th>metric</th><th>value</th></tr>");
+    let ci = evaluation
+        .overall
+        .auc_ci95
+        .map_or(String::new(), |(lo, hi)| format!(" (95% CI {lo:.3} to {hi:.3})"));
+    for (name, value) in [
+        ("rows with a known label", m.rows.to_string()),
+        ("event rate (weighted)", format!("{:.4}", m.event_rate)),
+        ("ROC AUC", format!("{}{ci}", opt(m.auc, 3))),
+        ("Brier score", format!("{:.4}", m.brier)),
+        ("calibration slope", opt(m.calibration_slope, 3)),
+        ("calibration intercept", opt(m.calibration_intercept, 3)),
+        ("expected calibration error (10 bins)", format!("{:.4}", m.ece)),
+        (
+            "net benefit at 20% (flag everyone)",
+            format!(
+                "{:.4} ({:.4})",
+                evaluation.overall.net_benefit_at_20pct, evaluation.overall.net_benefit_treat_all
+            ),
+        ),
+    ] {
+        let _ = writeln!(out, "<tr><td>{name}</td><td>{value}</td></tr>");
+    }
+    let _ = writeln!(out, "</table>");
+}
+
+/// Renders the report.
+///
+/// # Errors
+/// [`PlotError`] if a plot cannot be drawn.
+pub fn render(input: &ReportInput<'_>) -> Result<String, PlotError> {
+    let a = input.artifact;
+    let s = input.scored;
+    let e = input.evaluation;
+    let m = &e.overall.metrics;
+    let step = s.p.len().div_ceil(IMPORTANCE_ROWS).max(1);
+    let rows: Vec<&dyn Row> = s
+        .records
+        .iter()
+        .step_by(step)
+        .map(|&i| &input.records[i] as &dyn Row)
+        .collect();
+    let mut importance = curves::importance(a, &rows);
+    importance.truncate(IMPORTANCE_FEATURES);
+    let scale = match a.estimator {
+        Estimator::RandomForest { .. } => "mean vote",
+        Estimator::Logistic { .. } | Estimator::BoostedTrees { .. } => "log-odds",
+    };
+    let roc = plots::roc(&curves::roc_curve(&s.p, &s.y, &s.w), m.auc)?;
+    let calibration = plots::calibration(&curves::calibration_curve(&s.p, &s.y, &s.w, 10))?;
+    let decision = plots::decision(&curves::decision_curve(&s.p, &s.y, &s.w, 50), NET_BENEFIT_THRESHOLD)?;
+    let importance_svg = plots::importance(&importance, scale)?;
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>CareScore model report: {}</title><style>{STYLE}</style></head><body>",
+        escape(&a.model_version())
+    );
+    let _ = writeln!(out, "<h1>Model report: {}</h1>", escape(&a.model_version()));
+    let _ = writeln!(
+        out,
+        "<p class=\"sub\">Probability of <code>{}</code> within {} days of the index date. Scored rows: {} \
+         (<code>{}</code>).</p>",
+        escape(&a.target),
+        a.horizon_days,
+        escape(input.source),
+        escape(input.data_name)
+    );
+    let _ = writeln!(out, "<div class=\"kpis\">");
+    let ci = e
+        .overall
+        .auc_ci95
+        .map_or(String::new(), |(lo, hi)| format!("95% CI {lo:.3}-{hi:.3}"));
+    for (label, value, note) in [
+        ("AUC", opt(m.auc, 3), ci),
+        ("Brier", opt(Some(m.brier), 4), String::new()),
+        ("Calibration slope", opt(m.calibration_slope, 3), "ideal 1".to_string()),
+        ("ECE", format!("{:.4}", m.ece), "10 bins".to_string()),
+        (
+            "Event rate",
+            format!("{:.1}%", 100.0 * m.event_rate),
+            format!("{} rows", m.rows),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "<div class=\"kpi\">{label}<b>{value}</b><span class=\"note\">{note}</span></div>"
+        );
+    }
+    let _ = writeln!(out, "</div>");
+    if let Some(description) = input.description {
+        let _ = writeln!(out, "<h2>Model</h2><p>{}</p>", escape(description));
+    }
+    let _ = writeln!(out, "<h2>Discrimination, calibration and clinical utility</h2>");
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">All figures weight rows by the inverse probability of remaining uncensored to the \
+         horizon (rows censored before it carry no weight).</p><div class=\"grid\">"
+    );
+    for svg in [&roc, &calibration, &decision] {
+        let _ = writeln!(out, "<div class=\"card\">{svg}</div>");
+    }
+    let _ = writeln!(out, "<div>");
+    metrics_table(&mut out, e);
+    if input.description.is_some() {
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">These held-out rows also fitted the calibration map, so slope and intercept are \
+             close to 1 and 0 by construction; <code>carescore-train report</code> on an independent table gives \
+             the honest figures.</p>"
+        );
+    }
+    let _ = writeln!(out, "</div></div>");
+
+    let _ = writeln!(out, "<h2>Operating points</h2><table><tr><th>flag above</th><th>sensitivity</th><th>PPV</th><th>flag rate</th></tr>");
+    for op in &e.overall.operating_points {
+        let _ = writeln!(
+            out,
+            "<tr><td>{:.0}%</td><td>{}</td><td>{}</td><td>{:.3}</td></tr>",
+            op.threshold * 100.0,
+            opt(op.sensitivity, 3),
+            opt(op.ppv, 3),
+            op.flag_rate
+        );
+    }
+    let _ = writeln!(out, "</table>");
+
+    let _ = writeln!(
+        out,
+        "<h2>Feature importance</h2><p class=\"note\">Mean absolute contribution to the raw output \
+        ({scale}) over {} scored rows: exact for logistic models, path attribution (Saabas) for trees. \
+        Importance is association within this model, not causation.</p><div class=\"card\">{importance_svg}</div>",
+        rows.len()
+    );
+
+    let _ = writeln!(out, "<h2>Subgroups</h2><table><tr><th>subgroup</th><th>rows</th><th>event rate</th><th>AUC</th><th>calibration slope</th><th>ECE</th></tr>");
+    for (group, g) in &e.subgroups {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{:.4}</td></tr>",
+            escape(group),
+            g.rows,
+            g.event_rate,
+            opt(g.auc, 3),
+            opt(g.calibration_slope, 3),
+            g.ece
+        );
+    }
+    let _ = writeln!(out, "</table>");
+    if let Some((temporal, from)) = input.temporal {
+        let _ = writeln!(
+            out,
+            "<h2>Temporal hold-out</h2><p>Rows with index date {} or later were kept out of fitting and scored \
+             with the final model.</p>",
+            escape(from)
+        );
+        metrics_table(&mut out, temporal);
+    }
+    let sc = input.screening;
+    let _ = writeln!(
+        out,
+        "<h2>Data screening</h2><p>{} rows read; {} excluded for breaking hard ranges; {} kept with \
+         plausibility warnings.</p>",
+        sc.rows_read, sc.rows_excluded, sc.rows_with_warnings
+    );
+    if !sc.excluded_by_column.is_empty() || !sc.warnings_by_rule.is_empty() {
+        let _ = writeln!(out, "<table><tr><th>column or rule</th><th>rows</th></tr>");
+        for (name, count) in sc.excluded_by_column.iter().chain(&sc.warnings_by_rule) {
+            let _ = writeln!(out, "<tr><td>{}</td><td>{count}</td></tr>", escape(name));
+        }
+        let _ = writeln!(out, "</table>");
+    }
+    let _ = writeln!(
+        out,
+        "<h2>Provenance</h2><p class=\"note\">Trained by {} {} with seed {} on {} rows ({} events), data sha256 \
+         <code>{}</code>; artifact sha256 <code>{}</code>.</p></body></html>",
+        escape(&a.trainer.name),
+        escape(&a.trainer.version),
+        a.trainer.seed,
+        a.training_data.rows,
+        a.training_data.events,
+        escape(&a.training_data.sha256),
+        escape(&a.sha256)
+    );
+    Ok(out)
+}

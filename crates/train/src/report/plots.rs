@@ -1,0 +1,266 @@
+//! SVG plots for the report, drawn with plotters' SVG backend (text is left
+//! to the browser's fonts, so no font library is needed).
+
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+
+use super::curves::{CalibrationBin, DecisionPoint};
+
+/// Width and height of every plot, in pixels.
+const SIZE: (u32, u32) = (520, 420);
+
+/// Model colour.
+const MODEL: RGBColor = RGBColor(31, 102, 178);
+/// Reference lines.
+const REFERENCE: RGBColor = RGBColor(120, 120, 120);
+/// Highlighted threshold.
+const ACCENT: RGBColor = RGBColor(200, 70, 40);
+
+/// A plot that could not be drawn (plotters' error as text).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot draw the {plot} plot: {message}")]
+pub struct PlotError {
+    plot: &'static str,
+    message: String,
+}
+
+fn failed<E: std::fmt::Display>(plot: &'static str) -> impl Fn(E) -> PlotError {
+    move |e| PlotError {
+        plot,
+        message: e.to_string(),
+    }
+}
+
+/// The ROC curve with the chance diagonal.
+///
+/// # Errors
+/// [`PlotError`] if plotters fails.
+pub fn roc(points: &[(f64, f64)], auc: Option<f64>) -> Result<String, PlotError> {
+    let err = failed("ROC");
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let caption = auc.map_or_else(|| "ROC curve".to_string(), |a| format!("ROC curve (AUC {a:.3})"));
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(52)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .map_err(&err)?;
+        chart
+            .configure_mesh()
+            .x_desc("1 - specificity (false positive rate)")
+            .y_desc("sensitivity (true positive rate)")
+            .draw()
+            .map_err(&err)?;
+        chart
+            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], REFERENCE.stroke_width(1)))
+            .map_err(&err)?
+            .label("chance")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], REFERENCE));
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), MODEL.stroke_width(2)))
+            .map_err(&err)?
+            .label("model")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], MODEL.stroke_width(2)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(&err)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}
+
+/// The calibration curve: observed against predicted per bin, with the 95%
+/// band of the observed rate and the diagonal of perfect calibration.
+///
+/// # Errors
+/// [`PlotError`] if plotters fails.
+pub fn calibration(bins: &[CalibrationBin]) -> Result<String, PlotError> {
+    let err = failed("calibration");
+    let top = bins
+        .iter()
+        .map(|b| b.upper.max(b.predicted))
+        .fold(0.05f64, f64::max)
+        .min(1.0);
+    let limit = ((top * 1.1) * 20.0).ceil() / 20.0;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Calibration (deciles of predicted risk)", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(52)
+            .build_cartesian_2d(0f64..limit.min(1.0), 0f64..limit.min(1.0))
+            .map_err(&err)?;
+        chart
+            .configure_mesh()
+            .x_desc("predicted probability")
+            .y_desc("observed event rate (weighted)")
+            .draw()
+            .map_err(&err)?;
+        let band: Vec<(f64, f64)> = bins
+            .iter()
+            .map(|b| (b.predicted, b.upper))
+            .chain(bins.iter().rev().map(|b| (b.predicted, b.lower)))
+            .collect();
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, MODEL.mix(0.18).filled())))
+            .map_err(&err)?
+            .label("95% interval")
+            .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], MODEL.mix(0.18).filled()));
+        chart
+            .draw_series(LineSeries::new([(0.0, 0.0), (1.0, 1.0)], REFERENCE.stroke_width(1)))
+            .map_err(&err)?
+            .label("perfect calibration")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], REFERENCE));
+        chart
+            .draw_series(LineSeries::new(
+                bins.iter().map(|b| (b.predicted, b.observed)),
+                MODEL.stroke_width(2),
+            ))
+            .map_err(&err)?
+            .label("model")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], MODEL.stroke_width(2)));
+        chart
+            .draw_series(
+                bins.iter()
+                    .map(|b| Circle::new((b.predicted, b.observed), 3, MODEL.filled())),
+            )
+            .map_err(&err)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(&err)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}
+
+/// The decision curve: net benefit of the model, of flagging everyone and of
+/// flagging no one, with the policy threshold marked.
+///
+/// # Errors
+/// [`PlotError`] if plotters fails.
+pub fn decision(points: &[DecisionPoint], policy_threshold: f64) -> Result<String, PlotError> {
+    let err = failed("decision curve");
+    let high = points.iter().map(|p| p.model.max(p.treat_all)).fold(0.01f64, f64::max) * 1.15;
+    let low = -high * 0.35;
+    let right = points.last().map_or(0.5, |p| p.threshold);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Decision curve", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(58)
+            .build_cartesian_2d(0f64..right, low..high)
+            .map_err(&err)?;
+        chart
+            .configure_mesh()
+            .x_desc("risk threshold for flagging")
+            .y_desc("net benefit")
+            .draw()
+            .map_err(&err)?;
+        chart
+            .draw_series(LineSeries::new([(0.0, 0.0), (right, 0.0)], BLACK.stroke_width(1)))
+            .map_err(&err)?
+            .label("flag no one")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK));
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().map(|p| (p.threshold, p.treat_all.max(low))),
+                REFERENCE.stroke_width(1),
+            ))
+            .map_err(&err)?
+            .label("flag everyone")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], REFERENCE));
+        chart
+            .draw_series(LineSeries::new(
+                points.iter().map(|p| (p.threshold, p.model.max(low))),
+                MODEL.stroke_width(2),
+            ))
+            .map_err(&err)?
+            .label("model")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], MODEL.stroke_width(2)));
+        chart
+            .draw_series(LineSeries::new(
+                [(policy_threshold, low), (policy_threshold, high)],
+                ACCENT.stroke_width(1),
+            ))
+            .map_err(&err)?
+            .label(format!("policy threshold {:.0}%", policy_threshold * 100.0))
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], ACCENT));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(&err)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}
+
+/// Horizontal bars of the features' mean absolute contributions, largest at the top.
+///
+/// # Errors
+/// [`PlotError`] if plotters fails.
+pub fn importance(features: &[(String, f64)], scale: &str) -> Result<String, PlotError> {
+    let err = failed("feature importance");
+    // Largest at the top: the y axis grows upwards.
+    let shown: Vec<&(String, f64)> = features.iter().rev().collect();
+    let n = shown.len().max(1) as i32;
+    let high = shown.iter().map(|(_, v)| *v).fold(1e-9f64, f64::max) * 1.08;
+    let height = (80 + 22 * n as u32).max(240);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (SIZE.0 + 120, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Feature importance", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(200)
+            .build_cartesian_2d(0f64..high, (0..n).into_segmented())
+            .map_err(&err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n as usize)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => shown.get(*i as usize).map_or(String::new(), |(name, _)| name.clone()),
+                _ => String::new(),
+            })
+            .x_desc(format!("mean |contribution| ({scale})"))
+            .draw()
+            .map_err(&err)?;
+        chart
+            .draw_series(shown.iter().enumerate().map(|(i, (_, v))| {
+                let i = i as i32;
+                let mut bar = Rectangle::new(
+                    [(0.0, SegmentValue::Exact(i)), (*v, SegmentValue::Exact(i + 1))],
+                    MODEL.mix(0.8).filled(),
+                );
+                bar.set_margin(3, 3, 0, 0);
+                bar
+            }))
+            .map_err(&err)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}
