@@ -11,17 +11,110 @@ use std::net::SocketAddr;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// Starts the service's router on an ephemeral loopback port and returns its address.
+/// Starts the service's router with `state` on an ephemeral loopback port and returns its address.
 ///
 /// # Panics
 /// If no loopback port can be bound (a broken test machine).
-pub async fn start_service() -> SocketAddr {
+pub async fn start_service(state: carescore_serve::AppState) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
     let address = listener.local_addr().expect("a bound address");
-    tokio::spawn(carescore_serve::serve(listener, std::future::pending()));
+    tokio::spawn(carescore_serve::serve(listener, state, std::future::pending()));
     address
+}
+
+/// The service with its embedded default models, on a loopback port.
+///
+/// # Panics
+/// If the embedded models do not load.
+pub async fn start_default_service() -> SocketAddr {
+    start_service(carescore_serve::AppState::embedded().expect("embedded models")).await
+}
+
+/// An HTTP response as the tests read it.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Header lines, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// Body text.
+    pub body: String,
+}
+
+impl Reply {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    ///
+    /// # Panics
+    /// If the body is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// Sends one HTTP/1.1 request with `headers` and `body` and reads the whole reply.
+///
+/// # Errors
+/// An I/O error, or a response that is not HTTP.
+pub async fn http(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Reply> {
+    let mut stream = tokio::net::TcpStream::connect(address).await?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let invalid = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response");
+    let (head, body) = text.split_once("\r\n\r\n").ok_or_else(invalid)?;
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(invalid)?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Ok(Reply {
+        status,
+        headers,
+        body: body.to_string(),
+    })
+}
+
+/// POSTs a JSON body.
+///
+/// # Errors
+/// As [`http`].
+pub async fn post_json(address: SocketAddr, path: &str, body: &str) -> std::io::Result<Reply> {
+    http(
+        address,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    )
+    .await
 }
 
 /// Sends one HTTP/1.1 request and returns the status code and body.

@@ -1,13 +1,246 @@
-//! The service answers on a real loopback socket.
+//! The service over a real loopback socket: probes, scoring, batch,
+//! underwriting, models, and bad requests answered as problem documents.
+
+use carescore_core::EXAMPLE_RECORD_JSON;
+use carescore_e2e::{http, post_json, start_default_service};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_over_http() {
-    let address = carescore_e2e::start_service().await;
+    let address = start_default_service().await;
     let (status, body) = carescore_e2e::http_get(address, "/healthz").await.unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("\"status\":\"ok\""), "{body}");
     let (status, _) = carescore_e2e::http_get(address, "/readyz").await.unwrap();
     assert_eq!(status, 200);
-    let (status, _) = carescore_e2e::http_get(address, "/v1/nothing-here").await.unwrap();
-    assert_eq!(status, 404);
+    let reply = http(address, "GET", "/v1/nothing-here", &[], b"").await.unwrap();
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    let reply = http(address, "GET", "/v1/score", &[], b"").await.unwrap();
+    assert_eq!(reply.status, 405);
+    assert_eq!(reply.json()["status"], 405);
+}
+
+#[tokio::test]
+async fn a_record_is_scored_with_factors_tier_and_flags() {
+    let address = start_default_service().await;
+    let reply = http(
+        address,
+        "POST",
+        "/v1/score",
+        &[("Content-Type", "application/json"), ("X-Request-Id", "test-42")],
+        EXAMPLE_RECORD_JSON.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.header("x-request-id"), Some("test-42"));
+    let json = reply.json();
+    assert_eq!(json["request_id"], "test-42");
+    assert_eq!(json["case_id"], "c-102");
+    assert_eq!(json["phase"], "acute");
+    for target in ["infection_180d", "readmission_30d"] {
+        let risk = &json["risks"][target];
+        let p = risk["probability"].as_f64().unwrap();
+        assert!(p > 0.0 && p < 1.0, "{risk}");
+        assert_eq!(risk["model_version"], format!("{target}@1"));
+        assert_eq!(risk["scale"], "log_odds");
+        assert_eq!(risk["top_factors"].as_array().unwrap().len(), 5);
+        assert!(["low", "medium", "high"].contains(&risk["band"].as_str().unwrap()));
+    }
+    // The same record gives the same probability as the library (one code path).
+    let screened = carescore_core::parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap();
+    let state = carescore_serve::AppState::embedded().unwrap();
+    let offline = state.models.infection.predict(&screened.record);
+    assert_eq!(
+        json["risks"]["infection_180d"]["probability"].as_f64().unwrap(),
+        offline
+    );
+    assert!(json["follow_up"]["cadence_days"].as_u64().unwrap() >= 7);
+    assert!(json["flags"].is_array());
+    assert_eq!(json["policy_version"], "default-1");
+    // A fresh request id when none (or a bad one) is sent.
+    let reply = http(
+        address,
+        "POST",
+        "/v1/score",
+        &[("Content-Type", "application/json"), ("X-Request-Id", "bad id <>")],
+        EXAMPLE_RECORD_JSON.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert!(reply.header("x-request-id").unwrap().starts_with("cs-"));
+}
+
+#[tokio::test]
+async fn batches_keep_order_and_report_each_bad_record() {
+    let address = start_default_service().await;
+    let body = format!("{{\"records\": [{EXAMPLE_RECORD_JSON}, {{\"case_id\": \"c-1\"}}, 7, {EXAMPLE_RECORD_JSON}]}}");
+    let reply = post_json(address, "/v1/score/batch", &body).await.unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let json = reply.json();
+    assert_eq!((json["scored"].as_u64(), json["failed"].as_u64()), (Some(2), Some(2)));
+    let results = json["results"].as_array().unwrap();
+    for (i, item) in results.iter().enumerate() {
+        assert_eq!(item["index"], i);
+    }
+    assert!(results[0]["ok"]["risks"].is_object());
+    assert_eq!(results[1]["error"]["status"], 422);
+    assert!(
+        results[1]["error"]["errors"].as_array().unwrap().len() > 10,
+        "every missing field"
+    );
+    assert_eq!(results[2]["error"]["status"], 400);
+    assert_eq!(results[0]["ok"], results[3]["ok"]);
+    // Empty, oversized and mis-shaped batches are 422.
+    for body in [
+        "{\"records\": []}".to_string(),
+        format!("{{\"records\": [{}]}}", vec!["1"; 10_001].join(",")),
+        "{\"rows\": []}".to_string(),
+        "[]".to_string(),
+    ] {
+        let reply = post_json(address, "/v1/score/batch", &body).await.unwrap();
+        assert_eq!(reply.status, 422, "{}", reply.body);
+        assert_eq!(reply.json()["errors"][0]["field"], "records");
+    }
+}
+
+#[tokio::test]
+async fn underwriting_grades_and_models_list_the_signature() {
+    let address = start_default_service().await;
+    let reply = post_json(address, "/v1/underwriting/grade", EXAMPLE_RECORD_JSON)
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let json = reply.json();
+    assert!(["A", "B", "C", "D"].contains(&json["risk_class"].as_str().unwrap()));
+    // The example record is in the acute phase: at least B, and the reason says so.
+    assert_ne!(json["risk_class"], "A");
+    assert!(
+        json["reasons"].to_string().contains("acute phase: at least B"),
+        "{json}"
+    );
+    assert_eq!(json["terms"]["currency"], "CNY");
+    assert_eq!(json["protected_attributes_neutralised"], serde_json::json!(["sex"]));
+    assert_eq!(json["model_versions"]["infection_180d"], "infection_180d@1");
+    let reply = http(address, "GET", "/v1/models", &[], b"").await.unwrap();
+    let json = reply.json();
+    assert_eq!(json["source"], "embedded");
+    assert_eq!(json["models"].as_array().unwrap().len(), 2);
+    assert!(json["models"][0]["features"].as_array().unwrap().len() > 20);
+}
+
+#[tokio::test]
+async fn bad_requests_get_problem_documents_never_5xx() {
+    let address = start_default_service().await;
+    let valid: serde_json::Value = serde_json::from_str(EXAMPLE_RECORD_JSON).unwrap();
+    let with = |key: &str, value: serde_json::Value| {
+        let mut v = valid.clone();
+        v[key] = value;
+        v.to_string()
+    };
+    let without = |key: &str| {
+        let mut v = valid.clone();
+        v.as_object_mut().unwrap().remove(key);
+        v.to_string()
+    };
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("".into(), 400, "empty body"),
+        ("{".into(), 400, "truncated"),
+        ("not json".into(), 400, "not JSON"),
+        ("[1, 2]".into(), 400, "an array"),
+        ("\"text\"".into(), 400, "a string"),
+        ("null".into(), 400, "null"),
+        ("{\"age_years\": NaN}".into(), 400, "NaN is not JSON"),
+        ("{\"age_years\": Infinity}".into(), 400, "Infinity is not JSON"),
+        (format!("{}{}", "[".repeat(200), "]".repeat(200)), 400, "deep nesting"),
+        ("{}".into(), 422, "empty object"),
+        (without("organ"), 422, "missing organ"),
+        (without("case_id"), 422, "missing case_id"),
+        (without("age_years"), 422, "missing age"),
+        (with("age_years", "old".into()), 422, "age as text"),
+        (with("age_years", (-5).into()), 422, "negative age"),
+        (with("age_years", 300.into()), 422, "age out of range"),
+        (with("organ", "pancreas".into()), 422, "unknown organ"),
+        (with("sex", 1.into()), 422, "sex as number"),
+        (with("diabetes", "yes".into()), 422, "boolean as text"),
+        (with("bmi", serde_json::Value::Null), 422, "required null"),
+        (with("favourite_colour", "blue".into()), 422, "unknown field"),
+        (with("days_since_transplant", 1.5.into()), 422, "fractional integer"),
+        (with("days_since_transplant", (-1).into()), 422, "negative days"),
+        (with("icu_days", 400.into()), 422, "icu beyond the stay"),
+        (
+            {
+                let mut v = valid.clone();
+                v["phq9_score"] = 1.into();
+                v["phq9_item9"] = 3.into();
+                v.to_string()
+            },
+            422,
+            "item 9 above the total",
+        ),
+        (with("egfr_ml_min", 1e308.into()), 422, "huge number"),
+        (with("current_tier", "platinum".into()), 422, "unknown tier"),
+        (with("adherence_pct", 150.into()), 422, "adherence above 100"),
+        (with("case_id", "".into()), 422, "empty case id"),
+        (
+            with("cmv_serostatus", serde_json::json!({"d": "+"})),
+            422,
+            "object as category",
+        ),
+        (with("age_years", serde_json::json!([54])), 422, "array as number"),
+        (
+            EXAMPLE_RECORD_JSON.replacen(
+                "\"organ\": \"kidney\"",
+                "\"organ\": \"kidney\", \"organ\": \"liver\"",
+                1,
+            ),
+            422,
+            "duplicate key",
+        ),
+    ];
+    for route in ["/v1/score", "/v1/underwriting/grade"] {
+        for (body, status, what) in &cases {
+            let reply = post_json(address, route, body).await.unwrap();
+            assert_eq!(reply.status, *status, "{route} {what}: {}", reply.body);
+            assert_eq!(reply.header("content-type"), Some("application/problem+json"), "{what}");
+            let json = reply.json();
+            assert_eq!(json["status"], *status, "{what}");
+            assert!(json["type"].as_str().unwrap().starts_with("https://"), "{what}");
+            if *status == 422 {
+                let errors = json["errors"].as_array().unwrap();
+                assert!(!errors.is_empty(), "{what}");
+                for e in errors {
+                    assert!(e["field"].is_string() && e["allowed"].is_string() && e["rule"].is_string());
+                }
+            }
+            // Never the patient's values in the answer.
+            assert!(!reply.body.contains("favourite") || what.contains("unknown"), "{what}");
+            assert!(
+                !reply.body.contains("pancreas") && !reply.body.contains("platinum"),
+                "{what}"
+            );
+        }
+    }
+    // Wrong content type, and a body over the limit.
+    let reply = http(
+        address,
+        "POST",
+        "/v1/score",
+        &[("Content-Type", "text/plain")],
+        EXAMPLE_RECORD_JSON.as_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status, 415);
+    let reply = http(address, "POST", "/v1/score", &[], EXAMPLE_RECORD_JSON.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 415, "no content type");
+    let huge = format!("{{\"case_id\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let reply = post_json(address, "/v1/score", &huge).await.unwrap();
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.json()["status"], 413);
+    // Still serving.
+    let reply = post_json(address, "/v1/score", EXAMPLE_RECORD_JSON).await.unwrap();
+    assert_eq!(reply.status, 200);
 }

@@ -2,12 +2,13 @@
 //!
 //! The shared heart of CareScore: the patient record that the case-management
 //! system (CMS) sends, its field contract, its validation and plausibility
-//! screening, and the clinical phase derived from time since transplant.
+//! screening, the clinical phase derived from time since transplant, the
+//! model artifact and its scorer, and the care and underwriting policy.
 //!
 //! Training (`carescore-train`) and serving (`carescore-serve`) both depend on
-//! this crate, so a record is parsed, validated and interpreted the same way
-//! offline and online. It deliberately has no heavy dependencies (serde,
-//! serde_json and thiserror only).
+//! this crate, so a record is parsed, validated, scored and interpreted the
+//! same way offline and online. It deliberately has no heavy dependencies
+//! (serde, serde_json, sha2, toml and thiserror only).
 //!
 //! ```
 //! use carescore_core::{parse_record, Phase};
@@ -30,11 +31,14 @@
 pub mod artifact;
 mod field;
 mod phase;
+pub mod policy;
 mod record;
+pub mod scoring;
 pub mod validation;
 
 pub use artifact::{ArtifactError, ModelArtifact};
 pub use field::{Field, FieldKind, FieldSpec, FieldValue, Presence};
 pub use phase::Phase;
+pub use policy::{Policy, PolicyError};
 pub use record::{CmvSerostatus, Induction, Organ, PatientRecord, Sex, Tier, EXAMPLE_RECORD_JSON};
 pub use validation::{parse_record, parse_record_value, FieldError, RecordError, Screened, ValidationReport, Warning};

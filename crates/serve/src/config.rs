@@ -12,6 +12,13 @@ pub struct Config {
     /// Address to listen on. Without API keys only loopback addresses are allowed.
     #[arg(long, env = "CARESCORE_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Serve the highest `<target>-<N>.json` of each target in this directory
+    /// instead of the embedded default models.
+    #[arg(long, env = "CARESCORE_MODELS_DIR")]
+    pub models_dir: Option<std::path::PathBuf>,
+    /// Policy file (TOML); keys left out keep the built-in defaults.
+    #[arg(long, env = "CARESCORE_POLICY")]
+    pub policy: Option<std::path::PathBuf>,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `carescore_serve=debug`.
     #[arg(long, env = "CARESCORE_LOG", default_value = "info")]
     pub log: String,

@@ -20,7 +20,7 @@ async fn healthz() -> Json<Health> {
 }
 
 async fn readyz() -> Json<Health> {
-    // Nothing to load yet: ready as soon as the listener accepts.
+    // Models are loaded before the listener opens: ready as soon as it accepts.
     Json(Health {
         status: "ready",
         version: env!("CARGO_PKG_VERSION"),
@@ -28,7 +28,7 @@ async fn readyz() -> Json<Health> {
 }
 
 /// Routes of this resource.
-pub(crate) fn router() -> Router {
+pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -43,7 +43,7 @@ mod tests {
 
     #[tokio::test]
     async fn healthz_answers_ok() {
-        let response = crate::app()
+        let response = crate::app(crate::AppState::embedded().unwrap())
             .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
             .await
             .unwrap();
@@ -55,7 +55,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_route_is_404() {
-        let response = crate::app()
+        let response = crate::app(crate::AppState::embedded().unwrap())
             .oneshot(Request::get("/nope").body(Body::empty()).unwrap())
             .await
             .unwrap();

@@ -25,11 +25,15 @@ async fn main() -> ExitCode {
 
 async fn run(config: Config) -> anyhow::Result<()> {
     config.check()?;
+    let state = carescore_serve::state_for(&config).context("loading models and policy")?;
+    for (target, artifact) in state.models.iter() {
+        tracing::info!(target, model = %artifact.model_version(), "model loaded");
+    }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     tracing::info!(address = %config.bind, "carescore-serve listening");
-    carescore_serve::serve(listener, shutdown_signal())
+    carescore_serve::serve(listener, state, shutdown_signal())
         .await
         .context("serving")?;
     tracing::info!("carescore-serve stopped");

@@ -22,7 +22,7 @@ pub enum Command {
     Fit(FitArgs),
     /// Score a table with an artifact and print its metrics as JSON.
     Evaluate(EvaluateArgs),
-    /// Score every row of a table: probability, log-odds and top factors per row.
+    /// Score every row of a table: probability, raw score and top factors per row.
     Predict(PredictArgs),
     /// Compare the model families by repeated patient-grouped k-fold cross-validation (JSON per candidate).
     Cv(CvArgs),

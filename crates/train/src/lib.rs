@@ -1,11 +1,14 @@
 //! # carescore-train
 //!
 //! The offline side of CareScore, used by data scientists: it generates the
-//! synthetic historical cohort that serves as ground truth ([`synth`]) and
-//! writes training tables as CSV or Parquet ([`table`]), and builds
-//! censoring-aware fixed-horizon labels with IPCW weights ([`labels`]). Later stages
-//! (ingestion, censoring-aware labels, fitting, calibration, evaluation,
-//! reports) build on these.
+//! synthetic historical cohort that serves as ground truth ([`synth`]),
+//! ingests and screens training tables with the service's own validation
+//! ([`ingest`]), builds censoring-aware labels with IPCW weights ([`labels`]),
+//! fits the model families ([`family`]: logistic regression, random forest,
+//! gradient-boosted trees) with calibration ([`training`]), evaluates them
+//! ([`evaluation`], [`cv`]) and writes artifacts, model cards ([`model_card`])
+//! and HTML reports ([`report`]). Other data sets train through TOML specs
+//! ([`spec`]).
 //!
 //! The `carescore-train` binary is a thin command-line layer over this library.
 #![forbid(unsafe_code)]

@@ -383,6 +383,39 @@ pub fn fit(ingested: &Ingested, options: FitOptions, family: &dyn ModelFamily) -
     Ok(finish(ingested, &data, holdout, options, outcome))
 }
 
+/// Each candidate's weighted Brier score on the rows that every candidate
+/// held out (its calibrated held-out predictions), so families that hold out
+/// different rows are compared on the same ones.
+pub fn common_heldout_brier(candidates: &[&Scored]) -> Vec<f64> {
+    let mut common: Option<std::collections::BTreeSet<usize>> = None;
+    for c in candidates {
+        let rows: std::collections::BTreeSet<usize> = c.records.iter().copied().collect();
+        common = Some(match common {
+            None => rows,
+            Some(before) => before.intersection(&rows).copied().collect(),
+        });
+    }
+    let common = common.unwrap_or_default();
+    candidates
+        .iter()
+        .map(|h| {
+            let (mut sum, mut total) = (0.0, 0.0);
+            for i in 0..h.p.len() {
+                if common.contains(&h.records[i]) {
+                    let y = f64::from(u8::from(h.y[i]));
+                    sum += h.w[i] * (h.p[i] - y).powi(2);
+                    total += h.w[i];
+                }
+            }
+            if total > 0.0 {
+                sum / total
+            } else {
+                f64::INFINITY
+            }
+        })
+        .collect()
+}
+
 /// Scores the temporal hold-out with the finished artifact and records the result.
 fn assess_temporal(fitted: &mut Fitted, ingested: &Ingested, holdout: Option<(Labelled, String)>, options: FitOptions) {
     let Some((later, from)) = holdout else { return };
@@ -537,6 +570,27 @@ pub fn evaluate_artifact(
 mod tests {
     use super::*;
     use polars::prelude::{Column, DataFrame};
+
+    #[test]
+    fn candidates_are_compared_on_the_rows_all_held_out() {
+        // Out-of-fold on rows 0-3; a validation fold of rows 2-3 only.
+        let everywhere = Scored {
+            records: vec![0, 1, 2, 3],
+            p: vec![0.9, 0.9, 0.2, 0.8],
+            y: vec![false, false, false, true],
+            w: vec![1.0, 1.0, 1.0, 3.0],
+        };
+        let fold = Scored {
+            records: vec![3, 2],
+            p: vec![0.5, 0.5],
+            y: vec![true, false],
+            w: vec![3.0, 1.0],
+        };
+        let briers = common_heldout_brier(&[&everywhere, &fold]);
+        // Rows 2 and 3 only: (1 * 0.04 + 3 * 0.04) / 4 and (3 * 0.25 + 1 * 0.25) / 4.
+        assert!((briers[0] - 0.04).abs() < 1e-12, "{briers:?}");
+        assert!((briers[1] - 0.25).abs() < 1e-12, "{briers:?}");
+    }
 
     #[test]
     fn patient_groups_follow_numeric_and_text_ids() {

@@ -426,7 +426,7 @@ fn tree_families_and_auto_selection_fit_and_evaluate() {
     let auto = fit(&data, "infection_180d", &models, &["--folds", "3"]);
     assert!(auto.status.success());
     assert!(
-        String::from_utf8_lossy(&auto.stderr).contains("held-out Brier: logistic"),
+        String::from_utf8_lossy(&auto.stderr).contains("held-out Brier on the rows every family held out: logistic"),
         "{auto:?}"
     );
     assert!(String::from_utf8_lossy(&auto.stderr).contains(", forest "), "{auto:?}");
@@ -466,7 +466,7 @@ fn predict_scores_every_row_and_keeps_rejected_ones_in_place() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "patient_id,index_date,case_id,model,probability,raw_log_odds,top_factors,errors"
+        "patient_id,index_date,case_id,model,probability,raw_score,scale,top_factors,errors"
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 3000, "one output row per input row");
@@ -475,12 +475,13 @@ fn predict_scores_every_row_and_keeps_rejected_ones_in_place() {
         let cells: Vec<&str> = row.split(',').collect();
         if cells[4].is_empty() {
             rejected += 1;
-            assert!(cells[7].contains(": "), "{row}");
+            assert!(cells[8].contains(": "), "{row}");
         } else {
             scored += 1;
             let p: f64 = cells[4].parse().unwrap();
             assert!(p > 0.0 && p < 1.0, "{row}");
-            assert_eq!(cells[6].matches("; ").count(), 2, "three factors: {row}");
+            assert_eq!(cells[6], "log_odds", "{row}");
+            assert_eq!(cells[7].matches("; ").count(), 2, "three factors: {row}");
         }
     }
     assert!(scored > 2900 && rejected > 0, "{scored} scored, {rejected} rejected");

@@ -17,7 +17,7 @@ use crate::ingest;
 use crate::model_card;
 use crate::progress::Stage;
 use crate::report::{render, ReportInput};
-use crate::training::{fit, ArtifactEvaluation, FitOptions, Fitted};
+use crate::training::{common_heldout_brier, fit, ArtifactEvaluation, FitOptions, Fitted};
 
 /// The next version for `target` in `dir`: one above the highest `<target>-<N>.json`.
 pub fn next_version(dir: &Path, target: &str) -> u32 {
@@ -80,24 +80,25 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         candidates.push(fit(&ingested, options, *family)?);
         stage.finish();
     }
+    // Families hold out different rows (out-of-fold for logistic, the
+    // validation fold for trees): compare them on the rows all held out.
+    let briers = common_heldout_brier(&candidates.iter().map(|c| &c.heldout).collect::<Vec<_>>());
     if candidates.len() > 1 {
         let scores: Vec<String> = candidates
             .iter()
-            .map(|c| format!("{} {:.5}", c.family, c.validation.brier))
+            .zip(&briers)
+            .map(|(c, b)| format!("{} {b:.5}", c.family))
             .collect();
-        eprintln!("held-out Brier: {}", scores.join(", "));
+        eprintln!(
+            "held-out Brier on the rows every family held out: {}",
+            scores.join(", ")
+        );
     }
-    // The lowest held-out Brier score; ties keep the earlier (simpler) family.
-    let fitted = candidates
-        .into_iter()
-        .reduce(|best, c| {
-            if c.validation.brier < best.validation.brier {
-                c
-            } else {
-                best
-            }
-        })
+    // The lowest Brier score; ties keep the earlier (simpler) family.
+    let best = (0..candidates.len())
+        .reduce(|best, i| if briers[i] < briers[best] { i } else { best })
         .expect("at least one family");
+    let fitted = candidates.swap_remove(best);
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create the output directory", args.out.display()))?;

@@ -1,6 +1,7 @@
 //! `carescore-train predict`: scores every row of a table with an artifact,
 //! the same code path as the service (`carescore-core`). Output: the input's
-//! id columns, the probability, the raw log-odds and the top factors; rows
+//! id columns, the probability, the raw output and its scale
+//! (`log_odds`, or `vote_share` for forests) and the top factors; rows
 //! that fail validation keep their place with no probability and the problems
 //! that excluded them (field and rule, never values).
 
@@ -92,7 +93,9 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let model = artifact.model_version();
     columns.push(Column::new("model".into(), vec![model.as_str(); height]));
     columns.push(Column::new("probability".into(), probability));
-    columns.push(Column::new("raw_log_odds".into(), raw));
+    columns.push(Column::new("raw_score".into(), raw));
+    let scale = carescore_core::scoring::scale_of(&artifact.estimator);
+    columns.push(Column::new("scale".into(), vec![scale; height]));
     columns.push(Column::new("top_factors".into(), factors));
     columns.push(Column::new("errors".into(), errors));
     let mut frame = DataFrame::new(height, columns).context("building the output table")?;

@@ -8,7 +8,7 @@ pub mod plots;
 
 use std::fmt::Write;
 
-use carescore_core::artifact::{Estimator, ModelArtifact, Row};
+use carescore_core::artifact::{ModelArtifact, Row};
 
 use crate::evaluation::NET_BENEFIT_THRESHOLD;
 use crate::ingest::Screening;
@@ -122,10 +122,7 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, PlotError> {
         .collect();
     let mut importance = curves::importance(a, &rows);
     importance.truncate(IMPORTANCE_FEATURES);
-    let scale = match a.estimator {
-        Estimator::RandomForest { .. } => "mean vote",
-        Estimator::Logistic { .. } | Estimator::BoostedTrees { .. } => "log-odds",
-    };
+    let scale = carescore_core::scoring::scale_of(&a.estimator);
     let roc = plots::roc(&curves::roc_curve(&s.p, &s.y, &s.w), m.auc)?;
     let calibration = plots::calibration(&curves::calibration_curve(&s.p, &s.y, &s.w, 10))?;
     let decision = plots::decision(&curves::decision_curve(&s.p, &s.y, &s.w, 50), NET_BENEFIT_THRESHOLD)?;

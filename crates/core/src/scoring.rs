@@ -1,0 +1,293 @@
+//! Scoring a patient record for the case-management system and grading it
+//! for underwriting: both models, their explanations, and the policy. The
+//! service and `carescore-train predict` use this same code, so a record
+//! gets the same probability offline and online.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::artifact::{Estimator, ModelArtifact, Row};
+use crate::field::{Field, FieldKind, FieldValue};
+use crate::phase::Phase;
+use crate::policy::{self, Band, Flag, FollowUp, Grade, Policy};
+use crate::record::{PatientRecord, Tier};
+use crate::validation::Warning;
+
+/// Name of the infection target.
+pub const INFECTION: &str = "infection_180d";
+/// Name of the readmission target.
+pub const READMISSION: &str = "readmission_30d";
+/// Factors listed per risk.
+pub const TOP_FACTORS: usize = 5;
+
+/// The two models the service scores with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Models {
+    /// `infection_180d`.
+    pub infection: ModelArtifact,
+    /// `readmission_30d`.
+    pub readmission: ModelArtifact,
+}
+
+/// Why a model set was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelsError {
+    /// An artifact for another target in a target's place.
+    #[error("expected a model for `{expected}`, found one for `{found}`")]
+    WrongTarget {
+        /// The target expected.
+        expected: &'static str,
+        /// The artifact's target.
+        found: String,
+    },
+    /// An artifact reading columns that are not patient-record fields.
+    #[error("{model}: features {features:?} are not patient-record fields (trained through a spec?)")]
+    NotRecordFeatures {
+        /// The model.
+        model: String,
+        /// The offending features.
+        features: Vec<String>,
+    },
+}
+
+impl Models {
+    /// Checks that each artifact predicts its target from record fields.
+    ///
+    /// # Errors
+    /// [`ModelsError`] naming the artifact and the problem.
+    pub fn new(infection: ModelArtifact, readmission: ModelArtifact) -> Result<Models, ModelsError> {
+        for (expected, artifact) in [(INFECTION, &infection), (READMISSION, &readmission)] {
+            if artifact.target != expected {
+                return Err(ModelsError::WrongTarget {
+                    expected,
+                    found: artifact.target.clone(),
+                });
+            }
+            let foreign = artifact.non_record_features();
+            if !foreign.is_empty() {
+                return Err(ModelsError::NotRecordFeatures {
+                    model: artifact.model_version(),
+                    features: foreign.into_iter().map(str::to_string).collect(),
+                });
+            }
+        }
+        Ok(Models { infection, readmission })
+    }
+
+    /// Both artifacts with their target names.
+    pub fn iter(&self) -> [(&'static str, &ModelArtifact); 2] {
+        [(INFECTION, &self.infection), (READMISSION, &self.readmission)]
+    }
+}
+
+/// One contribution in the record's own terms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Factor {
+    /// Record field.
+    pub feature: String,
+    /// The record's value (null when missing).
+    pub value: serde_json::Value,
+    /// Contribution on the model's raw scale.
+    pub contribution: f64,
+}
+
+/// One target's risk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Risk {
+    /// Calibrated probability.
+    pub probability: f64,
+    /// Policy band.
+    pub band: Band,
+    /// `<target>@<version>`.
+    pub model_version: String,
+    /// Raw output with no feature information.
+    pub base_value: f64,
+    /// Scale of `base_value` and contributions: `log_odds` or `vote_share`.
+    pub scale: &'static str,
+    /// The largest contributions by absolute value.
+    pub top_factors: Vec<Factor>,
+}
+
+/// The answer to the case-management system.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Score {
+    /// The record's case id.
+    pub case_id: String,
+    /// Clinical phase.
+    pub phase: Phase,
+    /// Risks by target name.
+    pub risks: BTreeMap<&'static str, Risk>,
+    /// Tier the policy recommends.
+    pub recommended_tier: Tier,
+    /// Tier the patient is in now, if any.
+    pub current_tier: Option<Tier>,
+    /// Follow-up cadence and channel.
+    pub follow_up: FollowUp,
+    /// Flags raised.
+    pub flags: Vec<Flag>,
+    /// Plausibility warnings on the input.
+    pub warnings: Vec<Warning>,
+    /// Policy version used.
+    pub policy_version: String,
+}
+
+/// The answer to underwriting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Underwriting {
+    /// The record's case id.
+    pub case_id: String,
+    /// The grade.
+    #[serde(flatten)]
+    pub grade: Grade,
+    /// Record fields averaged out of the risks the grade uses.
+    pub protected_attributes_neutralised: Vec<String>,
+    /// Model versions by target.
+    pub model_versions: BTreeMap<&'static str, String>,
+    /// Policy version used.
+    pub policy_version: String,
+}
+
+fn json_value(value: Option<FieldValue<'_>>) -> serde_json::Value {
+    match value {
+        None => serde_json::Value::Null,
+        Some(FieldValue::Number(x)) => serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, Into::into),
+        Some(FieldValue::Integer(n)) => n.into(),
+        Some(FieldValue::Boolean(b)) => b.into(),
+        Some(FieldValue::Text(s)) => s.into(),
+    }
+}
+
+/// The scale of an estimator's raw output.
+pub fn scale_of(estimator: &Estimator) -> &'static str {
+    match estimator {
+        Estimator::RandomForest { .. } => "vote_share",
+        Estimator::Logistic { .. } | Estimator::BoostedTrees { .. } => "log_odds",
+    }
+}
+
+/// A target's risk for `record`: probability, band and top factors.
+pub fn risk(artifact: &ModelArtifact, record: &dyn Row, band: crate::policy::BandThresholds) -> Risk {
+    let explanation = artifact.explain(record);
+    let probability = artifact.calibration.apply(explanation.raw);
+    let mut order: Vec<usize> = (0..artifact.features.len()).collect();
+    order.sort_by(|&a, &b| {
+        explanation.contributions[b]
+            .abs()
+            .total_cmp(&explanation.contributions[a].abs())
+            .then(a.cmp(&b))
+    });
+    let top_factors = order
+        .into_iter()
+        .take(TOP_FACTORS)
+        .map(|i| {
+            let name = &artifact.features[i].name;
+            Factor {
+                feature: name.clone(),
+                value: json_value(record.value(name)),
+                contribution: explanation.contributions[i],
+            }
+        })
+        .collect();
+    Risk {
+        probability,
+        band: policy::band(probability, band),
+        model_version: artifact.model_version(),
+        base_value: explanation.base_value,
+        scale: scale_of(&artifact.estimator),
+        top_factors,
+    }
+}
+
+/// Scores a validated record for the case-management system.
+pub fn score(models: &Models, policy: &Policy, record: &PatientRecord, warnings: Vec<Warning>) -> Score {
+    let infection = risk(&models.infection, record, policy.bands.infection_180d);
+    let readmission = risk(&models.readmission, record, policy.bands.readmission_30d);
+    let tier = policy::recommended_tier(infection.probability, readmission.probability, policy);
+    let flags = policy::flags(record, infection.probability, tier, policy);
+    let phase = record.phase();
+    Score {
+        case_id: record.case_id.clone(),
+        phase,
+        risks: BTreeMap::from([(INFECTION, infection), (READMISSION, readmission)]),
+        recommended_tier: tier,
+        current_tier: record.current_tier,
+        follow_up: policy::follow_up(phase, tier, policy),
+        flags,
+        warnings,
+        policy_version: policy.version.clone(),
+    }
+}
+
+/// A record with some fields replaced, for averaging over protected attributes.
+struct Overlay<'a> {
+    base: &'a PatientRecord,
+    overrides: Vec<(&'a str, FieldValue<'a>)>,
+}
+
+impl Row for Overlay<'_> {
+    fn value(&self, name: &str) -> Option<FieldValue<'_>> {
+        match self.overrides.iter().find(|(n, _)| *n == name) {
+            Some((_, value)) => Some(*value),
+            None => Row::value(self.base, name),
+        }
+    }
+}
+
+/// Every value a protected attribute can take (categories, or true/false).
+fn values_of(name: &str) -> Vec<FieldValue<'static>> {
+    match Field::from_name(name).map(|f| f.spec().kind) {
+        Some(FieldKind::Category(names)) => names.iter().map(|n| FieldValue::Text(n)).collect(),
+        Some(FieldKind::Boolean) => vec![FieldValue::Boolean(false), FieldValue::Boolean(true)],
+        // Policy::check allows only categorical and boolean fields.
+        _ => Vec::new(),
+    }
+}
+
+/// The mean calibrated probability of `artifact` over every combination of
+/// the protected attributes' values, the rest of the record as it is.
+pub fn neutralised_probability(artifact: &ModelArtifact, record: &PatientRecord, protected: &[String]) -> f64 {
+    let mut combinations: Vec<Vec<(&str, FieldValue<'static>)>> = vec![Vec::new()];
+    for name in protected {
+        let values = values_of(name);
+        if values.is_empty() {
+            continue;
+        }
+        combinations = combinations
+            .into_iter()
+            .flat_map(|c| {
+                values.iter().map(move |v| {
+                    let mut next = c.clone();
+                    next.push((name.as_str(), *v));
+                    next
+                })
+            })
+            .collect();
+    }
+    let n = combinations.len() as f64;
+    combinations
+        .into_iter()
+        .map(|overrides| {
+            artifact.predict(&Overlay {
+                base: record,
+                overrides,
+            })
+        })
+        .sum::<f64>()
+        / n
+}
+
+/// Grades a validated record for underwriting, from risks averaged over the
+/// policy's protected attributes.
+pub fn underwrite(models: &Models, policy: &Policy, record: &PatientRecord) -> Underwriting {
+    let protected = &policy.underwriting.protected_attributes;
+    let infection = neutralised_probability(&models.infection, record, protected);
+    let readmission = neutralised_probability(&models.readmission, record, protected);
+    Underwriting {
+        case_id: record.case_id.clone(),
+        grade: policy::grade(record, infection, readmission, policy),
+        protected_attributes_neutralised: protected.clone(),
+        model_versions: models.iter().map(|(t, a)| (t, a.model_version())).into_iter().collect(),
+        policy_version: policy.version.clone(),
+    }
+}

@@ -1,0 +1,81 @@
+//! Reading a JSON request body: the content type must be JSON (415
+//! otherwise) and the body at most the route's limit (413 otherwise), read
+//! without trusting `Content-Length`.
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap, StatusCode};
+use http_body_util::{BodyExt, Limited};
+
+use crate::problem::Problem;
+
+/// Largest single-record body.
+pub(crate) const RECORD_LIMIT_BYTES: usize = 1024 * 1024;
+
+/// Largest batch body: fits 10,000 records, so too many records is a 422, not a 413.
+pub(crate) const BATCH_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Whether the request declares a JSON body (`application/json`, or `+json`, any parameters).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")))
+}
+
+/// The body's bytes, or the problem that stops the request.
+///
+/// # Errors
+/// 415 for another content type, 413 above `limit` bytes, 400 if the body cannot be read.
+pub(crate) async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Problem> {
+    if !is_json(headers) {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the body as `Content-Type: application/json`",
+        ));
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            "Body too large",
+            format!("the body is larger than the {limit} bytes this route accepts"),
+        )),
+        Err(_) => Err(Problem::bad_json("the body could not be read")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(content_type: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, content_type.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn json_media_types() {
+        assert!(is_json(&headers("application/json")));
+        assert!(is_json(&headers("Application/JSON; charset=utf-8")));
+        assert!(is_json(&headers("application/merge-patch+json")));
+        assert!(!is_json(&headers("text/plain")));
+        assert!(!is_json(&headers("application/x-www-form-urlencoded")));
+        assert!(!is_json(&HeaderMap::new()));
+    }
+
+    #[tokio::test]
+    async fn limits_and_types() {
+        let ok = read_json(&headers("application/json"), Body::from("{}"), 10).await;
+        assert_eq!(ok.unwrap(), Bytes::from_static(b"{}"));
+        let big = read_json(&headers("application/json"), Body::from("x".repeat(11)), 10).await;
+        assert_eq!(big.unwrap_err().status, 413);
+        let text = read_json(&headers("text/plain"), Body::from("{}"), 10).await;
+        assert_eq!(text.unwrap_err().status, 415);
+    }
+}

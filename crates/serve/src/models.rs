@@ -1,0 +1,158 @@
+//! The models and policy the service scores with: the default artifacts of
+//! `models/`, embedded in the binary at build time, or artifacts read from a
+//! directory (`--models-dir`), and the built-in policy or a policy file.
+
+use std::path::{Path, PathBuf};
+
+use carescore_core::scoring::{Models, INFECTION, READMISSION};
+use carescore_core::{ModelArtifact, Policy};
+
+/// The default infection artifact, embedded at build time.
+const EMBEDDED_INFECTION: &[u8] = include_bytes!("../../../models/infection_180d-1.json");
+/// The default readmission artifact, embedded at build time.
+const EMBEDDED_READMISSION: &[u8] = include_bytes!("../../../models/readmission_30d-1.json");
+
+/// Why models or a policy could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// No artifact for a target in the directory.
+    #[error("{dir}: no `{target}-<version>.json` artifact")]
+    Missing {
+        /// The directory.
+        dir: PathBuf,
+        /// The target.
+        target: &'static str,
+    },
+    /// An artifact was refused.
+    #[error("{path}: {source}")]
+    Artifact {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: carescore_core::ArtifactError,
+    },
+    /// The pair does not make a model set.
+    #[error(transparent)]
+    Models(#[from] carescore_core::scoring::ModelsError),
+    /// The policy was refused.
+    #[error("{path}: {source}")]
+    Policy {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: carescore_core::PolicyError,
+    },
+}
+
+/// The embedded default models (checked by the tests, so loading cannot fail in a released binary).
+///
+/// # Errors
+/// [`LoadError`] if an embedded artifact is refused.
+pub(crate) fn embedded() -> Result<Models, LoadError> {
+    let load = |bytes: &[u8], name: &str| {
+        ModelArtifact::from_json(bytes).map_err(|source| LoadError::Artifact {
+            path: PathBuf::from(format!("<embedded {name}>")),
+            source,
+        })
+    };
+    Ok(Models::new(
+        load(EMBEDDED_INFECTION, INFECTION)?,
+        load(EMBEDDED_READMISSION, READMISSION)?,
+    )?)
+}
+
+/// The highest `<target>-<N>.json` in `dir`.
+fn latest(dir: &Path, target: &'static str) -> Result<PathBuf, LoadError> {
+    let prefix = format!("{target}-");
+    let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    entries
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            let version: u32 = name.strip_prefix(&prefix)?.strip_suffix(".json")?.parse().ok()?;
+            Some((version, dir.join(name)))
+        })
+        .max_by_key(|(v, _)| *v)
+        .map(|(_, path)| path)
+        .ok_or_else(|| LoadError::Missing {
+            dir: dir.to_path_buf(),
+            target,
+        })
+}
+
+/// Loads the highest version of each target from `dir`.
+///
+/// # Errors
+/// [`LoadError`] naming the file and the problem.
+pub(crate) fn from_dir(dir: &Path) -> Result<Models, LoadError> {
+    let load = |target| -> Result<ModelArtifact, LoadError> {
+        let path = latest(dir, target)?;
+        let bytes = std::fs::read(&path).map_err(|source| LoadError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        ModelArtifact::from_json(&bytes).map_err(|source| LoadError::Artifact { path, source })
+    };
+    Ok(Models::new(load(INFECTION)?, load(READMISSION)?)?)
+}
+
+/// Reads a policy file.
+///
+/// # Errors
+/// [`LoadError`] naming the file and the problem.
+pub(crate) fn policy_from(path: &Path) -> Result<Policy, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Policy::from_toml(&text).map_err(|source| LoadError::Policy {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_models_load() {
+        let models = embedded().expect("the default artifacts in models/ are valid");
+        assert_eq!(models.infection.target, INFECTION);
+        assert_eq!(models.readmission.target, READMISSION);
+    }
+
+    #[test]
+    fn a_directory_serves_its_highest_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("infection_180d-1.json"), EMBEDDED_INFECTION).unwrap();
+        std::fs::write(dir.path().join("infection_180d-3.json"), EMBEDDED_INFECTION).unwrap();
+        std::fs::write(dir.path().join("readmission_30d-2.json"), EMBEDDED_READMISSION).unwrap();
+        assert_eq!(
+            latest(dir.path(), INFECTION).unwrap(),
+            dir.path().join("infection_180d-3.json")
+        );
+        assert!(from_dir(dir.path()).is_ok());
+        std::fs::write(dir.path().join("readmission_30d-4.json"), b"{}").unwrap();
+        let error = from_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.contains("readmission_30d-4.json: unsupported artifact format"),
+            "{error}"
+        );
+        let empty = tempfile::tempdir().unwrap();
+        assert!(from_dir(empty.path())
+            .unwrap_err()
+            .to_string()
+            .contains("no `infection_180d-<version>.json` artifact"));
+    }
+}

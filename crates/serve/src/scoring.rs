@@ -1,0 +1,291 @@
+//! The scoring routes: one record for the case-management system, a batch of
+//! up to 10,000, the underwriting grade, and the active models.
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use carescore_core::scoring::{self, Score, Underwriting};
+use carescore_core::{parse_record, RecordError, Screened};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::body::{read_json, BATCH_LIMIT_BYTES, RECORD_LIMIT_BYTES};
+use crate::problem::Problem;
+use crate::request_id::RequestId;
+use crate::state::{AppState, ModelSource};
+
+/// Most records in one batch.
+pub(crate) const MAX_BATCH: usize = 10_000;
+
+/// `POST /v1/score` answer.
+#[derive(Debug, Serialize)]
+pub(crate) struct ScoreResponse {
+    /// The scores.
+    #[serde(flatten)]
+    pub score: Score,
+    /// This request's id.
+    pub request_id: String,
+}
+
+/// `POST /v1/underwriting/grade` answer.
+#[derive(Debug, Serialize)]
+pub(crate) struct GradeResponse {
+    /// The grade.
+    #[serde(flatten)]
+    pub underwriting: Underwriting,
+    /// This request's id.
+    pub request_id: String,
+}
+
+/// The problem for a record that could not be parsed or validated.
+fn record_problem(error: RecordError) -> Problem {
+    match error {
+        RecordError::NotJson(detail) => Problem::bad_json(format!("the body is not valid JSON: {detail}")),
+        RecordError::NotObject => Problem::bad_json("the body must be a JSON object with the patient record's fields"),
+        RecordError::Invalid(errors) => Problem::invalid_record(&errors),
+    }
+}
+
+async fn record(headers: &HeaderMap, body: Body) -> Result<Screened, Problem> {
+    let bytes = read_json(headers, body, RECORD_LIMIT_BYTES).await?;
+    parse_record(&bytes).map_err(record_problem)
+}
+
+async fn score(
+    State(state): State<AppState>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<ScoreResponse>, Problem> {
+    let screened = record(&headers, body).await?;
+    let score = scoring::score(&state.models, &state.policy, &screened.record, screened.warnings);
+    Ok(Json(ScoreResponse { score, request_id }))
+}
+
+async fn grade(
+    State(state): State<AppState>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<GradeResponse>, Problem> {
+    let screened = record(&headers, body).await?;
+    let underwriting = scoring::underwrite(&state.models, &state.policy, &screened.record);
+    Ok(Json(GradeResponse {
+        underwriting,
+        request_id,
+    }))
+}
+
+/// One batch item's outcome.
+#[derive(Debug, Serialize)]
+pub(crate) struct BatchItem {
+    /// Position in the request.
+    pub index: usize,
+    /// The score, if the record was valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ok: Option<Score>,
+    /// Why the record was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<Problem>,
+}
+
+/// `POST /v1/score/batch` answer.
+#[derive(Debug, Serialize)]
+pub(crate) struct BatchResponse {
+    /// One item per record, in request order.
+    pub results: Vec<BatchItem>,
+    /// Records scored.
+    pub scored: usize,
+    /// Records refused.
+    pub failed: usize,
+    /// This request's id.
+    pub request_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest<'a> {
+    #[serde(borrow)]
+    records: Vec<&'a RawValue>,
+}
+
+fn score_one(state: &AppState, index: usize, raw: &RawValue) -> BatchItem {
+    match parse_record(raw.get().as_bytes()) {
+        Ok(screened) => BatchItem {
+            index,
+            ok: Some(scoring::score(
+                &state.models,
+                &state.policy,
+                &screened.record,
+                screened.warnings,
+            )),
+            error: None,
+        },
+        Err(error) => BatchItem {
+            index,
+            ok: None,
+            error: Some(record_problem(error)),
+        },
+    }
+}
+
+/// Parses and scores a batch body; runs on a blocking thread and spreads
+/// the records over the cores.
+fn score_batch(state: &AppState, bytes: &Bytes) -> Result<Vec<BatchItem>, Problem> {
+    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return Err(Problem::bad_json(format!("the body is not valid JSON: {error}")));
+    }
+    let request: BatchRequest<'_> = serde_json::from_slice(bytes).map_err(|_| {
+        Problem::invalid_request(
+            "records",
+            "the body must be an object with one key, `records`, an array of patient records".into(),
+            format!("{{\"records\": [record, ...]}} with 1 to {MAX_BATCH} records"),
+        )
+    })?;
+    let n = request.records.len();
+    if n == 0 || n > MAX_BATCH {
+        return Err(Problem::invalid_request(
+            "records",
+            format!("{n} records sent"),
+            format!("1 to {MAX_BATCH} records"),
+        ));
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(n.div_ceil(64));
+    let chunk = n.div_ceil(threads.max(1));
+    let records = &request.records;
+    let mut items: Vec<BatchItem> = Vec::with_capacity(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = records
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                scope.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(i, raw)| score_one(state, c * chunk + i, raw))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            // A panic in scoring is a bug; surface it as the 500 it is.
+            items.extend(handle.join().unwrap_or_default());
+        }
+    });
+    if items.len() != n {
+        return Err(Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "a batch worker failed",
+        ));
+    }
+    Ok(items)
+}
+
+async fn batch(
+    State(state): State<AppState>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<BatchResponse>, Problem> {
+    let bytes = read_json(&headers, body, BATCH_LIMIT_BYTES).await?;
+    let results = tokio::task::spawn_blocking(move || score_batch(&state, &bytes))
+        .await
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "batch failed",
+            )
+        })??;
+    let scored = results.iter().filter(|r| r.ok.is_some()).count();
+    Ok(Json(BatchResponse {
+        failed: results.len() - scored,
+        scored,
+        results,
+        request_id,
+    }))
+}
+
+/// One active model in `GET /v1/models`.
+#[derive(Debug, Serialize)]
+pub(crate) struct ModelInfo {
+    /// Target name.
+    pub target: String,
+    /// `<target>@<version>`.
+    pub model_version: String,
+    /// Version.
+    pub version: u32,
+    /// Horizon in days.
+    pub horizon_days: u32,
+    /// Estimator type.
+    pub estimator: &'static str,
+    /// Raw output scale of explanations.
+    pub scale: &'static str,
+    /// Validation metrics.
+    pub metrics: std::collections::BTreeMap<String, f64>,
+    /// Input signature.
+    pub features: Vec<carescore_core::artifact::FeatureSpec>,
+    /// Training data provenance.
+    pub training_data: carescore_core::artifact::DataFingerprint,
+    /// Artifact checksum.
+    pub sha256: String,
+}
+
+/// `GET /v1/models` answer.
+#[derive(Debug, Serialize)]
+pub(crate) struct ModelsResponse {
+    /// Active models.
+    pub models: Vec<ModelInfo>,
+    /// `embedded` or `directory`.
+    pub source: &'static str,
+    /// Policy version.
+    pub policy_version: String,
+}
+
+async fn models(State(state): State<AppState>) -> Json<ModelsResponse> {
+    let models = state
+        .models
+        .iter()
+        .into_iter()
+        .map(|(_, a)| ModelInfo {
+            target: a.target.clone(),
+            model_version: a.model_version(),
+            version: a.version,
+            horizon_days: a.horizon_days,
+            estimator: match a.estimator {
+                carescore_core::artifact::Estimator::Logistic { .. } => "logistic",
+                carescore_core::artifact::Estimator::BoostedTrees { .. } => "boosted_trees",
+                carescore_core::artifact::Estimator::RandomForest { .. } => "random_forest",
+            },
+            scale: scoring::scale_of(&a.estimator),
+            metrics: a.metrics.clone(),
+            features: a.features.clone(),
+            training_data: a.training_data.clone(),
+            sha256: a.sha256.clone(),
+        })
+        .collect();
+    Json(ModelsResponse {
+        models,
+        source: match state.source {
+            ModelSource::Embedded => "embedded",
+            ModelSource::Directory(_) => "directory",
+        },
+        policy_version: state.policy.version.clone(),
+    })
+}
+
+/// Routes of this resource.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/score", post(score))
+        .route("/v1/score/batch", post(batch))
+        .route("/v1/underwriting/grade", post(grade))
+        .route("/v1/models", get(models))
+}
