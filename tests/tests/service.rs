@@ -50,7 +50,7 @@ async fn a_record_is_scored_with_factors_tier_and_flags() {
     // The same record gives the same probability as the library (one code path).
     let screened = carescore_core::parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap();
     let state = carescore_serve::AppState::embedded().unwrap();
-    let offline = state.models.infection.predict(&screened.record);
+    let offline = state.live.load().models.infection.predict(&screened.record);
     assert_eq!(
         json["risks"]["infection_180d"]["probability"].as_f64().unwrap(),
         offline

@@ -9,13 +9,16 @@ use clap::Parser;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "carescore-serve", version, about = "CareScore scoring service")]
 pub struct Config {
-    /// Address to listen on. Without API keys only loopback addresses are allowed.
+    /// Address to listen on. Without API keys (in `--config`) only loopback addresses are allowed.
     #[arg(long, env = "CARESCORE_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
     /// Serve the highest `<target>-<N>.json` of each target in this directory
     /// instead of the embedded default models.
     #[arg(long, env = "CARESCORE_MODELS_DIR")]
     pub models_dir: Option<std::path::PathBuf>,
+    /// Settings file (TOML): API keys (hashed, with scopes) and limits.
+    #[arg(long, env = "CARESCORE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
     /// Policy file (TOML); keys left out keep the built-in defaults.
     #[arg(long, env = "CARESCORE_POLICY")]
     pub policy: Option<std::path::PathBuf>,
@@ -33,14 +36,13 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Checks the configuration before anything is started.
+    /// Checks the configuration before anything is started: without API
+    /// keys every route is open, so the service must not listen beyond this machine.
     ///
     /// # Errors
     /// [`ConfigError`] for an unsafe combination of options.
-    pub fn check(&self) -> Result<(), ConfigError> {
-        // API keys arrive with the scoring routes; until then every route is
-        // open, so the service must never listen beyond this machine.
-        if !self.bind.ip().is_loopback() {
+    pub fn check(&self, keys_configured: bool) -> Result<(), ConfigError> {
+        if !keys_configured && !self.bind.ip().is_loopback() {
             return Err(ConfigError::OpenNonLoopback(self.bind));
         }
         Ok(())
@@ -55,12 +57,13 @@ mod tests {
     fn defaults_bind_loopback_8080() {
         let config = Config::parse_from(["carescore-serve"]);
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(config.check(), Ok(()));
+        assert_eq!(config.check(false), Ok(()));
     }
 
     #[test]
     fn open_non_loopback_bind_is_refused() {
         let config = Config::parse_from(["carescore-serve", "--bind", "0.0.0.0:8080"]);
-        assert!(matches!(config.check(), Err(ConfigError::OpenNonLoopback(_))));
+        assert!(matches!(config.check(false), Err(ConfigError::OpenNonLoopback(_))));
+        assert_eq!(config.check(true), Ok(()), "with API keys any address may be bound");
     }
 }

@@ -4,25 +4,35 @@
 //! underwriting call (DESIGN.md section 6): scoring one record or a batch,
 //! the underwriting grade, the active models, liveness and readiness, with
 //! RFC 9457 problem documents for every error and `X-Request-Id` on every
-//! response. The default models are embedded in the binary.
+//! response; bearer API keys with scopes, atomic reload, Prometheus metrics,
+//! load shedding and request timeouts. The default models are embedded in
+//! the binary.
 //!
 //! [`app`] builds the router, so tests drive it in-process and the binary only
 //! adds configuration, logging and the listener.
 #![forbid(unsafe_code)]
 
+mod admin;
+mod auth;
 mod body;
 mod config;
+mod guard;
 mod health;
+mod metrics;
 mod models;
 mod problem;
 mod request_id;
 mod scoring;
+mod settings;
 mod state;
 
+pub use admin::reload_and_record;
+pub use auth::{ApiKey, Keys, Scope};
 pub use config::{Config, ConfigError};
 pub use models::LoadError;
 pub use problem::{FieldProblem, Problem};
-pub use state::{AppState, ModelSource};
+pub use settings::{Limits, Settings};
+pub use state::{AppState, Live, ModelSource, ReloadError, Sources};
 
 use axum::http::StatusCode;
 use axum::Router;
@@ -47,11 +57,25 @@ async fn method_not_allowed() -> Problem {
 
 /// The service's router with every route, serving `state`.
 pub fn app(state: AppState) -> Router {
+    {
+        let live = state.live.load();
+        state
+            .metrics
+            .set_models(live.models.iter().map(|(t, a)| (t.to_string(), a.model_version())));
+    }
+    let in_flight = guard::InFlight(std::sync::Arc::new(tokio::sync::Semaphore::new(
+        state.limits.max_in_flight,
+    )));
     Router::new()
         .merge(health::router())
         .merge(scoring::router())
+        .merge(admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            (state.clone(), in_flight),
+            guard::layer,
+        ))
         .layer(axum::middleware::from_fn(request_id::layer))
         .with_state(state)
 }
@@ -62,18 +86,14 @@ pub fn app(state: AppState) -> Router {
 /// # Errors
 /// [`LoadError`] naming the file and the problem.
 pub fn state_for(config: &Config) -> Result<AppState, LoadError> {
-    let mut state = match &config.models_dir {
-        Some(dir) => AppState {
-            models: std::sync::Arc::new(models::from_dir(dir)?),
-            policy: std::sync::Arc::new(carescore_core::Policy::default()),
-            source: ModelSource::Directory(dir.clone()),
-        },
-        None => AppState::embedded()?,
-    };
-    if let Some(path) = &config.policy {
-        state.policy = std::sync::Arc::new(models::policy_from(path)?);
-    }
-    Ok(state)
+    AppState::load(Sources {
+        models: config
+            .models_dir
+            .clone()
+            .map_or(ModelSource::Embedded, ModelSource::Directory),
+        policy: config.policy.clone(),
+        settings: config.config.clone(),
+    })
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, draining in-flight requests.

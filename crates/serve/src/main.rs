@@ -24,11 +24,16 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
-    config.check()?;
-    let state = carescore_serve::state_for(&config).context("loading models and policy")?;
-    for (target, artifact) in state.models.iter() {
+    let state = carescore_serve::state_for(&config).context("loading models, policy and settings")?;
+    let keys = state.live.load().keys.enabled();
+    config.check(keys)?;
+    if !keys {
+        tracing::warn!("no API keys configured (--config): every route is open, so only loopback is served");
+    }
+    for (target, artifact) in state.live.load().models.iter() {
         tracing::info!(target, model = %artifact.model_version(), "model loaded");
     }
+    spawn_reload_on_sighup(state.clone());
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -38,6 +43,24 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .context("serving")?;
     tracing::info!("carescore-serve stopped");
     Ok(())
+}
+
+/// Reloads models, policy and keys on SIGHUP (Unix), like `POST /v1/admin/reload`.
+fn spawn_reload_on_sighup(state: carescore_serve::AppState) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; reload through POST /v1/admin/reload");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let worker = state.clone();
+            // The outcome is logged and counted in /metrics.
+            let _ = tokio::task::spawn_blocking(move || carescore_serve::reload_and_record(&worker)).await;
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = state;
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.

@@ -42,6 +42,14 @@ pub enum LoadError {
     /// The pair does not make a model set.
     #[error(transparent)]
     Models(#[from] carescore_core::scoring::ModelsError),
+    /// The settings file was refused.
+    #[error("{path}: {message}")]
+    Settings {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// The policy was refused.
     #[error("{path}: {source}")]
     Policy {

@@ -34,12 +34,17 @@ impl From<&FieldError> for FieldProblem {
     }
 }
 
+/// The URI of problem type `slug`.
+fn type_uri<S: serde::Serializer>(slug: &&'static str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format!("https://carescore.invalid/problems/{slug}"))
+}
+
 /// A problem document with its HTTP status.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    /// URI naming the problem type.
-    #[serde(rename = "type")]
-    pub kind: String,
+    /// The problem type's slug; serialised as the URI `type`.
+    #[serde(rename = "type", serialize_with = "type_uri")]
+    pub kind: &'static str,
     /// Short summary of the problem type.
     pub title: &'static str,
     /// HTTP status code.
@@ -52,18 +57,22 @@ pub struct Problem {
     /// Seconds to wait before retrying (429 and 503 only; sent as `Retry-After`).
     #[serde(skip)]
     pub retry_after: Option<u64>,
+    /// Whether to send the `WWW-Authenticate: Bearer` challenge (401 only).
+    #[serde(skip)]
+    pub challenge: bool,
 }
 
 impl Problem {
     /// A problem of type `slug` with `status`, `title` and `detail`.
-    pub fn new(status: StatusCode, slug: &str, title: &'static str, detail: impl Into<String>) -> Problem {
+    pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Problem {
         Problem {
-            kind: format!("https://carescore.invalid/problems/{slug}"),
+            kind: slug,
             title,
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
+            challenge: false,
         }
     }
 
@@ -114,6 +123,9 @@ impl IntoResponse for Problem {
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if self.challenge {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if let Some(seconds) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }

@@ -11,10 +11,16 @@ use carescore_core::{parse_record, RecordError, Screened};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use std::sync::Arc;
+
+use carescore_core::{Field, Presence};
+
+use crate::auth::{authorize, Scope};
 use crate::body::{read_json, BATCH_LIMIT_BYTES, RECORD_LIMIT_BYTES};
+use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::request_id::RequestId;
-use crate::state::{AppState, ModelSource};
+use crate::state::{AppState, Live, ModelSource};
 
 /// Most records in one batch.
 pub(crate) const MAX_BATCH: usize = 10_000;
@@ -48,9 +54,48 @@ fn record_problem(error: RecordError) -> Problem {
     }
 }
 
-async fn record(headers: &HeaderMap, body: Body) -> Result<Screened, Problem> {
+/// Counts a parsed record's data quality: valid or not, missing optional
+/// fields, plausibility warnings (names only, never values).
+fn observe_record(metrics: &Metrics, outcome: &Result<Screened, RecordError>) {
+    match outcome {
+        Ok(screened) => {
+            metrics.count("carescore_records_total", &[("outcome", "valid")], 1);
+            for field in Field::ALL {
+                if field.spec().presence != Presence::Required && screened.record.value(*field).is_none() {
+                    metrics.count("carescore_field_missing_total", &[("field", field.name())], 1);
+                }
+            }
+            for warning in &screened.warnings {
+                metrics.count("carescore_plausibility_warnings_total", &[("rule", warning.rule)], 1);
+            }
+        }
+        Err(_) => metrics.count("carescore_records_total", &[("outcome", "invalid")], 1),
+    }
+}
+
+/// Counts a score's probabilities and flags.
+fn observe_score(metrics: &Metrics, score: &Score) {
+    for (target, risk) in &score.risks {
+        metrics.probability(target, risk.probability);
+    }
+    for flag in &score.flags {
+        metrics.count("carescore_flags_total", &[("flag", flag.as_str())], 1);
+    }
+}
+
+/// Authorises, reads and validates one record.
+async fn record(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+    scope: Scope,
+) -> Result<(Arc<Live>, Screened), Problem> {
+    let live = state.live.load_full();
+    authorize(&live.keys, headers, Some(scope))?;
     let bytes = read_json(headers, body, RECORD_LIMIT_BYTES).await?;
-    parse_record(&bytes).map_err(record_problem)
+    let outcome = parse_record(&bytes);
+    observe_record(&state.metrics, &outcome);
+    Ok((live, outcome.map_err(record_problem)?))
 }
 
 async fn score(
@@ -59,8 +104,9 @@ async fn score(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ScoreResponse>, Problem> {
-    let screened = record(&headers, body).await?;
-    let score = scoring::score(&state.models, &state.policy, &screened.record, screened.warnings);
+    let (live, screened) = record(&state, &headers, body, Scope::Score).await?;
+    let score = scoring::score(&live.models, &live.policy, &screened.record, screened.warnings);
+    observe_score(&state.metrics, &score);
     Ok(Json(ScoreResponse { score, request_id }))
 }
 
@@ -70,8 +116,8 @@ async fn grade(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<GradeResponse>, Problem> {
-    let screened = record(&headers, body).await?;
-    let underwriting = scoring::underwrite(&state.models, &state.policy, &screened.record);
+    let (live, screened) = record(&state, &headers, body, Scope::Underwrite).await?;
+    let underwriting = scoring::underwrite(&live.models, &live.policy, &screened.record);
     Ok(Json(GradeResponse {
         underwriting,
         request_id,
@@ -111,18 +157,19 @@ struct BatchRequest<'a> {
     records: Vec<&'a RawValue>,
 }
 
-fn score_one(state: &AppState, index: usize, raw: &RawValue) -> BatchItem {
-    match parse_record(raw.get().as_bytes()) {
-        Ok(screened) => BatchItem {
-            index,
-            ok: Some(scoring::score(
-                &state.models,
-                &state.policy,
-                &screened.record,
-                screened.warnings,
-            )),
-            error: None,
-        },
+fn score_one(state: &AppState, live: &Live, index: usize, raw: &RawValue) -> BatchItem {
+    let outcome = parse_record(raw.get().as_bytes());
+    observe_record(&state.metrics, &outcome);
+    match outcome {
+        Ok(screened) => {
+            let score = scoring::score(&live.models, &live.policy, &screened.record, screened.warnings);
+            observe_score(&state.metrics, &score);
+            BatchItem {
+                index,
+                ok: Some(score),
+                error: None,
+            }
+        }
         Err(error) => BatchItem {
             index,
             ok: None,
@@ -133,7 +180,7 @@ fn score_one(state: &AppState, index: usize, raw: &RawValue) -> BatchItem {
 
 /// Parses and scores a batch body; runs on a blocking thread and spreads
 /// the records over the cores.
-fn score_batch(state: &AppState, bytes: &Bytes) -> Result<Vec<BatchItem>, Problem> {
+fn score_batch(state: &AppState, live: &Live, bytes: &Bytes) -> Result<Vec<BatchItem>, Problem> {
     if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
         return Err(Problem::bad_json(format!("the body is not valid JSON: {error}")));
     }
@@ -166,7 +213,7 @@ fn score_batch(state: &AppState, bytes: &Bytes) -> Result<Vec<BatchItem>, Proble
                 scope.spawn(move || {
                     part.iter()
                         .enumerate()
-                        .map(|(i, raw)| score_one(state, c * chunk + i, raw))
+                        .map(|(i, raw)| score_one(state, live, c * chunk + i, raw))
                         .collect::<Vec<_>>()
                 })
             })
@@ -193,8 +240,10 @@ async fn batch(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<BatchResponse>, Problem> {
+    let live = state.live.load_full();
+    authorize(&live.keys, &headers, Some(Scope::Score))?;
     let bytes = read_json(&headers, body, BATCH_LIMIT_BYTES).await?;
-    let results = tokio::task::spawn_blocking(move || score_batch(&state, &bytes))
+    let results = tokio::task::spawn_blocking(move || score_batch(&state, &live, &bytes))
         .await
         .map_err(|_| {
             Problem::new(
@@ -249,8 +298,10 @@ pub(crate) struct ModelsResponse {
     pub policy_version: String,
 }
 
-async fn models(State(state): State<AppState>) -> Json<ModelsResponse> {
-    let models = state
+async fn models(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<ModelsResponse>, Problem> {
+    let live = state.live.load_full();
+    authorize(&live.keys, &headers, None)?;
+    let models = live
         .models
         .iter()
         .into_iter()
@@ -271,14 +322,14 @@ async fn models(State(state): State<AppState>) -> Json<ModelsResponse> {
             sha256: a.sha256.clone(),
         })
         .collect();
-    Json(ModelsResponse {
+    Ok(Json(ModelsResponse {
         models,
-        source: match state.source {
+        source: match state.sources.models {
             ModelSource::Embedded => "embedded",
             ModelSource::Directory(_) => "directory",
         },
-        policy_version: state.policy.version.clone(),
-    })
+        policy_version: live.policy.version.clone(),
+    }))
 }
 
 /// Routes of this resource.

@@ -1,9 +1,16 @@
-//! What every request reads: the model set and the policy.
+//! What every request reads: the live set (models, policy, keys), swapped
+//! atomically on reload, and where each part comes from.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use carescore_core::scoring::Models;
 use carescore_core::Policy;
+
+use crate::auth::Keys;
+use crate::models::LoadError;
+use crate::settings::{Limits, Settings};
 
 /// Where the models come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,30 +18,118 @@ pub enum ModelSource {
     /// The default artifacts embedded in the binary.
     Embedded,
     /// A models directory.
-    Directory(std::path::PathBuf),
+    Directory(PathBuf),
 }
 
-/// Shared, read-only state of the service.
+/// The files the live set is read from (and re-read on reload).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sources {
+    /// The models.
+    pub models: ModelSource,
+    /// The policy file, if any (else the built-in policy).
+    pub policy: Option<PathBuf>,
+    /// The settings file with the keys, if any.
+    pub settings: Option<PathBuf>,
+}
+
+/// Everything a request is answered with; requests see one whole set, never a mix.
+#[derive(Debug)]
+pub struct Live {
+    /// The models.
+    pub models: Models,
+    /// The policy.
+    pub policy: Policy,
+    /// The API keys.
+    pub keys: Keys,
+}
+
+/// Why a reload was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The service runs on its embedded models: nothing to re-read.
+    #[error("serving the embedded models: start with --models-dir to reload from disk")]
+    Embedded,
+    /// A file was refused; the old set keeps serving.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
+/// Shared state of the service.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// The models.
-    pub models: Arc<Models>,
-    /// The policy.
-    pub policy: Arc<Policy>,
-    /// Where the models came from.
-    pub source: ModelSource,
+    /// The live set.
+    pub live: Arc<ArcSwap<Live>>,
+    /// Where it comes from.
+    pub sources: Sources,
+    /// Limits fixed at start-up.
+    pub limits: Limits,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
-    /// The embedded default models with the built-in policy.
+    /// The embedded default models with the built-in policy and no keys.
     ///
     /// # Errors
     /// If an embedded artifact is refused (the tests make sure it is not).
-    pub fn embedded() -> Result<AppState, crate::models::LoadError> {
+    pub fn embedded() -> Result<AppState, LoadError> {
+        let sources = Sources {
+            models: ModelSource::Embedded,
+            policy: None,
+            settings: None,
+        };
+        AppState::load(sources)
+    }
+
+    /// Reads everything `sources` names.
+    ///
+    /// # Errors
+    /// [`LoadError`] naming the file and the problem.
+    pub fn load(sources: Sources) -> Result<AppState, LoadError> {
+        let (live, limits) = read(&sources)?;
         Ok(AppState {
-            models: Arc::new(crate::models::embedded()?),
-            policy: Arc::new(Policy::default()),
-            source: ModelSource::Embedded,
+            live: Arc::new(ArcSwap::from_pointee(live)),
+            sources,
+            limits,
+            metrics: Arc::new(crate::metrics::Metrics::default()),
         })
     }
+
+    /// Re-reads the models directory, the policy and the keys and swaps them
+    /// in at once; on any error the old set keeps serving.
+    ///
+    /// # Errors
+    /// [`ReloadError`] saying why nothing changed.
+    pub fn reload(&self) -> Result<Arc<Live>, ReloadError> {
+        if self.sources.models == ModelSource::Embedded {
+            return Err(ReloadError::Embedded);
+        }
+        let (live, _) = read(&self.sources)?;
+        let live = Arc::new(live);
+        self.live.store(live.clone());
+        Ok(live)
+    }
+}
+
+fn read(sources: &Sources) -> Result<(Live, Limits), LoadError> {
+    let models = match &sources.models {
+        ModelSource::Embedded => crate::models::embedded()?,
+        ModelSource::Directory(dir) => crate::models::from_dir(dir)?,
+    };
+    let policy = match &sources.policy {
+        Some(path) => crate::models::policy_from(path)?,
+        None => Policy::default(),
+    };
+    let settings = match &sources.settings {
+        Some(path) => Settings::load(path)?,
+        None => Settings::default(),
+    };
+    Ok((
+        Live {
+            models,
+            policy,
+            keys: settings.keys,
+        },
+        settings.limits,
+    ))
 }

@@ -1,0 +1,104 @@
+//! `POST /v1/admin/reload` (also run on SIGHUP), `GET /metrics`.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::auth::{authorize, Scope};
+use crate::problem::Problem;
+use crate::state::{AppState, ReloadError};
+
+/// A successful reload.
+#[derive(Debug, Serialize)]
+pub struct Reloaded {
+    /// Model versions now serving, by target.
+    pub models: std::collections::BTreeMap<&'static str, String>,
+    /// Policy version now in force.
+    pub policy_version: String,
+    /// API keys configured.
+    pub keys: usize,
+}
+
+/// Reloads and records the outcome in the metrics and the log.
+///
+/// # Errors
+/// [`ReloadError`]; the old set keeps serving.
+pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
+    match state.reload() {
+        Ok(live) => {
+            state.metrics.count("carescore_reloads_total", &[("result", "ok")], 1);
+            state
+                .metrics
+                .set_models(live.models.iter().map(|(t, a)| (t.to_string(), a.model_version())));
+            let reloaded = Reloaded {
+                models: live
+                    .models
+                    .iter()
+                    .map(|(t, a)| (t, a.model_version()))
+                    .into_iter()
+                    .collect(),
+                policy_version: live.policy.version.clone(),
+                keys: live.keys.0.len(),
+            };
+            tracing::info!(models = ?reloaded.models, policy = %reloaded.policy_version, "reloaded");
+            Ok(reloaded)
+        }
+        Err(error) => {
+            let result = if matches!(error, ReloadError::Embedded) {
+                "refused"
+            } else {
+                "failed"
+            };
+            state.metrics.count("carescore_reloads_total", &[("result", result)], 1);
+            tracing::warn!(%error, "reload refused; the previous models keep serving");
+            Err(error)
+        }
+    }
+}
+
+async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Reloaded>, Problem> {
+    authorize(&state.live.load().keys, &headers, Some(Scope::Admin))?;
+    let worker = state.clone();
+    let outcome = tokio::task::spawn_blocking(move || reload_and_record(&worker))
+        .await
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "reload failed",
+            )
+        })?;
+    match outcome {
+        Ok(reloaded) => Ok(Json(reloaded)),
+        Err(ReloadError::Embedded) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "embedded-models",
+            "Nothing to reload",
+            ReloadError::Embedded.to_string(),
+        )),
+        Err(error) => Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reload-refused",
+            "Reload refused",
+            format!("{error}; the previous models, policy and keys keep serving"),
+        )),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+}
+
+/// Routes of this resource.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/admin/reload", post(reload))
+        .route("/metrics", get(metrics))
+}

@@ -1,0 +1,213 @@
+//! The whole life of a model: `carescore-train` fits small models, the
+//! service serves them from a directory behind API keys, a new version is
+//! reloaded, a corrupt one is refused while the old one keeps answering, the
+//! metrics count it all, and the service's probability equals
+//! `carescore-train predict`'s for the same record.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use carescore_e2e::{http, start_service, Reply};
+use carescore_serve::{AppState, ModelSource, Sources};
+use carescore_train::family::family;
+use carescore_train::synth::{generate, SynthConfig};
+use carescore_train::target::Target;
+use carescore_train::training::{fit, FitOptions};
+
+const SCORE_KEY: &str = "score-key-0123";
+const ADMIN_KEY: &str = "admin-key-4567";
+
+fn sha256_hex(text: &str) -> String {
+    carescore_core::artifact::sha256_hex(text.as_bytes())
+}
+
+/// Fits `family` for `target` on `data` and writes `<target>-<version>.json` into `dir`.
+fn train_into(data: &Path, dir: &Path, target: Target, family_name: &str, version: u32) {
+    let ingested = carescore_train::ingest::load(data, None).unwrap();
+    let options = FitOptions {
+        target,
+        seed: 42,
+        version,
+        censoring: carescore_train::labels::Censoring::Ipcw,
+        folds: 3,
+        gbdt_leaves: Some(7),
+        temporal_holdout: 0.0,
+    };
+    let fitted = fit(&ingested, options, family(family_name).unwrap()).unwrap();
+    let path = dir.join(format!("{}-{version}.json", target.name()));
+    std::fs::write(path, fitted.artifact.to_json()).unwrap();
+}
+
+async fn call(address: std::net::SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> Reply {
+    let bearer = key.map(|k| format!("Bearer {k}"));
+    let mut headers = vec![("Content-Type", "application/json")];
+    if let Some(b) = &bearer {
+        headers.push(("Authorization", b.as_str()));
+    }
+    http(address, method, path, &headers, body.as_bytes()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn train_serve_reload_and_agree_with_predict() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("cohort.csv");
+    let rows = generate(
+        &SynthConfig {
+            rows: 3000,
+            seed: 5,
+            dropout_rate: SynthConfig::DEFAULT_DROPOUT_RATE,
+        },
+        |_| {},
+    )
+    .unwrap();
+    carescore_train::table::write_cohort(&rows, &data).unwrap();
+    let models = work.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    train_into(&data, &models, Target::Infection180d, "logistic", 1);
+    train_into(&data, &models, Target::Readmission30d, "logistic", 1);
+    let settings = work.path().join("carescore.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[[keys]]\nname = \"cms\"\nsha256 = \"{}\"\nscopes = [\"score\"]\n\n[[keys]]\nname = \"ops\"\nsha256 = \"{}\"\nscopes = [\"score\", \"underwrite\", \"admin\"]\n",
+            sha256_hex(SCORE_KEY),
+            sha256_hex(ADMIN_KEY)
+        ),
+    )
+    .unwrap();
+    let state = AppState::load(Sources {
+        models: ModelSource::Directory(models.clone()),
+        policy: None,
+        settings: Some(settings),
+    })
+    .unwrap();
+    let address = start_service(state).await;
+
+    // One record of the table, as the CMS would send it.
+    let ingested = carescore_train::ingest::load(&data, None).unwrap();
+    let record = ingested.records[0].patient().unwrap().clone();
+    let body = serde_json::to_string(&record).unwrap();
+
+    // Auth: no key, unknown key, wrong scope, right scope.
+    let reply = call(address, "POST", "/v1/score", None, &body).await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(
+        call(address, "POST", "/v1/score", Some("nope"), &body).await.status,
+        401
+    );
+    assert_eq!(
+        call(address, "POST", "/v1/underwriting/grade", Some(SCORE_KEY), &body)
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        call(address, "POST", "/v1/admin/reload", Some(SCORE_KEY), "")
+            .await
+            .status,
+        403
+    );
+    let reply = call(address, "POST", "/v1/score", Some(SCORE_KEY), &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let first = reply.json();
+    assert_eq!(first["risks"]["infection_180d"]["model_version"], "infection_180d@1");
+    assert_eq!(
+        call(address, "POST", "/v1/underwriting/grade", Some(ADMIN_KEY), &body)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(call(address, "GET", "/v1/models", None, "").await.status, 401);
+    assert_eq!(
+        call(address, "GET", "/v1/models", Some(SCORE_KEY), "").await.status,
+        200
+    );
+    assert_eq!(
+        call(address, "GET", "/healthz", None, "").await.status,
+        200,
+        "probes stay open"
+    );
+
+    // Online equals offline: `carescore-train predict` on the same table.
+    let scores = work.path().join("scores.csv");
+    carescore_train::commands::predict::run(&carescore_train::args::PredictArgs {
+        model: models.join("infection_180d-1.json"),
+        spec: None,
+        data: data.clone(),
+        out: scores.clone(),
+        top: 3,
+    })
+    .unwrap();
+    let text = std::fs::read_to_string(&scores).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|c| *c == "probability").unwrap();
+    let offline: f64 = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(column)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let online = first["risks"]["infection_180d"]["probability"].as_f64().unwrap();
+    assert_eq!(online, offline, "the service and predict give the same probability");
+
+    // A new version is picked up on reload; answers change to it.
+    train_into(&data, &models, Target::Infection180d, "gbdt", 2);
+    let reply = call(address, "POST", "/v1/admin/reload", Some(ADMIN_KEY), "").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["models"]["infection_180d"], "infection_180d@2");
+    let second = call(address, "POST", "/v1/score", Some(SCORE_KEY), &body).await.json();
+    assert_eq!(second["risks"]["infection_180d"]["model_version"], "infection_180d@2");
+    assert_ne!(
+        second["risks"]["infection_180d"]["probability"],
+        first["risks"]["infection_180d"]["probability"]
+    );
+
+    // A corrupt version 3 is refused; version 2 keeps answering.
+    let mut corrupt = std::fs::read_to_string(models.join("infection_180d-2.json")).unwrap();
+    corrupt = corrupt.replacen("\"version\": 2", "\"version\": 3", 1);
+    std::fs::File::create(models.join("infection_180d-3.json"))
+        .unwrap()
+        .write_all(corrupt.as_bytes())
+        .unwrap();
+    let reply = call(address, "POST", "/v1/admin/reload", Some(ADMIN_KEY), "").await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(reply.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("infection_180d-3.json: checksum mismatch"));
+    let third = call(address, "POST", "/v1/score", Some(SCORE_KEY), &body).await.json();
+    assert_eq!(third["risks"]["infection_180d"]["model_version"], "infection_180d@2");
+
+    // Metrics saw it all (and need no key).
+    let metrics = call(address, "GET", "/metrics", None, "").await;
+    assert_eq!(metrics.status, 200);
+    for line in [
+        "carescore_reloads_total{result=\"ok\"} 1",
+        "carescore_reloads_total{result=\"failed\"} 1",
+        "carescore_requests_total{route=\"/v1/score\",status=\"401\"} 2",
+        "carescore_requests_total{route=\"/v1/score\",status=\"200\"} 3",
+        "carescore_model_info{target=\"infection_180d\",model_version=\"infection_180d@2\"} 1",
+        "carescore_records_total{outcome=\"valid\"}",
+        "carescore_probability_count{target=\"infection_180d\"} 3",
+    ] {
+        assert!(metrics.body.contains(line), "{line} missing in\n{}", metrics.body);
+    }
+}
+
+#[tokio::test]
+async fn embedded_models_cannot_be_reloaded() {
+    let address = carescore_e2e::start_default_service().await;
+    let reply = call(address, "POST", "/v1/admin/reload", None, "").await;
+    assert_eq!(reply.status, 409);
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    let metrics = call(address, "GET", "/metrics", None, "").await;
+    assert!(
+        metrics.body.contains("carescore_reloads_total{result=\"refused\"} 1"),
+        "{}",
+        metrics.body
+    );
+}
