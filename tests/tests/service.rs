@@ -122,6 +122,11 @@ async fn underwriting_grades_and_models_list_the_signature() {
     assert_eq!(json["terms"]["currency"], "CNY");
     assert_eq!(json["protected_attributes_neutralised"], serde_json::json!(["sex"]));
     assert_eq!(json["model_versions"]["infection_180d"], "infection_180d@1");
+    let reply = http(address, "GET", "/openapi.json", &[], b"").await.unwrap();
+    assert_eq!(reply.status, 200);
+    let doc = reply.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc["paths"]["/v1/underwriting/grade"]["post"].is_object());
     let reply = http(address, "GET", "/v1/models", &[], b"").await.unwrap();
     let json = reply.json();
     assert_eq!(json["source"], "embedded");

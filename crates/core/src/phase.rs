@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Phase of care after a solid-organ transplant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Days 0-90: surgical and nosocomial complications, highest immunosuppression.

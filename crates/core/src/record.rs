@@ -16,6 +16,7 @@ macro_rules! string_enum {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $text)] $variant, )+
         }
@@ -129,6 +130,7 @@ pub const EXAMPLE_RECORD_JSON: &str = r#"{
 /// directly stops at the first problem; use [`crate::parse_record`] to get every
 /// problem of a record at once plus the plausibility warnings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PatientRecord {
     /// Caller's case identifier, 1-64 characters `[A-Za-z0-9._-]`.

@@ -83,6 +83,7 @@ impl Models {
 
 /// One contribution in the record's own terms.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Factor {
     /// Record field.
     pub feature: String,
@@ -94,6 +95,7 @@ pub struct Factor {
 
 /// One target's risk.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Risk {
     /// Calibrated probability.
     pub probability: f64,
@@ -111,6 +113,7 @@ pub struct Risk {
 
 /// The answer to the case-management system.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Score {
     /// The record's case id.
     pub case_id: String,
@@ -134,6 +137,7 @@ pub struct Score {
 
 /// The answer to underwriting.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Underwriting {
     /// The record's case id.
     pub case_id: String,

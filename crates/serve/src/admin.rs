@@ -12,7 +12,7 @@ use crate::problem::Problem;
 use crate::state::{AppState, ReloadError};
 
 /// A successful reload.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Reloaded {
     /// Model versions now serving, by target.
     pub models: std::collections::BTreeMap<&'static str, String>,
@@ -59,6 +59,13 @@ pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
     }
 }
 
+/// Re-reads the models directory, the policy and the keys; swaps them in at once.
+#[utoipa::path(post, path = "/v1/admin/reload", tag = "admin", security(("bearer" = ["admin"])),
+    responses((status = 200, description = "Now serving", body = Reloaded),
+        (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks the admin scope", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Serving the embedded models", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A file was refused; the old set keeps serving", body = Problem, content_type = "application/problem+json")))]
 async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Reloaded>, Problem> {
     authorize(&state.live.load().keys, &headers, Some(Scope::Admin))?;
     let worker = state.clone();
@@ -89,6 +96,9 @@ async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<Jso
     }
 }
 
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

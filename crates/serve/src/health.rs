@@ -6,12 +6,14 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 /// Body of both probes.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Health {
     status: &'static str,
     version: &'static str,
 }
 
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok",
@@ -19,6 +21,8 @@ async fn healthz() -> Json<Health> {
     })
 }
 
+/// Readiness: models are loaded.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health)))]
 async fn readyz() -> Json<Health> {
     // Models are loaded before the listener opens: ready as soon as it accepts.
     Json(Health {

@@ -20,6 +20,7 @@ mod guard;
 mod health;
 mod metrics;
 mod models;
+mod openapi;
 mod problem;
 mod request_id;
 mod scoring;
@@ -70,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(scoring::router())
         .merge(admin::router())
+        .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -11,7 +11,7 @@ use serde::Serialize;
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One field's problem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
     /// The field (or the unknown key that was sent).
     pub field: String,
@@ -40,7 +40,7 @@ fn type_uri<S: serde::Serializer>(slug: &&'static str, serializer: S) -> Result<
 }
 
 /// A problem document with its HTTP status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// The problem type's slug; serialised as the URI `type`.
     #[serde(rename = "type", serialize_with = "type_uri")]

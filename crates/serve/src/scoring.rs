@@ -26,7 +26,7 @@ use crate::state::{AppState, Live, ModelSource};
 pub(crate) const MAX_BATCH: usize = 10_000;
 
 /// `POST /v1/score` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ScoreResponse {
     /// The scores.
     #[serde(flatten)]
@@ -36,7 +36,7 @@ pub(crate) struct ScoreResponse {
 }
 
 /// `POST /v1/underwriting/grade` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct GradeResponse {
     /// The grade.
     #[serde(flatten)]
@@ -98,6 +98,17 @@ async fn record(
     Ok((live, outcome.map_err(record_problem)?))
 }
 
+/// Scores one record: risks with their top factors, phase, tier, follow-up, flags.
+#[utoipa::path(post, path = "/v1/score", tag = "scoring", request_body = carescore_core::PatientRecord,
+    security(("bearer" = ["score"])),
+    responses((status = 200, description = "The scores", body = ScoreResponse),
+        (status = 400, description = "Not JSON, not an object, or nested too deeply", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks the scope", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid record: every field problem", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Shedding load or timed out (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 async fn score(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
@@ -110,6 +121,17 @@ async fn score(
     Ok(Json(ScoreResponse { score, request_id }))
 }
 
+/// Grades one record for underwriting (risks averaged over protected attributes).
+#[utoipa::path(post, path = "/v1/underwriting/grade", tag = "underwriting", request_body = carescore_core::PatientRecord,
+    security(("bearer" = ["underwrite"])),
+    responses((status = 200, description = "The grade", body = GradeResponse),
+        (status = 400, description = "Not JSON, not an object, or nested too deeply", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks the scope", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid record: every field problem", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Shedding load or timed out (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 async fn grade(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
@@ -125,7 +147,7 @@ async fn grade(
 }
 
 /// One batch item's outcome.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct BatchItem {
     /// Position in the request.
     pub index: usize,
@@ -138,7 +160,7 @@ pub(crate) struct BatchItem {
 }
 
 /// `POST /v1/score/batch` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct BatchResponse {
     /// One item per record, in request order.
     pub results: Vec<BatchItem>,
@@ -148,6 +170,14 @@ pub(crate) struct BatchResponse {
     pub failed: usize,
     /// This request's id.
     pub request_id: String,
+}
+
+/// `POST /v1/score/batch` body (documentation type; parsing borrows the raw records).
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct BatchRequestDoc {
+    /// 1 to 10,000 patient records.
+    pub(crate) records: Vec<carescore_core::PatientRecord>,
 }
 
 #[derive(Deserialize)]
@@ -234,6 +264,17 @@ fn score_batch(state: &AppState, live: &Live, bytes: &Bytes) -> Result<Vec<Batch
     Ok(items)
 }
 
+/// Scores up to 10,000 records; each item has its score or its own problem.
+#[utoipa::path(post, path = "/v1/score/batch", tag = "scoring", request_body = BatchRequestDoc,
+    security(("bearer" = ["score"])),
+    responses((status = 200, description = "One result per record, in order", body = BatchResponse),
+        (status = 400, description = "Not JSON, not an object, or nested too deeply", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks the scope", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid record: every field problem", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Shedding load or timed out (Retry-After)", body = Problem, content_type = "application/problem+json")))]
 async fn batch(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
@@ -263,7 +304,7 @@ async fn batch(
 }
 
 /// One active model in `GET /v1/models`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ModelInfo {
     /// Target name.
     pub target: String,
@@ -288,7 +329,7 @@ pub(crate) struct ModelInfo {
 }
 
 /// `GET /v1/models` answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ModelsResponse {
     /// Active models.
     pub models: Vec<ModelInfo>,
@@ -298,6 +339,10 @@ pub(crate) struct ModelsResponse {
     pub policy_version: String,
 }
 
+/// The active models: versions, metrics and input signatures.
+#[utoipa::path(get, path = "/v1/models", tag = "models", security(("bearer" = [])),
+    responses((status = 200, description = "Active models", body = ModelsResponse),
+        (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json")))]
 async fn models(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<ModelsResponse>, Problem> {
     let live = state.live.load_full();
     authorize(&live.keys, &headers, None)?;

@@ -13,6 +13,7 @@ use crate::record::PatientRecord;
 
 /// How one feature is read and encoded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FeatureKind {
     /// A number, standardised.
@@ -33,6 +34,7 @@ pub enum FeatureKind {
 
 /// One input feature of a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FeatureSpec {
     /// Column / record field name.

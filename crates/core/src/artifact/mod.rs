@@ -34,6 +34,7 @@ pub const MAX_ARTIFACT_BYTES: usize = 64 * 1024 * 1024;
 
 /// Where the training data came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DataFingerprint {
     /// Rows used for training (after exclusions).

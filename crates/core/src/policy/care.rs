@@ -9,6 +9,7 @@ use crate::record::{PatientRecord, Tier};
 
 /// Risk band of one probability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Band {
     /// At or below the medium threshold.
@@ -42,6 +43,7 @@ pub fn recommended_tier(infection: f64, readmission: f64, policy: &Policy) -> Ti
 
 /// An action flag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Flag {
     /// Infection risk above the early-intervention threshold.
@@ -104,6 +106,7 @@ pub fn flags(record: &PatientRecord, infection: f64, tier: Tier, policy: &Policy
 
 /// How often and through whom the patient is followed up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowUp {
     /// Days between contacts.
     pub cadence_days: u32,

@@ -10,6 +10,7 @@ use crate::record::{Organ, PatientRecord};
 
 /// Risk class, from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RiskClass {
     /// Lowest risk.
     A,
@@ -31,6 +32,7 @@ impl RiskClass {
 
 /// The policy terms that follow from a grade.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Terms {
     /// Currency of the amounts.
     pub currency: String,
@@ -50,6 +52,7 @@ pub struct Terms {
 
 /// An underwriting grade.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Grade {
     /// The class.
     pub risk_class: RiskClass,

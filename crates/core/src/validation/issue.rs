@@ -9,6 +9,7 @@ use serde::Serialize;
 
 /// A problem that makes a record invalid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The field concerned (a record field, or the unknown key that was sent).
     pub field: String,
@@ -22,6 +23,7 @@ pub struct FieldError {
 
 /// A value inside the hard range but implausible for the rest of the record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Warning {
     /// The field whose value is doubted.
     pub field: &'static str,
