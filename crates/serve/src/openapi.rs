@@ -82,6 +82,13 @@ mod tests {
         ] {
             assert!(doc["paths"][path].is_object(), "{path} missing");
         }
+        for status in ["200", "400", "401", "403", "413", "415", "422", "503"] {
+            let response = &doc["paths"]["/v1/score"]["post"]["responses"][status];
+            assert!(response.is_object(), "/v1/score {status}");
+        }
+        assert!(
+            doc["paths"]["/v1/score"]["post"]["responses"]["422"]["content"]["application/problem+json"].is_object()
+        );
         let schemas = &doc["components"]["schemas"];
         for name in [
             "PatientRecord",

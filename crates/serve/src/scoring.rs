@@ -45,6 +45,33 @@ pub(crate) struct GradeResponse {
     pub request_id: String,
 }
 
+/// The problem answers of the record routes, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum RecordProblems {
+    /// Not JSON, not an object, or nested too deeply.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadJson(Problem),
+    /// No or unknown API key.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(Problem),
+    /// The key lacks the scope.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(Problem),
+    /// Body too large.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(Problem),
+    /// Not `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    MediaType(Problem),
+    /// Not a valid record (or batch): every field problem.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(Problem),
+    /// Shedding load or timed out (`Retry-After`).
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(Problem),
+}
+
 /// The problem for a record that could not be parsed or validated.
 fn record_problem(error: RecordError) -> Problem {
     match error {
@@ -102,13 +129,7 @@ async fn record(
 #[utoipa::path(post, path = "/v1/score", tag = "scoring", request_body = carescore_core::PatientRecord,
     security(("bearer" = ["score"])),
     responses((status = 200, description = "The scores", body = ScoreResponse),
-        (status = 400, description = "Not JSON, not an object, or nested too deeply", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks the scope", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a valid record: every field problem", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Shedding load or timed out (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        RecordProblems))]
 async fn score(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
@@ -125,13 +146,7 @@ async fn score(
 #[utoipa::path(post, path = "/v1/underwriting/grade", tag = "underwriting", request_body = carescore_core::PatientRecord,
     security(("bearer" = ["underwrite"])),
     responses((status = 200, description = "The grade", body = GradeResponse),
-        (status = 400, description = "Not JSON, not an object, or nested too deeply", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks the scope", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a valid record: every field problem", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Shedding load or timed out (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        RecordProblems))]
 async fn grade(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
@@ -268,13 +283,7 @@ fn score_batch(state: &AppState, live: &Live, bytes: &Bytes) -> Result<Vec<Batch
 #[utoipa::path(post, path = "/v1/score/batch", tag = "scoring", request_body = BatchRequestDoc,
     security(("bearer" = ["score"])),
     responses((status = 200, description = "One result per record, in order", body = BatchResponse),
-        (status = 400, description = "Not JSON, not an object, or nested too deeply", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks the scope", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a valid record: every field problem", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Shedding load or timed out (Retry-After)", body = Problem, content_type = "application/problem+json")))]
+        RecordProblems))]
 async fn batch(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,

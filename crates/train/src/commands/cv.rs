@@ -10,7 +10,6 @@ use crate::args::{CvArgs, OutputFormat};
 use crate::commands::fit::parse_families;
 use crate::commands::{censoring_of, target_from_args};
 use crate::cv::cross_validate;
-use crate::ingest;
 use crate::progress::Stage;
 use crate::training::FitOptions;
 
@@ -28,9 +27,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         bail!("--repeats must be at least 1");
     }
     let started = Instant::now();
-    let stage = Stage::start(format!("reading and screening {}", args.data.display()));
-    let ingested = ingest::load(&args.data, target.spec())?;
-    stage.finish();
+    let ingested = crate::commands::load_table(&args.data, target)?;
     let options = FitOptions {
         target,
         seed: args.seed,

@@ -5,10 +5,10 @@ use carescore_core::ModelArtifact;
 use serde::Serialize;
 
 use crate::args::EvaluateArgs;
-use crate::commands::{censoring_of, target_of_artifact};
-use crate::ingest::{self, Screening};
+use crate::commands::{load_table, scoring_options, target_of_artifact};
+use crate::ingest::Screening;
 use crate::training::evaluate_artifact;
-use crate::training::{ArtifactEvaluation, FitOptions};
+use crate::training::ArtifactEvaluation;
 
 /// What `evaluate` prints.
 #[derive(Debug, Serialize)]
@@ -36,18 +36,8 @@ pub fn load_artifact(path: &std::path::Path) -> anyhow::Result<ModelArtifact> {
 pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     let artifact = load_artifact(&args.model)?;
     let target = target_of_artifact(&artifact, args.spec.as_deref())?;
-    let stage = crate::progress::Stage::start(format!("reading and screening {}", args.data.display()));
-    let ingested = ingest::load(&args.data, target.spec())?;
-    stage.finish();
-    let options = FitOptions {
-        target,
-        seed: args.seed,
-        version: artifact.version,
-        censoring: censoring_of(args.censoring, target),
-        folds: 2,
-        gbdt_leaves: None,
-        temporal_holdout: 0.0,
-    };
+    let ingested = load_table(&args.data, target)?;
+    let options = scoring_options(&artifact, target, args.seed, args.censoring);
     let (_, metrics) = evaluate_artifact(&artifact, &ingested, options)?;
     let evaluation = Evaluation {
         model: artifact.model_version(),

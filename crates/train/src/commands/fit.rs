@@ -13,7 +13,6 @@ use crate::atomic::write_atomically;
 use crate::commands::report::{file_name, write_html};
 use crate::commands::{censoring_of, target_from_args};
 use crate::family::{family, family_names, ModelFamily, FAMILIES};
-use crate::ingest;
 use crate::model_card;
 use crate::progress::Stage;
 use crate::report::{render, ReportInput};
@@ -60,9 +59,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         bail!("--version must be a positive integer");
     }
     let started = Instant::now();
-    let stage = crate::progress::Stage::start(format!("reading and screening {}", args.data.display()));
-    let ingested = ingest::load(&args.data, target.spec())?;
-    stage.finish();
+    let ingested = crate::commands::load_table(&args.data, target)?;
     let ingest_seconds = started.elapsed().as_secs_f64();
     let version = args.version.unwrap_or_else(|| next_version(&args.out, target.name()));
     let options = FitOptions {

@@ -71,6 +71,36 @@ pub fn target_of_artifact(artifact: &ModelArtifact, spec: Option<&Path>) -> anyh
     }
 }
 
+/// Reads and screens `data` for `target`, showing a spinner.
+///
+/// # Errors
+/// A missing, unreadable or unusable table, naming the problem.
+pub fn load_table(data: &Path, target: Target) -> anyhow::Result<crate::ingest::Ingested> {
+    let stage = crate::progress::Stage::start(format!("reading and screening {}", data.display()));
+    let ingested = crate::ingest::load(data, target.spec())?;
+    stage.finish();
+    Ok(ingested)
+}
+
+/// Options for scoring an existing artifact (`evaluate`, `report`): only the
+/// target, the bootstrap seed and the censoring matter; nothing is fitted.
+pub fn scoring_options(
+    artifact: &ModelArtifact,
+    target: Target,
+    seed: u64,
+    censoring: Option<CensoringChoice>,
+) -> crate::training::FitOptions {
+    crate::training::FitOptions {
+        target,
+        seed,
+        version: artifact.version,
+        censoring: censoring_of(censoring, target),
+        folds: 2,
+        gbdt_leaves: None,
+        temporal_holdout: 0.0,
+    }
+}
+
 /// The censoring handling: `--censoring` if given, else the spec's, else IPCW.
 pub fn censoring_of(choice: Option<CensoringChoice>, target: Target) -> Censoring {
     match (choice, target.spec()) {

@@ -14,7 +14,6 @@ use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, PolarsError, 
 
 use crate::args::PredictArgs;
 use crate::atomic::{parent_dir, write_atomically};
-use crate::ingest;
 use crate::table::TableFormat;
 
 /// Input columns copied to the output when present (with a spec's group and date columns).
@@ -62,9 +61,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     }
     let artifact = crate::commands::evaluate::load_artifact(&args.model)?;
     let target = crate::commands::target_of_artifact(&artifact, args.spec.as_deref())?;
-    let stage = crate::progress::Stage::start(format!("reading and screening {}", args.data.display()));
-    let ingested = ingest::load(&args.data, target.spec())?;
-    stage.finish();
+    let ingested = crate::commands::load_table(&args.data, target)?;
     let height = ingested.frame.height();
     let mut probability: Vec<Option<f64>> = vec![None; height];
     let mut raw: Vec<Option<f64>> = vec![None; height];

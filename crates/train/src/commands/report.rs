@@ -9,11 +9,10 @@ use anyhow::{bail, Context};
 use crate::args::ReportArgs;
 use crate::atomic::write_atomically;
 use crate::commands::evaluate::load_artifact;
-use crate::commands::{censoring_of, target_of_artifact};
-use crate::ingest;
+use crate::commands::{load_table, scoring_options, target_of_artifact};
 use crate::progress::Stage;
 use crate::report::{render, ReportInput};
-use crate::training::{evaluate_artifact, FitOptions};
+use crate::training::evaluate_artifact;
 
 /// The file name of `path`, for display without the directory.
 pub fn file_name(path: &Path) -> String {
@@ -40,18 +39,8 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     }
     let artifact = load_artifact(&args.model)?;
     let target = target_of_artifact(&artifact, args.spec.as_deref())?;
-    let stage = Stage::start(format!("reading and screening {}", args.data.display()));
-    let ingested = ingest::load(&args.data, target.spec())?;
-    stage.finish();
-    let options = FitOptions {
-        target,
-        seed: args.seed,
-        version: artifact.version,
-        censoring: censoring_of(args.censoring, target),
-        folds: 2,
-        gbdt_leaves: None,
-        temporal_holdout: 0.0,
-    };
+    let ingested = load_table(&args.data, target)?;
+    let options = scoring_options(&artifact, target, args.seed, args.censoring);
     let stage = Stage::start("scoring and drawing the report");
     let (scored, evaluation) = evaluate_artifact(&artifact, &ingested, options)?;
     let html = render(&ReportInput {
