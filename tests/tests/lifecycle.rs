@@ -211,3 +211,37 @@ async fn embedded_models_cannot_be_reloaded() {
         metrics.body
     );
 }
+
+#[tokio::test]
+async fn a_key_over_its_rate_gets_429_with_retry_after() {
+    let work = tempfile::tempdir().unwrap();
+    let settings = work.path().join("carescore.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "[[keys]]\nname = \"cms\"\nsha256 = \"{}\"\nscopes = [\"score\"]\n[limits]\nrate_per_key_per_second = 2\n",
+            sha256_hex(SCORE_KEY)
+        ),
+    )
+    .unwrap();
+    let state = AppState::load(Sources {
+        models: ModelSource::Embedded,
+        policy: None,
+        settings: Some(settings),
+    })
+    .unwrap();
+    let address = start_service(state).await;
+    let record = carescore_core::EXAMPLE_RECORD_JSON;
+    let statuses: Vec<u16> = {
+        let mut out = Vec::new();
+        for _ in 0..3 {
+            out.push(call(address, "POST", "/v1/score", Some(SCORE_KEY), record).await.status);
+        }
+        out
+    };
+    assert_eq!(statuses, [200, 200, 429]);
+    let reply = call(address, "POST", "/v1/score", Some(SCORE_KEY), record).await;
+    assert_eq!(reply.status, 429);
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert_eq!(reply.json()["type"], "https://carescore.invalid/problems/rate-limited");
+}

@@ -155,6 +155,11 @@ async fn bad_requests_get_problem_documents_never_5xx() {
         ("[1, 2]".into(), 400, "an array"),
         ("\"text\"".into(), 400, "a string"),
         ("null".into(), 400, "null"),
+        ("true".into(), 400, "a boolean"),
+        ("42".into(), 400, "a number"),
+        ("{} trailing".into(), 400, "trailing garbage"),
+        ("{\"case_id\": \"c-1\",}".into(), 400, "trailing comma"),
+        ("\u{feff}{}".into(), 400, "byte order mark"),
         ("{\"age_years\": NaN}".into(), 400, "NaN is not JSON"),
         ("{\"age_years\": Infinity}".into(), 400, "Infinity is not JSON"),
         (format!("{}{}", "[".repeat(200), "]".repeat(200)), 400, "deep nesting"),
@@ -193,6 +198,10 @@ async fn bad_requests_get_problem_documents_never_5xx() {
             "object as category",
         ),
         (with("age_years", serde_json::json!([54])), 422, "array as number"),
+        (with("age_years", "54".into()), 422, "number as string"),
+        (with("lives_alone", 1.into()), 422, "boolean as number"),
+        (with("phq9_score", 99.into()), 422, "score above its scale"),
+        (with("case_id", "x".repeat(500).into()), 422, "case id too long"),
         (
             EXAMPLE_RECORD_JSON.replacen(
                 "\"organ\": \"kidney\"",

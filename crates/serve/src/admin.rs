@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
-use crate::auth::{authorize, Scope};
+use crate::auth::Scope;
 use crate::problem::Problem;
 use crate::state::{AppState, ReloadError};
 
@@ -67,7 +67,7 @@ pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
         (status = 409, description = "Serving the embedded models", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A file was refused; the old set keeps serving", body = Problem, content_type = "application/problem+json")))]
 async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Reloaded>, Problem> {
-    authorize(&state.live.load().keys, &headers, Some(Scope::Admin))?;
+    state.admit(&state.live.load(), &headers, Some(Scope::Admin))?;
     let worker = state.clone();
     let outcome = tokio::task::spawn_blocking(move || reload_and_record(&worker))
         .await

@@ -76,3 +76,63 @@ pub(crate) async fn layer(
     tracing::info!(request_id, %method, route, status, ms = seconds * 1000.0, "request");
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+
+    /// A router whose only route sleeps `ms` milliseconds, behind the guard.
+    fn slow_app(state: AppState, permits: usize, ms: u64) -> Router {
+        let in_flight = InFlight(Arc::new(Semaphore::new(permits)));
+        Router::new()
+            .route(
+                "/v1/score",
+                get(move || async move {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    "done"
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state((state, in_flight), layer))
+    }
+
+    fn get_score() -> axum::http::Request<Body> {
+        axum::http::Request::get("/v1/score").body(Body::empty()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn beyond_the_in_flight_limit_requests_are_shed_at_once() {
+        let state = AppState::embedded().unwrap();
+        let app = slow_app(state.clone(), 1, 300);
+        let first = tokio::spawn(app.clone().oneshot(get_score()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        let second = app.clone().oneshot(get_score()).await.unwrap();
+        assert_eq!(second.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(second.headers()["retry-after"], "1");
+        assert!(
+            started.elapsed() < Duration::from_millis(250),
+            "refused without queueing"
+        );
+        assert_eq!(first.await.unwrap().unwrap().status(), StatusCode::OK);
+        assert!(state
+            .metrics
+            .render()
+            .contains("carescore_shed_total{reason=\"overload\"} 1"));
+    }
+
+    #[tokio::test]
+    async fn slow_requests_end_with_503_at_the_timeout() {
+        let mut state = AppState::embedded().unwrap();
+        state.limits.request_timeout_ms = 50;
+        let response = slow_app(state.clone(), 4, 2_000).oneshot(get_score()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(state
+            .metrics
+            .render()
+            .contains("carescore_shed_total{reason=\"timeout\"} 1"));
+    }
+}

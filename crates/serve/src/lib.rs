@@ -22,6 +22,7 @@ mod metrics;
 mod models;
 mod openapi;
 mod problem;
+mod rate;
 mod request_id;
 mod scoring;
 mod settings;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use carescore_core::{Field, Presence};
 
-use crate::auth::{authorize, Scope};
+use crate::auth::Scope;
 use crate::body::{read_json, BATCH_LIMIT_BYTES, RECORD_LIMIT_BYTES};
 use crate::metrics::Metrics;
 use crate::problem::Problem;
@@ -67,6 +67,9 @@ enum RecordProblems {
     /// Not a valid record (or batch): every field problem.
     #[response(status = 422, content_type = "application/problem+json")]
     Invalid(Problem),
+    /// The key is over its rate limit (`Retry-After`).
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(Problem),
     /// Shedding load or timed out (`Retry-After`).
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(Problem),
@@ -118,7 +121,7 @@ async fn record(
     scope: Scope,
 ) -> Result<(Arc<Live>, Screened), Problem> {
     let live = state.live.load_full();
-    authorize(&live.keys, headers, Some(scope))?;
+    state.admit(&live, headers, Some(scope))?;
     let bytes = read_json(headers, body, RECORD_LIMIT_BYTES).await?;
     let outcome = parse_record(&bytes);
     observe_record(&state.metrics, &outcome);
@@ -291,7 +294,7 @@ async fn batch(
     body: Body,
 ) -> Result<Json<BatchResponse>, Problem> {
     let live = state.live.load_full();
-    authorize(&live.keys, &headers, Some(Scope::Score))?;
+    state.admit(&live, &headers, Some(Scope::Score))?;
     let bytes = read_json(&headers, body, BATCH_LIMIT_BYTES).await?;
     let results = tokio::task::spawn_blocking(move || score_batch(&state, &live, &bytes))
         .await
@@ -354,7 +357,7 @@ pub(crate) struct ModelsResponse {
         (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json")))]
 async fn models(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<ModelsResponse>, Problem> {
     let live = state.live.load_full();
-    authorize(&live.keys, &headers, None)?;
+    state.admit(&live, &headers, None)?;
     let models = live
         .models
         .iter()

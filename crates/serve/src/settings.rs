@@ -9,6 +9,7 @@
 //! [limits]
 //! max_in_flight = 1024        # requests served at once; more are shed with 503
 //! request_timeout_ms = 10000  # slower requests end with 503
+//! rate_per_key_per_second = 200  # optional; more from one key get 429
 //! ```
 
 use std::path::Path;
@@ -26,6 +27,8 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Requests taking longer end with 503.
     pub request_timeout_ms: u64,
+    /// Requests per second each API key may send (burst: one second's worth); none: unlimited.
+    pub rate_per_key_per_second: Option<u32>,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
         Limits {
             max_in_flight: 1024,
             request_timeout_ms: 10_000,
+            rate_per_key_per_second: None,
         }
     }
 }
@@ -68,7 +72,10 @@ impl Settings {
         let file: File = toml::from_str(text).map_err(|e| invalid(e.message().trim_end().replace('\n', "; ")))?;
         let keys = Keys(file.keys);
         keys.check().map_err(invalid)?;
-        if file.limits.max_in_flight == 0 || file.limits.request_timeout_ms == 0 {
+        if file.limits.max_in_flight == 0
+            || file.limits.request_timeout_ms == 0
+            || file.limits.rate_per_key_per_second == Some(0)
+        {
             return Err(invalid("limits must be positive".into()));
         }
         Ok(Settings {

@@ -65,6 +65,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Per-key rate limits.
+    pub(crate) rate: Arc<crate::rate::RateLimiter>,
 }
 
 impl AppState {
@@ -92,7 +94,24 @@ impl AppState {
             sources,
             limits,
             metrics: Arc::new(crate::metrics::Metrics::default()),
+            rate: Arc::new(crate::rate::RateLimiter::new(limits.rate_per_key_per_second)),
         })
+    }
+
+    /// Checks the request's key for `scope` (see [`crate::auth`]) and its rate.
+    ///
+    /// # Errors
+    /// 401, 403 or 429 as a problem document.
+    pub(crate) fn admit(
+        &self,
+        live: &Live,
+        headers: &axum::http::HeaderMap,
+        scope: Option<crate::auth::Scope>,
+    ) -> Result<(), crate::problem::Problem> {
+        match crate::auth::authorize(&live.keys, headers, scope)? {
+            Some(key) => self.rate.admit(&key),
+            None => Ok(()),
+        }
     }
 
     /// Re-reads the models directory, the policy and the keys and swaps them
