@@ -119,10 +119,19 @@ async fn train_serve_reload_and_agree_with_predict() {
         200
     );
     assert_eq!(call(address, "GET", "/v1/models", None, "").await.status, 401);
-    assert_eq!(
-        call(address, "GET", "/v1/models", Some(SCORE_KEY), "").await.status,
-        200
-    );
+    let listed = call(address, "GET", "/v1/models", Some(SCORE_KEY), "").await.json();
+    assert_eq!(listed["source"], "directory");
+    assert_eq!(listed["models"][0]["estimator"], "logistic");
+    // A batch with one invalid record among valid ones.
+    let batch = format!("{{\"records\": [{body}, {{\"case_id\": \"broken\"}}, {body}]}}");
+    let reply = call(address, "POST", "/v1/score/batch", Some(SCORE_KEY), &batch).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let json = reply.json();
+    assert_eq!((json["scored"].as_u64(), json["failed"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(json["results"][1]["error"]["status"], 422);
+    assert_eq!(json["results"][2]["ok"]["risks"], first["risks"]);
+    let doc = call(address, "GET", "/openapi.json", None, "").await.json();
+    assert!(doc["paths"]["/v1/admin/reload"]["post"].is_object());
     assert_eq!(
         call(address, "GET", "/healthz", None, "").await.status,
         200,
@@ -190,9 +199,11 @@ async fn train_serve_reload_and_agree_with_predict() {
         "carescore_reloads_total{result=\"failed\"} 1",
         "carescore_requests_total{route=\"/v1/score\",status=\"401\"} 2",
         "carescore_requests_total{route=\"/v1/score\",status=\"200\"} 3",
+        "carescore_requests_total{route=\"/v1/score/batch\",status=\"200\"} 1",
         "carescore_model_info{target=\"infection_180d\",model_version=\"infection_180d@2\"} 1",
         "carescore_records_total{outcome=\"valid\"}",
-        "carescore_probability_count{target=\"infection_180d\"} 3",
+        "carescore_probability_count{target=\"infection_180d\"} 5",
+        "carescore_records_total{outcome=\"invalid\"} 1",
     ] {
         assert!(metrics.body.contains(line), "{line} missing in\n{}", metrics.body);
     }

@@ -98,13 +98,41 @@ fn latest(dir: &Path, target: &'static str) -> Result<PathBuf, LoadError> {
         })
 }
 
-/// Loads the highest version of each target from `dir`.
+/// Name of the file that pins versions in a models directory.
+pub(crate) const ACTIVE_FILE: &str = "active.toml";
+
+/// The versions `dir/active.toml` pins (`infection_180d = 2`), if the file exists.
+fn pinned(dir: &Path) -> Result<std::collections::BTreeMap<String, u32>, LoadError> {
+    let path = dir.join(ACTIVE_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
+        Err(source) => return Err(LoadError::Io { path, source }),
+    };
+    let pins: std::collections::BTreeMap<String, u32> = toml::from_str(&text).map_err(|e| LoadError::Settings {
+        path: path.clone(),
+        message: format!("{} (expected lines like `infection_180d = 2`)", e.message().trim_end()),
+    })?;
+    if let Some(unknown) = pins.keys().find(|t| ![INFECTION, READMISSION].contains(&t.as_str())) {
+        return Err(LoadError::Settings {
+            path,
+            message: format!("unknown target `{unknown}` (allowed: {INFECTION}, {READMISSION})"),
+        });
+    }
+    Ok(pins)
+}
+
+/// Loads each target's version pinned in `dir/active.toml`, else its highest version.
 ///
 /// # Errors
 /// [`LoadError`] naming the file and the problem.
 pub(crate) fn from_dir(dir: &Path) -> Result<Models, LoadError> {
-    let load = |target| -> Result<ModelArtifact, LoadError> {
-        let path = latest(dir, target)?;
+    let pins = pinned(dir)?;
+    let load = |target: &'static str| -> Result<ModelArtifact, LoadError> {
+        let path = match pins.get(target) {
+            Some(version) => dir.join(format!("{target}-{version}.json")),
+            None => latest(dir, target)?,
+        };
         let bytes = std::fs::read(&path).map_err(|source| LoadError::Io {
             path: path.clone(),
             source,
@@ -144,19 +172,35 @@ mod tests {
     fn a_directory_serves_its_highest_versions() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("infection_180d-1.json"), EMBEDDED_INFECTION).unwrap();
-        std::fs::write(dir.path().join("infection_180d-3.json"), EMBEDDED_INFECTION).unwrap();
+        let mut third = ModelArtifact::from_json(EMBEDDED_INFECTION).unwrap();
+        third.version = 3;
+        std::fs::write(dir.path().join("infection_180d-3.json"), third.to_json()).unwrap();
         std::fs::write(dir.path().join("readmission_30d-2.json"), EMBEDDED_READMISSION).unwrap();
         assert_eq!(
             latest(dir.path(), INFECTION).unwrap(),
             dir.path().join("infection_180d-3.json")
         );
-        assert!(from_dir(dir.path()).is_ok());
+        assert_eq!(
+            from_dir(dir.path()).unwrap().infection.version,
+            3,
+            "the highest version"
+        );
         std::fs::write(dir.path().join("readmission_30d-4.json"), b"{}").unwrap();
         let error = from_dir(dir.path()).unwrap_err().to_string();
         assert!(
             error.contains("readmission_30d-4.json: unsupported artifact format"),
             "{error}"
         );
+        // active.toml pins a version, even below the highest.
+        std::fs::remove_file(dir.path().join("readmission_30d-4.json")).unwrap();
+        std::fs::write(dir.path().join(ACTIVE_FILE), "infection_180d = 1\n").unwrap();
+        assert_eq!(from_dir(dir.path()).unwrap().infection.version, 1);
+        std::fs::write(dir.path().join(ACTIVE_FILE), "infection_180d = 7\n").unwrap();
+        let error = from_dir(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("infection_180d-7.json"), "{error}");
+        std::fs::write(dir.path().join(ACTIVE_FILE), "sepsis_7d = 1\n").unwrap();
+        let error = from_dir(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("unknown target `sepsis_7d`"), "{error}");
         let empty = tempfile::tempdir().unwrap();
         assert!(from_dir(empty.path())
             .unwrap_err()
