@@ -22,9 +22,21 @@ pub struct Config {
     /// Policy file (TOML); keys left out keep the built-in defaults.
     #[arg(long, env = "CARESCORE_POLICY")]
     pub policy: Option<std::path::PathBuf>,
+    /// Log line format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "CARESCORE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `carescore_serve=debug`.
     #[arg(long, env = "CARESCORE_LOG", default_value = "info")]
     pub log: String,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Why a configuration is refused.

@@ -30,7 +30,7 @@ mod state;
 
 pub use admin::reload_and_record;
 pub use auth::{ApiKey, Keys, Scope};
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, LogFormat};
 pub use models::LoadError;
 pub use problem::{FieldProblem, Problem};
 pub use settings::{Limits, Settings};

@@ -10,9 +10,11 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log))
-        .init();
+    let filter = tracing_subscriber::EnvFilter::new(&config.log);
+    match config.log_format {
+        carescore_serve::LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        carescore_serve::LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+    }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
