@@ -122,6 +122,15 @@ impl Metrics {
         self.with(|m| *m.counters.entry((name, label(labels))).or_default() += n);
     }
 
+    /// Adds one to counter `name` for each of `values` as label `key`, under one lock.
+    pub fn count_each<'a>(&self, name: &'static str, key: &str, values: impl IntoIterator<Item = &'a str>) {
+        self.with(|m| {
+            for value in values {
+                *m.counters.entry((name, label(&[(key, value)]))).or_default() += 1;
+            }
+        });
+    }
+
     /// One finished request.
     pub fn request(&self, route: &str, status: u16, seconds: f64) {
         let status = status.to_string();

@@ -46,10 +46,41 @@ impl Modify for BearerKeys {
 )]
 pub(crate) struct ApiDoc;
 
+/// The document, with the patient record's ranges, units and meanings taken
+/// from the field contract (`carescore_core::Field`), the same table
+/// validation enforces.
+pub(crate) fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let properties = &mut doc["components"]["schemas"]["PatientRecord"]["properties"];
+    for field in carescore_core::Field::ALL {
+        let spec = field.spec();
+        let Some(property) = properties.get_mut(spec.name) else {
+            continue;
+        };
+        let (min, max) = match spec.kind {
+            carescore_core::FieldKind::Number { min, max } => (Some(min), Some(max)),
+            carescore_core::FieldKind::Integer { min, max } => (Some(min as f64), Some(max as f64)),
+            _ => (None, None),
+        };
+        if let (Some(min), Some(max)) = (min, max) {
+            property["minimum"] = min.into();
+            property["maximum"] = max.into();
+        }
+        let unit = if spec.unit.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", spec.unit)
+        };
+        property["description"] = format!("{}{unit}", spec.description).into();
+    }
+    doc
+}
+
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
-async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+async fn openapi_json() -> Json<serde_json::Value> {
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    Json(DOCUMENT.get_or_init(document).clone())
 }
 
 /// Routes of this resource.
@@ -63,7 +94,7 @@ mod tests {
 
     #[test]
     fn every_route_and_schema_is_described() {
-        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let doc = document();
         assert!(
             doc["openapi"].as_str().unwrap().starts_with("3.1"),
             "{}",
@@ -101,11 +132,15 @@ mod tests {
         ] {
             assert!(schemas[name].is_object(), "schema {name} missing");
         }
-        // The record schema lists every field the validation knows.
+        // The record schema lists every field the validation knows, with its range.
         let properties = schemas["PatientRecord"]["properties"].as_object().unwrap();
         for field in carescore_core::Field::ALL {
             assert!(properties.contains_key(field.name()), "{}", field.name());
+            assert!(properties[field.name()]["description"].is_string(), "{}", field.name());
         }
+        assert_eq!(properties["age_years"]["minimum"], 0.0);
+        assert_eq!(properties["age_years"]["maximum"], 110.0);
+        assert!(properties["phq9_score"]["maximum"].as_f64().unwrap() == 27.0);
         assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     }
 }

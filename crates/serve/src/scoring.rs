@@ -90,13 +90,14 @@ fn observe_record(metrics: &Metrics, outcome: &Result<Screened, RecordError>) {
     match outcome {
         Ok(screened) => {
             metrics.count("carescore_records_total", &[("outcome", "valid")], 1);
-            for field in Field::ALL {
-                if field.spec().presence != Presence::Required && screened.record.value(*field).is_none() {
-                    metrics.count("carescore_field_missing_total", &[("field", field.name())], 1);
-                }
-            }
-            for warning in &screened.warnings {
-                metrics.count("carescore_plausibility_warnings_total", &[("rule", warning.rule)], 1);
+            let missing = Field::ALL
+                .iter()
+                .filter(|f| f.spec().presence != Presence::Required && screened.record.value(**f).is_none())
+                .map(|f| f.name());
+            metrics.count_each("carescore_field_missing_total", "field", missing);
+            if !screened.warnings.is_empty() {
+                let rules = screened.warnings.iter().map(|w| w.rule);
+                metrics.count_each("carescore_plausibility_warnings_total", "rule", rules);
             }
         }
         Err(_) => metrics.count("carescore_records_total", &[("outcome", "invalid")], 1),
@@ -108,9 +109,7 @@ fn observe_score(metrics: &Metrics, score: &Score) {
     for (target, risk) in &score.risks {
         metrics.probability(target, risk.probability);
     }
-    for flag in &score.flags {
-        metrics.count("carescore_flags_total", &[("flag", flag.as_str())], 1);
-    }
+    metrics.count_each("carescore_flags_total", "flag", score.flags.iter().map(|f| f.as_str()));
 }
 
 /// Authorises, reads and validates one record.
