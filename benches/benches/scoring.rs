@@ -1,6 +1,7 @@
 //! Scoring one record with the default models: the raw output of each model,
 //! a full `/v1/score` body (both models with explanations, policy), and the
-//! underwriting grade (risks averaged over the protected attributes).
+//! underwriting grade (risks averaged over the protected attributes), and the
+//! whole in-process path of `/v1/score` from request bytes to response bytes.
 
 use carescore_bench::SAMPLE_RECORD;
 use carescore_core::scoring::{score, underwrite, Models};
@@ -33,6 +34,13 @@ fn bench_scoring(c: &mut Criterion) {
     });
     group.bench_function("underwrite", |b| {
         b.iter(|| underwrite(&models, &policy, black_box(&record)))
+    });
+    group.bench_function("request_bytes_to_response_bytes", |b| {
+        b.iter(|| {
+            let screened = parse_record(black_box(SAMPLE_RECORD.as_bytes())).expect("valid");
+            let answer = score(&models, &policy, &screened.record, screened.warnings);
+            serde_json::to_vec(&answer)
+        })
     });
     let response = score(&models, &policy, &record, Vec::new());
     group.bench_function("serialise_score", |b| {

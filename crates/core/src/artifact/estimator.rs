@@ -37,6 +37,16 @@ pub enum Estimator {
     },
 }
 
+/// The sum of the trees' leaf values for a row, in tree order. Explanations
+/// accumulate in exactly this order, so they reproduce the score bit for bit.
+pub(crate) fn leaf_sum(trees: &[Tree], design: &[f64]) -> f64 {
+    let mut sum = 0.0;
+    for tree in trees {
+        sum += tree.predict(design);
+    }
+    sum
+}
+
 impl Estimator {
     /// The design vector the estimator reads.
     pub fn design_kind(&self) -> DesignKind {
@@ -55,12 +65,8 @@ impl Estimator {
                 coefficients,
                 ..
             } => intercept + coefficients.iter().zip(design).map(|(c, x)| c * x).sum::<f64>(),
-            Estimator::BoostedTrees { base_score, trees, .. } => {
-                base_score + trees.iter().map(|t| t.predict(design)).sum::<f64>()
-            }
-            Estimator::RandomForest { trees } => {
-                trees.iter().map(|t| t.predict(design)).sum::<f64>() / trees.len().max(1) as f64
-            }
+            Estimator::BoostedTrees { base_score, trees, .. } => base_score + leaf_sum(trees, design),
+            Estimator::RandomForest { trees } => leaf_sum(trees, design) / trees.len().max(1) as f64,
         }
     }
 

@@ -34,9 +34,15 @@ fn column_owners(features: &[FeatureSpec], kind: DesignKind) -> Vec<usize> {
 }
 
 /// Adds each split's change in node value along the row's path to its
-/// feature's contribution (Saabas); returns the sum of the root values.
-fn attribute_paths(trees: &[super::tree::Tree], design: &[f64], owners: &[usize], contributions: &mut [f64]) -> f64 {
-    let mut roots = 0.0;
+/// feature's contribution (Saabas); returns the sums of the root values and
+/// of the leaf values (the latter in [`super::estimator::leaf_sum`]'s order).
+fn attribute_paths(
+    trees: &[super::tree::Tree],
+    design: &[f64],
+    owners: &[usize],
+    contributions: &mut [f64],
+) -> (f64, f64) {
+    let (mut roots, mut leaves) = (0.0, 0.0);
     for tree in trees {
         roots += tree.value[0];
         let mut node = 0usize;
@@ -46,8 +52,9 @@ fn attribute_paths(trees: &[super::tree::Tree], design: &[f64], owners: &[usize]
             contributions[owners[column]] += tree.value[next] - tree.value[node];
             node = next;
         }
+        leaves += tree.value[node];
     }
-    roots
+    (roots, leaves)
 }
 
 impl ModelArtifact {
@@ -57,14 +64,14 @@ impl ModelArtifact {
         let kind = self.estimator.design_kind();
         let design = encode::design_row(&self.features, kind, row);
         let owners = column_owners(&self.features, kind);
-        // The same sum, in the same order, as scoring: explanations never move the score.
-        let raw = self.estimator.raw(&design);
         match &self.estimator {
             Estimator::Logistic {
                 intercept,
                 coefficients,
                 ..
             } => {
+                // The same sum, in the same order, as scoring: explanations never move the score.
+                let raw = self.estimator.raw(&design);
                 for ((c, x), owner) in coefficients.iter().zip(&design).zip(&owners) {
                     contributions[*owner] += c * x;
                 }
@@ -75,16 +82,18 @@ impl ModelArtifact {
                 }
             }
             Estimator::BoostedTrees { base_score, trees, .. } => {
-                let base_value = base_score + attribute_paths(trees, &design, &owners, &mut contributions);
+                let (roots, leaves) = attribute_paths(trees, &design, &owners, &mut contributions);
                 Explanation {
-                    base_value,
-                    raw,
+                    base_value: base_score + roots,
+                    // One walk gives both; `leaf_sum`'s order, so equal to scoring bit for bit.
+                    raw: base_score + leaves,
                     contributions,
                 }
             }
             Estimator::RandomForest { trees } => {
                 let n = trees.len().max(1) as f64;
-                let base_value = attribute_paths(trees, &design, &owners, &mut contributions) / n;
+                let (roots, leaves) = attribute_paths(trees, &design, &owners, &mut contributions);
+                let (base_value, raw) = (roots / n, leaves / n);
                 for c in &mut contributions {
                     *c /= n;
                 }
