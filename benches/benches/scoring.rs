@@ -5,16 +5,12 @@
 
 use carescore_bench::SAMPLE_RECORD;
 use carescore_core::scoring::{score, underwrite, Models};
-use carescore_core::{parse_record, ModelArtifact, Policy};
+use carescore_core::{parse_record, Policy};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
 fn models() -> Models {
-    Models::new(
-        ModelArtifact::from_json(include_bytes!("../../models/infection_180d-1.json")).expect("default model"),
-        ModelArtifact::from_json(include_bytes!("../../models/readmission_30d-1.json")).expect("default model"),
-    )
-    .expect("default models")
+    carescore_bench::default_models()
 }
 
 fn bench_scoring(c: &mut Criterion) {

@@ -15,9 +15,63 @@ pub fn invalid_record() -> String {
         .replace("\"diabetes\": false", "\"diabetes\": \"no\"")
 }
 
+/// The default models (embedded from `models/`).
+///
+/// # Panics
+/// If the committed default artifacts do not load (a test guards this).
+pub fn default_models() -> carescore_core::scoring::Models {
+    let load = |bytes: &[u8]| carescore_core::ModelArtifact::from_json(bytes).expect("default model");
+    carescore_core::scoring::Models::new(
+        load(include_bytes!("../../models/infection_180d-1.json")),
+        load(include_bytes!("../../models/readmission_30d-1.json")),
+    )
+    .expect("default models")
+}
+
+/// A JSON answer of the size of a real `/v1/score` answer for the sample record.
+pub fn score_sized_answer() -> Vec<u8> {
+    let record = carescore_core::parse_record(SAMPLE_RECORD.as_bytes()).expect("valid sample");
+    let answer = carescore_core::scoring::score(
+        &default_models(),
+        &carescore_core::Policy::default(),
+        &record.record,
+        record.warnings,
+    );
+    let mut bytes = serde_json::to_vec(&answer).unwrap_or_default();
+    // Room for the request id the service adds.
+    bytes.truncate(bytes.len().saturating_sub(1));
+    bytes.extend_from_slice(br#","request_id":"cs-0000000000000000-0"}"#);
+    bytes
+}
+
+/// Writes the load harness's request bodies into `dir`: `record.json` (the
+/// sample record) and `batch100.json` (`{"records": [...]}` with 100 copies).
+///
+/// # Errors
+/// A write failure.
+pub fn write_bodies(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("record.json"), SAMPLE_RECORD)?;
+    let batch = format!("{{\"records\": [{}]}}", vec![SAMPLE_RECORD; 100].join(","));
+    std::fs::write(dir.join("batch100.json"), batch)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ceiling_answer_is_json_of_a_real_answer_size() {
+        let answer = score_sized_answer();
+        let json: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+        assert!(json["risks"]["infection_180d"]["probability"].is_number());
+        let dir = std::env::temp_dir().join(format!("carescore-bodies-{}", std::process::id()));
+        write_bodies(&dir).unwrap();
+        let batch: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("batch100.json")).unwrap()).unwrap();
+        assert_eq!(batch["records"].as_array().unwrap().len(), 100);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn sample_is_valid_and_invalid_sample_has_three_errors() {
