@@ -3,10 +3,12 @@
 # ceiling, carescore-ceiling) from a second process on loopback with wrk, and
 # prints one line per scenario: `target scenario rps p50_ms p99_ms errors`.
 #
-#   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS]
+#   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS] [--peer]
 #
 # Installs wrk (Debian package) if missing, builds release binaries, starts
-# both servers on free loopback ports, runs the scenarios, stops the servers.
+# the servers on free loopback ports, runs the scenarios, stops the servers.
+# With --peer it also sets up (benches/peer/setup.sh) and runs the FastAPI +
+# LightGBM peer, and prints our/peer ratios per scenario.
 # Bounded in time: (warm-up + duration) x 4 scenarios x 2 targets plus the
 # build. Timing is never asserted: this reports numbers, it does not test.
 set -euo pipefail
@@ -14,11 +16,13 @@ cd "$(dirname "$0")/../.."
 
 duration=10
 warmup=3
+peer=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
-    *) echo "usage: $0 [--duration SECONDS] [--warmup SECONDS]" >&2; exit 2 ;;
+    --peer) peer=1; shift ;;
+    *) echo "usage: $0 [--duration SECONDS] [--warmup SECONDS] [--peer]" >&2; exit 2 ;;
   esac
 done
 
@@ -44,8 +48,20 @@ ceiling_port=$(free_port)
 pids+=($!)
 "$target_dir/release/carescore-ceiling" --bind "127.0.0.1:$ceiling_port" >"$work/ceiling.log" 2>&1 &
 pids+=($!)
-for port in "$serve_port" "$ceiling_port"; do
-  for _ in $(seq 50); do
+ports=("$serve_port" "$ceiling_port")
+targets=(carescore ceiling)
+if [ "$peer" = 1 ]; then
+  venv=$(benches/peer/setup.sh | tail -1)
+  peer_port=$(free_port)
+  # As its users run it in production: 2 workers, uvloop + httptools, no access log, one BLAS thread.
+  OMP_NUM_THREADS=1 "$venv/bin/uvicorn" app:app --app-dir benches/peer --host 127.0.0.1 --port "$peer_port" \
+    --workers 2 --loop uvloop --http httptools --no-access-log --log-level warning >"$work/peer.log" 2>&1 &
+  pids+=($!)
+  ports+=("$peer_port")
+  targets+=(peer)
+fi
+for port in "${ports[@]}"; do
+  for _ in $(seq 100); do
     (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
     sleep 0.1
   done
@@ -90,12 +106,28 @@ run() { # name url lua connections
 }
 
 echo "target scenario rps p50_ms p99_ms errors"
-for target in carescore ceiling; do
-  if [ "$target" = carescore ]; then port=$serve_port; else port=$ceiling_port; fi
+for i in "${!targets[@]}"; do
+  target=${targets[$i]}
+  port=${ports[$i]}
   for c in 1 16 64; do
     run "$target score_c$c" "http://127.0.0.1:$port/v1/score" "$record_lua" "$c"
   done
-  if [ "$target" = carescore ]; then
+  if [ "$target" != ceiling ]; then
     run "$target batch100_c16" "http://127.0.0.1:$port/v1/score/batch" "$batch_lua" 16
   fi
-done
+done | tee "$work/results.txt"
+
+# Ratios from the same run: ours over the peer's requests/s, the peer's p99 over ours, our share of the ceiling.
+awk '
+  { rps[$1" "$2] = $3; p99[$1" "$2] = $5 }
+  END {
+    print "scenario ours/peer_rps peer/ours_p99 ours/ceiling_rps"
+    split("score_c1 score_c16 score_c64 batch100_c16", s, " ")
+    for (k = 1; k <= 4; k++) {
+      n = s[k]; o = "carescore " n
+      pr = ("peer " n in rps && rps["peer " n] > 0) ? sprintf("%.1f", rps[o] / rps["peer " n]) : "-"
+      pp = ("peer " n in p99 && p99[o] > 0) ? sprintf("%.1f", p99["peer " n] / p99[o]) : "-"
+      cr = ("ceiling " n in rps && rps["ceiling " n] > 0) ? sprintf("%.2f", rps[o] / rps["ceiling " n]) : "-"
+      print n, pr, pp, cr
+    }
+  }' "$work/results.txt"

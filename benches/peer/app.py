@@ -1,0 +1,98 @@
+"""The peer: the ordinary Python alternative to carescore-serve, as its users
+would run it in production (FastAPI + uvicorn with uvloop/httptools, pydantic
+validation, orjson responses, LightGBM with pred_contrib top factors), serving
+the same /v1/score and /v1/score/batch contract."""
+
+import os
+from typing import List
+
+import lightgbm as lgb
+import numpy as np
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+from pydantic import BaseModel, Field
+
+from record import FEATURES, PatientRecord, feature_row
+
+MODELS_DIR = os.environ.get("PEER_MODELS", os.path.join(os.path.dirname(__file__), "models"))
+BOOSTERS = {t: lgb.Booster(model_file=f"{MODELS_DIR}/{t}.txt") for t in ("infection_180d", "readmission_30d")}
+BANDS = {"infection_180d": (0.10, 0.20), "readmission_30d": (0.12, 0.25)}
+TIERS = ["self_service", "remote", "intensive"]
+CADENCE = {"acute": 7, "consolidation": 14, "maintenance": 30}
+CHANNEL = {"intensive": "senior_case_manager", "remote": "nurse_phone", "self_service": "self_service_app"}
+
+app = FastAPI(default_response_class=ORJSONResponse)
+
+
+def band(p, target):
+    medium, high = BANDS[target]
+    return "high" if p > high else "medium" if p > medium else "low"
+
+
+def phase(days):
+    return "acute" if days <= 90 else "consolidation" if days <= 365 else "maintenance"
+
+
+def score_rows(records: List[PatientRecord]):
+    x = np.array([feature_row(r) for r in records], dtype=np.float64)
+    risks = [{} for _ in records]
+    for target, booster in BOOSTERS.items():
+        p = booster.predict(x, num_threads=1)
+        contrib = booster.predict(x, pred_contrib=True, num_threads=1)
+        for i, record in enumerate(records):
+            c = contrib[i]
+            top = np.argsort(-np.abs(c[:-1]))[:5]
+            risks[i][target] = {
+                "probability": float(p[i]),
+                "band": band(float(p[i]), target),
+                "model_version": f"{target}@peer",
+                "base_value": float(c[-1]),
+                "scale": "log_odds",
+                "top_factors": [
+                    {"feature": FEATURES[j], "value": getattr(record, FEATURES[j]), "contribution": float(c[j])}
+                    for j in top
+                ],
+            }
+    out = []
+    for record, risk in zip(records, risks):
+        worst = max(["low", "medium", "high"].index(r["band"]) for r in risk.values())
+        tier = TIERS[worst]
+        ph = phase(record.days_since_transplant)
+        base = CADENCE[ph]
+        cadence = min(base, 7) if tier == "intensive" else base * 2 if tier == "self_service" else base
+        flags = []
+        if risk["infection_180d"]["probability"] > 0.20:
+            flags.append("early_intervention")
+        if record.current_tier and TIERS.index(tier) > TIERS.index(record.current_tier):
+            flags.append("tier_upgrade")
+        if (record.phq9_score or 0) >= 10 or (record.gad7_score or 0) >= 10:
+            flags.append("mental_health_review")
+        if (record.phq9_item9 or 0) > 0:
+            flags.append("mental_health_urgent")
+        if record.adherence_pct is not None and record.adherence_pct < 90:
+            flags.append("adherence_support")
+        t = record.tacrolimus_trough_ng_ml
+        if t is not None and (t < 3 or t > 20):
+            flags.append("trough_review")
+        out.append({
+            "case_id": record.case_id, "phase": ph, "risks": risk, "recommended_tier": tier,
+            "current_tier": record.current_tier,
+            "follow_up": {"cadence_days": cadence, "channel": CHANNEL[tier]},
+            "flags": flags, "warnings": [], "policy_version": "peer-1",
+        })
+    return out
+
+
+class Batch(BaseModel):
+    records: List[PatientRecord] = Field(min_length=1, max_length=10000)
+
+
+@app.post("/v1/score")
+async def score(record: PatientRecord):
+    return score_rows([record])[0]
+
+
+@app.post("/v1/score/batch")
+async def batch(body: Batch):
+    results = score_rows(body.records)
+    return {"results": [{"index": i, "ok": r} for i, r in enumerate(results)], "scored": len(results), "failed": 0}
