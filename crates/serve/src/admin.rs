@@ -71,14 +71,7 @@ async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<Jso
     let worker = state.clone();
     let outcome = tokio::task::spawn_blocking(move || reload_and_record(&worker))
         .await
-        .map_err(|_| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "reload failed",
-            )
-        })?;
+        .map_err(|_| Problem::internal("reload failed"))?;
     match outcome {
         Ok(reloaded) => Ok(Json(reloaded)),
         Err(ReloadError::Embedded) => Err(Problem::new(

@@ -93,6 +93,16 @@ impl Problem {
         p
     }
 
+    /// 500: a bug on our side (a worker thread failed); `detail` says which step.
+    pub fn internal(detail: &str) -> Problem {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            detail.to_string(),
+        )
+    }
+
     /// 422 for a request-level field (e.g. `records`).
     pub fn invalid_request(field: &str, message: String, allowed: String) -> Problem {
         let mut p = Problem::new(

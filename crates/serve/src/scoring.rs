@@ -3,7 +3,7 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use carescore_core::scoring::{self, Score, Underwriting};
@@ -271,12 +271,7 @@ fn score_batch(state: &AppState, live: &Live, bytes: &Bytes) -> Result<Vec<Batch
         }
     });
     if items.len() != n {
-        return Err(Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            "a batch worker failed",
-        ));
+        return Err(Problem::internal("a batch worker failed"));
     }
     Ok(items)
 }
@@ -297,14 +292,7 @@ async fn batch(
     let bytes = read_json(&headers, body, BATCH_LIMIT_BYTES).await?;
     let results = tokio::task::spawn_blocking(move || score_batch(&state, &live, &bytes))
         .await
-        .map_err(|_| {
-            Problem::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "batch failed",
-            )
-        })??;
+        .map_err(|_| Problem::internal("batch failed"))??;
     let scored = results.iter().filter(|r| r.ok.is_some()).count();
     Ok(Json(BatchResponse {
         failed: results.len() - scored,

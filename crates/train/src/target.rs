@@ -72,12 +72,14 @@ impl Target {
     }
 
     /// The thresholds where sensitivity, PPV and flag rate are reported: for
-    /// the built-in targets the policy's medium and high risk (DESIGN.md
-    /// section 5), for spec targets the spec's.
+    /// the built-in targets the default policy's medium and high bands
+    /// (DESIGN.md section 5: the same numbers), for spec targets the spec's.
     pub fn operating_thresholds(self) -> Vec<f64> {
+        let bands = carescore_core::Policy::default().bands;
+        let of = |b: carescore_core::policy::BandThresholds| vec![b.medium, b.high];
         match self {
-            Target::Infection180d => vec![0.10, 0.20],
-            Target::Readmission30d => vec![0.12, 0.25],
+            Target::Infection180d => of(bands.infection_180d),
+            Target::Readmission30d => of(bands.readmission_30d),
             Target::Spec(spec) => spec.operating_thresholds.clone(),
         }
     }

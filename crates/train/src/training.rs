@@ -347,18 +347,12 @@ pub fn prepare(ingested: &Ingested, options: FitOptions) -> Result<Prepared, Tra
 pub fn fit(ingested: &Ingested, options: FitOptions, family: &dyn ModelFamily) -> Result<Fitted, TrainError> {
     let prepared = prepare(ingested, options)?;
     let fitted = family.fit(&prepared, &options)?;
-    let data = &prepared.data;
-    let pick = |rows: &[usize]| -> (Vec<bool>, Vec<f64>, Vec<i64>) {
-        (
-            rows.iter().map(|&i| data.y[i]).collect(),
-            rows.iter().map(|&i| data.w[i]).collect(),
-            rows.iter().map(|&i| data.groups[i]).collect(),
-        )
-    };
-    let (y, w, groups) = pick(&fitted.heldout);
-    let (calibration, _) =
-        calibrate::choose(&fitted.heldout_raw, &y, &w, &groups).map_err(crate::family::fit_error(&options))?;
-    let heldout_p: Vec<f64> = fitted.heldout_raw.iter().map(|r| calibration.apply(*r)).collect();
+    // The held-out rows' labels and weights; their probabilities once calibrated.
+    let mut heldout = Scored::of(&prepared.data, &fitted.heldout, Vec::new());
+    let groups: Vec<i64> = fitted.heldout.iter().map(|&i| prepared.data.groups[i]).collect();
+    let (calibration, _) = calibrate::choose(&fitted.heldout_raw, &heldout.y, &heldout.w, &groups)
+        .map_err(crate::family::fit_error(&options))?;
+    heldout.p = fitted.heldout_raw.iter().map(|r| calibration.apply(*r)).collect();
     let Prepared {
         data,
         features,
@@ -366,7 +360,6 @@ pub fn fit(ingested: &Ingested, options: FitOptions, family: &dyn ModelFamily) -
         k,
         ..
     } = prepared;
-    let heldout = Scored::of(&data, &fitted.heldout, heldout_p);
     let outcome = Outcome {
         assessment: assess(ingested, &heldout, options),
         heldout,

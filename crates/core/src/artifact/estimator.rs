@@ -39,7 +39,7 @@ pub enum Estimator {
 
 /// The sum of the trees' leaf values for a row, in tree order. Explanations
 /// accumulate in exactly this order, so they reproduce the score bit for bit.
-pub(crate) fn leaf_sum(trees: &[Tree], design: &[f64]) -> f64 {
+pub fn leaf_sum(trees: &[Tree], design: &[f64]) -> f64 {
     let mut sum = 0.0;
     for tree in trees {
         sum += tree.predict(design);

@@ -17,7 +17,7 @@ mod tree;
 pub use calibration::{sigmoid, Calibration, IsotonicStep};
 pub use checksum::sha256_hex;
 pub use encode::{append_design, design_width, DesignKind, FeatureKind, FeatureSpec, Row};
-pub use estimator::Estimator;
+pub use estimator::{leaf_sum, Estimator};
 pub use explain::Explanation;
 pub use tree::{Tree, LEAF};
 

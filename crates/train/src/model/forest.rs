@@ -11,7 +11,7 @@
 //! neither routes missing values. Growing our own keeps the trees in the
 //! artifact's flat node arrays, so serving needs no training code.
 
-use carescore_core::artifact::Tree;
+use carescore_core::artifact::{leaf_sum, Tree};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -89,9 +89,9 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], p: &ForestParams
     trees.into_iter().flatten().collect()
 }
 
-/// The forest's mean vote for a raw design row.
+/// The forest's mean vote for a raw design row (the artifact's raw output, bit for bit).
 pub fn mean_vote(trees: &[Tree], x: &[f64]) -> f64 {
-    trees.iter().map(|t| t.predict(x)).sum::<f64>() / trees.len().max(1) as f64
+    leaf_sum(trees, x) / trees.len().max(1) as f64
 }
 
 #[cfg(test)]

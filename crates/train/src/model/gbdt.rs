@@ -9,7 +9,7 @@
 //! DEPENDENCIES.md. The trees are exported straight into the artifact's flat
 //! node arrays, which `carescore-core` evaluates without training code.
 
-use carescore_core::artifact::{sigmoid, Tree, LEAF};
+use carescore_core::artifact::{leaf_sum, sigmoid, Tree, LEAF};
 use rand_chacha::ChaCha8Rng;
 
 use crate::metrics::log_loss;
@@ -507,9 +507,9 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p
 }
 
 impl Booster {
-    /// The raw log-odds of a raw design row.
+    /// The raw log-odds of a raw design row (the artifact's raw output, bit for bit).
     pub fn raw(&self, x: &[f64]) -> f64 {
-        self.base_score + self.trees.iter().map(|t| t.predict(x)).sum::<f64>()
+        self.base_score + leaf_sum(&self.trees, x)
     }
 }
 
