@@ -59,8 +59,13 @@ impl Default for GbdtParams {
 pub struct Binned {
     rows: usize,
     cols: usize,
-    /// Column-major bins.
+    /// Row-major bins: a row's bins share a cache line, so building the
+    /// histogram of a subset of rows costs one memory access per row, not one
+    /// per row and column.
     bins: Vec<u8>,
+    /// The same bins column-major: splitting a leaf's rows (ascending) on one
+    /// column reads that column forward.
+    columns: Vec<u8>,
     /// Per column, the split thresholds: bin `b` holds values `<= edges[b]`
     /// (and above `edges[b - 1]`).
     edges: Vec<Vec<f64>>,
@@ -82,14 +87,14 @@ impl Binned {
     pub fn new(x: &[f64], cols: usize, max_bins: usize) -> Binned {
         let rows = x.len().checked_div(cols).unwrap_or(0);
         let max_bins = max_bins.clamp(2, 255);
-        let mut bins = vec![0u8; rows * cols];
+        let mut columns = vec![0u8; rows * cols];
         let mut edges = Vec::with_capacity(cols);
         for c in 0..cols {
             let values: Vec<f64> = (0..rows).map(|r| x[r * cols + c]).filter(|v| !v.is_nan()).collect();
             let e = column_edges(values, max_bins);
             for r in 0..rows {
                 let v = x[r * cols + c];
-                bins[c * rows + r] = if v.is_nan() {
+                columns[c * rows + r] = if v.is_nan() {
                     MISSING_BIN
                 } else {
                     e.partition_point(|edge| *edge < v) as u8
@@ -97,10 +102,17 @@ impl Binned {
             }
             edges.push(e);
         }
+        let mut bins = vec![0u8; rows * cols];
+        for (c, column) in columns.chunks(rows.max(1)).enumerate() {
+            for (r, &b) in column.iter().enumerate() {
+                bins[r * cols + c] = b;
+            }
+        }
         Binned {
             rows,
             cols,
             bins,
+            columns,
             edges,
         }
     }
@@ -111,7 +123,7 @@ impl Binned {
     }
 
     fn bin(&self, col: usize, row: usize) -> u8 {
-        self.bins[col * self.rows + row]
+        self.columns[col * self.rows + row]
     }
 }
 
@@ -144,16 +156,18 @@ const SLOTS: usize = 256;
 /// Per column, 255 value bins and the missing bin.
 type Histogram = Vec<Stat>;
 
-/// Fills the histogram slots of columns `first..` (one `SLOTS` block each) from `rows`.
-fn fill_columns(data: &Binned, first: usize, blocks: &mut [Stat], rows: &[u32], g: &[f64], h: &[f64]) {
-    for (offset, slots) in blocks.chunks_mut(SLOTS).enumerate() {
-        let c = first + offset;
-        let column = &data.bins[c * data.rows..(c + 1) * data.rows];
-        for &r in rows {
-            let r = r as usize;
-            let s = &mut slots[column[r] as usize];
-            s.g += g[r];
-            s.h += h[r];
+/// Fills the histogram slots of columns `first..` (one `SLOTS` block each)
+/// from `rows`, whose gradients and hessians `ordered` holds in row order:
+/// row by row, each of the row's bins into its column's block. Every slot
+/// sums its rows in row order, whatever the number of threads.
+fn fill_columns(data: &Binned, first: usize, blocks: &mut [Stat], rows: &[u32], ordered: &[(f64, f64)]) {
+    let cols = blocks.len() / SLOTS;
+    for (&r, &(g, h)) in rows.iter().zip(ordered) {
+        let row_bins = &data.bins[r as usize * data.cols + first..][..cols];
+        for (slots, &b) in blocks.chunks_exact_mut(SLOTS).zip(row_bins) {
+            let s = &mut slots[b as usize];
+            s.g += g;
+            s.h += h;
             s.n += 1;
         }
     }
@@ -162,22 +176,27 @@ fn fill_columns(data: &Binned, first: usize, blocks: &mut [Stat], rows: &[u32], 
 /// Row-column updates below which a histogram is built on one thread.
 const PARALLEL_MIN_WORK: usize = 1 << 20;
 
-/// The histogram of `rows`. Large ones are built column-parallel with scoped
-/// threads (each column is summed by one thread in row order, so the result
-/// does not depend on the number of threads).
+/// The histogram of `rows`. The rows' gradients and hessians are gathered
+/// once into row order ("ordered gradients", as LightGBM does), so each
+/// column's pass reads them sequentially instead of gathering them again.
+/// Large histograms are built column-parallel with scoped threads (each
+/// column is summed by one thread in row order, so the result does not
+/// depend on the number of threads).
 fn histogram(data: &Binned, rows: &[u32], g: &[f64], h: &[f64]) -> Histogram {
     let mut hist = vec![Stat::default(); data.cols * SLOTS];
+    let ordered: Vec<(f64, f64)> = rows.iter().map(|&r| (g[r as usize], h[r as usize])).collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(data.cols.max(1));
     if threads < 2 || rows.len() * data.cols < PARALLEL_MIN_WORK {
-        fill_columns(data, 0, &mut hist, rows, g, h);
+        fill_columns(data, 0, &mut hist, rows, &ordered);
         return hist;
     }
     let per_thread = data.cols.div_ceil(threads);
+    let ordered = &ordered;
     std::thread::scope(|scope| {
         for (i, blocks) in hist.chunks_mut(per_thread * SLOTS).enumerate() {
-            scope.spawn(move || fill_columns(data, i * per_thread, blocks, rows, g, h));
+            scope.spawn(move || fill_columns(data, i * per_thread, blocks, rows, ordered));
         }
     });
     hist
@@ -342,16 +361,21 @@ pub(crate) fn grow(
         };
         let leaf = leaves.swap_remove(i);
         let s = leaf.split.expect("chosen leaves have a split");
-        let (mut left_rows, mut right_rows) = (Vec::new(), Vec::new());
+        // Without a branch per row (which way a row goes is unpredictable):
+        // each row is written to both sides and only one side's end moves.
+        let (mut left_rows, mut right_rows) = (vec![0u32; leaf.rows.len()], vec![0u32; leaf.rows.len()]);
+        let (mut left_end, mut right_end) = (0, 0);
+        let column = &data.columns[s.col * data.rows..][..data.rows];
         for &r in &leaf.rows {
-            let b = data.bin(s.col, r as usize);
-            let go_left = if b == MISSING_BIN { s.missing_left } else { b <= s.bin };
-            if go_left {
-                left_rows.push(r)
-            } else {
-                right_rows.push(r)
-            }
+            let b = column[r as usize];
+            let go_left = (b <= s.bin && b != MISSING_BIN) | (b == MISSING_BIN && s.missing_left);
+            left_rows[left_end] = r;
+            right_rows[right_end] = r;
+            left_end += usize::from(go_left);
+            right_end += usize::from(!go_left);
         }
+        left_rows.truncate(left_end);
+        right_rows.truncate(right_end);
         // Build the smaller child's histogram; the larger one is the difference.
         let (small, large_is_left) = if left_rows.len() <= right_rows.len() {
             (&left_rows, false)
@@ -451,6 +475,34 @@ fn predict_binned(tree: &Tree, split_bins: &[u8], data: &Binned, r: usize) -> f6
     tree.value[node]
 }
 
+/// The log-loss gradient and hessian of every row (the training rows' are
+/// used), on all cores: each row's values depend on that row alone.
+fn gradients(raw: &[f64], y: &[bool], w: &[f64], g: &mut [f64], h: &mut [f64]) {
+    assert!(
+        y.len() == raw.len() && w.len() == raw.len() && g.len() == raw.len() && h.len() == raw.len(),
+        "one label, weight, gradient and hessian per row"
+    );
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = raw.len().div_ceil(threads).max(1 << 14);
+    std::thread::scope(|scope| {
+        for ((((raw, y), w), g), h) in raw
+            .chunks(chunk)
+            .zip(y.chunks(chunk))
+            .zip(w.chunks(chunk))
+            .zip(g.chunks_mut(chunk))
+            .zip(h.chunks_mut(chunk))
+        {
+            scope.spawn(move || {
+                for i in 0..raw.len() {
+                    let prob = sigmoid(raw[i]);
+                    g[i] = w[i] * (prob - f64::from(u8::from(y[i])));
+                    h[i] = w[i] * prob * (1.0 - prob);
+                }
+            });
+        }
+    });
+}
+
 /// Boosts trees on `train` rows, early-stopping on `valid` rows.
 pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p: &GbdtParams) -> Booster {
     let (mut positive, mut total) = (0.0, 0.0);
@@ -468,12 +520,7 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p
     let mut validation_loss = Vec::new();
     let (mut best_loss, mut best_round) = (f64::INFINITY, 0);
     for round in 0..p.max_trees {
-        for &r in train {
-            let r = r as usize;
-            let prob = sigmoid(raw[r]);
-            g[r] = w[r] * (prob - f64::from(u8::from(y[r])));
-            h[r] = w[r] * prob * (1.0 - prob);
-        }
+        gradients(&raw, y, w, &mut g, &mut h);
         let grown = grow(data, train.to_vec(), &g, &h, p, &mut ColumnChoice::All);
         // Training rows: by leaf membership; validation rows: down the binned tree.
         for (node, rows) in &grown.leaves {
