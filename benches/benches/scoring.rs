@@ -1,48 +1,100 @@
-//! Scoring one record with the default models: the raw output of each model,
-//! a full `/v1/score` body (both models with explanations, policy), and the
-//! underwriting grade (risks averaged over the protected attributes), and the
-//! whole in-process path of `/v1/score` from request bytes to response bytes.
+//! Scoring one record with the default models, stage by stage, over 512
+//! different records taken in turn (scoring one record again and again lets
+//! the processor learn every branch, which real traffic never allows):
+//! each model's probability and explanation; the `/v1/score` path from
+//! request bytes to response bytes and its stages (parse and validate, score
+//! both models with explanations and the policy, serialise); the underwriting
+//! grade. `repeated/` runs the whole path on one record, for comparison.
 
-use carescore_bench::SAMPLE_RECORD;
-use carescore_core::scoring::{score, underwrite, Models};
-use carescore_core::{parse_record, Policy};
+use carescore_core::scoring::{score, underwrite, Models, Score};
+use carescore_core::{parse_record, PatientRecord, Policy};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
-fn models() -> Models {
-    carescore_bench::default_models()
+/// Records in turn, one per iteration.
+struct Rotation<T> {
+    items: Vec<T>,
+    next: usize,
+}
+
+impl<T> Rotation<T> {
+    fn new(items: Vec<T>) -> Self {
+        Rotation { items, next: 0 }
+    }
+
+    fn next(&mut self) -> &T {
+        self.next = (self.next + 1) % self.items.len();
+        &self.items[self.next]
+    }
+}
+
+fn bytes_to_bytes(models: &Models, policy: &Policy, body: &[u8]) -> Vec<u8> {
+    let screened = parse_record(body).expect("valid record");
+    let answer = score(models, policy, &screened.record, screened.warnings);
+    let mut out = Vec::with_capacity(2048);
+    serde_json::to_writer(&mut out, &answer).expect("serialisable");
+    out
+}
+
+fn bench_models(c: &mut Criterion, models: &Models, records: &[PatientRecord]) {
+    let mut group = c.benchmark_group("model");
+    group.throughput(Throughput::Elements(1));
+    for (name, model) in [("infection", &models.infection), ("readmission", &models.readmission)] {
+        let mut turn = Rotation::new(records.to_vec());
+        group.bench_function(format!("{name}_predict"), |b| {
+            b.iter(|| model.predict(black_box(turn.next())))
+        });
+        group.bench_function(format!("{name}_explain"), |b| {
+            b.iter(|| model.explain(black_box(turn.next())))
+        });
+    }
+    group.finish();
+}
+
+fn bench_request(c: &mut Criterion, models: &Models, bodies: &[String], records: &[PatientRecord]) {
+    let policy = Policy::default();
+    let mut group = c.benchmark_group("request");
+    group.throughput(Throughput::Elements(1));
+    let mut body = Rotation::new(bodies.to_vec());
+    group.bench_function("bytes_to_bytes", |b| {
+        b.iter(|| bytes_to_bytes(models, &policy, black_box(body.next().as_bytes())))
+    });
+    group.bench_function("stage_parse_validate", |b| {
+        b.iter(|| parse_record(black_box(body.next().as_bytes())))
+    });
+    let mut record = Rotation::new(records.to_vec());
+    group.bench_function("stage_score_both_with_policy", |b| {
+        b.iter(|| score(models, &policy, black_box(record.next()), Vec::new()))
+    });
+    let answers: Vec<Score> = records.iter().map(|r| score(models, &policy, r, Vec::new())).collect();
+    let mut answer = Rotation::new(answers);
+    group.bench_function("stage_serialise", |b| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(2048);
+            serde_json::to_writer(&mut out, black_box(answer.next())).map(|()| out)
+        })
+    });
+    group.bench_function("underwrite", |b| {
+        b.iter(|| underwrite(models, &policy, black_box(record.next())))
+    });
+    group.finish();
+    let mut group = c.benchmark_group("repeated");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("bytes_to_bytes", |b| {
+        b.iter(|| bytes_to_bytes(models, &policy, black_box(carescore_bench::SAMPLE_RECORD.as_bytes())))
+    });
+    group.finish();
 }
 
 fn bench_scoring(c: &mut Criterion) {
-    let models = models();
-    let policy = Policy::default();
-    let record = parse_record(SAMPLE_RECORD.as_bytes()).expect("valid sample").record;
-    let mut group = c.benchmark_group("scoring");
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("infection_predict", |b| {
-        b.iter(|| models.infection.predict(black_box(&record)))
-    });
-    group.bench_function("infection_explain", |b| {
-        b.iter(|| models.infection.explain(black_box(&record)))
-    });
-    group.bench_function("score_both_with_policy", |b| {
-        b.iter(|| score(&models, &policy, black_box(&record), Vec::new()))
-    });
-    group.bench_function("underwrite", |b| {
-        b.iter(|| underwrite(&models, &policy, black_box(&record)))
-    });
-    group.bench_function("request_bytes_to_response_bytes", |b| {
-        b.iter(|| {
-            let screened = parse_record(black_box(SAMPLE_RECORD.as_bytes())).expect("valid");
-            let answer = score(&models, &policy, &screened.record, screened.warnings);
-            serde_json::to_vec(&answer)
-        })
-    });
-    let response = score(&models, &policy, &record, Vec::new());
-    group.bench_function("serialise_score", |b| {
-        b.iter(|| serde_json::to_vec(black_box(&response)))
-    });
-    group.finish();
+    let models = carescore_bench::default_models();
+    let bodies = carescore_bench::varied_records(512, 7);
+    let records: Vec<PatientRecord> = bodies
+        .iter()
+        .map(|b| parse_record(b.as_bytes()).expect("valid").record)
+        .collect();
+    bench_models(c, &models, &records);
+    bench_request(c, &models, &bodies, &records);
 }
 
 criterion_group!(benches, bench_scoring);

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # HTTP load harness: drives the real carescore-serve (and the framework
 # ceiling, carescore-ceiling) from a second process on loopback with wrk, and
-# prints one line per scenario: `target scenario rps p50_ms p99_ms errors`.
+# prints one line per scenario: `target scenario rps p50_ms p99_ms errors`,
+# then the ratios of the run and the service's resident memory at the end.
 #
 #   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS] [--peer]
 #
 # Installs wrk (Debian package) if missing, builds release binaries, starts
 # the servers on free loopback ports, runs the scenarios, stops the servers.
 # With --peer it also sets up (benches/peer/setup.sh) and runs the FastAPI +
-# LightGBM peer, and prints our/peer ratios per scenario.
+# LightGBM peer, and prints our/peer ratios per scenario; and the same peer
+# without top factors (PEER_FACTORS=none: no TreeSHAP, not the contract), the
+# lower bound of its cost, as `peer_nofactors`.
 # Bounded in time: (warm-up + duration) x 4 scenarios x 2 targets plus the
 # build. Timing is never asserted: this reports numbers, it does not test.
 set -euo pipefail
@@ -45,6 +48,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 serve_port=$(free_port)
 ceiling_port=$(free_port)
 "$target_dir/release/carescore-serve" --bind "127.0.0.1:$serve_port" --log warn >"$work/serve.log" 2>&1 &
+serve_pid=$!
 pids+=($!)
 "$target_dir/release/carescore-ceiling" --bind "127.0.0.1:$ceiling_port" >"$work/ceiling.log" 2>&1 &
 pids+=($!)
@@ -54,11 +58,16 @@ if [ "$peer" = 1 ]; then
   venv=$(benches/peer/setup.sh | tail -1)
   peer_port=$(free_port)
   # As its users run it in production: 2 workers, uvloop + httptools, no access log, one BLAS thread.
-  OMP_NUM_THREADS=1 "$venv/bin/uvicorn" app:app --app-dir benches/peer --host 127.0.0.1 --port "$peer_port" \
-    --workers 2 --loop uvloop --http httptools --no-access-log --log-level warning >"$work/peer.log" 2>&1 &
-  pids+=($!)
-  ports+=("$peer_port")
-  targets+=(peer)
+  peer_lite_port=$(free_port)
+  for variant in "peer $peer_port top5" "peer_nofactors $peer_lite_port none"; do
+    read -r name port factors <<<"$variant"
+    PEER_FACTORS=$factors OMP_NUM_THREADS=1 "$venv/bin/uvicorn" app:app --app-dir benches/peer --host 127.0.0.1 \
+      --port "$port" --workers 2 --loop uvloop --http httptools --no-access-log --log-level warning \
+      >"$work/$name.log" 2>&1 &
+    pids+=($!)
+    ports+=("$port")
+    targets+=("$name")
+  done
 fi
 for port in "${ports[@]}"; do
   for _ in $(seq 100); do
@@ -121,13 +130,17 @@ done | tee "$work/results.txt"
 awk '
   { rps[$1" "$2] = $3; p99[$1" "$2] = $5 }
   END {
-    print "scenario ours/peer_rps peer/ours_p99 ours/ceiling_rps"
+    print "scenario ours/peer_rps peer/ours_p99 ours/ceiling_rps ours/peer_nofactors_rps"
     split("score_c1 score_c16 score_c64 batch100_c16", s, " ")
     for (k = 1; k <= 4; k++) {
       n = s[k]; o = "carescore " n
       pr = ("peer " n in rps && rps["peer " n] > 0) ? sprintf("%.1f", rps[o] / rps["peer " n]) : "-"
       pp = ("peer " n in p99 && p99[o] > 0) ? sprintf("%.1f", p99["peer " n] / p99[o]) : "-"
       cr = ("ceiling " n in rps && rps["ceiling " n] > 0) ? sprintf("%.2f", rps[o] / rps["ceiling " n]) : "-"
-      print n, pr, pp, cr
+      pl = ("peer_nofactors " n in rps && rps["peer_nofactors " n] > 0) ? sprintf("%.1f", rps[o] / rps["peer_nofactors " n]) : "-"
+      print n, pr, pp, cr, pl
     }
   }' "$work/results.txt"
+
+# The service's resident memory after all its scenarios (default models, warm).
+awk '/^VmRSS/ {printf "carescore_rss_mb %.1f\n", $2 / 1024}' "/proc/$serve_pid/status"

@@ -1,7 +1,13 @@
 """The peer: the ordinary Python alternative to carescore-serve, as its users
 would run it in production (FastAPI + uvicorn with uvloop/httptools, pydantic
 validation, orjson responses, LightGBM with pred_contrib top factors), serving
-the same /v1/score and /v1/score/batch contract."""
+the same /v1/score and /v1/score/batch contract.
+
+One pred_contrib call per model gives both the factors and the probability
+(the sigmoid of the contributions' sum, which is the raw score): a second
+predict call would only add cost. PEER_FACTORS=none skips pred_contrib and
+answers with empty top_factors: not the contract, but the lower bound of the
+peer's cost, to show how much of it LightGBM's exact TreeSHAP takes."""
 
 import os
 from typing import List
@@ -15,6 +21,7 @@ from pydantic import BaseModel, Field
 from record import FEATURES, PatientRecord, feature_row
 
 MODELS_DIR = os.environ.get("PEER_MODELS", os.path.join(os.path.dirname(__file__), "models"))
+FACTORS = os.environ.get("PEER_FACTORS", "top5") != "none"
 BOOSTERS = {t: lgb.Booster(model_file=f"{MODELS_DIR}/{t}.txt") for t in ("infection_180d", "readmission_30d")}
 BANDS = {"infection_180d": (0.10, 0.20), "readmission_30d": (0.12, 0.25)}
 TIERS = ["self_service", "remote", "intensive"]
@@ -37,11 +44,15 @@ def score_rows(records: List[PatientRecord]):
     x = np.array([feature_row(r) for r in records], dtype=np.float64)
     risks = [{} for _ in records]
     for target, booster in BOOSTERS.items():
-        p = booster.predict(x, num_threads=1)
-        contrib = booster.predict(x, pred_contrib=True, num_threads=1)
+        if FACTORS:
+            contrib = booster.predict(x, pred_contrib=True, num_threads=1)
+            p = 1.0 / (1.0 + np.exp(-contrib.sum(axis=1)))
+        else:
+            p = booster.predict(x, num_threads=1)
+            contrib = np.zeros((len(records), len(FEATURES) + 1))
         for i, record in enumerate(records):
             c = contrib[i]
-            top = np.argsort(-np.abs(c[:-1]))[:5]
+            top = np.argsort(-np.abs(c[:-1]))[:5] if FACTORS else []
             risks[i][target] = {
                 "probability": float(p[i]),
                 "band": band(float(p[i]), target),

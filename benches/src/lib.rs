@@ -15,6 +15,48 @@ pub fn invalid_record() -> String {
         .replace("\"diabetes\": false", "\"diabetes\": \"no\"")
 }
 
+/// `n` distinct valid records around the sample one, the same for the same
+/// `seed`: numbers scaled by 0.5-1.5 (integers rounded), categories and
+/// yes/no values drawn at random, kept only when they pass validation. A
+/// benchmark that scores one record again and again lets the processor learn
+/// every branch of every tree walk, which real traffic never allows.
+///
+/// # Panics
+/// If the sample record is not a JSON object (a test guards this).
+pub fn varied_records(n: usize, seed: u64) -> Vec<String> {
+    use carescore_core::{Field, FieldKind};
+    let sample: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(SAMPLE_RECORD).expect("the sample record is an object");
+    let mut state = seed;
+    let mut uniform = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut records = Vec::with_capacity(n);
+    while records.len() < n {
+        let mut record = sample.clone();
+        for (name, value) in record.iter_mut() {
+            let Some(field) = Field::from_name(name) else { continue };
+            *value = match field.spec().kind {
+                FieldKind::Number { .. } => serde_json::json!(value.as_f64().unwrap_or(0.0) * (0.5 + uniform())),
+                FieldKind::Integer { .. } => {
+                    serde_json::json!((value.as_f64().unwrap_or(0.0) * (0.5 + uniform()) + uniform()).round() as i64)
+                }
+                FieldKind::Category(names) => serde_json::json!(names[(uniform() * names.len() as f64) as usize]),
+                FieldKind::Boolean => serde_json::json!(uniform() < 0.5),
+                _ => continue,
+            };
+        }
+        let text = serde_json::Value::Object(record).to_string();
+        if carescore_core::parse_record(text.as_bytes()).is_ok() {
+            records.push(text);
+        }
+    }
+    records
+}
+
 /// The default models (embedded from `models/`).
 ///
 /// # Panics
@@ -59,6 +101,18 @@ pub fn write_bodies(dir: &std::path::Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn varied_records_are_valid_distinct_and_reproducible() {
+        let records = varied_records(50, 3);
+        assert_eq!(records, varied_records(50, 3), "same seed, same records");
+        assert_ne!(records, varied_records(50, 4));
+        let distinct: std::collections::HashSet<&String> = records.iter().collect();
+        assert_eq!(distinct.len(), 50);
+        for record in &records {
+            assert!(carescore_core::parse_record(record.as_bytes()).is_ok(), "{record}");
+        }
+    }
 
     #[test]
     fn the_ceiling_answer_is_json_of_a_real_answer_size() {

@@ -21,7 +21,7 @@ fn default_models_verify_and_score() {
             artifact.non_record_features()
         );
         assert!(artifact.metrics["auc"] > 0.65, "{target}: {:?}", artifact.metrics);
-        let p = artifact.predict(&record);
+        let p = artifact.compile().predict(&record);
         assert!(p > 0.0 && p < 1.0, "{target}: {p}");
     }
 }

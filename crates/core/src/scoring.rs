@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::artifact::{Estimator, ModelArtifact, Row};
+use crate::artifact::{CompiledModel, Estimator, ModelArtifact, Row};
 use crate::field::{Field, FieldKind, FieldValue};
 use crate::phase::Phase;
 use crate::policy::{self, Band, Flag, FollowUp, Grade, Policy};
@@ -21,13 +21,13 @@ pub const READMISSION: &str = "readmission_30d";
 /// Factors listed per risk.
 pub const TOP_FACTORS: usize = 5;
 
-/// The two models the service scores with.
+/// The two models the service scores with, compiled once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Models {
     /// `infection_180d`.
-    pub infection: ModelArtifact,
+    pub infection: CompiledModel,
     /// `readmission_30d`.
-    pub readmission: ModelArtifact,
+    pub readmission: CompiledModel,
 }
 
 /// Why a model set was refused.
@@ -72,12 +72,18 @@ impl Models {
                 });
             }
         }
-        Ok(Models { infection, readmission })
+        Ok(Models {
+            infection: CompiledModel::new(infection),
+            readmission: CompiledModel::new(readmission),
+        })
     }
 
     /// Both artifacts with their target names.
     pub fn iter(&self) -> [(&'static str, &ModelArtifact); 2] {
-        [(INFECTION, &self.infection), (READMISSION, &self.readmission)]
+        [
+            (INFECTION, self.infection.artifact()),
+            (READMISSION, self.readmission.artifact()),
+        ]
     }
 }
 
@@ -171,9 +177,10 @@ pub fn scale_of(estimator: &Estimator) -> &'static str {
 }
 
 /// A target's risk for `record`: probability, band and top factors.
-pub fn risk(artifact: &ModelArtifact, record: &dyn Row, band: crate::policy::BandThresholds) -> Risk {
-    let explanation = artifact.explain(record);
-    let probability = artifact.calibration.apply(explanation.raw);
+pub fn risk(model: &CompiledModel, record: &dyn Row, band: crate::policy::BandThresholds) -> Risk {
+    let explanation = model.explain(record);
+    let probability = model.calibrate(explanation.raw);
+    let artifact = model.artifact();
     let mut order: Vec<usize> = (0..artifact.features.len()).collect();
     order.sort_by(|&a, &b| {
         explanation.contributions[b]
@@ -196,7 +203,7 @@ pub fn risk(artifact: &ModelArtifact, record: &dyn Row, band: crate::policy::Ban
     Risk {
         probability,
         band: policy::band(probability, band),
-        model_version: artifact.model_version(),
+        model_version: model.model_version().to_string(),
         base_value: explanation.base_value,
         scale: scale_of(&artifact.estimator),
         top_factors,
@@ -226,23 +233,27 @@ pub fn score(models: &Models, policy: &Policy, record: &PatientRecord, warnings:
 /// A record with some fields replaced, for averaging over protected attributes.
 struct Overlay<'a> {
     base: &'a PatientRecord,
-    overrides: Vec<(&'a str, FieldValue<'a>)>,
+    overrides: Vec<(Field, FieldValue<'a>)>,
 }
 
 impl Row for Overlay<'_> {
     fn value(&self, name: &str) -> Option<FieldValue<'_>> {
-        match self.overrides.iter().find(|(n, _)| *n == name) {
+        self.resolved_value(Field::from_name(name), name)
+    }
+
+    fn resolved_value(&self, field: Option<Field>, name: &str) -> Option<FieldValue<'_>> {
+        match self.overrides.iter().find(|(f, _)| Some(*f) == field) {
             Some((_, value)) => Some(*value),
-            None => Row::value(self.base, name),
+            None => self.base.resolved_value(field, name),
         }
     }
 }
 
 /// Every value a protected attribute can take (categories, or true/false).
-fn values_of(name: &str) -> Vec<FieldValue<'static>> {
-    match Field::from_name(name).map(|f| f.spec().kind) {
-        Some(FieldKind::Category(names)) => names.iter().map(|n| FieldValue::Text(n)).collect(),
-        Some(FieldKind::Boolean) => vec![FieldValue::Boolean(false), FieldValue::Boolean(true)],
+fn values_of(field: Field) -> Vec<FieldValue<'static>> {
+    match field.spec().kind {
+        FieldKind::Category(names) => names.iter().map(|n| FieldValue::Text(n)).collect(),
+        FieldKind::Boolean => vec![FieldValue::Boolean(false), FieldValue::Boolean(true)],
         // Policy::check allows only categorical and boolean fields.
         _ => Vec::new(),
     }
@@ -250,10 +261,10 @@ fn values_of(name: &str) -> Vec<FieldValue<'static>> {
 
 /// The mean calibrated probability of `artifact` over every combination of
 /// the protected attributes' values, the rest of the record as it is.
-pub fn neutralised_probability(artifact: &ModelArtifact, record: &PatientRecord, protected: &[String]) -> f64 {
-    let mut combinations: Vec<Vec<(&str, FieldValue<'static>)>> = vec![Vec::new()];
-    for name in protected {
-        let values = values_of(name);
+pub fn neutralised_probability(model: &CompiledModel, record: &PatientRecord, protected: &[String]) -> f64 {
+    let mut combinations: Vec<Vec<(Field, FieldValue<'static>)>> = vec![Vec::new()];
+    for field in protected.iter().filter_map(|name| Field::from_name(name)) {
+        let values = values_of(field);
         if values.is_empty() {
             continue;
         }
@@ -262,7 +273,7 @@ pub fn neutralised_probability(artifact: &ModelArtifact, record: &PatientRecord,
             .flat_map(|c| {
                 values.iter().map(move |v| {
                     let mut next = c.clone();
-                    next.push((name.as_str(), *v));
+                    next.push((field, *v));
                     next
                 })
             })
@@ -272,7 +283,7 @@ pub fn neutralised_probability(artifact: &ModelArtifact, record: &PatientRecord,
     combinations
         .into_iter()
         .map(|overrides| {
-            artifact.predict(&Overlay {
+            model.predict(&Overlay {
                 base: record,
                 overrides,
             })

@@ -164,8 +164,8 @@ mod tests {
     #[test]
     fn the_embedded_models_load() {
         let models = embedded().expect("the default artifacts in models/ are valid");
-        assert_eq!(models.infection.target, INFECTION);
-        assert_eq!(models.readmission.target, READMISSION);
+        assert_eq!(models.infection.artifact().target, INFECTION);
+        assert_eq!(models.readmission.artifact().target, READMISSION);
     }
 
     #[test]
@@ -181,7 +181,7 @@ mod tests {
             dir.path().join("infection_180d-3.json")
         );
         assert_eq!(
-            from_dir(dir.path()).unwrap().infection.version,
+            from_dir(dir.path()).unwrap().infection.artifact().version,
             3,
             "the highest version"
         );
@@ -194,7 +194,7 @@ mod tests {
         // active.toml pins a version, even below the highest.
         std::fs::remove_file(dir.path().join("readmission_30d-4.json")).unwrap();
         std::fs::write(dir.path().join(ACTIVE_FILE), "infection_180d = 1\n").unwrap();
-        assert_eq!(from_dir(dir.path()).unwrap().infection.version, 1);
+        assert_eq!(from_dir(dir.path()).unwrap().infection.artifact().version, 1);
         std::fs::write(dir.path().join(ACTIVE_FILE), "infection_180d = 7\n").unwrap();
         let error = from_dir(dir.path()).unwrap_err().to_string();
         assert!(error.contains("infection_180d-7.json"), "{error}");

@@ -412,10 +412,11 @@ pub fn common_heldout_brier(candidates: &[&Scored]) -> Vec<f64> {
 /// Scores the temporal hold-out with the finished artifact and records the result.
 fn assess_temporal(fitted: &mut Fitted, ingested: &Ingested, holdout: Option<(Labelled, String)>, options: FitOptions) {
     let Some((later, from)) = holdout else { return };
+    let model = fitted.artifact.compile();
     let p: Vec<f64> = later
         .records
         .iter()
-        .map(|&i| fitted.artifact.predict(&ingested.records[i]))
+        .map(|&i| model.predict(&ingested.records[i]))
         .collect();
     let all: Vec<usize> = (0..later.y.len()).collect();
     let evaluation = assess(ingested, &Scored::of(&later, &all, p), options);
@@ -536,10 +537,11 @@ fn finish(
 /// [`TrainError`] if the target's outcome columns are unusable or no label is known.
 pub fn score_table(artifact: &ModelArtifact, ingested: &Ingested, options: FitOptions) -> Result<Scored, TrainError> {
     let data = labelled(ingested, options.target, options.censoring)?;
+    let model = artifact.compile();
     let p: Vec<f64> = data
         .records
         .iter()
-        .map(|&i| artifact.predict(&ingested.records[i]))
+        .map(|&i| model.predict(&ingested.records[i]))
         .collect();
     let all: Vec<usize> = (0..data.y.len()).collect();
     Ok(Scored::of(&data, &all, p))

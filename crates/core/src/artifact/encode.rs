@@ -169,22 +169,27 @@ pub fn append_design(features: &[FeatureSpec], kind: DesignKind, row: &dyn Row, 
     }
 }
 
-/// The design vector of `kind` of one row.
-pub(crate) fn design_row(features: &[FeatureSpec], kind: DesignKind, row: &dyn Row) -> Vec<f64> {
-    let mut out = Vec::with_capacity(design_width(features, kind));
-    append_design(features, kind, row, &mut out);
-    out
-}
-
 /// Anything a model can read features from: a patient record, or a row of a
 /// training table.
 pub trait Row {
     /// The value of the column `name`, or `None` when missing.
     fn value(&self, name: &str) -> Option<FieldValue<'_>>;
+
+    /// The value of the column `name`, which is the record field `field` when
+    /// that is `Some` (resolved once, when a model is compiled). Rows indexed
+    /// by field skip the name lookup; others read by name.
+    fn resolved_value(&self, field: Option<Field>, name: &str) -> Option<FieldValue<'_>> {
+        let _ = field;
+        self.value(name)
+    }
 }
 
 impl Row for PatientRecord {
     fn value(&self, name: &str) -> Option<FieldValue<'_>> {
         Field::from_name(name).and_then(|f| PatientRecord::value(self, f))
+    }
+
+    fn resolved_value(&self, field: Option<Field>, _name: &str) -> Option<FieldValue<'_>> {
+        field.and_then(|f| PatientRecord::value(self, f))
     }
 }

@@ -47,6 +47,11 @@ pub fn leaf_sum(trees: &[Tree], design: &[f64]) -> f64 {
     sum
 }
 
+/// `intercept + coefficients . design`: a logistic model's log-odds.
+pub(crate) fn linear_raw(intercept: f64, coefficients: &[f64], design: &[f64]) -> f64 {
+    intercept + coefficients.iter().zip(design).map(|(c, x)| c * x).sum::<f64>()
+}
+
 impl Estimator {
     /// The design vector the estimator reads.
     pub fn design_kind(&self) -> DesignKind {
@@ -64,7 +69,7 @@ impl Estimator {
                 intercept,
                 coefficients,
                 ..
-            } => intercept + coefficients.iter().zip(design).map(|(c, x)| c * x).sum::<f64>(),
+            } => linear_raw(*intercept, coefficients, design),
             Estimator::BoostedTrees { base_score, trees, .. } => base_score + leaf_sum(trees, design),
             Estimator::RandomForest { trees } => leaf_sum(trees, design) / trees.len().max(1) as f64,
         }

@@ -4,18 +4,21 @@
 //!
 //! Training writes artifacts; training and serving both load them with
 //! [`ModelArtifact::from_json`], which verifies the format and the checksum,
-//! and both score with the same code ([`ModelArtifact::predict`]), so a model
-//! gives the same probability offline and online.
+//! and both score with the same code ([`CompiledModel`], built once per
+//! artifact), so a model gives the same probability offline and online.
 
 mod calibration;
 mod checksum;
+mod compiled;
 mod encode;
 mod estimator;
 mod explain;
+mod fast_trees;
 mod tree;
 
 pub use calibration::{sigmoid, Calibration, IsotonicStep};
 pub use checksum::sha256_hex;
+pub use compiled::CompiledModel;
 pub use encode::{append_design, design_width, DesignKind, FeatureKind, FeatureSpec, Row};
 pub use estimator::{leaf_sum, Estimator};
 pub use explain::Explanation;
@@ -175,17 +178,6 @@ impl ModelArtifact {
             .map(|f| f.name.as_str())
             .filter(|name| crate::Field::from_name(name).is_none_or(|f| !f.spec().model_feature))
             .collect()
-    }
-
-    /// The estimator's raw output (log-odds for logistic models) for one row.
-    pub fn raw_score(&self, row: &dyn Row) -> f64 {
-        let design = encode::design_row(&self.features, self.estimator.design_kind(), row);
-        self.estimator.raw(&design)
-    }
-
-    /// The calibrated probability of the target for one row.
-    pub fn predict(&self, row: &dyn Row) -> f64 {
-        self.calibration.apply(self.raw_score(row))
     }
 }
 

@@ -125,13 +125,13 @@ fn scoring_a_record_by_hand() {
     let record = parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap().record;
     let a = artifact();
     let raw = -1.5 + 0.2 * 0.4 + 0.3 * 0.0 + 0.5 * 1.0 - 0.1 * 0.0 - 0.4 * ((8.5 - 9.0) / 2.0) + 0.25 * 0.0;
-    assert!((a.raw_score(&record) - raw).abs() < 1e-12);
-    assert!((a.predict(&record) - 1.0 / (1.0 + (-raw).exp())).abs() < 1e-12);
+    assert!((a.compile().raw_score(&record) - raw).abs() < 1e-12);
+    assert!((a.compile().predict(&record) - 1.0 / (1.0 + (-raw).exp())).abs() < 1e-12);
     // A missing IgG turns on its indicator and zeroes its value column.
     let mut missing = record;
     missing.igg_g_l = None;
     let raw_missing = -1.5 + 0.2 * 0.4 + 0.5 + 0.25;
-    assert!((a.raw_score(&missing) - raw_missing).abs() < 1e-12);
+    assert!((a.compile().raw_score(&missing) - raw_missing).abs() < 1e-12);
 }
 
 #[test]
@@ -225,10 +225,10 @@ fn boosted_trees_read_the_raw_design() {
     let a = boosted(vec![stump(), stump()]);
     let loaded = ModelArtifact::from_json(a.to_json().as_bytes()).unwrap();
     // Age 54 goes left in both trees.
-    assert!((loaded.raw_score(&record) - (-1.0 - 0.4)).abs() < 1e-12);
+    assert!((loaded.compile().raw_score(&record) - (-1.0 - 0.4)).abs() < 1e-12);
     let mut old = record;
     old.age_years = 70.0;
-    assert!((loaded.raw_score(&old) - (-1.0 + 0.6)).abs() < 1e-12);
+    assert!((loaded.compile().raw_score(&old) - (-1.0 + 0.6)).abs() < 1e-12);
 }
 
 #[test]
@@ -248,6 +248,10 @@ fn hostile_trees_are_refused() {
             "tree 0: node 0: feature 99 out of range",
         ),
         (Box::new(|t| t.value[1] = f64::NAN), "tree 0: node 1: non-finite value"),
+        (
+            Box::new(|t| t.right[0] = 1),
+            "tree 0: node 1: 2 parents (a tree node has one)",
+        ),
         (
             Box::new(|t| t.threshold.pop().map(|_| ()).unwrap_or(())),
             "tree 0: tree node arrays differ in length",
@@ -273,22 +277,22 @@ fn explanations_add_up_to_the_raw_output() {
     missing.igg_g_l = None;
     for model in [artifact(), boosted(vec![stump(), two_level_tree()])] {
         for row in [&record, &missing] {
-            let e = model.explain(row);
+            let e = model.compile().explain(row);
             let total = e.base_value + e.contributions.iter().sum::<f64>();
             assert!((total - e.raw).abs() < 1e-12, "{e:?}");
             assert_eq!(
                 e.raw,
-                model.raw_score(row),
+                model.compile().raw_score(row),
                 "the explained raw output is the scored one, bit for bit"
             );
             assert_eq!(e.contributions.len(), model.features.len());
         }
     }
     // Logistic: the IgG contribution is its coefficient times the standardised value.
-    let e = artifact().explain(&record);
+    let e = artifact().compile().explain(&record);
     assert!((e.contributions[3] - (-0.4 * (8.5 - 9.0) / 2.0)).abs() < 1e-12);
     // Trees: age 54 goes left at the roots (-0.2 each), IgG 8.5 goes right in the second tree (+0.3).
-    let e = boosted(vec![stump(), two_level_tree()]).explain(&record);
+    let e = boosted(vec![stump(), two_level_tree()]).compile().explain(&record);
     assert!((e.contributions[0] - (-0.4)).abs() < 1e-12, "{e:?}");
     assert!((e.contributions[3] - 0.3).abs() < 1e-12, "{e:?}");
 }
@@ -333,15 +337,121 @@ fn forests_average_their_trees_and_explain_on_the_vote_scale() {
     let a = forest(vec![vote_tree(), leaf_only]);
     let loaded = ModelArtifact::from_json(a.to_json().as_bytes()).unwrap();
     // Age 54: (0.1 + 0.3) / 2.
-    assert!((loaded.raw_score(&record) - 0.2).abs() < 1e-12);
-    let e = loaded.explain(&record);
+    assert!((loaded.compile().raw_score(&record) - 0.2).abs() < 1e-12);
+    let e = loaded.compile().explain(&record);
     assert!((e.base_value - 0.25).abs() < 1e-12, "{e:?}");
     assert!((e.contributions[0] - (-0.05)).abs() < 1e-12, "{e:?}");
-    assert_eq!(e.raw, loaded.raw_score(&record));
+    assert_eq!(e.raw, loaded.compile().raw_score(&record));
     assert!((e.base_value + e.contributions.iter().sum::<f64>() - e.raw).abs() < 1e-12);
     // An empty forest is refused.
     match ModelArtifact::from_json(forest(Vec::new()).to_json().as_bytes()) {
         Err(ArtifactError::Invalid(m)) => assert_eq!(m, "a random forest needs at least one tree"),
         other => panic!("{other:?}"),
+    }
+}
+
+/// A deterministic pseudo-random tree over `width` raw columns, at most `max_depth` deep.
+fn random_tree(state: &mut u64, width: u32, max_depth: usize) -> Tree {
+    fn next(state: &mut u64) -> u64 {
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        *state >> 33
+    }
+    fn grow(t: &mut Tree, state: &mut u64, width: u32, depth: usize) -> u32 {
+        let here = t.feature.len();
+        let split = depth > 0 && next(state) % 4 != 0;
+        t.feature.push(if split {
+            (next(state) % u64::from(width)) as u32
+        } else {
+            LEAF
+        });
+        // Thresholds around the sample record's values (age 54, IgG 8.5, 0/1 columns).
+        t.threshold.push((next(state) % 1200) as f64 / 10.0 - 30.0);
+        t.left.push(0);
+        t.right.push(0);
+        t.missing_left.push(next(state) % 2 == 0);
+        t.value.push((next(state) % 2001) as f64 / 1000.0 - 1.0);
+        if split {
+            t.left[here] = grow(t, state, width, depth - 1);
+            t.right[here] = grow(t, state, width, depth - 1);
+        }
+        here as u32
+    }
+    let mut t = Tree {
+        feature: Vec::new(),
+        threshold: Vec::new(),
+        left: Vec::new(),
+        right: Vec::new(),
+        missing_left: Vec::new(),
+        value: Vec::new(),
+    };
+    grow(&mut t, state, width, max_depth);
+    t
+}
+
+/// Saabas attribution one tree at a time, straight from the artifact's
+/// arrays: the oracle of the column-by-column evaluation.
+fn reference_contributions(a: &ModelArtifact, trees: &[Tree], row: &dyn Row) -> Vec<f64> {
+    let mut design = Vec::new();
+    append_design(&a.features, DesignKind::Raw, row, &mut design);
+    let owners: Vec<usize> = a
+        .features
+        .iter()
+        .enumerate()
+        .flat_map(|(i, f)| std::iter::repeat_n(i, f.raw_width()))
+        .collect();
+    let mut contributions = vec![0.0; a.features.len()];
+    for tree in trees {
+        let mut node = 0;
+        while tree.feature[node] != LEAF {
+            let next = tree.child(node, &design);
+            contributions[owners[tree.feature[node] as usize]] += tree.value[next] - tree.value[node];
+            node = next;
+        }
+    }
+    contributions
+}
+
+#[test]
+fn compiled_trees_score_and_explain_exactly_as_the_artifact_arrays_say() {
+    let record = parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap().record;
+    let mut rows = vec![record.clone()];
+    for age in [18.0, 35.5, 60.0, 61.0, 80.0] {
+        let mut r = record.clone();
+        r.age_years = age;
+        r.igg_g_l = if age > 60.0 { None } else { Some(age / 5.0) };
+        r.cmv_serostatus = if age < 50.0 {
+            crate::CmvSerostatus::DonorNegRecipientNeg
+        } else {
+            crate::CmvSerostatus::DonorPosRecipientPos
+        };
+        r.diabetes = age < 40.0;
+        rows.push(r);
+    }
+    let mut state = 20261127;
+    // 13 trees: three full groups of four and one tree alone; depths 0 to 9.
+    for max_depth in [0, 1, 3, 6, 9] {
+        let trees: Vec<Tree> = (0..13).map(|_| random_tree(&mut state, 5, max_depth)).collect();
+        for a in [boosted(trees.clone()), forest(trees.clone())] {
+            let a = ModelArtifact::from_json(a.to_json().as_bytes()).expect("random trees are well formed");
+            let model = a.compile();
+            for row in &rows {
+                let mut design = Vec::new();
+                append_design(&a.features, DesignKind::Raw, row, &mut design);
+                let (expected_raw, n) = match &a.estimator {
+                    Estimator::BoostedTrees { base_score, .. } => (base_score + leaf_sum(&trees, &design), 1.0),
+                    _ => (leaf_sum(&trees, &design) / 13.0, 13.0),
+                };
+                assert_eq!(model.raw_score(row), expected_raw, "depth {max_depth}");
+                let e = model.explain(row);
+                assert_eq!(e.raw, expected_raw);
+                // The same terms, summed in another (fixed) order.
+                let expected = reference_contributions(&a, &trees, row);
+                for (c, x) in e.contributions.iter().zip(expected) {
+                    assert!((c - x / n).abs() < 1e-12, "depth {max_depth}: {c} vs {}", x / n);
+                }
+            }
+        }
     }
 }

@@ -52,7 +52,7 @@ impl Tree {
 
     /// Checks that the tree is well formed for `width` features: equal array
     /// lengths, children after their parent (so no cycles) and in bounds,
-    /// features in bounds, finite numbers.
+    /// one parent per node but the root, features in bounds, finite numbers.
     pub(crate) fn check(&self, width: usize) -> Result<(), String> {
         let n = self.feature.len();
         if n == 0 {
@@ -68,6 +68,9 @@ impl Tree {
         if lengths.iter().any(|l| *l != n) {
             return Err("tree node arrays differ in length".into());
         }
+        // Every node but the root has exactly one parent: a tree, not a graph
+        // (shared subtrees would make leaf numbering and paths ambiguous).
+        let mut parents = vec![0u8; n];
         for i in 0..n {
             if !self.value[i].is_finite() {
                 return Err(format!("node {i}: non-finite value"));
@@ -85,7 +88,17 @@ impl Tree {
             if self.threshold[i].is_nan() {
                 return Err(format!("node {i}: NaN threshold"));
             }
+            for child in [l, r] {
+                parents[child] = parents[child].saturating_add(1);
+            }
         }
-        Ok(())
+        match parents.iter().skip(1).position(|&p| p != 1) {
+            Some(i) => Err(format!(
+                "node {}: {} parents (a tree node has one)",
+                i + 1,
+                parents[i + 1]
+            )),
+            None => Ok(()),
+        }
     }
 }

@@ -67,10 +67,11 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let mut raw: Vec<Option<f64>> = vec![None; height];
     let mut factors: Vec<Option<String>> = vec![None; height];
     let mut errors: Vec<Option<String>> = vec![None; height];
+    let model = artifact.compile();
     for (record, &row) in ingested.records.iter().zip(&ingested.rows) {
         // One pass down the model gives the raw output and its explanation.
-        let explanation = artifact.explain(record);
-        probability[row] = Some(artifact.calibration.apply(explanation.raw));
+        let explanation = model.explain(record);
+        probability[row] = Some(model.calibrate(explanation.raw));
         raw[row] = Some(explanation.raw);
         factors[row] = Some(top_factors(&artifact, record, &explanation, args.top));
     }

@@ -127,8 +127,9 @@ pub fn decision_curve(p: &[f64], y: &[bool], w: &[f64], max_percent: u32) -> Vec
 /// largest first (the scale of the estimator's raw output).
 pub fn importance(artifact: &ModelArtifact, rows: &[&dyn Row]) -> Vec<(String, f64)> {
     let mut sums = vec![0.0; artifact.features.len()];
+    let model = artifact.compile();
     for row in rows {
-        for (sum, c) in sums.iter_mut().zip(artifact.explain(*row).contributions) {
+        for (sum, c) in sums.iter_mut().zip(model.explain(*row).contributions) {
             *sum += c.abs();
         }
     }
