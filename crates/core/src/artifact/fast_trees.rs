@@ -75,9 +75,10 @@ pub(crate) struct FastTrees {
     missing_right: Vec<Split>,
     /// The masked trees' leaf values.
     leaves: Vec<f64>,
-    /// Per leaf of `leaves`, `path_len` steps: its path from the root, then
-    /// padding steps that add 0 to a slot past the last feature (so every
-    /// path has the same length and the loop over it never mispredicts).
+    /// Per leaf of `leaves`, `path_len` steps: its path from the root (one
+    /// step per feature), then padding steps that add 0 to spare slots past
+    /// the features (so every path has the same length and the loop over it
+    /// never mispredicts).
     steps: Vec<Step>,
     path_len: usize,
     /// The column-to-feature map, for walked trees.
@@ -174,20 +175,21 @@ impl FastTrees {
                     node = up;
                 }
                 path.reverse();
-                paths.push(path);
+                paths.push(merge_same_owner(path));
                 fast.leaves.push(tree.value[leaf]);
             }
         }
         // A masked tree has at most 64 leaves, so a path at most 63 steps.
         fast.path_len = paths.iter().map(Vec::len).max().unwrap_or(0);
-        let padding = Step {
-            owner: features as u32,
-            delta: 0.0,
-        };
         for path in paths {
-            let pad = fast.path_len - path.len();
+            // Padding step `k` adds 0 to its own spare slot past the features,
+            // so no padding step waits for another.
+            let pad = (path.len()..fast.path_len).map(|k| Step {
+                owner: (features + k) as u32,
+                delta: 0.0,
+            });
             fast.steps.extend(path);
-            fast.steps.extend(std::iter::repeat_n(padding, pad));
+            fast.steps.extend(pad);
         }
         for (mut splits, mut missing) in per_column.into_iter().zip(missing_per_column) {
             // Thresholds are never NaN (checked on load); a missing value clears in any order.
@@ -251,8 +253,8 @@ impl FastTrees {
     pub(crate) fn attribute(&self, design: &[f64], contributions: &mut [f64]) -> f64 {
         const ACCUMULATORS: usize = 4;
         let features = contributions.len();
-        // One more slot per accumulator for the padding steps.
-        let stride = features + 1;
+        // Spare slots per accumulator for the padding steps.
+        let stride = features + self.path_len;
         let mut acc = vec![0.0; ACCUMULATORS * stride];
         let masks = self.masks(design);
         let mut sum = 0.0;
@@ -282,6 +284,20 @@ impl FastTrees {
         }
         sum
     }
+}
+
+/// A path's steps with each feature credited once, at its first place, with
+/// the sum of its changes along the path: consecutive additions to the same
+/// feature would each wait for the previous one.
+fn merge_same_owner(path: Vec<Step>) -> Vec<Step> {
+    let mut merged: Vec<Step> = Vec::with_capacity(path.len());
+    for step in path {
+        match merged.iter_mut().find(|m| m.owner == step.owner) {
+            Some(m) => m.delta += step.delta,
+            None => merged.push(step),
+        }
+    }
+    merged
 }
 
 /// The index in `leaves` of a masked tree's exit leaf: its leftmost possible leaf.
