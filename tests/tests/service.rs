@@ -34,6 +34,13 @@ async fn a_record_is_scored_with_factors_tier_and_flags() {
     .unwrap();
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.header("x-request-id"), Some("test-42"));
+    assert_eq!(
+        reply.header("cache-control"),
+        Some("no-store"),
+        "no cache may keep a risk"
+    );
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(reply.header("server"), None, "no version banner");
     let json = reply.json();
     assert_eq!(json["request_id"], "test-42");
     assert_eq!(json["case_id"], "c-102");

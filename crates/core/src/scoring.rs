@@ -156,6 +156,10 @@ pub struct Underwriting {
     pub model_versions: BTreeMap<&'static str, String>,
     /// Policy version used.
     pub policy_version: String,
+    /// The risks the grade used (averaged over the protected attributes), by
+    /// target: for the audit trail, not part of the answer.
+    #[serde(skip)]
+    pub neutralised_probabilities: BTreeMap<&'static str, f64>,
 }
 
 fn json_value(value: Option<FieldValue<'_>>) -> serde_json::Value {
@@ -304,5 +308,6 @@ pub fn underwrite(models: &Models, policy: &Policy, record: &PatientRecord) -> U
         protected_attributes_neutralised: protected.clone(),
         model_versions: models.iter().map(|(t, a)| (t, a.model_version())).into_iter().collect(),
         policy_version: policy.version.clone(),
+        neutralised_probabilities: BTreeMap::from([(INFECTION, infection), (READMISSION, readmission)]),
     }
 }

@@ -28,6 +28,18 @@ pub struct Config {
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `carescore_serve=debug`.
     #[arg(long, env = "CARESCORE_LOG", default_value = "info")]
     pub log: String,
+    /// Append one JSON line per decision to this file (the audit trail); an
+    /// answer leaves only after its line is written.
+    #[arg(long, env = "CARESCORE_AUDIT_LOG")]
+    pub audit_log: Option<std::path::PathBuf>,
+    /// Secret salt of the audit trail's case-id hashes (at least 16
+    /// characters; keep it stable to link a case's decisions over time).
+    #[arg(long, env = "CARESCORE_AUDIT_SALT", hide_env_values = true)]
+    pub audit_salt: Option<String>,
+    /// Flush the audit trail to the disk before each answer (durable across
+    /// power loss, slower).
+    #[arg(long, env = "CARESCORE_AUDIT_FSYNC")]
+    pub audit_fsync: bool,
 }
 
 /// Log line format.

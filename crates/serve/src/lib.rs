@@ -3,8 +3,8 @@
 //! The CareScore HTTP service (axum) that the case-management system and
 //! underwriting call (DESIGN.md section 6): scoring one record or a batch,
 //! the underwriting grade, the active models, liveness and readiness, with
-//! RFC 9457 problem documents for every error and `X-Request-Id` on every
-//! response; bearer API keys with scopes, atomic reload, Prometheus metrics,
+//! RFC 9457 problem documents for every error, `X-Request-Id` and
+//! `Cache-Control: no-store` on every response; bearer API keys with scopes, atomic reload, Prometheus metrics,
 //! load shedding and request timeouts. The default models are embedded in
 //! the binary.
 //!
@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod audit;
 mod auth;
 mod body;
 mod config;
@@ -25,10 +26,12 @@ mod problem;
 mod rate;
 mod request_id;
 mod scoring;
+mod security_headers;
 mod settings;
 mod state;
 
 pub use admin::reload_and_record;
+pub use audit::{AuditError, AuditLog};
 pub use auth::{ApiKey, Keys, Scope};
 pub use config::{Config, ConfigError, LogFormat};
 pub use models::LoadError;
@@ -80,6 +83,7 @@ pub fn app(state: AppState) -> Router {
             guard::layer,
         ))
         .layer(axum::middleware::from_fn(request_id::layer))
+        .layer(axum::middleware::from_fn(security_headers::layer))
         .with_state(state)
 }
 

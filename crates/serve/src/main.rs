@@ -26,7 +26,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
-    let state = carescore_serve::state_for(&config).context("loading models, policy and settings")?;
+    let mut state = carescore_serve::state_for(&config).context("loading models, policy and settings")?;
+    if let Some(path) = &config.audit_log {
+        let audit = carescore_serve::AuditLog::open(path, config.audit_salt.as_deref(), config.audit_fsync)?;
+        tracing::info!(path = %path.display(), fsync = config.audit_fsync, "audit trail on");
+        state = state.with_audit(audit);
+    }
     let keys = state.live.load().keys.enabled();
     config.check(keys)?;
     if !keys {

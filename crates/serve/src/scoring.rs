@@ -11,6 +11,8 @@ use carescore_core::{parse_record, RecordError, Screened};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::audit::{AuditLog, Decision};
+
 use std::sync::Arc;
 
 use carescore_core::{Field, Presence};
@@ -112,19 +114,53 @@ fn observe_score(metrics: &Metrics, score: &Score) {
     metrics.count_each("carescore_flags_total", "flag", score.flags.iter().map(|f| f.as_str()));
 }
 
+/// A request admitted to score or grade: the live set, the key's name.
+struct Admitted {
+    live: Arc<Live>,
+    key: Option<String>,
+}
+
 /// Authorises, reads and validates one record.
 async fn record(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
     scope: Scope,
-) -> Result<(Arc<Live>, Screened), Problem> {
+) -> Result<(Admitted, Screened), Problem> {
     let live = state.live.load_full();
-    state.admit(&live, headers, Some(scope))?;
+    let key = state.admit(&live, headers, Some(scope))?;
     let bytes = read_json(headers, body, RECORD_LIMIT_BYTES).await?;
     let outcome = parse_record(&bytes);
     observe_record(&state.metrics, &outcome);
-    Ok((live, outcome.map_err(record_problem)?))
+    Ok((Admitted { live, key }, outcome.map_err(record_problem)?))
+}
+
+/// The audit line of a score (`index`: its place in a batch).
+fn score_decision<'a>(
+    audit: &AuditLog,
+    request_id: &'a str,
+    key: Option<&'a str>,
+    index: Option<usize>,
+    score: &'a Score,
+) -> Decision<'a> {
+    Decision {
+        time_unix_ms: crate::audit::now_ms(),
+        request_id,
+        key,
+        route: if index.is_some() { "batch" } else { "score" },
+        index,
+        case_id_sha256: audit.case_hash(&score.case_id),
+        model_versions: score
+            .risks
+            .iter()
+            .map(|(t, r)| (*t, r.model_version.as_str()))
+            .collect(),
+        policy_version: &score.policy_version,
+        probabilities: score.risks.iter().map(|(t, r)| (*t, r.probability)).collect(),
+        tier: Some(score.recommended_tier),
+        flags: Some(&score.flags),
+        risk_class: None,
+    }
 }
 
 /// Scores one record: risks with their top factors, phase, tier, follow-up, flags.
@@ -138,9 +174,14 @@ async fn score(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<ScoreResponse>, Problem> {
-    let (live, screened) = record(&state, &headers, body, Scope::Score).await?;
+    let (admitted, screened) = record(&state, &headers, body, Scope::Score).await?;
+    let live = &admitted.live;
     let score = scoring::score(&live.models, &live.policy, &screened.record, screened.warnings);
     observe_score(&state.metrics, &score);
+    if let Some(audit) = &state.audit {
+        let decision = score_decision(audit, &request_id, admitted.key.as_deref(), None, &score);
+        audit.record(&[decision]).await?;
+    }
     Ok(Json(ScoreResponse { score, request_id }))
 }
 
@@ -155,8 +196,30 @@ async fn grade(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<GradeResponse>, Problem> {
-    let (live, screened) = record(&state, &headers, body, Scope::Underwrite).await?;
+    let (admitted, screened) = record(&state, &headers, body, Scope::Underwrite).await?;
+    let live = &admitted.live;
     let underwriting = scoring::underwrite(&live.models, &live.policy, &screened.record);
+    if let Some(audit) = &state.audit {
+        let decision = Decision {
+            time_unix_ms: crate::audit::now_ms(),
+            request_id: &request_id,
+            key: admitted.key.as_deref(),
+            route: "grade",
+            index: None,
+            case_id_sha256: audit.case_hash(&underwriting.case_id),
+            model_versions: underwriting
+                .model_versions
+                .iter()
+                .map(|(t, v)| (*t, v.as_str()))
+                .collect(),
+            policy_version: &underwriting.policy_version,
+            probabilities: underwriting.neutralised_probabilities.clone(),
+            tier: None,
+            flags: None,
+            risk_class: Some(underwriting.grade.risk_class),
+        };
+        audit.record(&[decision]).await?;
+    }
     Ok(Json(GradeResponse {
         underwriting,
         request_id,
@@ -288,12 +351,29 @@ async fn batch(
     body: Body,
 ) -> Result<Json<BatchResponse>, Problem> {
     let live = state.live.load_full();
-    state.admit(&live, &headers, Some(Scope::Score))?;
+    let key = state.admit(&live, &headers, Some(Scope::Score))?;
     let bytes = read_json(&headers, body, BATCH_LIMIT_BYTES).await?;
+    let audit = state.audit.clone();
     let results = tokio::task::spawn_blocking(move || score_batch(&state, &live, &bytes))
         .await
         .map_err(|_| Problem::internal("batch failed"))??;
     let scored = results.iter().filter(|r| r.ok.is_some()).count();
+    if let Some(audit) = &audit {
+        let decisions: Vec<Decision<'_>> = results
+            .iter()
+            .filter_map(|item| {
+                let score = item.ok.as_ref()?;
+                Some(score_decision(
+                    audit,
+                    &request_id,
+                    key.as_deref(),
+                    Some(item.index),
+                    score,
+                ))
+            })
+            .collect();
+        audit.record(&decisions).await?;
+    }
     Ok(Json(BatchResponse {
         failed: results.len() - scored,
         scored,

@@ -67,6 +67,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Per-key rate limits.
     pub(crate) rate: Arc<crate::rate::RateLimiter>,
+    /// The audit trail, when `--audit-log` is set.
+    pub audit: Option<crate::audit::AuditLog>,
 }
 
 impl AppState {
@@ -95,7 +97,14 @@ impl AppState {
             limits,
             metrics: Arc::new(crate::metrics::Metrics::default()),
             rate: Arc::new(crate::rate::RateLimiter::new(limits.rate_per_key_per_second)),
+            audit: None,
         })
+    }
+
+    /// The same state, recording every decision in `audit`.
+    pub fn with_audit(mut self, audit: crate::audit::AuditLog) -> AppState {
+        self.audit = Some(audit);
+        self
     }
 
     /// Checks the request's key for `scope` (see [`crate::auth`]) and its rate.
@@ -107,11 +116,12 @@ impl AppState {
         live: &Live,
         headers: &axum::http::HeaderMap,
         scope: Option<crate::auth::Scope>,
-    ) -> Result<(), crate::problem::Problem> {
-        match crate::auth::authorize(&live.keys, headers, scope)? {
-            Some(key) => self.rate.admit(&key),
-            None => Ok(()),
+    ) -> Result<Option<String>, crate::problem::Problem> {
+        let key = crate::auth::authorize(&live.keys, headers, scope)?;
+        if let Some(key) = &key {
+            self.rate.admit(key)?;
         }
+        Ok(key)
     }
 
     /// Re-reads the models directory, the policy and the keys and swaps them

@@ -1,0 +1,6 @@
+//! Fuzz target: see `fuzz_record` in fuzz/targets.rs.
+#![no_main]
+
+include!("../targets.rs");
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzz_record(data));
