@@ -4,34 +4,37 @@
 # prints one line per scenario: `target scenario rps p50_ms p99_ms errors`,
 # then the ratios of the run and the service's resident memory at the end.
 #
-#   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS] [--peer]
+#   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit]
 #
 # Installs wrk (Debian package) if missing, builds release binaries, starts
 # the servers on free loopback ports, runs the scenarios, stops the servers.
 # With --peer it also sets up (benches/peer/setup.sh) and runs the FastAPI +
 # LightGBM peer, and prints our/peer ratios per scenario; and the same peer
 # without top factors (PEER_FACTORS=none: no TreeSHAP, not the contract), the
-# lower bound of its cost, as `peer_nofactors`.
+# lower bound of its cost, as `peer_nofactors`. With --audit it also runs the
+# service with its audit trail on (`carescore_audit`, --audit-log in the
+# run's temporary directory), to measure what the trail costs.
 # Bounded in time: (warm-up + duration) x 4 scenarios x 2 targets plus the
 # build. Timing is never asserted: this reports numbers, it does not test.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. benches/load/common.sh
 
 duration=10
 warmup=3
 peer=0
+audit=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --peer) peer=1; shift ;;
-    *) echo "usage: $0 [--duration SECONDS] [--warmup SECONDS] [--peer]" >&2; exit 2 ;;
+    --audit) audit=1; shift ;;
+    *) echo "usage: $0 [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit]" >&2; exit 2 ;;
   esac
 done
 
-if ! command -v wrk >/dev/null 2>&1; then
-  apt-get update -qq && apt-get install -y -qq wrk
-fi
+ensure_wrk
 target_dir="${CARGO_TARGET_DIR:-target}"
 cargo build --release --locked -p carescore-serve -p carescore-bench --bin carescore-serve --bin carescore-ceiling >&2
 
@@ -44,7 +47,6 @@ cleanup() {
 trap cleanup EXIT
 
 "$target_dir/release/carescore-ceiling" --write-bodies "$work"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 serve_port=$(free_port)
 ceiling_port=$(free_port)
 "$target_dir/release/carescore-serve" --bind "127.0.0.1:$serve_port" --log warn >"$work/serve.log" 2>&1 &
@@ -54,6 +56,14 @@ pids+=($!)
 pids+=($!)
 ports=("$serve_port" "$ceiling_port")
 targets=(carescore ceiling)
+if [ "$audit" = 1 ]; then
+  audit_port=$(free_port)
+  CARESCORE_AUDIT_SALT=load-harness-salt-0123456789 "$target_dir/release/carescore-serve" \
+    --bind "127.0.0.1:$audit_port" --log warn --audit-log "$work/audit.jsonl" >"$work/serve-audit.log" 2>&1 &
+  pids+=($!)
+  ports+=("$audit_port")
+  targets+=(carescore_audit)
+fi
 if [ "$peer" = 1 ]; then
   venv=$(benches/peer/setup.sh | tail -1)
   peer_port=$(free_port)
@@ -70,21 +80,12 @@ if [ "$peer" = 1 ]; then
   done
 fi
 for port in "${ports[@]}"; do
-  for _ in $(seq 100); do
-    (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
-  done
+  wait_for_port "$port"
 done
 
 # A wrk script that POSTs one body file as JSON.
 script() {
-  cat >"$work/$1.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$work/$1.json", "r")
-wrk.body = f:read("*a")
-f:close()
-LUA
+  post_lua "$work/$1.json" >"$work/$1.lua"
   echo "$work/$1.lua"
 }
 record_lua=$(script record)
@@ -130,7 +131,7 @@ done | tee "$work/results.txt"
 awk '
   { rps[$1" "$2] = $3; p99[$1" "$2] = $5 }
   END {
-    print "scenario ours/peer_rps peer/ours_p99 ours/ceiling_rps ours/peer_nofactors_rps"
+    print "scenario ours/peer_rps peer/ours_p99 ours/ceiling_rps ours/peer_nofactors_rps audit/ours_rps"
     split("score_c1 score_c16 score_c64 batch100_c16", s, " ")
     for (k = 1; k <= 4; k++) {
       n = s[k]; o = "carescore " n
@@ -138,9 +139,13 @@ awk '
       pp = ("peer " n in p99 && p99[o] > 0) ? sprintf("%.1f", p99["peer " n] / p99[o]) : "-"
       cr = ("ceiling " n in rps && rps["ceiling " n] > 0) ? sprintf("%.2f", rps[o] / rps["ceiling " n]) : "-"
       pl = ("peer_nofactors " n in rps && rps["peer_nofactors " n] > 0) ? sprintf("%.1f", rps[o] / rps["peer_nofactors " n]) : "-"
-      print n, pr, pp, cr, pl
+      au = ("carescore_audit " n in rps && rps[o] > 0) ? sprintf("%.2f", rps["carescore_audit " n] / rps[o]) : "-"
+      print n, pr, pp, cr, pl, au
     }
   }' "$work/results.txt"
 
 # The service's resident memory after all its scenarios (default models, warm).
-awk '/^VmRSS/ {printf "carescore_rss_mb %.1f\n", $2 / 1024}' "/proc/$serve_pid/status"
+echo "carescore_rss_mb $(rss_mb "$serve_pid")"
+if [ "$audit" = 1 ]; then
+  echo "audit_lines $(wc -l <"$work/audit.jsonl")"
+fi

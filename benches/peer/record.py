@@ -1,6 +1,7 @@
 """The patient record as pydantic validates it (ranges as DESIGN.md section 2),
 and its model features, shared by training and serving."""
 
+import math
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,27 @@ FEATURES = [
     "lives_alone", "distance_to_center_km",
 ]
 CATEGORICAL = [i for i, f in enumerate(FEATURES) if f in CATEGORIES]
+
+# Outcome columns of the synthetic cohort per target: time, event, horizon (days).
+TARGETS = {
+    "infection_180d": ("infection_time_days", "infection_event", 180),
+    "readmission_30d": ("readmission_time_days", "readmission_event", 30),
+}
+
+
+def cell(value, name):
+    """A cohort CSV cell as a model input: categories as integer codes, yes/no
+    as 1/0, missing (empty) or unreadable as NaN."""
+    if value == "":
+        return math.nan
+    if name in CATEGORIES:
+        return float(CATEGORIES[name].index(value)) if value in CATEGORIES[name] else math.nan
+    if value in ("true", "false"):
+        return 1.0 if value == "true" else 0.0
+    try:
+        return float(value)
+    except ValueError:
+        return math.nan
 
 
 class PatientRecord(BaseModel):

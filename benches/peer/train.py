@@ -3,29 +3,13 @@ the way a data scientist would: drop rows censored before the horizon, label
 the rest, LightGBM with early stopping. Usage: train.py COHORT.csv OUT_DIR"""
 
 import csv
-import math
 import sys
 import time
 
 import lightgbm as lgb
 import numpy as np
 
-from record import CATEGORICAL, CATEGORIES, FEATURES
-
-TARGETS = {
-    "infection_180d": ("infection_time_days", "infection_event", 180),
-    "readmission_30d": ("readmission_time_days", "readmission_event", 30),
-}
-
-
-def cell(value, name):
-    if value == "":
-        return math.nan
-    if name in CATEGORIES:
-        return float(CATEGORIES[name].index(value))
-    if value in ("true", "false"):
-        return 1.0 if value == "true" else 0.0
-    return float(value)
+from record import CATEGORICAL, FEATURES, TARGETS, cell
 
 
 def main(path, out):

@@ -24,25 +24,7 @@ import lightgbm as lgb
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 2)[0] + "/peer")
-from record import CATEGORICAL, CATEGORIES, FEATURES  # noqa: E402
-
-TARGETS = {
-    "infection_180d": ("infection_time_days", "infection_event", 180),
-    "readmission_30d": ("readmission_time_days", "readmission_event", 30),
-}
-
-
-def cell(value, name):
-    if value == "":
-        return math.nan
-    if name in CATEGORIES:
-        return float(CATEGORIES[name].index(value)) if value in CATEGORIES[name] else math.nan
-    if value in ("true", "false"):
-        return 1.0 if value == "true" else 0.0
-    try:
-        return float(value)
-    except ValueError:
-        return math.nan
+from record import CATEGORICAL, FEATURES, TARGETS, cell  # noqa: E402
 
 
 def load(path, target):
