@@ -24,6 +24,23 @@ pub async fn start_service(state: carescore_serve::AppState) -> SocketAddr {
     address
 }
 
+/// Starts the service on the embedded models with the settings file `toml`
+/// (keys, limits), written in `dir`.
+///
+/// # Panics
+/// If the file cannot be written or the settings are refused.
+pub async fn start_embedded_with_settings(dir: &std::path::Path, toml: &str) -> SocketAddr {
+    let settings = dir.join("carescore.toml");
+    std::fs::write(&settings, toml).expect("a writable settings file");
+    let state = carescore_serve::AppState::load(carescore_serve::Sources {
+        models: carescore_serve::ModelSource::Embedded,
+        policy: None,
+        settings: Some(settings),
+    })
+    .expect("valid settings");
+    start_service(state).await
+}
+
 /// The service with its embedded default models, on a loopback port.
 ///
 /// # Panics

@@ -226,22 +226,11 @@ async fn embedded_models_cannot_be_reloaded() {
 #[tokio::test]
 async fn a_key_over_its_rate_gets_429_with_retry_after() {
     let work = tempfile::tempdir().unwrap();
-    let settings = work.path().join("carescore.toml");
-    std::fs::write(
-        &settings,
-        format!(
-            "[[keys]]\nname = \"cms\"\nsha256 = \"{}\"\nscopes = [\"score\"]\n[limits]\nrate_per_key_per_second = 2\n",
-            sha256_hex(SCORE_KEY)
-        ),
-    )
-    .unwrap();
-    let state = AppState::load(Sources {
-        models: ModelSource::Embedded,
-        policy: None,
-        settings: Some(settings),
-    })
-    .unwrap();
-    let address = start_service(state).await;
+    let settings = format!(
+        "[[keys]]\nname = \"cms\"\nsha256 = \"{}\"\nscopes = [\"score\"]\n[limits]\nrate_per_key_per_second = 2\n",
+        sha256_hex(SCORE_KEY)
+    );
+    let address = carescore_e2e::start_embedded_with_settings(work.path(), &settings).await;
     let record = carescore_core::EXAMPLE_RECORD_JSON;
     let statuses: Vec<u16> = {
         let mut out = Vec::new();

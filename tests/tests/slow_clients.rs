@@ -5,22 +5,13 @@
 use std::time::Duration;
 
 use carescore_core::EXAMPLE_RECORD_JSON;
-use carescore_e2e::{post_json, start_service};
-use carescore_serve::{AppState, ModelSource, Sources};
+use carescore_e2e::{post_json, start_embedded_with_settings};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn a_stalled_body_times_out_without_blocking_others() {
     let dir = tempfile::tempdir().unwrap();
-    let settings = dir.path().join("carescore.toml");
-    std::fs::write(&settings, "[limits]\nrequest_timeout_ms = 2000\n").unwrap();
-    let state = AppState::load(Sources {
-        models: ModelSource::Embedded,
-        policy: None,
-        settings: Some(settings),
-    })
-    .unwrap();
-    let address = start_service(state).await;
+    let address = start_embedded_with_settings(dir.path(), "[limits]\nrequest_timeout_ms = 2000\n").await;
 
     // Eight clients send headers and the first bytes of a body, then stall.
     let mut stalled = Vec::new();
