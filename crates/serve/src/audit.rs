@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::problem::Problem;
 
@@ -173,12 +172,11 @@ impl AuditLog {
 
     /// The salted hash of a case id.
     pub(crate) fn case_hash(&self, case_id: &str) -> String {
-        let digest = Sha256::new()
-            .chain_update(self.salt.as_bytes())
-            .chain_update([0u8])
-            .chain_update(case_id.as_bytes())
-            .finalize();
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        let mut salted = Vec::with_capacity(self.salt.len() + 1 + case_id.len());
+        salted.extend_from_slice(self.salt.as_bytes());
+        salted.push(0);
+        salted.extend_from_slice(case_id.as_bytes());
+        carescore_core::artifact::sha256_hex(&salted)
     }
 
     /// Writes `decisions` (one line each) and waits until they are in the file.

@@ -3,8 +3,8 @@
 //! in the configuration, logs or metrics; only their names do.
 
 use axum::http::{header, HeaderMap, StatusCode};
+use carescore_core::artifact::sha256_hex;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::problem::Problem;
 
@@ -78,10 +78,6 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unauthorized(detail: &str) -> Problem {
     let mut p = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail);
     p.challenge = true;
@@ -104,7 +100,7 @@ pub(crate) fn authorize(keys: &Keys, headers: &HeaderMap, scope: Option<Scope>) 
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .ok_or_else(|| unauthorized("send `Authorization: Bearer <API key>`"))?;
-    let digest = hex(&Sha256::digest(presented.as_bytes()));
+    let digest = sha256_hex(presented.as_bytes());
     let key = keys
         .0
         .iter()
@@ -135,7 +131,7 @@ mod tests {
     fn keys() -> Keys {
         Keys(vec![ApiKey {
             name: "cms".into(),
-            sha256: hex(&Sha256::digest(b"secret-1")),
+            sha256: sha256_hex(b"secret-1"),
             scopes: vec![Scope::Score],
         }])
     }

@@ -30,9 +30,7 @@ pub struct CompiledModel {
     /// The signature, each feature with the record field of its name (if any).
     features: Vec<(FeatureSpec, Option<Field>)>,
     kind: DesignKind,
-    /// Design columns.
-    width: usize,
-    /// The feature owning each design column.
+    /// The feature owning each design column (one entry per column).
     owners: Vec<usize>,
     estimator: Compiled,
     model_version: String,
@@ -42,7 +40,6 @@ impl CompiledModel {
     /// Prepares `artifact` (checked, e.g. by [`ModelArtifact::from_json`]) for scoring.
     pub fn new(artifact: ModelArtifact) -> CompiledModel {
         let kind = artifact.estimator.design_kind();
-        let width = super::encode::design_width(&artifact.features, kind);
         let owners: Vec<usize> = artifact
             .features
             .iter()
@@ -73,7 +70,6 @@ impl CompiledModel {
                 .map(|f| (f.clone(), Field::from_name(&f.name)))
                 .collect(),
             kind,
-            width,
             owners,
             estimator,
             model_version: artifact.model_version(),
@@ -93,7 +89,7 @@ impl CompiledModel {
 
     /// The design vector of one row.
     fn design(&self, row: &dyn Row) -> Vec<f64> {
-        let mut design = Vec::with_capacity(self.width);
+        let mut design = Vec::with_capacity(self.owners.len());
         for (spec, field) in &self.features {
             spec.encode_in(self.kind, row.resolved_value(*field, &spec.name), &mut design);
         }
@@ -136,12 +132,12 @@ impl CompiledModel {
                 (*intercept, linear_raw(*intercept, coefficients, &design))
             }
             Compiled::Boosted { base_score, trees } => {
-                let leaves = trees.attribute(&design, &mut contributions);
+                let leaves = trees.attribute(&design, &self.owners, &mut contributions);
                 (base_score + trees.root_sum, base_score + leaves)
             }
             Compiled::Forest { trees } => {
                 let n = trees.len().max(1) as f64;
-                let leaves = trees.attribute(&design, &mut contributions);
+                let leaves = trees.attribute(&design, &self.owners, &mut contributions);
                 for c in &mut contributions {
                     *c /= n;
                 }

@@ -37,8 +37,9 @@ pub enum Estimator {
     },
 }
 
-/// The sum of the trees' leaf values for a row, in tree order. Explanations
-/// accumulate in exactly this order, so they reproduce the score bit for bit.
+/// The sum of the trees' leaf values for a row, in tree order: what the
+/// trainers score with. [`super::CompiledModel`] sums in exactly this order,
+/// so training and serving agree bit for bit.
 pub fn leaf_sum(trees: &[Tree], design: &[f64]) -> f64 {
     let mut sum = 0.0;
     for tree in trees {
@@ -58,20 +59,6 @@ impl Estimator {
         match self {
             Estimator::Logistic { .. } => DesignKind::Linear,
             Estimator::BoostedTrees { .. } | Estimator::RandomForest { .. } => DesignKind::Raw,
-        }
-    }
-
-    /// The raw output for a design vector of the matching kind: log-odds for
-    /// logistic models and boosted trees, the mean vote for forests.
-    pub fn raw(&self, design: &[f64]) -> f64 {
-        match self {
-            Estimator::Logistic {
-                intercept,
-                coefficients,
-                ..
-            } => linear_raw(*intercept, coefficients, design),
-            Estimator::BoostedTrees { base_score, trees, .. } => base_score + leaf_sum(trees, design),
-            Estimator::RandomForest { trees } => leaf_sum(trees, design) / trees.len().max(1) as f64,
         }
     }
 

@@ -81,8 +81,6 @@ pub(crate) struct FastTrees {
     /// never mispredicts).
     steps: Vec<Step>,
     path_len: usize,
-    /// The column-to-feature map, for walked trees.
-    owners: Vec<usize>,
     /// Sum of the root values, in tree order.
     pub(crate) root_sum: f64,
 }
@@ -125,7 +123,6 @@ impl FastTrees {
             leaves: Vec::new(),
             steps: Vec::new(),
             path_len: 0,
-            owners: owners.to_vec(),
             root_sum: 0.0,
         };
         for (t, tree) in trees.iter().enumerate() {
@@ -246,11 +243,12 @@ impl FastTrees {
     }
 
     /// Adds each split's change in node value along every tree's path to the
-    /// feature owning its column (Saabas); returns the sum of the leaf values
+    /// feature owning its column (Saabas; `owners` maps columns to features,
+    /// as given to [`Self::new`]); returns the sum of the leaf values
     /// (equal to [`Self::leaf_sum`]). Tree `t` adds into accumulator `t % 4`,
     /// and the four are summed at the end: the same numbers, in a fixed order,
     /// without one long chain of additions to the same feature.
-    pub(crate) fn attribute(&self, design: &[f64], contributions: &mut [f64]) -> f64 {
+    pub(crate) fn attribute(&self, design: &[f64], owners: &[usize], contributions: &mut [f64]) -> f64 {
         const ACCUMULATORS: usize = 4;
         let features = contributions.len();
         // Spare slots per accumulator for the padding steps.
@@ -272,7 +270,7 @@ impl FastTrees {
                     let mut node = 0usize;
                     while tree.feature[node] != LEAF {
                         let next = tree.child(node, design);
-                        acc[self.owners[tree.feature[node] as usize]] += tree.value[next] - tree.value[node];
+                        acc[owners[tree.feature[node] as usize]] += tree.value[next] - tree.value[node];
                         node = next;
                     }
                     tree.value[node]
