@@ -180,21 +180,31 @@ pub fn scale_of(estimator: &Estimator) -> &'static str {
     }
 }
 
+/// The indices of the [`TOP_FACTORS`] largest contributions by absolute
+/// value, largest first (ties: the earlier feature first). One pass keeping
+/// the best few in order, rather than sorting every feature.
+fn top_indices(contributions: &[f64]) -> Vec<usize> {
+    let mut top: Vec<usize> = Vec::with_capacity(TOP_FACTORS + 1);
+    // `a` ranks before `b`: larger magnitude, or equal magnitude and earlier.
+    let before = |a: usize, b: usize| contributions[a].abs().total_cmp(&contributions[b].abs()).is_gt();
+    for i in 0..contributions.len() {
+        if top.len() == TOP_FACTORS && !before(i, top[TOP_FACTORS - 1]) {
+            continue;
+        }
+        let place = top.iter().position(|&t| before(i, t)).unwrap_or(top.len());
+        top.insert(place, i);
+        top.truncate(TOP_FACTORS);
+    }
+    top
+}
+
 /// A target's risk for `record`: probability, band and top factors.
 pub fn risk(model: &CompiledModel, record: &dyn Row, band: crate::policy::BandThresholds) -> Risk {
     let explanation = model.explain(record);
     let probability = model.calibrate(explanation.raw);
     let artifact = model.artifact();
-    let mut order: Vec<usize> = (0..artifact.features.len()).collect();
-    order.sort_by(|&a, &b| {
-        explanation.contributions[b]
-            .abs()
-            .total_cmp(&explanation.contributions[a].abs())
-            .then(a.cmp(&b))
-    });
-    let top_factors = order
+    let top_factors = top_indices(&explanation.contributions)
         .into_iter()
-        .take(TOP_FACTORS)
         .map(|i| {
             let name = &artifact.features[i].name;
             Factor {
@@ -309,5 +319,41 @@ pub fn underwrite(models: &Models, policy: &Policy, record: &PatientRecord) -> U
         model_versions: models.iter().map(|(t, a)| (t, a.model_version())).into_iter().collect(),
         policy_version: policy.version.clone(),
         neutralised_probabilities: BTreeMap::from([(INFECTION, infection), (READMISSION, readmission)]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The order the top factors are defined by: every feature sorted.
+    fn by_sorting(contributions: &[f64]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..contributions.len()).collect();
+        order.sort_by(|&a, &b| {
+            contributions[b]
+                .abs()
+                .total_cmp(&contributions[a].abs())
+                .then(a.cmp(&b))
+        });
+        order.truncate(TOP_FACTORS);
+        order
+    }
+
+    proptest! {
+        #[test]
+        fn top_indices_match_a_full_sort(
+            // Few distinct magnitudes and both signs, so ties are common.
+            contributions in proptest::collection::vec((-4i32..=4).prop_map(|k| f64::from(k) * 0.25), 0..40)
+        ) {
+            prop_assert_eq!(top_indices(&contributions), by_sorting(&contributions));
+        }
+    }
+
+    #[test]
+    fn top_indices_of_few_features() {
+        assert_eq!(top_indices(&[0.1, -0.3]), vec![1, 0]);
+        assert!(top_indices(&[]).is_empty());
+        assert_eq!(top_indices(&[0.0, 1.0, -1.0, 0.5, 2.0, 0.5, 0.25]), vec![4, 1, 2, 3, 5]);
     }
 }

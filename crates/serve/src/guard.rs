@@ -1,36 +1,20 @@
-//! The outer layer of every request: sheds load beyond the in-flight limit
-//! at once (503 with `Retry-After`, never an unbounded queue), ends requests
-//! that exceed the timeout (503), and records route, status and latency in
-//! the metrics and one structured log line with the request id.
+//! The outer layer of every request: resolves its id ([`crate::request_id`]),
+//! sheds load beyond the in-flight limit at once (503 with `Retry-After`,
+//! never an unbounded queue), ends requests that exceed the timeout (503),
+//! records route, status and latency in the metrics and one structured log
+//! line with the request id, and sets the id and the security headers
+//! ([`crate::security_headers`]) on the response. One layer rather than
+//! three: each layer clones the router and boxes a future per request.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::Semaphore;
 
 use crate::problem::Problem;
 use crate::state::AppState;
-
-/// Routes named in metrics; anything else counts as `other`.
-const ROUTES: [&str; 9] = [
-    "/healthz",
-    "/readyz",
-    "/metrics",
-    "/openapi.json",
-    "/v1/score",
-    "/v1/score/batch",
-    "/v1/underwriting/grade",
-    "/v1/models",
-    "/v1/admin/reload",
-];
-
-/// The in-flight limit's permits.
-#[derive(Debug, Clone)]
-pub(crate) struct InFlight(pub(crate) Arc<Semaphore>);
 
 fn shed(state: &AppState, reason: &str, detail: &str) -> Response {
     state.metrics.count("carescore_shed_total", &[("reason", reason)], 1);
@@ -45,21 +29,15 @@ fn shed(state: &AppState, reason: &str, detail: &str) -> Response {
 }
 
 /// The middleware.
-pub(crate) async fn layer(
-    State((state, in_flight)): State<(AppState, InFlight)>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let path = request.uri().path();
-    let route = ROUTES.iter().copied().find(|r| *r == path).unwrap_or("other");
-    let request_id = request
-        .extensions()
-        .get::<crate::request_id::RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
+    let route = crate::metrics::route_of(request.uri().path());
+    let request_id = crate::request_id::resolve(request.headers());
+    request
+        .extensions_mut()
+        .insert(crate::request_id::RequestId(request_id.clone()));
     let method = request.method().clone();
-    let response = match in_flight.0.clone().try_acquire_owned() {
+    let mut response = match state.in_flight.try_acquire() {
         Err(_) => shed(&state, "overload", "too many requests in flight; retry shortly"),
         Ok(_permit) => {
             let timeout = Duration::from_millis(state.limits.request_timeout_ms);
@@ -74,6 +52,8 @@ pub(crate) async fn layer(
     state.metrics.request(route, status, seconds);
     // Route, status and timing only: never a body, a header value or a patient field.
     tracing::info!(request_id, %method, route, status, ms = seconds * 1000.0, "request");
+    crate::request_id::stamp(&mut response, &request_id);
+    crate::security_headers::apply(response.headers_mut());
     response
 }
 
@@ -87,7 +67,11 @@ mod tests {
 
     /// A router whose only route sleeps `ms` milliseconds, behind the guard.
     fn slow_app(state: AppState, permits: usize, ms: u64) -> Router {
-        let in_flight = InFlight(Arc::new(Semaphore::new(permits)));
+        let limits = crate::Limits {
+            max_in_flight: permits,
+            ..state.limits
+        };
+        let state = state.with_limits(limits);
         Router::new()
             .route(
                 "/v1/score",
@@ -96,7 +80,7 @@ mod tests {
                     "done"
                 }),
             )
-            .layer(axum::middleware::from_fn_with_state((state, in_flight), layer))
+            .layer(axum::middleware::from_fn_with_state(state, layer))
     }
 
     fn get_score() -> axum::http::Request<Body> {
@@ -126,8 +110,12 @@ mod tests {
 
     #[tokio::test]
     async fn slow_requests_end_with_503_at_the_timeout() {
-        let mut state = AppState::embedded().unwrap();
-        state.limits.request_timeout_ms = 50;
+        let state = AppState::embedded().unwrap();
+        let limits = crate::Limits {
+            request_timeout_ms: 50,
+            ..state.limits
+        };
+        let state = state.with_limits(limits);
         let response = slow_app(state.clone(), 4, 2_000).oneshot(get_score()).await.unwrap();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert!(state

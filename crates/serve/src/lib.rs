@@ -37,7 +37,7 @@ pub use config::{Config, ConfigError, LogFormat};
 pub use models::LoadError;
 pub use problem::{FieldProblem, Problem};
 pub use settings::{Limits, Settings};
-pub use state::{AppState, Live, ModelSource, ReloadError, Sources};
+pub use state::{AppState, Live, ModelSource, ReloadError, Shared, Sources};
 
 use axum::http::StatusCode;
 use axum::Router;
@@ -68,9 +68,6 @@ pub fn app(state: AppState) -> Router {
             .metrics
             .set_models(live.models.iter().map(|(t, a)| (t.to_string(), a.model_version())));
     }
-    let in_flight = guard::InFlight(std::sync::Arc::new(tokio::sync::Semaphore::new(
-        state.limits.max_in_flight,
-    )));
     Router::new()
         .merge(health::router())
         .merge(scoring::router())
@@ -78,12 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            (state.clone(), in_flight),
-            guard::layer,
-        ))
-        .layer(axum::middleware::from_fn(request_id::layer))
-        .layer(axum::middleware::from_fn(security_headers::layer))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::layer))
         .with_state(state)
 }
 

@@ -2,14 +2,21 @@
 //!
 //! Written here rather than taken from the `prometheus` or
 //! `metrics-exporter-prometheus` crates: the service needs a handful of
-//! labelled counters and fixed-bucket histograms, which a mutex-guarded map
-//! renders in a few lines, while those crates bring their own registries,
-//! protobuf or HTTP stacks. No label ever holds a patient value: routes,
+//! labelled counters and fixed-bucket histograms, while those crates bring
+//! their own registries, protobuf or HTTP stacks. What every request updates
+//! is laid out in atomics when the service starts (no lock, no allocation on
+//! the request path: the lock and the label strings cost ~7% of the
+//! service's CPU under load); rare series sit in a mutex-guarded map. No label ever holds a patient value: routes,
 //! status codes, targets, model versions, flag, field and rule names only.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+
+use carescore_core::policy::Flag;
+use carescore_core::scoring::{INFECTION, READMISSION};
+use carescore_core::Field;
 
 /// Upper bounds of the latency histogram, in seconds.
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -19,6 +26,32 @@ const LATENCY_BUCKETS: [f64; 12] = [
 /// Upper bounds of the probability histogram.
 const PROBABILITY_BUCKETS: [f64; 10] = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0];
 
+/// Routes named in metrics; anything else counts as `other`.
+pub(crate) const ROUTES: [&str; 9] = [
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/v1/score",
+    "/v1/score/batch",
+    "/v1/underwriting/grade",
+    "/v1/models",
+    "/v1/admin/reload",
+];
+
+/// The route label of a request path: one of [`ROUTES`], or `other`.
+pub(crate) fn route_of(path: &str) -> &'static str {
+    ROUTES.iter().copied().find(|r| *r == path).unwrap_or("other")
+}
+
+/// Status codes the service answers with, counted without a lock; any other
+/// code is counted too, under the lock.
+const STATUSES: [u16; 13] = [200, 400, 401, 403, 404, 405, 413, 415, 422, 429, 500, 503, 504];
+
+/// Targets whose probabilities are counted without a lock.
+const TARGETS: [&str; 2] = [INFECTION, READMISSION];
+
+/// A histogram's cumulative view: what `/metrics` prints.
 #[derive(Debug, Clone, Default)]
 struct Histogram {
     counts: Vec<u64>,
@@ -41,20 +74,143 @@ impl Histogram {
     }
 }
 
+/// Series keyed by (metric name, label text).
+type Series<T> = BTreeMap<(&'static str, String), T>;
+
+/// Series whose labels are not known up front (reloads, shedding,
+/// plausibility rules, unexpected status codes): rare, kept under a lock.
 #[derive(Debug, Default)]
-struct Inner {
-    /// (metric name, label text) -> count.
-    counters: BTreeMap<(&'static str, String), u64>,
-    /// (metric name, label text) -> histogram.
-    histograms: BTreeMap<(&'static str, String), Histogram>,
+struct Cold {
+    counters: Series<u64>,
+    histograms: Series<Histogram>,
     /// Active model versions by target.
     models: BTreeMap<String, String>,
 }
 
+/// Counters of one metric whose label sets are fixed when the service
+/// starts: one atomic per label set, so the request path takes no lock and
+/// allocates nothing.
+#[derive(Debug)]
+struct Counters {
+    name: &'static str,
+    labels: Vec<String>,
+    counts: Vec<AtomicU64>,
+}
+
+impl Counters {
+    fn new(name: &'static str, labels: Vec<String>) -> Counters {
+        let counts = labels.iter().map(|_| AtomicU64::new(0)).collect();
+        Counters { name, labels, counts }
+    }
+
+    fn add(&self, slot: usize, n: u64) {
+        self.counts[slot].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Adds the series counted so far (a series appears once counted).
+    fn snapshot_into(&self, counters: &mut Series<u64>) {
+        for (labels, count) in self.labels.iter().zip(&self.counts) {
+            let count = count.load(Ordering::Relaxed);
+            if count > 0 {
+                *counters.entry((self.name, labels.clone())).or_default() += count;
+            }
+        }
+    }
+}
+
+/// One histogram updated without a lock: a count per bucket (not
+/// cumulative, so an observation touches one bucket) and the sum's bits.
+#[derive(Debug)]
+struct AtomicHistogram {
+    /// Per bound, then one for values above the last bound.
+    buckets: Vec<AtomicU64>,
+    sum_bits: AtomicU64,
+}
+
+impl AtomicHistogram {
+    fn new(bounds: usize) -> AtomicHistogram {
+        AtomicHistogram {
+            buckets: (0..=bounds).map(|_| AtomicU64::new(0)).collect(),
+            sum_bits: AtomicU64::new(0f64.to_bits()),
+        }
+    }
+
+    fn observe(&self, bounds: &[f64], value: f64) {
+        let bucket = bounds.iter().position(|b| value <= *b).unwrap_or(bounds.len());
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        // The closure always returns Some, so the update cannot fail.
+        let _ = self
+            .sum_bits
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| {
+                Some((f64::from_bits(bits) + value).to_bits())
+            });
+    }
+
+    /// The cumulative view, or `None` before the first observation.
+    fn snapshot(&self) -> Option<Histogram> {
+        let mut counts = Vec::with_capacity(self.buckets.len());
+        let mut total = 0;
+        for bucket in &self.buckets {
+            total += bucket.load(Ordering::Relaxed);
+            counts.push(total);
+        }
+        // The +Inf bucket is the count, so buckets and count always agree.
+        counts.pop();
+        (total > 0).then(|| Histogram {
+            counts,
+            sum: f64::from_bits(self.sum_bits.load(Ordering::Relaxed)),
+            count: total,
+        })
+    }
+}
+
+/// Histograms of one metric whose label sets are fixed when the service starts.
+#[derive(Debug)]
+struct Histograms {
+    name: &'static str,
+    bounds: &'static [f64],
+    labels: Vec<String>,
+    cells: Vec<AtomicHistogram>,
+}
+
+impl Histograms {
+    fn new(name: &'static str, bounds: &'static [f64], labels: Vec<String>) -> Histograms {
+        let cells = labels.iter().map(|_| AtomicHistogram::new(bounds.len())).collect();
+        Histograms {
+            name,
+            bounds,
+            labels,
+            cells,
+        }
+    }
+
+    fn observe(&self, slot: usize, value: f64) {
+        self.cells[slot].observe(self.bounds, value);
+    }
+
+    fn snapshot_into(&self, histograms: &mut Series<Histogram>) {
+        for (labels, cell) in self.labels.iter().zip(&self.cells) {
+            if let Some(h) = cell.snapshot() {
+                histograms.insert((self.name, labels.clone()), h);
+            }
+        }
+    }
+}
+
 /// The service's metrics.
-#[derive(Debug, Default)]
+///
+/// What every request updates (requests by route and status, latency,
+/// records, missing fields, probabilities, flags) is counted in atomics laid
+/// out when the service starts; the rest is counted under a lock.
+#[derive(Debug)]
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    requests: Counters,
+    latency: Histograms,
+    records: Counters,
+    missing: Counters,
+    probabilities: Histograms,
+    flags: Counters,
+    cold: Mutex<Cold>,
 }
 
 /// Help text and type of each metric.
@@ -110,102 +266,169 @@ fn label(pairs: &[(&str, &str)]) -> String {
         .join(",")
 }
 
+/// Label texts `key="value"` for each of `values`.
+fn labels_of<'a>(key: &str, values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    values.into_iter().map(|v| label(&[(key, v)])).collect()
+}
+
+/// Routes with `other` last: the route slots.
+fn route_slots() -> impl Iterator<Item = &'static str> {
+    ROUTES.into_iter().chain(["other"])
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let requests = route_slots()
+            .flat_map(|route| {
+                STATUSES
+                    .iter()
+                    .map(move |status| label(&[("route", route), ("status", &status.to_string())]))
+            })
+            .collect();
+        Metrics {
+            requests: Counters::new("carescore_requests_total", requests),
+            latency: Histograms::new(
+                "carescore_request_duration_seconds",
+                &LATENCY_BUCKETS,
+                labels_of("route", route_slots()),
+            ),
+            records: Counters::new("carescore_records_total", labels_of("outcome", ["valid", "invalid"])),
+            missing: Counters::new(
+                "carescore_field_missing_total",
+                labels_of("field", Field::ALL.iter().map(|f| f.name())),
+            ),
+            probabilities: Histograms::new(
+                "carescore_probability",
+                &PROBABILITY_BUCKETS,
+                labels_of("target", TARGETS),
+            ),
+            flags: Counters::new("carescore_flags_total", labels_of("flag", Flag::ALL.map(Flag::as_str))),
+            cold: Mutex::default(),
+        }
+    }
+}
+
 impl Metrics {
-    fn with<T>(&self, f: impl FnOnce(&mut Inner) -> T) -> T {
+    fn cold<T>(&self, f: impl FnOnce(&mut Cold) -> T) -> T {
         // A poisoned lock only means a panic elsewhere mid-update: keep counting.
-        let mut guard = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self.cold.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut guard)
     }
 
-    /// Adds `n` to counter `name` with `labels`.
+    /// Adds `n` to counter `name` with `labels` (under the lock: for rare events).
     pub fn count(&self, name: &'static str, labels: &[(&str, &str)], n: u64) {
-        self.with(|m| *m.counters.entry((name, label(labels))).or_default() += n);
+        self.cold(|m| *m.counters.entry((name, label(labels))).or_default() += n);
     }
 
     /// Adds one to counter `name` for each of `values` as label `key`, under one lock.
     pub fn count_each<'a>(&self, name: &'static str, key: &str, values: impl IntoIterator<Item = &'a str>) {
-        self.with(|m| {
+        self.cold(|m| {
             for value in values {
                 *m.counters.entry((name, label(&[(key, value)]))).or_default() += 1;
             }
         });
     }
 
-    /// One finished request.
+    /// One finished request on `route` (see [`route_of`]).
     pub fn request(&self, route: &str, status: u16, seconds: f64) {
-        let status = status.to_string();
-        self.with(|m| {
-            *m.counters
-                .entry((
+        let route = ROUTES.iter().position(|r| *r == route).unwrap_or(ROUTES.len());
+        self.latency.observe(route, seconds);
+        match STATUSES.iter().position(|s| *s == status) {
+            Some(s) => self.requests.add(route * STATUSES.len() + s, 1),
+            None => {
+                let route = route_slots().nth(route).unwrap_or("other");
+                self.count(
                     "carescore_requests_total",
-                    label(&[("route", route), ("status", &status)]),
-                ))
-                .or_default() += 1;
-            m.histograms
-                .entry(("carescore_request_duration_seconds", label(&[("route", route)])))
-                .or_default()
-                .observe(&LATENCY_BUCKETS, seconds);
-        });
+                    &[("route", route), ("status", &status.to_string())],
+                    1,
+                );
+            }
+        }
+    }
+
+    /// One record received: valid or not.
+    pub fn record(&self, valid: bool) {
+        self.records.add(usize::from(!valid), 1);
+    }
+
+    /// A valid record without a value for `field`.
+    pub fn missing(&self, field: Field) {
+        self.missing.add(field as usize, 1);
+    }
+
+    /// A flag raised.
+    pub fn flag(&self, flag: Flag) {
+        let slot = Flag::ALL.iter().position(|f| *f == flag).unwrap_or_default();
+        self.flags.add(slot, 1);
     }
 
     /// One predicted probability.
     pub fn probability(&self, target: &str, p: f64) {
-        self.with(|m| {
-            m.histograms
-                .entry(("carescore_probability", label(&[("target", target)])))
-                .or_default()
-                .observe(&PROBABILITY_BUCKETS, p);
-        });
+        match TARGETS.iter().position(|t| *t == target) {
+            Some(slot) => self.probabilities.observe(slot, p),
+            None => self.cold(|m| {
+                m.histograms
+                    .entry(("carescore_probability", label(&[("target", target)])))
+                    .or_default()
+                    .observe(&PROBABILITY_BUCKETS, p);
+            }),
+        }
     }
 
     /// Records the active model versions (`carescore_model_info`).
     pub fn set_models(&self, versions: impl IntoIterator<Item = (String, String)>) {
-        self.with(|m| m.models = versions.into_iter().collect());
+        self.cold(|m| m.models = versions.into_iter().collect());
     }
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
-        self.with(|m| {
-            let mut out = String::new();
-            for (name, kind, help) in HELP {
-                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-                let bounds: &[f64] = if name == "carescore_probability" {
-                    &PROBABILITY_BUCKETS
-                } else {
-                    &LATENCY_BUCKETS
-                };
-                for ((metric, labels), value) in m.counters.range((name, String::new())..) {
-                    if *metric != name {
-                        break;
-                    }
-                    let _ = writeln!(out, "{name}{{{labels}}} {value}");
+        let (mut counters, mut histograms, models) =
+            self.cold(|m| (m.counters.clone(), m.histograms.clone(), m.models.clone()));
+        for family in [&self.requests, &self.records, &self.missing, &self.flags] {
+            family.snapshot_into(&mut counters);
+        }
+        for family in [&self.latency, &self.probabilities] {
+            family.snapshot_into(&mut histograms);
+        }
+        let mut out = String::new();
+        for (name, kind, help) in HELP {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            let bounds: &[f64] = if name == "carescore_probability" {
+                &PROBABILITY_BUCKETS
+            } else {
+                &LATENCY_BUCKETS
+            };
+            for ((metric, labels), value) in counters.range((name, String::new())..) {
+                if *metric != name {
+                    break;
                 }
-                for ((metric, labels), h) in m.histograms.range((name, String::new())..) {
-                    if *metric != name {
-                        break;
-                    }
-                    let sep = if labels.is_empty() { "" } else { "," };
-                    for (bound, count) in bounds.iter().zip(&h.counts) {
-                        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {count}");
-                    }
-                    let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", h.count);
-                    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum);
-                    let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
-                }
+                let _ = writeln!(out, "{name}{{{labels}}} {value}");
             }
+            for ((metric, labels), h) in histograms.range((name, String::new())..) {
+                if *metric != name {
+                    break;
+                }
+                let sep = if labels.is_empty() { "" } else { "," };
+                for (bound, count) in bounds.iter().zip(&h.counts) {
+                    let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {count}");
+                }
+                let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", h.count);
+                let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum);
+                let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP carescore_model_info Active model version by target.\n# TYPE carescore_model_info gauge"
+        );
+        for (target, version) in &models {
             let _ = writeln!(
                 out,
-                "# HELP carescore_model_info Active model version by target.\n# TYPE carescore_model_info gauge"
+                "carescore_model_info{{{}}} 1",
+                label(&[("target", target), ("model_version", version)])
             );
-            for (target, version) in &m.models {
-                let _ = writeln!(
-                    out,
-                    "carescore_model_info{{{}}} 1",
-                    label(&[("target", target), ("model_version", version)])
-                );
-            }
-            out
-        })
+        }
+        out
     }
 }
 
@@ -235,5 +458,59 @@ mod tests {
         assert!(text.contains("carescore_flags_total{flag=\"early_intervention\"} 1"));
         assert!(text.contains("carescore_model_info{target=\"infection_180d\",model_version=\"infection_180d@3\"} 1"));
         assert!(text.contains("# TYPE carescore_reloads_total counter"));
+    }
+
+    #[test]
+    fn lock_free_and_locked_series_render_as_one() {
+        let m = Metrics::default();
+        m.flag(Flag::TierUpgrade);
+        m.count("carescore_flags_total", &[("flag", "tier_upgrade")], 2);
+        m.request("/v1/score", 418, 0.001);
+        m.request("/nowhere", 200, 9.0);
+        m.record(true);
+        m.record(false);
+        m.missing(Field::Bmi);
+        m.probability("another_target", 0.5);
+        let text = m.render();
+        assert!(
+            text.contains("carescore_flags_total{flag=\"tier_upgrade\"} 3"),
+            "{text}"
+        );
+        assert!(text.contains("carescore_requests_total{route=\"/v1/score\",status=\"418\"} 1"));
+        assert!(text.contains("carescore_requests_total{route=\"other\",status=\"200\"} 1"));
+        // Above the last bound: only in +Inf, which is the count.
+        assert!(text.contains("carescore_request_duration_seconds_bucket{route=\"other\",le=\"2.5\"} 0"));
+        assert!(text.contains("carescore_request_duration_seconds_bucket{route=\"other\",le=\"+Inf\"} 1"));
+        assert!(text.contains("carescore_request_duration_seconds_sum{route=\"other\"} 9"));
+        assert!(text.contains("carescore_records_total{outcome=\"valid\"} 1"));
+        assert!(text.contains("carescore_records_total{outcome=\"invalid\"} 1"));
+        assert!(text.contains("carescore_field_missing_total{field=\"bmi\"} 1"));
+        assert!(text.contains("carescore_probability_count{target=\"another_target\"} 1"));
+        // Series never counted are not listed.
+        assert!(!text.contains("mental_health_urgent"));
+        assert!(!text.contains("status=\"504\""));
+    }
+
+    #[test]
+    fn counts_from_many_threads_are_all_kept() {
+        let m = std::sync::Arc::new(Metrics::default());
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let m = m.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..1000 {
+                        m.request("/v1/score", 200, 0.25);
+                        m.probability(INFECTION, 0.5);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let text = m.render();
+        assert!(text.contains("carescore_requests_total{route=\"/v1/score\",status=\"200\"} 4000"));
+        assert!(text.contains("carescore_request_duration_seconds_sum{route=\"/v1/score\"} 1000"));
+        assert!(text.contains("carescore_probability_bucket{target=\"infection_180d\",le=\"0.5\"} 4000"));
     }
 }

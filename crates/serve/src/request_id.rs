@@ -3,9 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::middleware::Next;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 
 /// The header's name.
@@ -35,20 +33,21 @@ fn fresh() -> String {
     format!("cs-{start:x}-{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Middleware: resolves the id, hands it to the handler and sets it on the response.
-pub(crate) async fn layer(mut request: Request, next: Next) -> Response {
-    let id = request
-        .headers()
+/// The request's id: the caller's `X-Request-Id` when sane, else a new one
+/// (the guard, [`crate::guard`], hands it to the handler).
+pub(crate) fn resolve(headers: &HeaderMap) -> String {
+    headers
         .get(HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| sane(v))
-        .map_or_else(fresh, str::to_string);
-    request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.run(request).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
+        .map_or_else(fresh, str::to_string)
+}
+
+/// Sets the id on the response.
+pub(crate) fn stamp(response: &mut Response, id: &str) {
+    if let Ok(value) = HeaderValue::from_str(id) {
         response.headers_mut().insert(HEADER, value);
     }
-    response
 }
 
 #[cfg(test)]

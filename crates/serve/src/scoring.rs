@@ -5,7 +5,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Router};
 use carescore_core::scoring::{self, Score, Underwriting};
 use carescore_core::{parse_record, RecordError, Screened};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use carescore_core::{Field, Presence};
 
 use crate::auth::Scope;
-use crate::body::{read_json, BATCH_LIMIT_BYTES, RECORD_LIMIT_BYTES};
+use crate::body::{read_json, JsonAnswer, BATCH_LIMIT_BYTES, RECORD_LIMIT_BYTES};
 use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::request_id::RequestId;
@@ -91,18 +91,17 @@ fn record_problem(error: RecordError) -> Problem {
 fn observe_record(metrics: &Metrics, outcome: &Result<Screened, RecordError>) {
     match outcome {
         Ok(screened) => {
-            metrics.count("carescore_records_total", &[("outcome", "valid")], 1);
-            let missing = Field::ALL
+            metrics.record(true);
+            Field::ALL
                 .iter()
                 .filter(|f| f.spec().presence != Presence::Required && screened.record.value(**f).is_none())
-                .map(|f| f.name());
-            metrics.count_each("carescore_field_missing_total", "field", missing);
+                .for_each(|f| metrics.missing(*f));
             if !screened.warnings.is_empty() {
                 let rules = screened.warnings.iter().map(|w| w.rule);
                 metrics.count_each("carescore_plausibility_warnings_total", "rule", rules);
             }
         }
-        Err(_) => metrics.count("carescore_records_total", &[("outcome", "invalid")], 1),
+        Err(_) => metrics.record(false),
     }
 }
 
@@ -111,7 +110,7 @@ fn observe_score(metrics: &Metrics, score: &Score) {
     for (target, risk) in &score.risks {
         metrics.probability(target, risk.probability);
     }
-    metrics.count_each("carescore_flags_total", "flag", score.flags.iter().map(|f| f.as_str()));
+    score.flags.iter().for_each(|f| metrics.flag(*f));
 }
 
 /// A request admitted to score or grade: the live set, the key's name.
@@ -173,7 +172,7 @@ async fn score(
     Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<ScoreResponse>, Problem> {
+) -> Result<JsonAnswer<ScoreResponse>, Problem> {
     let (admitted, screened) = record(&state, &headers, body, Scope::Score).await?;
     let live = &admitted.live;
     let score = scoring::score(&live.models, &live.policy, &screened.record, screened.warnings);
@@ -182,7 +181,7 @@ async fn score(
         let decision = score_decision(audit, &request_id, admitted.key.as_deref(), None, &score);
         audit.record(&[decision]).await?;
     }
-    Ok(Json(ScoreResponse { score, request_id }))
+    Ok(JsonAnswer(ScoreResponse { score, request_id }))
 }
 
 /// Grades one record for underwriting (risks averaged over protected attributes).
@@ -195,7 +194,7 @@ async fn grade(
     Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<GradeResponse>, Problem> {
+) -> Result<JsonAnswer<GradeResponse>, Problem> {
     let (admitted, screened) = record(&state, &headers, body, Scope::Underwrite).await?;
     let live = &admitted.live;
     let underwriting = scoring::underwrite(&live.models, &live.policy, &screened.record);
@@ -220,7 +219,7 @@ async fn grade(
         };
         audit.record(&[decision]).await?;
     }
-    Ok(Json(GradeResponse {
+    Ok(JsonAnswer(GradeResponse {
         underwriting,
         request_id,
     }))
@@ -349,7 +348,7 @@ async fn batch(
     Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<BatchResponse>, Problem> {
+) -> Result<JsonAnswer<BatchResponse>, Problem> {
     let live = state.live.load_full();
     let key = state.admit(&live, &headers, Some(Scope::Score))?;
     let bytes = read_json(&headers, body, BATCH_LIMIT_BYTES).await?;
@@ -374,7 +373,7 @@ async fn batch(
             .collect();
         audit.record(&decisions).await?;
     }
-    Ok(Json(BatchResponse {
+    Ok(JsonAnswer(BatchResponse {
         failed: results.len() - scored,
         scored,
         results,
@@ -422,7 +421,7 @@ pub(crate) struct ModelsResponse {
 #[utoipa::path(get, path = "/v1/models", tag = "models", security(("bearer" = [])),
     responses((status = 200, description = "Active models", body = ModelsResponse),
         (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json")))]
-async fn models(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<ModelsResponse>, Problem> {
+async fn models(State(state): State<AppState>, headers: HeaderMap) -> Result<JsonAnswer<ModelsResponse>, Problem> {
     let live = state.live.load_full();
     state.admit(&live, &headers, None)?;
     let models = live
@@ -446,7 +445,7 @@ async fn models(State(state): State<AppState>, headers: HeaderMap) -> Result<Jso
             sha256: a.sha256.clone(),
         })
         .collect();
-    Ok(Json(ModelsResponse {
+    Ok(JsonAnswer(ModelsResponse {
         models,
         source: match state.sources.models {
             ModelSource::Embedded => "embedded",
