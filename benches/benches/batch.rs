@@ -49,5 +49,10 @@ fn bench_artifact_load(c: &mut Criterion) {
     group.finish();
 }
 
+/// The service's allocator (see `carescore-serve`'s `main.rs`), so the
+/// figures are those of the code as it runs in the service.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 criterion_group!(benches, bench_batches, bench_artifact_load);
 criterion_main!(benches);

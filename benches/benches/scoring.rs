@@ -97,5 +97,10 @@ fn bench_scoring(c: &mut Criterion) {
     bench_request(c, &models, &bodies, &records);
 }
 
+/// The service's allocator (see `carescore-serve`'s `main.rs`), so the
+/// figures are those of the code as it runs in the service.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 criterion_group!(benches, bench_scoring);
 criterion_main!(benches);

@@ -7,6 +7,14 @@ ensure_wrk() {
   fi
 }
 
+# Builds carescore-serve and carescore-ceiling as shipped (profile
+# `production`) and prints the directory holding them.
+build_servers() {
+  cargo build --profile production --locked -p carescore-serve -p carescore-bench \
+    --bin carescore-serve --bin carescore-ceiling >&2
+  echo "${CARGO_TARGET_DIR:-target}/production"
+}
+
 # A free TCP port on loopback.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Overload: the release service with a low in-flight limit, driven by wrk on
+# Overload: the service as shipped with a low in-flight limit, driven by wrk on
 # loopback at 4x that many connections (offered load set by concurrency; the
 # load generator shares the 2 cores). Prints, per phase, the connections,
 # requests/s, p99 (all answers), answers 200 / 503 (with Retry-After) /
@@ -29,8 +29,7 @@ while [ $# -gt 0 ]; do
 done
 
 ensure_wrk
-target_dir="${CARGO_TARGET_DIR:-target}"
-cargo build --release --locked -p carescore-serve -p carescore-bench --bin carescore-serve --bin carescore-ceiling >&2
+bin=$(build_servers)
 
 work=$(mktemp -d)
 pid=""
@@ -40,10 +39,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$target_dir/release/carescore-ceiling" --write-bodies "$work"
+"$bin/carescore-ceiling" --write-bodies "$work"
 printf '[limits]\nmax_in_flight = %d\n' "$limit" >"$work/limits.toml"
 port=$(free_port)
-"$target_dir/release/carescore-serve" --bind "127.0.0.1:$port" --config "$work/limits.toml" --log warn \
+"$bin/carescore-serve" --bind "127.0.0.1:$port" --config "$work/limits.toml" --log warn \
   >"$work/serve.log" 2>&1 &
 pid=$!
 wait_for_port "$port"

@@ -6,7 +6,7 @@
 #
 #   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit]
 #
-# Installs wrk (Debian package) if missing, builds release binaries, starts
+# Installs wrk (Debian package) if missing, builds the binaries as shipped (profile `production`), starts
 # the servers on free loopback ports, runs the scenarios, stops the servers.
 # With --peer it also sets up (benches/peer/setup.sh) and runs the FastAPI +
 # LightGBM peer, and prints our/peer ratios per scenario; and the same peer
@@ -35,8 +35,7 @@ while [ $# -gt 0 ]; do
 done
 
 ensure_wrk
-target_dir="${CARGO_TARGET_DIR:-target}"
-cargo build --release --locked -p carescore-serve -p carescore-bench --bin carescore-serve --bin carescore-ceiling >&2
+bin=$(build_servers)
 
 work=$(mktemp -d)
 pids=()
@@ -46,19 +45,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$target_dir/release/carescore-ceiling" --write-bodies "$work"
+"$bin/carescore-ceiling" --write-bodies "$work"
 serve_port=$(free_port)
 ceiling_port=$(free_port)
-"$target_dir/release/carescore-serve" --bind "127.0.0.1:$serve_port" --log warn >"$work/serve.log" 2>&1 &
+"$bin/carescore-serve" --bind "127.0.0.1:$serve_port" --log warn >"$work/serve.log" 2>&1 &
 serve_pid=$!
 pids+=($!)
-"$target_dir/release/carescore-ceiling" --bind "127.0.0.1:$ceiling_port" >"$work/ceiling.log" 2>&1 &
+"$bin/carescore-ceiling" --bind "127.0.0.1:$ceiling_port" >"$work/ceiling.log" 2>&1 &
 pids+=($!)
 ports=("$serve_port" "$ceiling_port")
 targets=(carescore ceiling)
 if [ "$audit" = 1 ]; then
   audit_port=$(free_port)
-  CARESCORE_AUDIT_SALT=load-harness-salt-0123456789 "$target_dir/release/carescore-serve" \
+  CARESCORE_AUDIT_SALT=load-harness-salt-0123456789 "$bin/carescore-serve" \
     --bind "127.0.0.1:$audit_port" --log warn --audit-log "$work/audit.jsonl" >"$work/serve-audit.log" 2>&1 &
   pids+=($!)
   ports+=("$audit_port")

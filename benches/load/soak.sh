@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak with reloads under load: the release service serves a models
+# Soak with reloads under load: the service as shipped serves a models
 # directory while wrk drives /v1/score on loopback with one connection
 # (about half of what the 2 cores can answer), and every INTERVAL seconds the
 # models are reloaded, alternating a good set (version 1, then version 2,
@@ -30,7 +30,7 @@ ensure_wrk
 target_dir="${CARGO_TARGET_DIR:-target}"
 # Built apart: together, feature unification would rebuild polars.
 cargo build --release --locked -p carescore-train >&2
-cargo build --release --locked -p carescore-serve -p carescore-bench --bin carescore-serve --bin carescore-ceiling >&2
+bin=$(build_servers)
 
 work=$(mktemp -d)
 pid=""
@@ -54,9 +54,9 @@ done
 sed '0,/"version": 1/s//"version": 3/' models/infection_180d-1.json >"$work/corrupt.json"
 printf 'infection_180d = 1\nreadmission_30d = 1\n' >"$models/active.toml"
 
-"$target_dir/release/carescore-ceiling" --write-bodies "$work"
+"$bin/carescore-ceiling" --write-bodies "$work"
 port=$(free_port)
-"$target_dir/release/carescore-serve" --bind "127.0.0.1:$port" --models-dir "$models" --log warn \
+"$bin/carescore-serve" --bind "127.0.0.1:$port" --models-dir "$models" --log warn \
   >"$work/serve.log" 2>&1 &
 pid=$!
 wait_for_port "$port"

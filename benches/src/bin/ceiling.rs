@@ -14,6 +14,11 @@ use axum::http::{header, StatusCode};
 use axum::routing::post;
 use axum::Router;
 
+/// The service's allocator, so the ceiling is what the framework allows
+/// with the same build, not a slower allocator's ceiling.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn usage() -> ExitCode {
     eprintln!("usage: carescore-ceiling --bind ADDR | --write-bodies DIR");
     ExitCode::from(2)

@@ -14,8 +14,31 @@ use clap::Parser;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// Threads for blocking work (batches, reloads): one per core. Batches are
+/// CPU-bound, so more threads only compete for the cores, and each keeps its
+/// own allocator heap: with tokio's default (up to 512), 16 connections
+/// sending batches ran them on 22 threads at 723 batches/s and left 91 MB
+/// resident; with one thread per core, 963 batches/s and 48 MB (same
+/// allocator settings; 26 MB with `no_thp`, see the workspace manifest).
+fn blocking_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}
+
+fn main() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(blocking_threads())
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(serve_until_stopped()),
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve_until_stopped() -> ExitCode {
     let config = Config::parse();
     let filter = tracing_subscriber::EnvFilter::new(&config.log);
     match config.log_format {

@@ -65,8 +65,12 @@ fn screened(record: PatientRecord) -> Result<Screened, RecordError> {
 /// problem for an object that does not make a valid record.
 pub fn parse_record(json: &[u8]) -> Result<Screened, RecordError> {
     // Fast path: a well-formed record deserialises straight into the struct.
-    if let Ok(record) = serde_json::from_slice::<PatientRecord>(json) {
-        return screened(record);
+    // The body is checked as UTF-8 once (a vectorised scan) so the parser
+    // need not check each string on its own (`from_slice` does).
+    if let Ok(text) = std::str::from_utf8(json) {
+        if let Ok(record) = serde_json::from_str::<PatientRecord>(text) {
+            return screened(record);
+        }
     }
     // Slow path: find out everything that is wrong. Keys are read in order with
     // duplicates kept, so a field sent twice is reported rather than overwritten.

@@ -408,6 +408,18 @@ fn not_json_and_not_object_are_distinguished() {
 }
 
 #[test]
+fn a_body_that_is_not_utf8_is_not_json_and_says_where() {
+    // A valid record with one byte of a case id that is not UTF-8.
+    let mut body = serde_json::to_vec(&base()).unwrap();
+    let at = body.windows(9).position(|w| w == b"\"case_id\"").expect("the case id") + 10;
+    body[at + 1] = 0xff;
+    match parse_record(&body) {
+        Err(RecordError::NotJson(detail)) => assert!(detail.contains("column"), "{detail}"),
+        other => panic!("expected NotJson, got {other:?}"),
+    }
+}
+
+#[test]
 fn parse_record_value_matches_parse_record() {
     let record = set("bmi", json!(90));
     assert_eq!(parse_record_value(&record), parse_record(record.to_string().as_bytes()));
