@@ -2,12 +2,15 @@
 # HTTP load harness: drives the real carescore-serve (and the framework
 # ceiling, carescore-ceiling) from a second process on loopback with wrk, and
 # prints one line per scenario: `target scenario rps p50_ms p99_ms errors`,
-# then the ratios of the run and the service's resident memory at the end.
+# then the ratios of the run, the CPU time the service and the ceiling spent
+# per request (their own process, apart from wrk), and the service's
+# resident memory at the end.
 #
 #   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit]
 #
-# Installs wrk (Debian package) if missing, builds the binaries as shipped (profile `production`), starts
-# the servers on free loopback ports, runs the scenarios, stops the servers.
+# Installs wrk (Debian package) if missing, builds the binaries as shipped
+# (profile `production`), starts the servers on free loopback ports, runs the
+# scenarios, stops the servers.
 # With --peer it also sets up (benches/peer/setup.sh) and runs the FastAPI +
 # LightGBM peer, and prints our/peer ratios per scenario; and the same peer
 # without top factors (PEER_FACTORS=none: no TreeSHAP, not the contract), the
@@ -55,6 +58,8 @@ pids+=($!)
 pids+=($!)
 ports=("$serve_port" "$ceiling_port")
 targets=(carescore ceiling)
+# Process of each single-process target, for its CPU time per request (the peer runs several).
+declare -A cpu_pid=([carescore]=$serve_pid [ceiling]=$!)
 if [ "$audit" = 1 ]; then
   audit_port=$(free_port)
   CARESCORE_AUDIT_SALT=load-harness-salt-0123456789 "$bin/carescore-serve" \
@@ -99,12 +104,24 @@ to_ms() {
   }'
 }
 
-run() { # name url lua connections
-  local name=$1 url=$2 lua=$3 connections=$4 threads=2
+# CPU time (user + system, in clock ticks) process $1 has used so far.
+cpu_ticks() {
+  awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+run() { # name url lua connections [pid]
+  local name=$1 url=$2 lua=$3 connections=$4 pid=${5:-} threads=2
   [ "$connections" -lt 2 ] && threads=1
   wrk -t"$threads" -c"$connections" -d"${warmup}s" -s "$lua" "$url" >/dev/null 2>&1 || true
-  local out
+  local out before=0
+  [ -n "$pid" ] && before=$(cpu_ticks "$pid")
   out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency -s "$lua" "$url" 2>&1)
+  if [ -n "$pid" ]; then
+    # The server's own CPU per request: what it costs apart from the load generator and the peer.
+    awk -v n="$name" -v t="$(( $(cpu_ticks "$pid") - before ))" -v hz="$(getconf CLK_TCK)" \
+      -v r="$(awk '/^ *[0-9]+ requests in/ {print $1}' <<<"$out")" \
+      'BEGIN { if (r > 0) printf "%s %.1f\n", n, t / hz / r * 1e6 }' >>"$work/cpu.txt"
+  fi
   local rps p50 p99 non2xx socket
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
@@ -119,10 +136,10 @@ for i in "${!targets[@]}"; do
   target=${targets[$i]}
   port=${ports[$i]}
   for c in 1 16 64; do
-    run "$target score_c$c" "http://127.0.0.1:$port/v1/score" "$record_lua" "$c"
+    run "$target score_c$c" "http://127.0.0.1:$port/v1/score" "$record_lua" "$c" "${cpu_pid[$target]:-}"
   done
   if [ "$target" != ceiling ]; then
-    run "$target batch100_c16" "http://127.0.0.1:$port/v1/score/batch" "$batch_lua" 16
+    run "$target batch100_c16" "http://127.0.0.1:$port/v1/score/batch" "$batch_lua" 16 "${cpu_pid[$target]:-}"
   fi
 done | tee "$work/results.txt"
 
@@ -142,6 +159,9 @@ awk '
       print n, pr, pp, cr, pl, au
     }
   }' "$work/results.txt"
+
+echo "target scenario server_cpu_us_per_request"
+cat "$work/cpu.txt"
 
 # The service's resident memory after all its scenarios (default models, warm).
 echo "carescore_rss_mb $(rss_mb "$serve_pid")"
