@@ -358,8 +358,11 @@ impl Metrics {
 
     /// A flag raised.
     pub fn flag(&self, flag: Flag) {
-        let slot = Flag::ALL.iter().position(|f| *f == flag).unwrap_or_default();
-        self.flags.add(slot, 1);
+        match Flag::ALL.iter().position(|f| *f == flag) {
+            Some(slot) => self.flags.add(slot, 1),
+            // A flag missing from `Flag::ALL` is still counted under its own name.
+            None => self.count("carescore_flags_total", &[("flag", flag.as_str())], 1),
+        }
     }
 
     /// One predicted probability.

@@ -31,6 +31,33 @@ pub struct Limits {
     pub rate_per_key_per_second: Option<u32>,
 }
 
+/// Most requests in flight a setting may allow (the semaphore behind the
+/// limit cannot hold more than `usize::MAX >> 3`; a million concurrent
+/// requests is already far beyond one process).
+pub(crate) const MAX_IN_FLIGHT: usize = 1_000_000;
+
+impl Limits {
+    /// Checks every limit, naming the first that is out of range.
+    ///
+    /// # Errors
+    /// The setting, its value and what is allowed.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=MAX_IN_FLIGHT).contains(&self.max_in_flight) {
+            return Err(format!(
+                "limits.max_in_flight is {}: allowed 1 to {MAX_IN_FLIGHT}",
+                self.max_in_flight
+            ));
+        }
+        if self.request_timeout_ms == 0 {
+            return Err("limits.request_timeout_ms is 0: allowed 1 or more (milliseconds)".into());
+        }
+        if self.rate_per_key_per_second == Some(0) {
+            return Err("limits.rate_per_key_per_second is 0: allowed 1 or more, or leave it out for no limit".into());
+        }
+        Ok(())
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -72,12 +99,7 @@ impl Settings {
         let file: File = toml::from_str(text).map_err(|e| invalid(e.message().trim_end().replace('\n', "; ")))?;
         let keys = Keys(file.keys);
         keys.check().map_err(invalid)?;
-        if file.limits.max_in_flight == 0
-            || file.limits.request_timeout_ms == 0
-            || file.limits.rate_per_key_per_second == Some(0)
-        {
-            return Err(invalid("limits must be positive".into()));
-        }
+        file.limits.check().map_err(invalid)?;
         Ok(Settings {
             keys,
             limits: file.limits,
@@ -120,7 +142,16 @@ mod tests {
             "64 lower-case hex",
         );
         bad("[[keys]]\nname = \"x\"\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\nscopes = [\"root\"]\n", "unknown variant `root`");
-        bad("[limits]\nmax_in_flight = 0\n", "must be positive");
+        bad(
+            "[limits]\nmax_in_flight = 0\n",
+            "limits.max_in_flight is 0: allowed 1 to 1000000",
+        );
+        bad(
+            "[limits]\nmax_in_flight = 9000000000000000000\n",
+            "limits.max_in_flight is 9000000000000000000: allowed 1 to 1000000",
+        );
+        bad("[limits]\nrequest_timeout_ms = 0\n", "limits.request_timeout_ms is 0");
+        bad("[limits]\nrate_per_key_per_second = 0\n", "leave it out for no limit");
         bad("port = 1\n", "unknown field `port`");
     }
 }
