@@ -455,3 +455,151 @@ fn compiled_trees_score_and_explain_exactly_as_the_artifact_arrays_say() {
         }
     }
 }
+
+/// The most distinct features on one root-to-leaf path of `tree` (`owners`:
+/// each column's feature): how many steps its longest merged path has.
+fn longest_merged_path(tree: &Tree, owners: &[usize]) -> usize {
+    fn walk(tree: &Tree, owners: &[usize], node: usize, seen: &mut Vec<usize>) -> usize {
+        if tree.feature[node] == LEAF {
+            return seen.len();
+        }
+        let owner = owners[tree.feature[node] as usize];
+        let added = !seen.contains(&owner);
+        if added {
+            seen.push(owner);
+        }
+        let left = walk(tree, owners, tree.left[node] as usize, seen);
+        let right = walk(tree, owners, tree.right[node] as usize, seen);
+        if added {
+            seen.pop();
+        }
+        left.max(right)
+    }
+    walk(tree, owners, 0, &mut Vec::new())
+}
+
+/// A deterministic pseudo-random chain `depth` splits deep over `width`
+/// columns: one child of each split is a leaf, so the tree has `depth + 1`
+/// leaves (few enough to be evaluated by masks) and a path as long as it is
+/// deep, crediting a different feature at each split while any are left.
+fn chain_tree(state: &mut u64, width: u32, depth: usize) -> Tree {
+    let mut next = || {
+        *state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        *state >> 33
+    };
+    let mut t = Tree {
+        feature: vec![LEAF],
+        threshold: vec![0.0],
+        left: vec![0],
+        right: vec![0],
+        missing_left: vec![true],
+        value: vec![0.0],
+    };
+    let first = next() % u64::from(width);
+    let mut node = 0;
+    for level in 0..depth as u64 {
+        t.feature[node] = ((first + level) % u64::from(width)) as u32;
+        // Around the middle of the rows' values, so rows go both ways.
+        t.threshold[node] = (next() % 400) as f64 / 10.0;
+        t.missing_left[node] = next() % 2 == 0;
+        let left = t.feature.len();
+        for _ in 0..2 {
+            t.feature.push(LEAF);
+            t.threshold.push(0.0);
+            t.left.push(0);
+            t.right.push(0);
+            t.missing_left.push(true);
+            t.value.push((next() % 2001) as f64 / 1000.0 - 1.0);
+        }
+        t.left[node] = left as u32;
+        t.right[node] = left as u32 + 1;
+        node = if next() % 2 == 0 { left } else { left + 1 };
+    }
+    t
+}
+
+#[test]
+fn long_paths_over_many_features_explain_exactly() {
+    // Ten numeric features, one column each, so one path can credit ten
+    // features: more than the default models' six, and more than the tests
+    // above reach (their artifact has four features).
+    let names = [
+        "age_years",
+        "bmi",
+        "days_since_transplant",
+        "egfr_ml_min",
+        "tacrolimus_trough_ng_ml",
+        "lymphocyte_count_10e9_l",
+        "igg_g_l",
+        "albumin_g_dl",
+        "adherence_pct",
+        "distance_to_center_km",
+    ];
+    let mut state = 20261128;
+    // Chains (long paths) among bushy trees (many short ones), all of at
+    // most 64 leaves, so every tree is evaluated by masks and explained
+    // from its leaves' precomputed steps.
+    let trees: Vec<Tree> = (0..26)
+        .map(|i| {
+            if i % 2 == 0 {
+                chain_tree(&mut state, 10, 12)
+            } else {
+                random_tree(&mut state, 10, 5)
+            }
+        })
+        .collect();
+    let owners: Vec<usize> = (0..names.len()).collect();
+    assert!(trees
+        .iter()
+        .all(|t| t.feature.iter().filter(|f| **f == LEAF).count() <= 64));
+    let longest = trees.iter().map(|t| longest_merged_path(t, &owners)).max().unwrap();
+    assert_eq!(longest, 10, "a chain credits every feature on its longest path");
+    let mut a = boosted(trees.clone());
+    a.features = names
+        .iter()
+        .map(|name| FeatureSpec {
+            name: (*name).into(),
+            kind: FeatureKind::Numeric {
+                center: 0.0,
+                scale: 1.0,
+            },
+            missing_indicator: false,
+        })
+        .collect();
+    let a = ModelArtifact::from_json(a.to_json().as_bytes()).expect("random trees are well formed");
+    let model = a.compile();
+    let record = parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap().record;
+    let mut values = 7u64;
+    let mut value = |missing_one_in: u64| {
+        values = values
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        // Spread across the thresholds (-30 to 90), now and then missing.
+        let v = (values >> 33) % 1300;
+        ((values >> 20) % missing_one_in != 0).then_some(v as f64 / 10.0 - 35.0)
+    };
+    for k in 0..2000u32 {
+        let mut r = record.clone();
+        r.age_years = value(u64::MAX).unwrap_or_default();
+        r.bmi = value(u64::MAX).unwrap_or_default();
+        r.days_since_transplant = value(u64::MAX).unwrap_or_default().abs() as u32;
+        r.egfr_ml_min = value(u64::MAX).unwrap_or_default();
+        r.tacrolimus_trough_ng_ml = value(5);
+        r.lymphocyte_count_10e9_l = value(3);
+        r.igg_g_l = value(4);
+        r.albumin_g_dl = value(6);
+        r.adherence_pct = value(7);
+        r.distance_to_center_km = value(8);
+        let mut design = Vec::new();
+        append_design(&a.features, DesignKind::Raw, &r, &mut design);
+        let expected_raw = -1.0 + leaf_sum(&trees, &design);
+        assert_eq!(model.raw_score(&r), expected_raw);
+        let e = model.explain(&r);
+        assert_eq!(e.raw, expected_raw);
+        for (c, x) in e.contributions.iter().zip(reference_contributions(&a, &trees, &r)) {
+            assert!((c - x).abs() < 1e-12, "row {k}: {c} vs {x}");
+        }
+    }
+}
