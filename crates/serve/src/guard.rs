@@ -31,7 +31,7 @@ fn shed(state: &AppState, reason: &str, detail: &str) -> Response {
 /// The middleware.
 pub(crate) async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = crate::metrics::route_of(request.uri().path());
+    let route = crate::metrics::Route::of(request.uri().path());
     let request_id = crate::request_id::resolve(request.headers());
     request
         .extensions_mut()
@@ -51,7 +51,7 @@ pub(crate) async fn layer(State(state): State<AppState>, mut request: Request, n
     let status = response.status().as_u16();
     state.metrics.request(route, status, seconds);
     // Route, status and timing only: never a body, a header value or a patient field.
-    tracing::info!(request_id, %method, route, status, ms = seconds * 1000.0, "request");
+    tracing::info!(request_id, %method, route = route.name(), status, ms = seconds * 1000.0, "request");
     crate::request_id::stamp(&mut response, &request_id);
     crate::security_headers::apply(response.headers_mut());
     response

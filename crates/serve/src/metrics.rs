@@ -27,7 +27,7 @@ const LATENCY_BUCKETS: [f64; 12] = [
 const PROBABILITY_BUCKETS: [f64; 10] = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0];
 
 /// Routes named in metrics; anything else counts as `other`.
-pub(crate) const ROUTES: [&str; 9] = [
+const ROUTES: [&str; 9] = [
     "/healthz",
     "/readyz",
     "/metrics",
@@ -39,9 +39,21 @@ pub(crate) const ROUTES: [&str; 9] = [
     "/v1/admin/reload",
 ];
 
-/// The route label of a request path: one of [`ROUTES`], or `other`.
-pub(crate) fn route_of(path: &str) -> &'static str {
-    ROUTES.iter().copied().find(|r| *r == path).unwrap_or("other")
+/// A request's route as the metrics label it: one of [`ROUTES`], or
+/// `other`; found once per request (the guard), then used as a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route(usize);
+
+impl Route {
+    /// The route of a request path.
+    pub fn of(path: &str) -> Route {
+        Route(ROUTES.iter().position(|r| *r == path).unwrap_or(ROUTES.len()))
+    }
+
+    /// Its label: the path, or `other`.
+    pub fn name(self) -> &'static str {
+        ROUTES.get(self.0).copied().unwrap_or("other")
+    }
 }
 
 /// Status codes the service answers with, counted without a lock; any other
@@ -271,9 +283,9 @@ fn labels_of<'a>(key: &str, values: impl IntoIterator<Item = &'a str>) -> Vec<St
     values.into_iter().map(|v| label(&[(key, v)])).collect()
 }
 
-/// Routes with `other` last: the route slots.
+/// Every route's label, in slot order (`other` last).
 fn route_slots() -> impl Iterator<Item = &'static str> {
-    ROUTES.into_iter().chain(["other"])
+    (0..=ROUTES.len()).map(|slot| Route(slot).name())
 }
 
 impl Default for Metrics {
@@ -329,20 +341,16 @@ impl Metrics {
         });
     }
 
-    /// One finished request on `route` (see [`route_of`]).
-    pub fn request(&self, route: &str, status: u16, seconds: f64) {
-        let route = ROUTES.iter().position(|r| *r == route).unwrap_or(ROUTES.len());
-        self.latency.observe(route, seconds);
+    /// One finished request on `route`.
+    pub fn request(&self, route: Route, status: u16, seconds: f64) {
+        self.latency.observe(route.0, seconds);
         match STATUSES.iter().position(|s| *s == status) {
-            Some(s) => self.requests.add(route * STATUSES.len() + s, 1),
-            None => {
-                let route = route_slots().nth(route).unwrap_or("other");
-                self.count(
-                    "carescore_requests_total",
-                    &[("route", route), ("status", &status.to_string())],
-                    1,
-                );
-            }
+            Some(s) => self.requests.add(route.0 * STATUSES.len() + s, 1),
+            None => self.count(
+                "carescore_requests_total",
+                &[("route", route.name()), ("status", &status.to_string())],
+                1,
+            ),
         }
     }
 
@@ -442,9 +450,9 @@ mod tests {
     #[test]
     fn renders_counters_histograms_and_model_info() {
         let m = Metrics::default();
-        m.request("/v1/score", 200, 0.003);
-        m.request("/v1/score", 200, 0.2);
-        m.request("/v1/score", 422, 0.001);
+        m.request(Route::of("/v1/score"), 200, 0.003);
+        m.request(Route::of("/v1/score"), 200, 0.2);
+        m.request(Route::of("/v1/score"), 422, 0.001);
         m.probability("infection_180d", 0.27);
         m.count("carescore_flags_total", &[("flag", "early_intervention")], 1);
         m.set_models([("infection_180d".to_string(), "infection_180d@3".to_string())]);
@@ -468,8 +476,8 @@ mod tests {
         let m = Metrics::default();
         m.flag(Flag::TierUpgrade);
         m.count("carescore_flags_total", &[("flag", "tier_upgrade")], 2);
-        m.request("/v1/score", 418, 0.001);
-        m.request("/nowhere", 200, 9.0);
+        m.request(Route::of("/v1/score"), 418, 0.001);
+        m.request(Route::of("/nowhere"), 200, 9.0);
         m.record(true);
         m.record(false);
         m.missing(Field::Bmi);
@@ -502,7 +510,7 @@ mod tests {
                 let m = m.clone();
                 std::thread::spawn(move || {
                     for _ in 0..1000 {
-                        m.request("/v1/score", 200, 0.25);
+                        m.request(Route::of("/v1/score"), 200, 0.25);
                         m.probability(INFECTION, 0.5);
                     }
                 })

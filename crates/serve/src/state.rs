@@ -112,9 +112,9 @@ impl AppState {
             sources,
             limits,
             metrics: Arc::new(crate::metrics::Metrics::default()),
-            rate: Arc::new(crate::rate::RateLimiter::new(limits.rate_per_key_per_second)),
+            rate: rate_limiter(limits),
             audit: None,
-            in_flight: Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight)),
+            in_flight: in_flight_permits(limits),
         })))
     }
 
@@ -129,8 +129,8 @@ impl AppState {
     pub fn with_limits(self, limits: Limits) -> AppState {
         let mut shared = Shared::clone(&self);
         shared.limits = limits;
-        shared.rate = Arc::new(crate::rate::RateLimiter::new(limits.rate_per_key_per_second));
-        shared.in_flight = Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight));
+        shared.rate = rate_limiter(limits);
+        shared.in_flight = in_flight_permits(limits);
         AppState(Arc::new(shared))
     }
 
@@ -165,6 +165,16 @@ impl AppState {
         self.live.store(live.clone());
         Ok(live)
     }
+}
+
+/// The per-key rate limiter `limits` ask for.
+fn rate_limiter(limits: Limits) -> Arc<crate::rate::RateLimiter> {
+    Arc::new(crate::rate::RateLimiter::new(limits.rate_per_key_per_second))
+}
+
+/// The in-flight permits `limits` ask for.
+fn in_flight_permits(limits: Limits) -> Arc<tokio::sync::Semaphore> {
+    Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight))
 }
 
 fn read(sources: &Sources) -> Result<(Live, Limits), LoadError> {

@@ -350,14 +350,17 @@ fn forests_average_their_trees_and_explain_on_the_vote_scale() {
     }
 }
 
+/// The next number (31 bits) of a linear congruential sequence: the tests'
+/// deterministic randomness.
+fn next(state: &mut u64) -> u64 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    *state >> 33
+}
+
 /// A deterministic pseudo-random tree over `width` raw columns, at most `max_depth` deep.
 fn random_tree(state: &mut u64, width: u32, max_depth: usize) -> Tree {
-    fn next(state: &mut u64) -> u64 {
-        *state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        *state >> 33
-    }
     fn grow(t: &mut Tree, state: &mut u64, width: u32, depth: usize) -> u32 {
         let here = t.feature.len();
         let split = depth > 0 && next(state) % 4 != 0;
@@ -483,12 +486,6 @@ fn longest_merged_path(tree: &Tree, owners: &[usize]) -> usize {
 /// leaves (few enough to be evaluated by masks) and a path as long as it is
 /// deep, crediting a different feature at each split while any are left.
 fn chain_tree(state: &mut u64, width: u32, depth: usize) -> Tree {
-    let mut next = || {
-        *state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        *state >> 33
-    };
     let mut t = Tree {
         feature: vec![LEAF],
         threshold: vec![0.0],
@@ -497,13 +494,13 @@ fn chain_tree(state: &mut u64, width: u32, depth: usize) -> Tree {
         missing_left: vec![true],
         value: vec![0.0],
     };
-    let first = next() % u64::from(width);
+    let first = next(state) % u64::from(width);
     let mut node = 0;
     for level in 0..depth as u64 {
         t.feature[node] = ((first + level) % u64::from(width)) as u32;
         // Around the middle of the rows' values, so rows go both ways.
-        t.threshold[node] = (next() % 400) as f64 / 10.0;
-        t.missing_left[node] = next() % 2 == 0;
+        t.threshold[node] = (next(state) % 400) as f64 / 10.0;
+        t.missing_left[node] = next(state) % 2 == 0;
         let left = t.feature.len();
         for _ in 0..2 {
             t.feature.push(LEAF);
@@ -511,11 +508,11 @@ fn chain_tree(state: &mut u64, width: u32, depth: usize) -> Tree {
             t.left.push(0);
             t.right.push(0);
             t.missing_left.push(true);
-            t.value.push((next() % 2001) as f64 / 1000.0 - 1.0);
+            t.value.push((next(state) % 2001) as f64 / 1000.0 - 1.0);
         }
         t.left[node] = left as u32;
         t.right[node] = left as u32 + 1;
-        node = if next() % 2 == 0 { left } else { left + 1 };
+        node = if next(state) % 2 == 0 { left } else { left + 1 };
     }
     t
 }
@@ -573,11 +570,8 @@ fn long_paths_over_many_features_explain_exactly() {
     let record = parse_record(EXAMPLE_RECORD_JSON.as_bytes()).unwrap().record;
     let mut values = 7u64;
     let mut value = |missing_one_in: u64| {
-        values = values
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
         // Spread across the thresholds (-30 to 90), now and then missing.
-        let v = (values >> 33) % 1300;
+        let v = next(&mut values) % 1300;
         ((values >> 20) % missing_one_in != 0).then_some(v as f64 / 10.0 - 35.0)
     };
     for k in 0..2000u32 {
