@@ -49,3 +49,29 @@ async fn a_stalled_body_times_out_without_blocking_others() {
         assert!(text.contains("application/problem+json"), "{text}");
     }
 }
+
+#[tokio::test]
+async fn stalled_headers_close_the_connection_at_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let address = start_embedded_with_settings(dir.path(), "[limits]\nheader_timeout_ms = 500\n").await;
+    // Half a request line and one header, then nothing.
+    let mut stalled = tokio::net::TcpStream::connect(address).await.unwrap();
+    stalled
+        .write_all(format!("POST /v1/score HTTP/1.1\r\nHost: {address}\r\n").as_bytes())
+        .await
+        .unwrap();
+    // Others are served meanwhile.
+    let reply = post_json(address, "/v1/score", EXAMPLE_RECORD_JSON).await.unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    // The stalled connection is closed by the service (generous slack: this
+    // checks that it ends, not how fast).
+    let mut raw = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), stalled.read_to_end(&mut raw))
+        .await
+        .expect("the service closes a connection whose headers stall");
+    // Closed: an end of stream, or a reset; either way nothing was answered but an error status.
+    if read.is_ok() {
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+}

@@ -12,8 +12,12 @@ use crate::phase::Phase;
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)? }
+        $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $text:tt ),+ $(,)? }
     ) => {
+        // `$text` is a `tt`, not a `literal`: a `literal` fragment reaches a
+        // derive macro wrapped in an invisible group, which serde looks
+        // through but utoipa does not, so the OpenAPI enums showed the Rust
+        // variant names instead of the wire names.
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -26,6 +30,12 @@ macro_rules! string_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
             /// The wire names of every value, in declaration order.
             pub const NAMES: &'static [&'static str] = &[$($text),+];
+            /// The type's name (its schema's name in the OpenAPI document).
+            pub const TYPE_NAME: &'static str = stringify!($name);
+            /// The Rust names of every value, in declaration order (the
+            /// OpenAPI document's `x-enum-varnames`, for client generators:
+            /// `D+/R-` and `D+/R+` give no distinct identifiers of their own).
+            pub const VARIANT_NAMES: &'static [&'static str] = &[$(stringify!($variant)),+];
 
             /// The value's wire name.
             pub fn as_str(self) -> &'static str {

@@ -192,9 +192,7 @@ impl AuditLog {
         let (done, written) = tokio::sync::oneshot::channel();
         let unavailable = |detail: String| {
             Problem::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "audit-unavailable",
-                "Audit log unavailable",
+                crate::problem::ProblemKind::AuditUnavailable,
                 format!("the decision could not be recorded, so it is not answered: {detail}"),
             )
         };

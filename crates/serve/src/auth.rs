@@ -2,11 +2,11 @@
 //! stored in the configuration file, each with its scopes. Keys never appear
 //! in the configuration, logs or metrics; only their names do.
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use carescore_core::artifact::sha256_hex;
 use serde::Deserialize;
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -18,6 +18,20 @@ pub enum Scope {
     Underwrite,
     /// `/v1/admin/reload`.
     Admin,
+}
+
+impl Scope {
+    /// Every scope.
+    pub const ALL: [Scope; 3] = [Scope::Score, Scope::Underwrite, Scope::Admin];
+
+    /// The scope's name, as in the settings file and the OpenAPI document.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Score => "score",
+            Scope::Underwrite => "underwrite",
+            Scope::Admin => "admin",
+        }
+    }
 }
 
 /// One configured key.
@@ -79,7 +93,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn unauthorized(detail: &str) -> Problem {
-    let mut p = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized", detail);
+    let mut p = Problem::new(ProblemKind::Unauthorized, detail);
     p.challenge = true;
     p
 }
@@ -108,17 +122,8 @@ pub(crate) fn authorize(keys: &Keys, headers: &HeaderMap, scope: Option<Scope>) 
         .ok_or_else(|| unauthorized("unknown API key"))?;
     match scope {
         Some(scope) if !key.scopes.contains(&scope) => Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Forbidden",
-            format!(
-                "this key lacks the `{}` scope",
-                match scope {
-                    Scope::Score => "score",
-                    Scope::Underwrite => "underwrite",
-                    Scope::Admin => "admin",
-                }
-            ),
+            ProblemKind::Forbidden,
+            format!("this key lacks the `{}` scope", scope.name()),
         )),
         _ => Ok(Some(key.name.clone())),
     }
@@ -153,15 +158,17 @@ mod tests {
         assert_eq!(
             authorize(&k, &bearer("secret-1"), Some(Scope::Admin))
                 .unwrap_err()
-                .status,
+                .status(),
             403
         );
         assert_eq!(
-            authorize(&k, &bearer("nope"), Some(Scope::Score)).unwrap_err().status,
+            authorize(&k, &bearer("nope"), Some(Scope::Score)).unwrap_err().status(),
             401
         );
         assert_eq!(
-            authorize(&k, &HeaderMap::new(), Some(Scope::Score)).unwrap_err().status,
+            authorize(&k, &HeaderMap::new(), Some(Scope::Score))
+                .unwrap_err()
+                .status(),
             401
         );
         assert_eq!(

@@ -1,20 +1,31 @@
 //! Reading a JSON request body: the content type must be JSON (415
 //! otherwise) and the body at most the route's limit (413 otherwise), read
 //! without trusting `Content-Length`; and writing a JSON answer.
+//!
+//! A body over the limit is still read to its end (and thrown away, up to
+//! [`DRAIN_LIMIT_BYTES`]) before the 413 is answered: a client such as
+//! Python's urllib sends the whole body before it reads the answer, and a
+//! connection closed under it with unread data is reset, so the client sees
+//! a broken pipe instead of the 413.
 
 use axum::body::{Body, Bytes};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use serde::Serialize;
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 
 /// Largest single-record body.
 pub(crate) const RECORD_LIMIT_BYTES: usize = 1024 * 1024;
 
 /// Largest batch body: fits 10,000 records, so too many records is a 422, not a 413.
 pub(crate) const BATCH_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Most bytes of a body read in all (kept or thrown away) before the
+/// connection is given up: a larger body is answered 413 at once and the
+/// connection closed.
+pub(crate) const DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
 
 /// Whether the request declares a JSON body (`application/json`, or `+json`, any parameters).
 fn is_json(headers: &HeaderMap) -> bool {
@@ -26,6 +37,21 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|m| m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")))
 }
 
+/// The declared `Content-Length`, if any and readable.
+fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn too_large(limit: usize) -> Problem {
+    Problem::new(
+        ProblemKind::BodyTooLarge,
+        format!("the body is larger than the {limit} bytes this route accepts"),
+    )
+}
+
 /// The body's bytes, or the problem that stops the request.
 ///
 /// # Errors
@@ -33,22 +59,35 @@ fn is_json(headers: &HeaderMap) -> bool {
 pub(crate) async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, Problem> {
     if !is_json(headers) {
         return Err(Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
+            ProblemKind::UnsupportedMediaType,
             "send the body as `Content-Type: application/json`",
         ));
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body-too-large",
-            "Body too large",
-            format!("the body is larger than the {limit} bytes this route accepts"),
-        )),
-        Err(_) => Err(Problem::bad_json("the body could not be read")),
+    let declared = declared_length(headers);
+    if declared.is_some_and(|n| n > DRAIN_LIMIT_BYTES) {
+        // Not worth reading: refused at once, and the connection closes.
+        return Err(too_large(limit));
     }
+    let mut body = body;
+    let mut kept: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| Problem::bad_json("the body could not be read"))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total = total.saturating_add(data.len());
+        if total > DRAIN_LIMIT_BYTES {
+            return Err(too_large(limit));
+        }
+        if total <= limit {
+            kept.extend_from_slice(&data);
+        }
+    }
+    if total > limit {
+        return Err(too_large(limit));
+    }
+    Ok(Bytes::from(kept))
 }
 
 /// Bytes reserved for an answer before writing it: a score is ~1.4 KB.
@@ -100,8 +139,10 @@ mod tests {
         let ok = read_json(&headers("application/json"), Body::from("{}"), 10).await;
         assert_eq!(ok.unwrap(), Bytes::from_static(b"{}"));
         let big = read_json(&headers("application/json"), Body::from("x".repeat(11)), 10).await;
-        assert_eq!(big.unwrap_err().status, 413);
+        assert_eq!(big.unwrap_err().status(), 413);
         let text = read_json(&headers("text/plain"), Body::from("{}"), 10).await;
-        assert_eq!(text.unwrap_err().status, 415);
+        assert_eq!(text.unwrap_err().status(), 415);
+        let exact = read_json(&headers("application/json"), Body::from("x".repeat(10)), 10).await;
+        assert_eq!(exact.unwrap().len(), 10);
     }
 }

@@ -9,41 +9,45 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::problem::Problem;
+use crate::metrics::ShedReason;
+use crate::problem::{Problem, ProblemKind};
+use crate::routes::Route;
 use crate::state::AppState;
 
-fn shed(state: &AppState, reason: &str, detail: &str) -> Response {
-    state.metrics.count("carescore_shed_total", &[("reason", reason)], 1);
-    let mut problem = Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        "Service unavailable",
-        detail,
-    );
-    problem.retry_after = Some(1);
-    problem.into_response()
+fn shed(state: &AppState, reason: ShedReason, detail: &str) -> Response {
+    state.metrics.shed(reason);
+    Problem::new(ProblemKind::Unavailable, detail)
+        .retry_after(1)
+        .into_response()
 }
 
 /// The middleware.
 pub(crate) async fn layer(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route = crate::metrics::Route::of(request.uri().path());
+    let route = Route::of(request.uri().path());
     let request_id = crate::request_id::resolve(request.headers());
     request
         .extensions_mut()
         .insert(crate::request_id::RequestId(request_id.clone()));
     let method = request.method().clone();
     let mut response = match state.in_flight.try_acquire() {
-        Err(_) => shed(&state, "overload", "too many requests in flight; retry shortly"),
+        Err(_) => shed(
+            &state,
+            ShedReason::Overload,
+            "too many requests in flight; retry shortly",
+        ),
         Ok(_permit) => {
             let timeout = Duration::from_millis(state.limits.request_timeout_ms);
             match tokio::time::timeout(timeout, next.run(request)).await {
                 Ok(response) => response,
-                Err(_) => shed(&state, "timeout", "the request took longer than the service allows"),
+                Err(_) => shed(
+                    &state,
+                    ShedReason::Timeout,
+                    "the request took longer than the service allows",
+                ),
             }
         }
     };
@@ -61,6 +65,7 @@ pub(crate) async fn layer(State(state): State<AppState>, mut request: Request, n
 mod tests {
     use super::*;
     use axum::body::Body;
+    use axum::http::StatusCode;
     use axum::routing::get;
     use axum::Router;
     use tower::ServiceExt;

@@ -18,6 +18,104 @@ use carescore_core::policy::Flag;
 use carescore_core::scoring::{INFECTION, READMISSION};
 use carescore_core::Field;
 
+use crate::routes::Route;
+
+/// Declares the metrics with their type and help text.
+macro_rules! metrics {
+    ($( $(#[$doc:meta])* $metric:ident => $name:literal, $kind:literal, $help:literal; )+) => {
+        /// A metric the service exports: each has its name, type and help
+        /// text here, and `/metrics` prints every one.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub(crate) enum Metric {
+            $( $(#[$doc])* $metric, )+
+        }
+
+        impl Metric {
+            /// Every metric, in the order `/metrics` prints them.
+            pub(crate) const ALL: &'static [Metric] = &[$(Metric::$metric),+];
+
+            /// The exported name.
+            pub(crate) const fn name(self) -> &'static str {
+                match self { $(Metric::$metric => $name),+ }
+            }
+
+            /// The Prometheus type.
+            pub(crate) const fn kind(self) -> &'static str {
+                match self { $(Metric::$metric => $kind),+ }
+            }
+
+            /// The help text.
+            pub(crate) const fn help(self) -> &'static str {
+                match self { $(Metric::$metric => $help),+ }
+            }
+        }
+    };
+}
+
+metrics! {
+    /// Requests by route and status.
+    Requests => "carescore_requests_total", "counter", "HTTP requests by route and status code.";
+    /// Latency by route.
+    RequestDuration => "carescore_request_duration_seconds", "histogram", "Request latency by route.";
+    /// Predicted probabilities by target.
+    Probability => "carescore_probability", "histogram", "Predicted probabilities by target.";
+    /// Flags raised.
+    Flags => "carescore_flags_total", "counter", "Flags raised, by flag.";
+    /// Records received, valid or not.
+    Records => "carescore_records_total", "counter",
+        "Records received for scoring or grading, by outcome (valid, invalid).";
+    /// Optional fields missing from valid records.
+    FieldMissing => "carescore_field_missing_total", "counter",
+        "Valid records without a value for an optional field, by field.";
+    /// Plausibility warnings by rule.
+    PlausibilityWarnings => "carescore_plausibility_warnings_total", "counter", "Plausibility warnings, by rule.";
+    /// Reloads by result.
+    Reloads => "carescore_reloads_total", "counter", "Reloads by result (ok, failed, refused).";
+    /// Requests shed with 503.
+    Shed => "carescore_shed_total", "counter", "Requests refused with 503, by reason (overload, timeout).";
+    /// The active model versions.
+    ModelInfo => "carescore_model_info", "gauge", "Active model version by target.";
+}
+
+/// How a reload ended (label `result` of [`Metric::Reloads`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReloadResult {
+    /// The new set serves.
+    Ok,
+    /// A file was refused; the old set keeps serving.
+    Failed,
+    /// Nothing to reload (embedded models).
+    Refused,
+}
+
+impl ReloadResult {
+    fn label(self) -> &'static str {
+        match self {
+            ReloadResult::Ok => "ok",
+            ReloadResult::Failed => "failed",
+            ReloadResult::Refused => "refused",
+        }
+    }
+}
+
+/// Why a request was shed (label `reason` of [`Metric::Shed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShedReason {
+    /// More requests in flight than allowed.
+    Overload,
+    /// The request took longer than allowed.
+    Timeout,
+}
+
+impl ShedReason {
+    fn label(self) -> &'static str {
+        match self {
+            ShedReason::Overload => "overload",
+            ShedReason::Timeout => "timeout",
+        }
+    }
+}
+
 /// Upper bounds of the latency histogram, in seconds.
 const LATENCY_BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -25,36 +123,6 @@ const LATENCY_BUCKETS: [f64; 12] = [
 
 /// Upper bounds of the probability histogram.
 const PROBABILITY_BUCKETS: [f64; 10] = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0];
-
-/// Routes named in metrics; anything else counts as `other`.
-const ROUTES: [&str; 9] = [
-    "/healthz",
-    "/readyz",
-    "/metrics",
-    "/openapi.json",
-    "/v1/score",
-    "/v1/score/batch",
-    "/v1/underwriting/grade",
-    "/v1/models",
-    "/v1/admin/reload",
-];
-
-/// A request's route as the metrics label it: one of [`ROUTES`], or
-/// `other`; found once per request (the guard), then used as a slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Route(usize);
-
-impl Route {
-    /// The route of a request path.
-    pub fn of(path: &str) -> Route {
-        Route(ROUTES.iter().position(|r| *r == path).unwrap_or(ROUTES.len()))
-    }
-
-    /// Its label: the path, or `other`.
-    pub fn name(self) -> &'static str {
-        ROUTES.get(self.0).copied().unwrap_or("other")
-    }
-}
 
 /// Status codes the service answers with, counted without a lock; any other
 /// code is counted too, under the lock.
@@ -86,8 +154,8 @@ impl Histogram {
     }
 }
 
-/// Series keyed by (metric name, label text).
-type Series<T> = BTreeMap<(&'static str, String), T>;
+/// Series keyed by (metric, label text).
+type Series<T> = BTreeMap<(Metric, String), T>;
 
 /// Series whose labels are not known up front (reloads, shedding,
 /// plausibility rules, unexpected status codes): rare, kept under a lock.
@@ -104,15 +172,15 @@ struct Cold {
 /// allocates nothing.
 #[derive(Debug)]
 struct Counters {
-    name: &'static str,
+    metric: Metric,
     labels: Vec<String>,
     counts: Vec<AtomicU64>,
 }
 
 impl Counters {
-    fn new(name: &'static str, labels: Vec<String>) -> Counters {
+    fn new(metric: Metric, labels: Vec<String>) -> Counters {
         let counts = labels.iter().map(|_| AtomicU64::new(0)).collect();
-        Counters { name, labels, counts }
+        Counters { metric, labels, counts }
     }
 
     fn add(&self, slot: usize, n: u64) {
@@ -124,7 +192,7 @@ impl Counters {
         for (labels, count) in self.labels.iter().zip(&self.counts) {
             let count = count.load(Ordering::Relaxed);
             if count > 0 {
-                *counters.entry((self.name, labels.clone())).or_default() += count;
+                *counters.entry((self.metric, labels.clone())).or_default() += count;
             }
         }
     }
@@ -179,17 +247,17 @@ impl AtomicHistogram {
 /// Histograms of one metric whose label sets are fixed when the service starts.
 #[derive(Debug)]
 struct Histograms {
-    name: &'static str,
+    metric: Metric,
     bounds: &'static [f64],
     labels: Vec<String>,
     cells: Vec<AtomicHistogram>,
 }
 
 impl Histograms {
-    fn new(name: &'static str, bounds: &'static [f64], labels: Vec<String>) -> Histograms {
+    fn new(metric: Metric, bounds: &'static [f64], labels: Vec<String>) -> Histograms {
         let cells = labels.iter().map(|_| AtomicHistogram::new(bounds.len())).collect();
         Histograms {
-            name,
+            metric,
             bounds,
             labels,
             cells,
@@ -203,7 +271,7 @@ impl Histograms {
     fn snapshot_into(&self, histograms: &mut Series<Histogram>) {
         for (labels, cell) in self.labels.iter().zip(&self.cells) {
             if let Some(h) = cell.snapshot() {
-                histograms.insert((self.name, labels.clone()), h);
+                histograms.insert((self.metric, labels.clone()), h);
             }
         }
     }
@@ -225,51 +293,6 @@ pub struct Metrics {
     cold: Mutex<Cold>,
 }
 
-/// Help text and type of each metric.
-const HELP: [(&str, &str, &str); 9] = [
-    (
-        "carescore_requests_total",
-        "counter",
-        "HTTP requests by route and status code.",
-    ),
-    (
-        "carescore_request_duration_seconds",
-        "histogram",
-        "Request latency by route.",
-    ),
-    (
-        "carescore_probability",
-        "histogram",
-        "Predicted probabilities by target.",
-    ),
-    ("carescore_flags_total", "counter", "Flags raised, by flag."),
-    (
-        "carescore_records_total",
-        "counter",
-        "Records received for scoring or grading, by outcome (valid, invalid).",
-    ),
-    (
-        "carescore_field_missing_total",
-        "counter",
-        "Valid records without a value for an optional field, by field.",
-    ),
-    (
-        "carescore_plausibility_warnings_total",
-        "counter",
-        "Plausibility warnings, by rule.",
-    ),
-    (
-        "carescore_reloads_total",
-        "counter",
-        "Reloads by result (ok, failed, refused).",
-    ),
-    (
-        "carescore_shed_total",
-        "counter",
-        "Requests refused with 503, by reason (overload, timeout).",
-    ),
-];
-
 fn label(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
@@ -285,7 +308,7 @@ fn labels_of<'a>(key: &str, values: impl IntoIterator<Item = &'a str>) -> Vec<St
 
 /// Every route's label, in slot order (`other` last).
 fn route_slots() -> impl Iterator<Item = &'static str> {
-    (0..=ROUTES.len()).map(|slot| Route(slot).name())
+    Route::ALL.iter().map(|route| route.name())
 }
 
 impl Default for Metrics {
@@ -298,23 +321,19 @@ impl Default for Metrics {
             })
             .collect();
         Metrics {
-            requests: Counters::new("carescore_requests_total", requests),
+            requests: Counters::new(Metric::Requests, requests),
             latency: Histograms::new(
-                "carescore_request_duration_seconds",
+                Metric::RequestDuration,
                 &LATENCY_BUCKETS,
                 labels_of("route", route_slots()),
             ),
-            records: Counters::new("carescore_records_total", labels_of("outcome", ["valid", "invalid"])),
+            records: Counters::new(Metric::Records, labels_of("outcome", ["valid", "invalid"])),
             missing: Counters::new(
-                "carescore_field_missing_total",
+                Metric::FieldMissing,
                 labels_of("field", Field::ALL.iter().map(|f| f.name())),
             ),
-            probabilities: Histograms::new(
-                "carescore_probability",
-                &PROBABILITY_BUCKETS,
-                labels_of("target", TARGETS),
-            ),
-            flags: Counters::new("carescore_flags_total", labels_of("flag", Flag::ALL.map(Flag::as_str))),
+            probabilities: Histograms::new(Metric::Probability, &PROBABILITY_BUCKETS, labels_of("target", TARGETS)),
+            flags: Counters::new(Metric::Flags, labels_of("flag", Flag::ALL.map(Flag::as_str))),
             cold: Mutex::default(),
         }
     }
@@ -327,27 +346,43 @@ impl Metrics {
         f(&mut guard)
     }
 
-    /// Adds `n` to counter `name` with `labels` (under the lock: for rare events).
-    pub fn count(&self, name: &'static str, labels: &[(&str, &str)], n: u64) {
-        self.cold(|m| *m.counters.entry((name, label(labels))).or_default() += n);
+    /// Adds `n` to counter `metric` with `labels` (under the lock: for rare events).
+    fn count(&self, metric: Metric, labels: &[(&str, &str)], n: u64) {
+        self.cold(|m| *m.counters.entry((metric, label(labels))).or_default() += n);
     }
 
-    /// Adds one to counter `name` for each of `values` as label `key`, under one lock.
-    pub fn count_each<'a>(&self, name: &'static str, key: &str, values: impl IntoIterator<Item = &'a str>) {
+    /// A reload and how it ended.
+    pub fn reload(&self, result: ReloadResult) {
+        self.count(Metric::Reloads, &[("result", result.label())], 1);
+    }
+
+    /// A request shed with 503, and why.
+    pub fn shed(&self, reason: ShedReason) {
+        self.count(Metric::Shed, &[("reason", reason.label())], 1);
+    }
+
+    /// The plausibility warnings of one record, by rule (one lock for all; none taken without warnings).
+    pub fn plausibility_warnings<'a>(&self, rules: impl IntoIterator<Item = &'a str>) {
+        let mut rules = rules.into_iter().peekable();
+        if rules.peek().is_none() {
+            return;
+        }
         self.cold(|m| {
-            for value in values {
-                *m.counters.entry((name, label(&[(key, value)]))).or_default() += 1;
+            for rule in rules {
+                *m.counters
+                    .entry((Metric::PlausibilityWarnings, label(&[("rule", rule)])))
+                    .or_default() += 1;
             }
         });
     }
 
     /// One finished request on `route`.
     pub fn request(&self, route: Route, status: u16, seconds: f64) {
-        self.latency.observe(route.0, seconds);
+        self.latency.observe(route.slot(), seconds);
         match STATUSES.iter().position(|s| *s == status) {
-            Some(s) => self.requests.add(route.0 * STATUSES.len() + s, 1),
+            Some(s) => self.requests.add(route.slot() * STATUSES.len() + s, 1),
             None => self.count(
-                "carescore_requests_total",
+                Metric::Requests,
                 &[("route", route.name()), ("status", &status.to_string())],
                 1,
             ),
@@ -369,7 +404,7 @@ impl Metrics {
         match Flag::ALL.iter().position(|f| *f == flag) {
             Some(slot) => self.flags.add(slot, 1),
             // A flag missing from `Flag::ALL` is still counted under its own name.
-            None => self.count("carescore_flags_total", &[("flag", flag.as_str())], 1),
+            None => self.count(Metric::Flags, &[("flag", flag.as_str())], 1),
         }
     }
 
@@ -379,7 +414,7 @@ impl Metrics {
             Some(slot) => self.probabilities.observe(slot, p),
             None => self.cold(|m| {
                 m.histograms
-                    .entry(("carescore_probability", label(&[("target", target)])))
+                    .entry((Metric::Probability, label(&[("target", target)])))
                     .or_default()
                     .observe(&PROBABILITY_BUCKETS, p);
             }),
@@ -402,23 +437,31 @@ impl Metrics {
             family.snapshot_into(&mut histograms);
         }
         let mut out = String::new();
-        for (name, kind, help) in HELP {
+        for metric in Metric::ALL.iter().copied() {
+            let (name, kind, help) = (metric.name(), metric.kind(), metric.help());
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            let bounds: &[f64] = if name == "carescore_probability" {
+            if metric == Metric::ModelInfo {
+                for (target, version) in &models {
+                    let labels = label(&[("target", target), ("model_version", version)]);
+                    let _ = writeln!(out, "{name}{{{labels}}} 1");
+                }
+                continue;
+            }
+            let bounds: &[f64] = if metric == Metric::Probability {
                 &PROBABILITY_BUCKETS
             } else {
                 &LATENCY_BUCKETS
             };
-            for ((metric, labels), value) in counters.range((name, String::new())..) {
-                if *metric != name {
-                    break;
-                }
+            for ((_, labels), value) in counters
+                .range((metric, String::new())..)
+                .take_while(|((m, _), _)| *m == metric)
+            {
                 let _ = writeln!(out, "{name}{{{labels}}} {value}");
             }
-            for ((metric, labels), h) in histograms.range((name, String::new())..) {
-                if *metric != name {
-                    break;
-                }
+            for ((_, labels), h) in histograms
+                .range((metric, String::new())..)
+                .take_while(|((m, _), _)| *m == metric)
+            {
                 let sep = if labels.is_empty() { "" } else { "," };
                 for (bound, count) in bounds.iter().zip(&h.counts) {
                     let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {count}");
@@ -427,17 +470,6 @@ impl Metrics {
                 let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum);
                 let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
             }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP carescore_model_info Active model version by target.\n# TYPE carescore_model_info gauge"
-        );
-        for (target, version) in &models {
-            let _ = writeln!(
-                out,
-                "carescore_model_info{{{}}} 1",
-                label(&[("target", target), ("model_version", version)])
-            );
         }
         out
     }
@@ -454,7 +486,7 @@ mod tests {
         m.request(Route::of("/v1/score"), 200, 0.2);
         m.request(Route::of("/v1/score"), 422, 0.001);
         m.probability("infection_180d", 0.27);
-        m.count("carescore_flags_total", &[("flag", "early_intervention")], 1);
+        m.flag(Flag::EarlyIntervention);
         m.set_models([("infection_180d".to_string(), "infection_180d@3".to_string())]);
         let text = m.render();
         assert!(
@@ -475,7 +507,7 @@ mod tests {
     fn lock_free_and_locked_series_render_as_one() {
         let m = Metrics::default();
         m.flag(Flag::TierUpgrade);
-        m.count("carescore_flags_total", &[("flag", "tier_upgrade")], 2);
+        m.count(Metric::Flags, &[("flag", "tier_upgrade")], 2);
         m.request(Route::of("/v1/score"), 418, 0.001);
         m.request(Route::of("/nowhere"), 200, 9.0);
         m.record(true);

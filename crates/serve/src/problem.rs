@@ -1,6 +1,7 @@
 //! RFC 9457 problem details (`application/problem+json`) for every 4xx and
-//! 5xx answer. Field problems name the field, the rule and what is allowed,
-//! never the value that was sent.
+//! 5xx answer. Every kind of problem the service answers with, its status,
+//! slug and title, is defined once, in [`ProblemKind`]. Field problems name
+//! the field, the rule and what is allowed, never the value that was sent.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -10,16 +11,94 @@ use serde::Serialize;
 /// Media type of problem documents.
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
+/// Where problem types live: `type` is this followed by the kind's slug.
+pub(crate) const TYPE_BASE: &str = "https://carescore.invalid/problems/";
+
+/// Declares the problem kinds with their status, slug and title.
+macro_rules! problem_kinds {
+    ($( $(#[$doc:meta])* $kind:ident => $status:ident, $slug:literal, $title:literal; )+) => {
+        /// Every kind of problem the service answers with.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ProblemKind {
+            $( $(#[$doc])* $kind, )+
+        }
+
+        impl ProblemKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [ProblemKind] = &[$(ProblemKind::$kind),+];
+
+            /// The HTTP status.
+            pub fn status(self) -> StatusCode {
+                match self { $(ProblemKind::$kind => StatusCode::$status),+ }
+            }
+
+            /// The slug: the last segment of the `type` URI.
+            pub fn slug(self) -> &'static str {
+                match self { $(ProblemKind::$kind => $slug),+ }
+            }
+
+            /// Short summary of the kind, the same for every occurrence.
+            pub fn title(self) -> &'static str {
+                match self { $(ProblemKind::$kind => $title),+ }
+            }
+        }
+    };
+}
+
+problem_kinds! {
+    /// 400: the body is not JSON, not an object, or nested too deeply.
+    MalformedJson => BAD_REQUEST, "malformed-json", "Malformed JSON";
+    /// 401: no API key, or an unknown one.
+    Unauthorized => UNAUTHORIZED, "unauthorized", "Unauthorized";
+    /// 403: the key lacks the route's scope.
+    Forbidden => FORBIDDEN, "forbidden", "Forbidden";
+    /// 404: no such route.
+    NotFound => NOT_FOUND, "not-found", "Not found";
+    /// 405: the route does not take that method.
+    MethodNotAllowed => METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed";
+    /// 409: a reload while serving the embedded models.
+    EmbeddedModels => CONFLICT, "embedded-models", "Nothing to reload";
+    /// 413: the body is larger than the route accepts.
+    BodyTooLarge => PAYLOAD_TOO_LARGE, "body-too-large", "Body too large";
+    /// 415: the body is not declared as JSON.
+    UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type";
+    /// 422: the JSON does not make a valid patient record; every field problem listed.
+    InvalidRecord => UNPROCESSABLE_ENTITY, "invalid-record", "Invalid patient record";
+    /// 422: the request around the records is mis-shaped (e.g. a batch without `records`).
+    InvalidRequest => UNPROCESSABLE_ENTITY, "invalid-request", "Invalid request";
+    /// 422: a reload found a file it refuses; the previous set keeps serving.
+    ReloadRefused => UNPROCESSABLE_ENTITY, "reload-refused", "Reload refused";
+    /// 429: the key is over its rate (`Retry-After`).
+    RateLimited => TOO_MANY_REQUESTS, "rate-limited", "Too many requests";
+    /// 500: a bug on the service's side.
+    Internal => INTERNAL_SERVER_ERROR, "internal", "Internal error";
+    /// 503: shedding load, or the request took longer than allowed (`Retry-After`).
+    Unavailable => SERVICE_UNAVAILABLE, "unavailable", "Service unavailable";
+    /// 503: the audit line could not be written, so the decision is not answered.
+    AuditUnavailable => SERVICE_UNAVAILABLE, "audit-unavailable", "Audit log unavailable";
+}
+
+impl ProblemKind {
+    /// The `type` URI.
+    pub fn type_uri(self) -> String {
+        format!("{TYPE_BASE}{}", self.slug())
+    }
+}
+
+/// Stable identifier of the request-shape rule (`errors[].rule` of an
+/// [`ProblemKind::InvalidRequest`]).
+pub(crate) const REQUEST_SHAPE_RULE: &str = "request_shape";
+
 /// One field's problem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldProblem {
-    /// The field (or the unknown key that was sent).
+    /// The field (or the unknown key that was sent, cut to 64 characters).
     pub field: String,
-    /// What is wrong.
+    /// What is wrong, without the value that was sent.
     pub message: String,
     /// What would be accepted.
     pub allowed: String,
-    /// Stable rule identifier.
+    /// Stable rule identifier (docs/data-contract.md lists them).
     pub rule: String,
 }
 
@@ -34,41 +113,63 @@ impl From<&FieldError> for FieldProblem {
     }
 }
 
-/// The URI of problem type `slug`.
-fn type_uri<S: serde::Serializer>(slug: &&'static str, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&format!("https://carescore.invalid/problems/{slug}"))
-}
-
 /// A problem document with its HTTP status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// The problem type's slug; serialised as the URI `type`.
-    #[serde(rename = "type", serialize_with = "type_uri")]
-    pub kind: &'static str,
-    /// Short summary of the problem type.
-    pub title: &'static str,
-    /// HTTP status code.
-    pub status: u16,
+    /// The kind: gives `type` (a URI), `title` and `status`.
+    pub kind: ProblemKind,
     /// This occurrence, in words.
     pub detail: String,
-    /// Field problems, for invalid records.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Field problems, for invalid records and requests.
     pub errors: Vec<FieldProblem>,
     /// Seconds to wait before retrying (429 and 503 only; sent as `Retry-After`).
-    #[serde(skip)]
     pub retry_after: Option<u64>,
     /// Whether to send the `WWW-Authenticate: Bearer` challenge (401 only).
-    #[serde(skip)]
     pub challenge: bool,
 }
 
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut document = serializer.serialize_struct("Problem", 5)?;
+        document.serialize_field("type", &self.kind.type_uri())?;
+        document.serialize_field("title", self.kind.title())?;
+        document.serialize_field("status", &self.status())?;
+        document.serialize_field("detail", &self.detail)?;
+        if self.errors.is_empty() {
+            document.skip_field("errors")?;
+        } else {
+            document.serialize_field("errors", &self.errors)?;
+        }
+        document.end()
+    }
+}
+
+/// An RFC 9457 problem document (`application/problem+json`), as
+/// published in the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[schema(as = Problem)]
+#[allow(dead_code)]
+pub(crate) struct ProblemSchema {
+    /// The problem type: `https://carescore.invalid/problems/<slug>` (docs/api.md lists them).
+    r#type: String,
+    /// Short summary of the problem type.
+    title: String,
+    /// HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    /// This occurrence, in words; never a value that was sent.
+    detail: String,
+    /// Field problems, for invalid records and requests.
+    #[schema(nullable = false)]
+    errors: Option<Vec<FieldProblem>>,
+}
+
 impl Problem {
-    /// A problem of type `slug` with `status`, `title` and `detail`.
-    pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Problem {
+    /// A problem of `kind` with `detail`.
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Problem {
         Problem {
-            kind: slug,
-            title,
-            status: status.as_u16(),
+            kind,
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
@@ -76,17 +177,21 @@ impl Problem {
         }
     }
 
+    /// The same problem asking the client to retry after `seconds`.
+    pub fn retry_after(mut self, seconds: u64) -> Problem {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     /// 400: the body is not usable JSON.
     pub fn bad_json(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON", detail)
+        Problem::new(ProblemKind::MalformedJson, detail)
     }
 
     /// 422: a record (or batch) that is JSON but not valid; every field problem listed.
     pub fn invalid_record(errors: &[FieldError]) -> Problem {
         let mut p = Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-record",
-            "Invalid patient record",
+            ProblemKind::InvalidRecord,
             format!("the record has {} invalid field(s)", errors.len()),
         );
         p.errors = errors.iter().map(FieldProblem::from).collect();
@@ -95,34 +200,29 @@ impl Problem {
 
     /// 500: a bug on our side (a worker thread failed); `detail` says which step.
     pub fn internal(detail: &str) -> Problem {
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-            detail.to_string(),
-        )
+        Problem::new(ProblemKind::Internal, detail)
     }
 
     /// 422 for a request-level field (e.g. `records`).
     pub fn invalid_request(field: &str, message: String, allowed: String) -> Problem {
-        let mut p = Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-request",
-            "Invalid request",
-            message.clone(),
-        );
+        let mut p = Problem::new(ProblemKind::InvalidRequest, message.clone());
         p.errors = vec![FieldProblem {
             field: field.to_string(),
             message,
             allowed,
-            rule: "request_shape".to_string(),
+            rule: REQUEST_SHAPE_RULE.to_string(),
         }];
         p
     }
 
-    /// The status as a [`StatusCode`].
+    /// The HTTP status.
     pub fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        self.kind.status()
+    }
+
+    /// The HTTP status as a number.
+    pub fn status(&self) -> u16 {
+        self.kind.status().as_u16()
     }
 }
 
@@ -140,5 +240,42 @@ impl IntoResponse for Problem {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_have_distinct_slugs_and_error_statuses() {
+        for (i, kind) in ProblemKind::ALL.iter().enumerate() {
+            assert!(
+                kind.status().is_client_error() || kind.status().is_server_error(),
+                "{kind:?}"
+            );
+            assert!(
+                kind.slug().bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{kind:?}"
+            );
+            assert!(
+                ProblemKind::ALL[..i].iter().all(|k| k.slug() != kind.slug()),
+                "{kind:?} slug twice"
+            );
+        }
+    }
+
+    #[test]
+    fn a_problem_serialises_type_title_and_status_from_its_kind() {
+        let p = Problem::new(ProblemKind::RateLimited, "slow down").retry_after(2);
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "https://carescore.invalid/problems/rate-limited",
+                "title": "Too many requests", "status": 429, "detail": "slow down"})
+        );
+        let response = p.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "2");
     }
 }

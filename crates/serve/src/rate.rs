@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::http::StatusCode;
-
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 
 /// Token buckets by key name.
 #[derive(Debug)]
@@ -44,14 +42,12 @@ impl RateLimiter {
             *tokens -= 1.0;
             return Ok(());
         }
-        let mut problem = Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate-limited",
-            "Too many requests",
+        let wait = ((1.0 - *tokens) / rate).ceil().max(1.0) as u64;
+        Err(Problem::new(
+            ProblemKind::RateLimited,
             format!("this key may send {rate} requests per second"),
-        );
-        problem.retry_after = Some(((1.0 - *tokens) / rate).ceil().max(1.0) as u64);
-        Err(problem)
+        )
+        .retry_after(wait))
     }
 }
 
@@ -66,7 +62,7 @@ mod tests {
             assert!(limiter.admit("cms").is_ok());
         }
         let refused = limiter.admit("cms").unwrap_err();
-        assert_eq!(refused.status, 429);
+        assert_eq!(refused.status(), 429);
         assert_eq!(refused.retry_after, Some(1));
         assert!(limiter.admit("ops").is_ok(), "keys have their own buckets");
         assert!(RateLimiter::new(None).admit("cms").is_ok());

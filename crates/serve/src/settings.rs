@@ -9,6 +9,7 @@
 //! [limits]
 //! max_in_flight = 1024        # requests served at once; more are shed with 503
 //! request_timeout_ms = 10000  # slower requests end with 503
+//! header_timeout_ms = 10000   # a connection that has not sent its request headers by then is closed
 //! rate_per_key_per_second = 200  # optional; more from one key get 429
 //! ```
 
@@ -17,7 +18,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::auth::{ApiKey, Keys};
-use crate::models::LoadError;
+use crate::loading::LoadError;
 
 /// Limits fixed at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -27,6 +28,9 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Requests taking longer end with 503.
     pub request_timeout_ms: u64,
+    /// A connection that has not sent a request's headers this long after
+    /// it started sending them is closed.
+    pub header_timeout_ms: u64,
     /// Requests per second each API key may send (burst: one second's worth); none: unlimited.
     pub rate_per_key_per_second: Option<u32>,
 }
@@ -51,6 +55,9 @@ impl Limits {
         if self.request_timeout_ms == 0 {
             return Err("limits.request_timeout_ms is 0: allowed 1 or more (milliseconds)".into());
         }
+        if self.header_timeout_ms == 0 {
+            return Err("limits.header_timeout_ms is 0: allowed 1 or more (milliseconds)".into());
+        }
         if self.rate_per_key_per_second == Some(0) {
             return Err("limits.rate_per_key_per_second is 0: allowed 1 or more, or leave it out for no limit".into());
         }
@@ -63,6 +70,7 @@ impl Default for Limits {
         Limits {
             max_in_flight: 1024,
             request_timeout_ms: 10_000,
+            header_timeout_ms: 10_000,
             rate_per_key_per_second: None,
         }
     }
@@ -151,6 +159,7 @@ mod tests {
             "limits.max_in_flight is 9000000000000000000: allowed 1 to 1000000",
         );
         bad("[limits]\nrequest_timeout_ms = 0\n", "limits.request_timeout_ms is 0");
+        bad("[limits]\nheader_timeout_ms = 0\n", "limits.header_timeout_ms is 0");
         bad("[limits]\nrate_per_key_per_second = 0\n", "leave it out for no limit");
         bad("port = 1\n", "unknown field `port`");
     }

@@ -9,7 +9,7 @@ use carescore_core::scoring::Models;
 use carescore_core::Policy;
 
 use crate::auth::Keys;
-use crate::models::LoadError;
+use crate::loading::LoadError;
 use crate::settings::{Limits, Settings};
 
 /// Where the models come from.
@@ -179,11 +179,11 @@ fn in_flight_permits(limits: Limits) -> Arc<tokio::sync::Semaphore> {
 
 fn read(sources: &Sources) -> Result<(Live, Limits), LoadError> {
     let models = match &sources.models {
-        ModelSource::Embedded => crate::models::embedded()?,
-        ModelSource::Directory(dir) => crate::models::from_dir(dir)?,
+        ModelSource::Embedded => crate::loading::embedded()?,
+        ModelSource::Directory(dir) => crate::loading::from_dir(dir)?,
     };
     let policy = match &sources.policy {
-        Some(path) => crate::models::policy_from(path)?,
+        Some(path) => crate::loading::policy_from(path)?,
         None => Policy::default(),
     };
     let settings = match &sources.settings {

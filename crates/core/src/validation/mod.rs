@@ -102,14 +102,17 @@ fn from_entries(entries: &[(String, Value)]) -> Result<Screened, RecordError> {
     }
     // Every field has the right type and range, so the typed conversion succeeds;
     // should it not, the failure is still reported as a field error, never a panic.
-    let object: serde_json::Map<String, Value> = entries.iter().cloned().collect();
+    let object: serde_json::Map<String, Value> = entries
+        .iter()
+        .map(|(key, value)| (key.clone(), values::normalised(key, value)))
+        .collect();
     serde_json::from_value::<PatientRecord>(Value::Object(object))
         .map(|record| Screened { record, warnings })
         .map_err(|_| {
             RecordError::Invalid(vec![FieldError {
                 field: "record".to_string(),
                 message: "could not be read as a patient record".to_string(),
-                allowed: "the patient record of DESIGN.md section 2".to_string(),
+                allowed: "the patient record (GET /openapi.json, schema PatientRecord)".to_string(),
                 rule: "wrong_type",
             }])
         })

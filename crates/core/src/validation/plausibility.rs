@@ -157,6 +157,18 @@ pub const PLAUSIBILITY_RULES: &[PlausibilityRule] = &[
         },
     },
     PlausibilityRule {
+        id: "phq9_item9_exceeds_total",
+        field: Field::Phq9Item9,
+        message: "PHQ-9 item 9 is greater than the PHQ-9 total, which includes it; please confirm both \
+                  (a positive item 9 is acted on whatever the total)",
+        // A warning, not a refusal: the self-harm item must never be lost to
+        // a contradiction in the total (safety pathway, docs/policy.md).
+        check: |v| match (v.num(Field::Phq9Item9), v.num(Field::Phq9Score)) {
+            (Some(item9), Some(total)) => item9 > total,
+            _ => false,
+        },
+    },
+    PlausibilityRule {
         id: "days_since_transplant_over_20000",
         field: Field::DaysSinceTransplant,
         message: "more than 20000 days (about 55 years) since transplant is unusual; please confirm",

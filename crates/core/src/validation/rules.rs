@@ -13,7 +13,6 @@
 //! | `case_id_format` | `case_id` is empty, longer than 64 characters or has characters outside `[A-Za-z0-9._-]` |
 //! | `icu_days_exceed_stay` | `icu_days` is greater than `index_length_of_stay_days` |
 //! | `transplant_before_birth` | `days_since_transplant` is more than a year beyond `age_years` |
-//! | `phq9_item9_exceeds_total` | `phq9_item9` is greater than `phq9_score` (an item cannot exceed the total) |
 
 use super::issue::FieldError;
 use super::values::Values;
@@ -155,16 +154,6 @@ fn check_cross_fields(values: &Values<'_>, errors: &mut Vec<FieldError>) {
                 "places the transplant before the patient's birth (see age_years)",
                 "at most (age_years + 1) x 365.25 days",
                 "transplant_before_birth",
-            ));
-        }
-    }
-    if let Some((item9, total)) = pair(Field::Phq9Item9, Field::Phq9Score, errors) {
-        if item9 > total {
-            errors.push(error(
-                Field::Phq9Item9.name(),
-                "is greater than phq9_score, which includes it",
-                "a whole number from 0 to 3, at most phq9_score",
-                "phq9_item9_exceeds_total",
             ));
         }
     }

@@ -341,17 +341,38 @@ fn rule_transplant_before_birth() {
 }
 
 #[test]
-fn rule_phq9_item9_exceeds_total() {
-    let record = with(&[("phq9_score", Some(json!(1))), ("phq9_item9", Some(json!(2)))]);
-    assert_eq!(
-        errors(&record),
-        [err(
-            "phq9_item9",
-            "is greater than phq9_score, which includes it",
-            "a whole number from 0 to 3, at most phq9_score",
-            "phq9_item9_exceeds_total"
-        )]
+fn warn_phq9_item9_exceeds_total() {
+    // A warning, never a refusal: the self-harm signal is kept and acted on.
+    let record = with(&[("phq9_score", Some(json!(0))), ("phq9_item9", Some(json!(1)))]);
+    assert_single_warning(&record, "phq9_item9_exceeds_total");
+    let screened = parse_record(record.to_string().as_bytes()).unwrap();
+    let flags = crate::policy::flags(
+        &screened.record,
+        0.01,
+        crate::Tier::SelfService,
+        &crate::Policy::default(),
     );
+    assert!(flags.contains(&crate::policy::Flag::MentalHealthUrgent), "{flags:?}");
+}
+
+#[test]
+fn integral_numbers_are_accepted_where_an_integer_is_expected() {
+    // JSON Schema: an integer is a number whose fractional part is zero.
+    for (value, days) in [(json!(40.0), 40), (json!(4e1), 40), (json!(-0.0), 0)] {
+        let record = set("days_since_transplant", value.clone());
+        let screened = parse_record(record.to_string().as_bytes()).unwrap_or_else(|e| panic!("{value}: {e:?}"));
+        assert_eq!(screened.record.days_since_transplant, days, "{value}");
+    }
+    assert_eq!(errors(&set("days_since_transplant", json!(40.5)))[0].rule, "wrong_type");
+    assert_eq!(
+        errors(&set("days_since_transplant", json!(1e300)))[0].rule,
+        "out_of_range"
+    );
+    assert_eq!(
+        errors(&set("days_since_transplant", json!(-1e300)))[0].rule,
+        "out_of_range"
+    );
+    assert_eq!(errors(&set("icu_days", json!(2.0e1)))[0].rule, "icu_days_exceed_stay");
 }
 
 #[test]

@@ -94,10 +94,16 @@ fn read<'a>(field: Field, value: &'a Value) -> Result<Option<FieldValue<'a>>, Fi
             .as_f64()
             .map(FieldValue::Number)
             .ok_or_else(|| wrong_type("a number")),
-        FieldKind::Integer { max, .. } => match value {
+        FieldKind::Integer { min, max } => match value {
             Value::Number(n) if n.is_i64() => Ok(FieldValue::Integer(n.as_i64().unwrap_or(0))),
             // Larger than i64: certainly out of range, reported as such.
             Value::Number(n) if n.is_u64() => Ok(FieldValue::Integer(max.saturating_add(1))),
+            // `40.0` and `4e1` are integers to JSON Schema (a number whose
+            // fractional part is zero), so they are accepted as counts too.
+            Value::Number(n) => match n.as_f64() {
+                Some(x) if x.fract() == 0.0 => Ok(FieldValue::Integer(whole(x, min, max))),
+                _ => Err(wrong_type("a whole number")),
+            },
             _ => Err(wrong_type("a whole number")),
         },
         FieldKind::Boolean => value
@@ -106,6 +112,32 @@ fn read<'a>(field: Field, value: &'a Value) -> Result<Option<FieldValue<'a>>, Fi
             .ok_or_else(|| wrong_type("true or false")),
     };
     read.map(Some)
+}
+
+/// The integer of an integral float; beyond what `i64` holds it is certainly
+/// out of range, so it becomes one past the field's maximum (or minimum).
+fn whole(x: f64, min: i64, max: i64) -> i64 {
+    if x.abs() < 9.0e15 {
+        // Exact: every integral f64 below 2^53 is an i64.
+        x as i64
+    } else if x > 0.0 {
+        max.saturating_add(1)
+    } else {
+        min.saturating_sub(1)
+    }
+}
+
+/// The JSON value of an integer field as the typed record reads it: an
+/// integral float such as `40.0` becomes the integer `40`; anything else is
+/// returned as it is.
+pub(crate) fn normalised(key: &str, value: &Value) -> Value {
+    let integral = match (Field::from_name(key).map(|f| f.spec().kind), value) {
+        (Some(FieldKind::Integer { min, max }), Value::Number(n)) if !n.is_i64() && !n.is_u64() => {
+            n.as_f64().filter(|x| x.fract() == 0.0).map(|x| whole(x, min, max))
+        }
+        _ => None,
+    };
+    integral.map_or_else(|| value.clone(), Value::from)
 }
 
 /// Builds the values of a JSON object's entries, collecting every unknown,

@@ -5,16 +5,21 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
+use crate::routes::Route;
+
 /// Body of both probes.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-struct Health {
+pub(crate) struct Health {
+    /// `ok` (liveness) or `ready` (readiness).
     status: &'static str,
+    /// The service's version.
     version: &'static str,
 }
 
 /// Liveness.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
-async fn healthz() -> Json<Health> {
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive", body = Health), crate::http::openapi::GuardProblems))]
+pub(crate) async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
@@ -22,8 +27,9 @@ async fn healthz() -> Json<Health> {
 }
 
 /// Readiness: models are loaded.
-#[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health)))]
-async fn readyz() -> Json<Health> {
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready: models loaded", body = Health), crate::http::openapi::GuardProblems))]
+pub(crate) async fn readyz() -> Json<Health> {
     // Models are loaded before the listener opens: ready as soon as it accepts.
     Json(Health {
         status: "ready",
@@ -34,8 +40,8 @@ async fn readyz() -> Json<Health> {
 /// Routes of this resource.
 pub(crate) fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route(Route::Healthz.path(), get(healthz))
+        .route(Route::Readyz.path(), get(readyz))
 }
 
 #[cfg(test)]

@@ -1,14 +1,17 @@
-//! `POST /v1/admin/reload` (also run on SIGHUP), `GET /metrics`.
+//! `POST /v1/admin/reload` (also run on SIGHUP): re-read the models
+//! directory, the policy and the keys, and swap them in at once.
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::Router;
 use serde::Serialize;
 
 use crate::auth::Scope;
-use crate::problem::Problem;
+use crate::body::JsonAnswer;
+use crate::metrics::ReloadResult;
+use crate::problem::{Problem, ProblemKind};
+use crate::routes::Route;
 use crate::state::{AppState, ReloadError};
 
 /// A successful reload.
@@ -29,7 +32,7 @@ pub struct Reloaded {
 pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
     match state.reload() {
         Ok(live) => {
-            state.metrics.count("carescore_reloads_total", &[("result", "ok")], 1);
+            state.metrics.reload(ReloadResult::Ok);
             state
                 .metrics
                 .set_models(live.models.iter().map(|(t, a)| (t.to_string(), a.model_version())));
@@ -48,11 +51,11 @@ pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
         }
         Err(error) => {
             let result = if matches!(error, ReloadError::Embedded) {
-                "refused"
+                ReloadResult::Refused
             } else {
-                "failed"
+                ReloadResult::Failed
             };
-            state.metrics.count("carescore_reloads_total", &[("result", result)], 1);
+            state.metrics.reload(result);
             tracing::warn!(%error, "reload refused; the previous models keep serving");
             Err(error)
         }
@@ -62,46 +65,27 @@ pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
 /// Re-reads the models directory, the policy and the keys; swaps them in at once.
 #[utoipa::path(post, path = "/v1/admin/reload", tag = "admin", security(("bearer" = ["admin"])),
     responses((status = 200, description = "Now serving", body = Reloaded),
-        (status = 401, description = "No or unknown API key", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The key lacks the admin scope", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Serving the embedded models", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A file was refused; the old set keeps serving", body = Problem, content_type = "application/problem+json")))]
-async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Reloaded>, Problem> {
+        crate::http::openapi::ReloadProblems))]
+pub(crate) async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<JsonAnswer<Reloaded>, Problem> {
     state.admit(&state.live.load(), &headers, Some(Scope::Admin))?;
     let worker = state.clone();
     let outcome = tokio::task::spawn_blocking(move || reload_and_record(&worker))
         .await
         .map_err(|_| Problem::internal("reload failed"))?;
     match outcome {
-        Ok(reloaded) => Ok(Json(reloaded)),
+        Ok(reloaded) => Ok(JsonAnswer(reloaded)),
         Err(ReloadError::Embedded) => Err(Problem::new(
-            StatusCode::CONFLICT,
-            "embedded-models",
-            "Nothing to reload",
+            ProblemKind::EmbeddedModels,
             ReloadError::Embedded.to_string(),
         )),
         Err(error) => Err(Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "reload-refused",
-            "Reload refused",
+            ProblemKind::ReloadRefused,
             format!("{error}; the previous models, policy and keys keep serving"),
         )),
     }
 }
 
-/// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Metrics", body = String, content_type = "text/plain; version=0.0.4")))]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
-    )
-}
-
 /// Routes of this resource.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/admin/reload", post(reload))
-        .route("/metrics", get(metrics))
+    Router::new().route(Route::Reload.path(), post(reload))
 }

@@ -1,0 +1,70 @@
+//! The HTTP resources, one file each with its own router, merged into the
+//! service's [`app`] behind the guard ([`crate::guard`]).
+//!
+//! | file | routes |
+//! |---|---|
+//! | `score.rs` | `POST /v1/score`, `POST /v1/score/batch` |
+//! | `underwriting.rs` | `POST /v1/underwriting/grade` |
+//! | `models.rs` | `GET /v1/models` |
+//! | `admin.rs` | `POST /v1/admin/reload` |
+//! | `metrics.rs` | `GET /metrics` |
+//! | `health.rs` | `GET /healthz`, `GET /readyz` |
+//! | `openapi.rs` | `GET /openapi.json` |
+//!
+//! `records.rs` is how the record routes take a record in.
+
+pub(crate) mod admin;
+pub(crate) mod health;
+pub(crate) mod metrics;
+pub(crate) mod models;
+pub(crate) mod openapi;
+pub(crate) mod records;
+pub(crate) mod score;
+pub(crate) mod underwriting;
+
+use axum::http::{header, HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use crate::problem::{Problem, ProblemKind};
+use crate::routes::Route;
+use crate::state::AppState;
+
+async fn not_found() -> Problem {
+    Problem::new(ProblemKind::NotFound, "no such route; see /openapi.json")
+}
+
+async fn method_not_allowed(uri: axum::http::Uri, method: Method) -> Response {
+    let allow = Route::of(uri.path()).allow();
+    let mut response = Problem::new(
+        ProblemKind::MethodNotAllowed,
+        format!("this route does not accept {method}; it accepts {allow}"),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+/// The service's router with every route, serving `state`.
+pub fn app(state: AppState) -> Router {
+    {
+        let live = state.live.load();
+        state
+            .metrics
+            .set_models(live.models.iter().map(|(t, a)| (t.to_string(), a.model_version())));
+    }
+    Router::new()
+        .merge(health::router())
+        .merge(score::router())
+        .merge(underwriting::router())
+        .merge(models::router())
+        .merge(admin::router())
+        .merge(metrics::router())
+        .merge(openapi::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::guard::layer))
+        .with_state(state)
+}

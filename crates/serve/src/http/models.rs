@@ -1,0 +1,97 @@
+//! `GET /v1/models`: the active models, with their versions, metrics and
+//! input signatures.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use axum::Router;
+use carescore_core::artifact::{DataFingerprint, Estimator, FeatureSpec, ModelArtifact};
+use carescore_core::scoring;
+use serde::Serialize;
+
+use crate::body::JsonAnswer;
+use crate::problem::Problem;
+use crate::routes::Route;
+use crate::state::{AppState, ModelSource};
+
+/// One active model in `GET /v1/models`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ModelInfo {
+    /// Target name.
+    pub target: String,
+    /// `<target>@<version>`.
+    pub model_version: String,
+    /// Version.
+    pub version: u32,
+    /// Horizon in days.
+    pub horizon_days: u32,
+    /// Estimator type: `logistic`, `boosted_trees` or `random_forest`.
+    pub estimator: &'static str,
+    /// Raw output scale of explanations: `log_odds` or `vote_share`.
+    pub scale: &'static str,
+    /// Validation metrics.
+    pub metrics: std::collections::BTreeMap<String, f64>,
+    /// Input signature.
+    pub features: Vec<FeatureSpec>,
+    /// Training data provenance.
+    pub training_data: DataFingerprint,
+    /// Artifact checksum.
+    pub sha256: String,
+}
+
+impl ModelInfo {
+    fn of(artifact: &ModelArtifact) -> ModelInfo {
+        ModelInfo {
+            target: artifact.target.clone(),
+            model_version: artifact.model_version(),
+            version: artifact.version,
+            horizon_days: artifact.horizon_days,
+            estimator: match artifact.estimator {
+                Estimator::Logistic { .. } => "logistic",
+                Estimator::BoostedTrees { .. } => "boosted_trees",
+                Estimator::RandomForest { .. } => "random_forest",
+            },
+            scale: scoring::scale_of(&artifact.estimator),
+            metrics: artifact.metrics.clone(),
+            features: artifact.features.clone(),
+            training_data: artifact.training_data.clone(),
+            sha256: artifact.sha256.clone(),
+        }
+    }
+}
+
+/// `GET /v1/models` answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ModelsResponse {
+    /// Active models.
+    pub models: Vec<ModelInfo>,
+    /// `embedded` or `directory`.
+    pub source: &'static str,
+    /// Policy version.
+    pub policy_version: String,
+}
+
+/// The active models: versions, metrics and input signatures.
+#[utoipa::path(get, path = "/v1/models", tag = "models", security(("bearer" = [])),
+    responses((status = 200, description = "Active models", body = ModelsResponse),
+        crate::http::openapi::KeyProblems))]
+pub(crate) async fn models(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<JsonAnswer<ModelsResponse>, Problem> {
+    let live = state.live.load_full();
+    state.admit(&live, &headers, None)?;
+    Ok(JsonAnswer(ModelsResponse {
+        models: live.models.iter().into_iter().map(|(_, a)| ModelInfo::of(a)).collect(),
+        source: match state.sources.models {
+            ModelSource::Embedded => "embedded",
+            ModelSource::Directory(_) => "directory",
+        },
+        policy_version: live.policy.version.clone(),
+    }))
+}
+
+/// Routes of this resource.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route(Route::Models.path(), get(models))
+}

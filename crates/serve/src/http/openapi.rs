@@ -1,0 +1,353 @@
+//! `GET /openapi.json`: the OpenAPI 3.1 description of every route, exactly
+//! as the service accepts and answers on the wire.
+//!
+//! - Responses and most schemas are generated from the Rust types with
+//!   utoipa, so they follow the serde names.
+//! - The patient record's schema is built from the field contract
+//!   ([`carescore_core::Field`]), the same table validation enforces: types,
+//!   ranges, allowed names, the case id's pattern, which fields are
+//!   required and which may be `null`, and no other keys.
+//! - Security is published as configured: without API keys no route asks
+//!   for one (and no 401, 403 or 429 is possible); with keys every route but
+//!   the probes, `/metrics` and this document asks for a bearer key with its
+//!   scope. This document is open either way: it describes the API, not
+//!   patients.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::Router;
+use carescore_core::validation::CASE_ID_MAX_CHARS;
+use carescore_core::{CmvSerostatus, Field, FieldKind, Induction, Organ, Presence, Sex, Tier};
+use serde_json::{json, Map, Value};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::body::JsonAnswer;
+use crate::problem::{Problem, ProblemSchema};
+use crate::routes::Route;
+use crate::state::AppState;
+
+/// Declares the bearer API-key scheme the routes refer to.
+struct BearerKeys;
+
+impl Modify for BearerKeys {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "API key from the service's settings file; each route names the scope it needs \
+                         (score, underwrite, admin).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The security scheme's name.
+const BEARER: &str = "bearer";
+
+/// The problem answers of the record routes (score, batch, grade).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum RecordProblems {
+    /// Not JSON, not an object, or nested too deeply.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadJson(ProblemSchema),
+    /// No or unknown API key.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(ProblemSchema),
+    /// The key lacks the route's scope.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(ProblemSchema),
+    /// Body too large (1 MiB for one record, 16 MiB for a batch).
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(ProblemSchema),
+    /// Not sent as `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    MediaType(ProblemSchema),
+    /// Not a valid record (or batch): every field problem, with its rule. Besides the
+    /// schema's own rules, two that JSON Schema cannot express: `icu_days` at most
+    /// `index_length_of_stay_days`, and a transplant after birth.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(ProblemSchema),
+    /// The key is over its rate limit (`Retry-After`).
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(ProblemSchema),
+    /// Shedding load, over the request timeout, or the audit line could not be written (`Retry-After`).
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(ProblemSchema),
+}
+
+/// The problem answers of a route that takes any valid key.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum KeyProblems {
+    /// No or unknown API key.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(ProblemSchema),
+    /// The key is over its rate limit (`Retry-After`).
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(ProblemSchema),
+    /// Shedding load or over the request timeout (`Retry-After`).
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(ProblemSchema),
+}
+
+/// The problem answers of the reload route.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum ReloadProblems {
+    /// No or unknown API key.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(ProblemSchema),
+    /// The key lacks the `admin` scope.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(ProblemSchema),
+    /// Serving the embedded models: nothing to reload.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Embedded(ProblemSchema),
+    /// A file was refused; the previous models, policy and keys keep serving.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Refused(ProblemSchema),
+    /// The key is over its rate limit (`Retry-After`).
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(ProblemSchema),
+    /// Shedding load or over the request timeout (`Retry-After`).
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(ProblemSchema),
+}
+
+/// The problem answers every route can give (the guard in front of all).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum GuardProblems {
+    /// Shedding load or over the request timeout (`Retry-After`).
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(ProblemSchema),
+}
+
+/// The service's API description, before the record schema and the
+/// security are set ([`document`]).
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "CareScore", description = "Post-transplant complication and readmission risk, care tiers and \
+        underwriting grades. Errors are RFC 9457 problem documents (`application/problem+json`). Compatibility \
+        within /v1: optional answer fields and routes may be added; nothing is removed, renamed or made required."),
+    paths(
+        crate::http::score::score,
+        crate::http::score::batch,
+        crate::http::underwriting::grade,
+        crate::http::models::models,
+        crate::http::admin::reload,
+        crate::http::metrics::metrics,
+        crate::http::health::healthz,
+        crate::http::health::readyz,
+        openapi_json,
+    ),
+    components(schemas(ProblemSchema)),
+    modifiers(&BearerKeys)
+)]
+pub(crate) struct ApiDoc;
+
+/// Responses that only a service with API keys can give.
+const KEY_ONLY_STATUSES: [&str; 3] = ["401", "403", "429"];
+
+/// The pattern of `case_id`.
+pub(crate) fn case_id_pattern() -> String {
+    format!("^[A-Za-z0-9._-]{{1,{CASE_ID_MAX_CHARS}}}$")
+}
+
+/// What JSON Schema cannot say about a field: its cross-field rule.
+fn cross_field_rule(field: Field) -> Option<&'static str> {
+    match field {
+        Field::IcuDays => Some(
+            "Also at most `index_length_of_stay_days` (checked by the service, not expressible in JSON Schema: \
+             422, rule `icu_days_exceed_stay`).",
+        ),
+        Field::DaysSinceTransplant => Some(
+            "Also at most (age_years + 1) x 365.25 (a transplant after birth; checked by the service, not \
+             expressible in JSON Schema: 422, rule `transplant_before_birth`).",
+        ),
+        _ => None,
+    }
+}
+
+/// The JSON Schema of one field, from its contract; a category refers to
+/// the enum among `components` with its names.
+fn field_schema(field: Field, components: &Map<String, Value>) -> Value {
+    let spec = field.spec();
+    let nullable = spec.presence != Presence::Required;
+    let typed = |name: &str| {
+        if nullable {
+            json!([name, "null"])
+        } else {
+            json!(name)
+        }
+    };
+    let mut schema = match spec.kind {
+        FieldKind::CaseId => json!({
+            "type": typed("string"),
+            "minLength": 1,
+            "maxLength": CASE_ID_MAX_CHARS,
+            "pattern": case_id_pattern(),
+        }),
+        FieldKind::Number { min, max } => json!({"type": typed("number"), "minimum": min, "maximum": max}),
+        FieldKind::Integer { min, max } => json!({"type": typed("integer"), "minimum": min, "maximum": max}),
+        FieldKind::Boolean => json!({"type": typed("boolean")}),
+        FieldKind::Category(names) => {
+            // The component schema of the enum with exactly these names
+            // (Organ, Sex, ...), so generated clients share one type.
+            let component = components
+                .iter()
+                .find(|(_, schema)| schema["enum"] == json!(names))
+                .map(|(name, _)| json!({"$ref": format!("#/components/schemas/{name}")}))
+                .unwrap_or_else(|| json!({"type": "string", "enum": names}));
+            if nullable {
+                json!({"anyOf": [component, {"type": "null"}]})
+            } else {
+                component
+            }
+        }
+    };
+    let unit = if spec.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" Unit: {}.", spec.unit)
+    };
+    let presence = match spec.presence {
+        Presence::Required => "",
+        Presence::Optional if spec.model_feature => " May be absent or null (the models handle a missing value).",
+        Presence::Optional => " May be absent or null.",
+        Presence::OptionalDefaultFalse => " May be absent or null, meaning false.",
+    };
+    let rule = cross_field_rule(field).map(|r| format!(" {r}")).unwrap_or_default();
+    schema["description"] = format!("{}{unit}{presence}{rule}", spec.description).into();
+    schema
+}
+
+/// The patient record's schema: every field of the contract, the required
+/// ones listed, no other key allowed.
+pub(crate) fn record_schema(components: &Map<String, Value>) -> Value {
+    let properties: Map<String, Value> = Field::ALL
+        .iter()
+        .map(|f| (f.name().to_string(), field_schema(*f, components)))
+        .collect();
+    let required: Vec<&str> = Field::ALL
+        .iter()
+        .filter(|f| f.spec().presence == Presence::Required)
+        .map(|f| f.name())
+        .collect();
+    let example: Value = serde_json::from_str(carescore_core::EXAMPLE_RECORD_JSON).unwrap_or_default();
+    json!({
+        "type": "object",
+        "description": "One snapshot of a transplant recipient at an index date (a discharge or a follow-up \
+            visit). Every problem is reported at once (422); values inside the range but implausible are \
+            accepted with a warning. Field meanings and units: docs/data-contract.md.",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+        "examples": [example],
+    })
+}
+
+/// The batch body's schema: `records`, 1 to 10,000 items. An item may be
+/// any JSON value: each is validated on its own and a bad one gets its own
+/// error in the answer, so the batch itself is not refused.
+fn batch_schema(doc: &Value) -> Value {
+    let mut records = doc["components"]["schemas"]["BatchRequest"]["properties"]["records"].clone();
+    records["items"] = json!({
+        "description": "A patient record (schema PatientRecord). An item that is not a valid record is \
+            answered with its own problem in `results`, so any JSON value is accepted here.",
+        "anyOf": [{"$ref": "#/components/schemas/PatientRecord"}, {}],
+    });
+    json!({
+        "type": "object",
+        "properties": {"records": records},
+        "required": ["records"],
+        "additionalProperties": false,
+    })
+}
+
+/// The record's enums: schema name, wire names, Rust names.
+const ENUMS: [(&str, &[&str], &[&str]); 5] = [
+    (Organ::TYPE_NAME, Organ::NAMES, Organ::VARIANT_NAMES),
+    (Sex::TYPE_NAME, Sex::NAMES, Sex::VARIANT_NAMES),
+    (
+        CmvSerostatus::TYPE_NAME,
+        CmvSerostatus::NAMES,
+        CmvSerostatus::VARIANT_NAMES,
+    ),
+    (Induction::TYPE_NAME, Induction::NAMES, Induction::VARIANT_NAMES),
+    (Tier::TYPE_NAME, Tier::NAMES, Tier::VARIANT_NAMES),
+];
+
+/// Names each value of the record's enums for client generators
+/// (`x-enum-varnames`), where the wire names make no identifiers.
+fn name_enum_values(doc: &mut Value) {
+    for (schema, names, variants) in ENUMS {
+        let component = &mut doc["components"]["schemas"][schema];
+        if component["enum"] == json!(names) {
+            component["x-enum-varnames"] = json!(variants);
+        }
+    }
+}
+
+/// Every operation object of the document.
+fn operations(doc: &mut Value) -> impl Iterator<Item = &mut Map<String, Value>> {
+    doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|path| path.values_mut())
+        .filter_map(Value::as_object_mut)
+}
+
+/// The document for a service with (`keys`) or without API keys.
+pub(crate) fn document(keys: bool) -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    name_enum_values(&mut doc);
+    let components = doc["components"]["schemas"].as_object().cloned().unwrap_or_default();
+    doc["components"]["schemas"]["PatientRecord"] = record_schema(&components);
+    let batch = batch_schema(&doc);
+    doc["components"]["schemas"]["BatchRequest"] = batch;
+    if !keys {
+        for operation in operations(&mut doc) {
+            operation.remove("security");
+            if let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) {
+                KEY_ONLY_STATUSES.iter().for_each(|status| {
+                    responses.remove(*status);
+                });
+            }
+        }
+        if let Some(components) = doc["components"].as_object_mut() {
+            components.remove("securitySchemes");
+        }
+    }
+    doc
+}
+
+/// The document as served, built once per configuration (with or without keys).
+fn served(keys: bool) -> &'static Value {
+    static WITH_KEYS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    static WITHOUT_KEYS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let cell = if keys { &WITH_KEYS } else { &WITHOUT_KEYS };
+    cell.get_or_init(|| document(keys))
+}
+
+/// This document (open: it describes the API, not patients).
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI 3.1", body = Object), GuardProblems))]
+pub(crate) async fn openapi_json(State(state): State<AppState>) -> Result<JsonAnswer<&'static Value>, Problem> {
+    Ok(JsonAnswer(served(state.live.load().keys.enabled())))
+}
+
+/// Routes of this resource.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route(Route::OpenApi.path(), get(openapi_json))
+}
