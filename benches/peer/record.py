@@ -1,4 +1,4 @@
-"""The patient record as pydantic validates it (ranges as DESIGN.md section 2),
+"""The patient record as pydantic validates it (ranges as docs/data-contract.md),
 and its model features, shared by training and serving."""
 
 import math

@@ -1,5 +1,5 @@
 //! The patient record's field contract as data: name, kind, hard range, unit,
-//! presence and meaning of every field (DESIGN.md section 2).
+//! presence and meaning of every field (`docs/data-contract.md`).
 //!
 //! Validation, the data dictionary and the training-table writer all read this
 //! one table, so a range or a unit is stated exactly once.
@@ -69,7 +69,7 @@ pub struct FieldSpec {
     /// What the field means.
     pub description: &'static str,
     /// Whether models may use the field as a feature (the others are read by the
-    /// policy only: DESIGN.md section 3).
+    /// policy only: `docs/data-contract.md`).
     pub model_feature: bool,
 }
 

@@ -1,6 +1,6 @@
 //! The clinical phase after transplant, derived from days since transplant.
 //!
-//! Phases drive follow-up cadence and underwriting floors (DESIGN.md section 5):
+//! Phases drive follow-up cadence and underwriting floors (`docs/policy.md`):
 //! acute (days 0-90), consolidation (91-365) and maintenance (over 365).
 
 use serde::{Deserialize, Serialize};

@@ -1,5 +1,5 @@
 //! The patient record: one snapshot of a transplant recipient at an index date
-//! (a discharge or a follow-up visit), exactly as DESIGN.md section 2 defines it.
+//! (a discharge or a follow-up visit), exactly as `docs/data-contract.md` defines it.
 //!
 //! The typed struct is strict (unknown fields are rejected by serde); the lenient,
 //! report-everything parser lives in [`crate::validation`].
@@ -135,7 +135,7 @@ pub const EXAMPLE_RECORD_JSON: &str = r#"{
 
 /// One snapshot of a transplant recipient, as the CMS sends it for scoring.
 ///
-/// Field names, units and hard ranges are the contract of DESIGN.md section 2;
+/// Field names, units and hard ranges are the contract of `docs/data-contract.md`;
 /// [`crate::Field`] holds the same contract as data. Deserialising this struct
 /// directly stops at the first problem; use [`crate::parse_record`] to get every
 /// problem of a record at once plus the plausibility warnings.

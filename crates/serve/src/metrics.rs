@@ -535,6 +535,31 @@ mod tests {
     }
 
     #[test]
+    fn every_metric_is_exported_with_its_series() {
+        let m = Metrics::default();
+        m.reload(ReloadResult::Ok);
+        m.reload(ReloadResult::Refused);
+        m.shed(ShedReason::Timeout);
+        m.plausibility_warnings(["bmi_extreme", "bmi_extreme"]);
+        m.plausibility_warnings([]);
+        let text = m.render();
+        for metric in Metric::ALL {
+            let header = format!(
+                "# HELP {} {}\n# TYPE {} {}\n",
+                metric.name(),
+                metric.help(),
+                metric.name(),
+                metric.kind()
+            );
+            assert!(text.contains(&header), "{metric:?} is not exported:\n{text}");
+        }
+        assert!(text.contains("carescore_reloads_total{result=\"ok\"} 1"), "{text}");
+        assert!(text.contains("carescore_reloads_total{result=\"refused\"} 1"));
+        assert!(text.contains("carescore_shed_total{reason=\"timeout\"} 1"));
+        assert!(text.contains("carescore_plausibility_warnings_total{rule=\"bmi_extreme\"} 2"));
+    }
+
+    #[test]
     fn counts_from_many_threads_are_all_kept() {
         let m = std::sync::Arc::new(Metrics::default());
         let threads: Vec<_> = (0..4)

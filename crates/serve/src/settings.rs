@@ -132,6 +132,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_readme_settings_example_loads() {
+        let readme = include_str!("../../../README.md");
+        let block = readme
+            .split("```toml\n# carescore.toml (--config)\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("the README's settings example");
+        let placeholder = block
+            .split('"')
+            .find(|part| part.starts_with("<printf"))
+            .expect("a placeholder hash");
+        let text = block.replace(placeholder, &"0".repeat(64));
+        let settings = Settings::parse(&text, Path::new("README.md")).unwrap();
+        assert_eq!(settings.keys.0[0].name, "cms-prod");
+        assert_eq!(settings.limits.header_timeout_ms, 10_000);
+        assert_eq!(settings.limits.rate_per_key_per_second, Some(200));
+    }
+
+    #[test]
     fn keys_and_limits_parse_and_bad_files_are_named() {
         let s = Settings::parse(
             "[[keys]]\nname = \"cms\"\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\nscopes = [\"score\", \"admin\"]\n[limits]\nmax_in_flight = 8\n",

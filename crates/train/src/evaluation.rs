@@ -14,7 +14,7 @@ use crate::metrics::{evaluate, weighted_auc, Metrics};
 
 /// Bootstrap resamples for the AUC interval.
 pub const BOOTSTRAP_RESAMPLES: usize = 200;
-/// Decision threshold of the net-benefit figure (DESIGN.md section 5: 20%).
+/// Decision threshold of the net-benefit figure (docs/policy.md: 20%).
 pub const NET_BENEFIT_THRESHOLD: f64 = 0.20;
 
 /// Performance at one decision threshold.

@@ -1,6 +1,6 @@
 //! Ingestion of a training table (CSV or Parquet) for the built-in targets:
 //! schema checks with clear errors, hard-range exclusion counted per column,
-//! plausibility warnings counted per rule (DESIGN.md section 3).
+//! plausibility warnings counted per rule (docs/data-contract.md).
 //!
 //! Each row is checked by `carescore-core`'s own validation, so a row the
 //! service would refuse is never trained on, and a row it would accept with a
@@ -20,7 +20,7 @@ use crate::spec::{Spec, SpecKind};
 use crate::table::{decode_table, TableError};
 
 /// Share of excluded rows above which ingestion stops: the columns are
-/// probably mis-mapped (DESIGN.md section 3).
+/// probably mis-mapped (docs/data-contract.md).
 pub const MAX_EXCLUDED_SHARE: f64 = 0.05;
 
 /// Why a table cannot be used.

@@ -1,4 +1,4 @@
-//! Fixed-horizon labels from censored follow-up (DESIGN.md section 3).
+//! Fixed-horizon labels from censored follow-up (docs/data-contract.md).
 //!
 //! For a horizon H: label 1 if the event came by H; label 0 if the row was
 //! followed event-free through H; unknown if censored before H — such a row is

@@ -129,7 +129,7 @@ pub enum SpecError {
     },
 }
 
-/// Columns that hold the simulation's answers or noise markers, refused as features (DESIGN.md section 3).
+/// Columns that hold the simulation's answers or noise markers, refused as features (docs/data-contract.md).
 fn is_forbidden_feature(name: &str) -> bool {
     name.starts_with("true_p_") || name == "injected_noise"
 }

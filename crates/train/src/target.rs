@@ -73,7 +73,7 @@ impl Target {
 
     /// The thresholds where sensitivity, PPV and flag rate are reported: for
     /// the built-in targets the default policy's medium and high bands
-    /// (DESIGN.md section 5: the same numbers), for spec targets the spec's.
+    /// (docs/policy.md: the same numbers), for spec targets the spec's.
     pub fn operating_thresholds(self) -> Vec<f64> {
         let bands = carescore_core::Policy::default().bands;
         let of = |b: carescore_core::policy::BandThresholds| vec![b.medium, b.high];

@@ -7,7 +7,7 @@
 //! missing indicator's share added to its feature). For boosted trees, path
 //! attribution (Saabas): each split on a row's path credits the change in node
 //! value to the split's feature. TreeSHAP would cost far more than the
-//! latency budget (DESIGN.md section 5).
+//! latency budget (BENCHMARKS.md).
 
 /// An additive explanation of one row's raw output.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,4 @@
-//! The model artifact (DESIGN.md section 4): a self-describing, checksummed
+//! The model artifact (`docs/model-artifact.md`): a self-describing, checksummed
 //! JSON document per target holding the feature signature, the estimator, the
 //! calibration map, validation metrics and the provenance of the training data.
 //!

@@ -1,9 +1,9 @@
-//! The care and underwriting policy (DESIGN.md section 5): risk bands, the
+//! The care and underwriting policy (`docs/policy.md`): risk bands, the
 //! recommended tier, flags, follow-up cadence and channel, and the
 //! underwriting grade with its reasons, conditions and terms.
 //!
 //! Every threshold and table lives in one [`Policy`], read from TOML
-//! ([`Policy::from_toml`]) with the defaults of DESIGN.md built in
+//! ([`Policy::from_toml`]) with the defaults of `docs/policy.md` built in
 //! ([`Policy::default`]); responses name the policy version they used.
 
 mod care;

@@ -231,3 +231,14 @@ fn records_differing_only_in_sex_get_the_same_grade() {
         "sex is a clinical predictor"
     );
 }
+
+#[test]
+fn the_documented_policy_file_is_the_default_policy() {
+    let doc = include_str!("../../../../docs/policy.md");
+    let toml = doc
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/policy.md holds a TOML block");
+    assert_eq!(Policy::from_toml(toml).unwrap(), Policy::default());
+}

@@ -4,7 +4,7 @@
 //! the record, adds a [`Warning`] naming the doubted input, and leaves the
 //! decision to a human. Never is a value silently changed or dropped.
 //!
-//! Thresholds are engineering choices informed by DOMAIN.md section 6 (soft
+//! Thresholds are engineering choices informed by `docs/clinical-sources.md`, section 6 (soft
 //! limits) and need clinical sign-off before production use.
 
 use super::issue::Warning;
@@ -39,21 +39,21 @@ pub const PLAUSIBILITY_RULES: &[PlausibilityRule] = &[
         id: "age_outside_adult_range",
         field: Field::AgeYears,
         message: "age outside 18-85 years is unusual for this adult programme; please confirm",
-        // Adult service; DOMAIN.md section 6 soft limits for age.
+        // Adult service; soft limits for age (docs/clinical-sources.md, section 6).
         check: |v| outside(v, Field::AgeYears, 18.0, 85.0),
     },
     PlausibilityRule {
         id: "bmi_extreme",
         field: Field::Bmi,
         message: "BMI below 15 or above 50 kg/m2 is rare; please confirm height and weight",
-        // Soft limits 15-50 (DOMAIN.md section 6, after Chan & Raffa 2017).
+        // Soft limits 15-50 (docs/clinical-sources.md, section 6, after Chan & Raffa 2017).
         check: |v| outside(v, Field::Bmi, 15.0, 50.0),
     },
     PlausibilityRule {
         id: "egfr_above_150",
         field: Field::EgfrMlMin,
         message: "eGFR above 150 mL/min/1.73m2 is rarely measured; please confirm value and unit",
-        // Equations seldom report above 150 (DOMAIN.md: cap/flag above 150).
+        // Equations seldom report above 150 (docs/clinical-sources.md, section 6: cap/flag above 150).
         check: |v| above(v, Field::EgfrMlMin, 150.0),
     },
     PlausibilityRule {

@@ -8,7 +8,7 @@
 //! | `duplicate_field` | a key appears twice in one JSON object |
 //! | `wrong_type` | a value has the wrong JSON type (e.g. a string for a number, `3.5` for a count) |
 //! | `not_finite` | a number is NaN or infinite (possible from tables, not from JSON) |
-//! | `out_of_range` | a number lies outside the field's hard range (DESIGN.md section 2) |
+//! | `out_of_range` | a number lies outside the field's hard range (`docs/data-contract.md`) |
 //! | `not_allowed_value` | a categorical value is not one of the allowed names (exact, case-sensitive) |
 //! | `case_id_format` | `case_id` is empty, longer than 64 characters or has characters outside `[A-Za-z0-9._-]` |
 //! | `icu_days_exceed_stay` | `icu_days` is greater than `index_length_of_stay_days` |

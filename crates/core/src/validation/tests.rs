@@ -611,3 +611,19 @@ fn warnings_and_errors_are_reported_together_in_validate() {
     assert_eq!(report.warnings.len(), 1);
     assert!(!report.is_valid());
 }
+
+#[test]
+fn the_data_contract_document_lists_every_field_and_rule() {
+    let doc = include_str!("../../../../docs/data-contract.md");
+    for field in Field::ALL {
+        let spec = field.spec();
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", spec.name)))
+            .unwrap_or_else(|| panic!("{} is not in docs/data-contract.md", spec.name));
+        assert!(row.contains(&spec.kind.allowed()), "{}: {row}", spec.name);
+    }
+    for rule in PLAUSIBILITY_RULES {
+        assert!(doc.contains(&format!("| `{}` |", rule.id)), "{}", rule.id);
+    }
+}

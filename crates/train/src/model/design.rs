@@ -62,7 +62,7 @@ fn learn(name: &str, how: Learn, rows: &[TableRow]) -> FeatureSpec {
 }
 
 /// The signature learnt from training rows. Built-in targets: every model
-/// feature of the patient record (DESIGN.md section 3), categorical ones
+/// feature of the patient record (docs/data-contract.md), categorical ones
 /// one-hot over all allowed values. Spec targets: the spec's features in its
 /// order, categories from the spec or else those seen in training. Numeric
 /// features are standardised with the training mean and standard deviation.

@@ -3,11 +3,12 @@
 //! on leaf values, native missing-value handling (each split learns which way
 //! missing values go), sample weights and early stopping on a validation set.
 //!
-//! Written here rather than taken from a crate: the maintained Rust boosters
-//! either need nightly Rust (perpetual), build C++ through cmake or download
-//! libraries (lightgbm3, xgb), or are unmaintained (forust-ml, gbdt); see
-//! DEPENDENCIES.md. The trees are exported straight into the artifact's flat
-//! node arrays, which `carescore-core` evaluates without training code.
+//! Written here rather than taken from a crate: of the Rust boosters tried,
+//! perpetual needs nightly Rust, lightgbm3 and xgb need cmake or a prebuilt
+//! library downloaded in build.rs, forust-ml has had no commits since early
+//! 2025, and gbdt is legacy (f32, single-threaded). The trees are exported
+//! straight into the artifact's flat node arrays, which `carescore-core`
+//! evaluates without training code.
 
 use carescore_core::artifact::{leaf_sum, sigmoid, Tree, LEAF};
 use rand_chacha::ChaCha8Rng;

@@ -1,9 +1,10 @@
 //! Weighted L2-regularised logistic regression by Newton's method (IRLS).
 //!
 //! Written here because the design's crates do not fit: linfa-logistic 0.8
-//! ignores sample weights (DEPENDENCIES.md), and IPCW needs them. With a few
-//! dozen design columns, Newton's method with a Cholesky solve converges in a
-//! handful of iterations and is exact and deterministic.
+//! ignores sample weights (linfa-logistic 0.8.1's `fit` does not read dataset
+//! weights), and IPCW needs them. With a few dozen design columns, Newton's
+//! method with a Cholesky solve converges in a handful of iterations and is
+//! exact and deterministic.
 
 use carescore_core::artifact::sigmoid;
 

@@ -62,8 +62,9 @@ fn round_to(x: f64, decimals: i32) -> f64 {
     (x * scale).round() / scale
 }
 
-/// Tacrolimus target trough by organ and time (DOMAIN.md section 6): kidney and
-/// liver about 10 ng/mL early falling to 6; heart and lung 13 falling to 8.
+/// Tacrolimus target trough by organ and time (docs/clinical-sources.md,
+/// section 6): kidney and liver about 10 ng/mL early falling to 6; heart and
+/// lung 13 falling to 8.
 fn trough_target(organ: Organ, day: f64) -> f64 {
     let (early, late) = match organ {
         Organ::Kidney | Organ::Liver => (10.0, 6.0),
@@ -72,8 +73,9 @@ fn trough_target(organ: Organ, day: f64) -> f64 {
     late + (early - late) * (-day / 120.0).exp()
 }
 
-/// Share of patients with IgG below 7 g/L in year 1 differs by organ (DOMAIN.md
-/// section 2: lung 63%, heart 49%, kidney ~40%, liver 16%): the early dip.
+/// Share of patients with IgG below 7 g/L in year 1 differs by organ
+/// (docs/clinical-sources.md, section 2: lung 63%, heart 49%, kidney ~40%,
+/// liver 16%): the early dip.
 fn igg_dip(organ: Organ) -> f64 {
     match organ {
         Organ::Kidney => 0.25,

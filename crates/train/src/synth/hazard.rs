@@ -6,21 +6,23 @@
 //! - **Serious infection.** `shape` follows time since transplant `v = s + u`
 //!   (s = days since transplant at the index date): `0.25 + 2.75·exp(-v/150)`,
 //!   about x2.9 in month 1, x2.2 in month 2, x1.5 around month 4, x1 at month 9
-//!   and x0.3 from year 2 (DOMAIN.md section 2, "time since transplant").
+//!   and x0.3 from year 2 (docs/clinical-sources.md, section 2,
+//!   "time since transplant").
 //! - **Unplanned readmission.** `shape` follows time since the index date,
 //!   front-loaded after a hospital discharge (about half of 30-day readmissions
-//!   within a week, DOMAIN.md section 1b): `0.35 + 2.6·exp(-u/8)` after a
-//!   discharge, flat after a clinic visit.
+//!   within a week, docs/clinical-sources.md, section 1b):
+//!   `0.35 + 2.6·exp(-u/8)` after a discharge, flat after a clinic visit.
 //!
 //! Both shapes integrate in closed form, `Λ(t) = c·(a·t + B·(1 - exp(-t/τ)))`,
 //! so the true fixed-horizon probability is `1 - exp(-Λ(H))` and an event time
 //! is drawn by inverting `Λ` at an Exp(1) variate.
 //!
-//! The linear predictors `η` hold the risk factors of DOMAIN.md sections 2 and
-//! 3 as log hazard ratios, with non-linear effects (thresholds, saturating
-//! counts, U-shaped BMI, age) and interactions (CMV mismatch x phase and x ATG,
-//! lives alone x age, sex x kidney, length of stay x emergency). Every effect
-//! is listed, with its rationale, in `notebooks-data/DATA_DICTIONARY.md`.
+//! The linear predictors `η` hold the risk factors of docs/clinical-sources.md,
+//! sections 2 and 3, as log hazard ratios, with non-linear effects
+//! (thresholds, saturating counts, U-shaped BMI, age) and interactions (CMV
+//! mismatch x phase and x ATG, lives alone x age, sex x kidney, length of stay
+//! x emergency). Every effect is listed, with its rationale, in
+//! `notebooks-data/DATA_DICTIONARY.md`.
 
 use carescore_core::{CmvSerostatus, Induction, Organ, Sex};
 
@@ -102,7 +104,8 @@ fn count(n: f64, cap: f64) -> f64 {
     n.min(cap).ln_1p()
 }
 
-/// Log hazard ratio of serious infection (DOMAIN.md section 2, "suggested log-odds effects").
+/// Log hazard ratio of serious infection (docs/clinical-sources.md, section 2,
+/// "suggested log-odds effects").
 pub(crate) fn infection_lp(c: &Clinical) -> f64 {
     let s = c.days_since_transplant;
     let organ = match c.organ {
@@ -173,8 +176,8 @@ pub(crate) fn infection_lp(c: &Clinical) -> f64 {
         + frailty
 }
 
-/// Log hazard ratio of unplanned readmission (DOMAIN.md section 3: LACE/HOSPITAL
-/// components plus transplant-specific factors).
+/// Log hazard ratio of unplanned readmission (docs/clinical-sources.md, section 3:
+/// LACE/HOSPITAL components plus transplant-specific factors).
 pub(crate) fn readmission_lp(c: &Clinical) -> f64 {
     let s = c.days_since_transplant;
     let organ = match c.organ {

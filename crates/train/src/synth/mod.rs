@@ -44,8 +44,8 @@ pub const LAST_TRANSPLANT: i32 = 20_361;
 /// Administrative end of follow-up, days since 1970-01-01 (2025-12-31).
 pub const STUDY_END: i32 = 20_453;
 
-/// Nominal follow-up contacts, days after transplant (DOMAIN.md section 4a
-/// cadence, thinned to the contacts a CMS snapshot is taken at).
+/// Nominal follow-up contacts, days after transplant (docs/clinical-sources.md,
+/// section 4a cadence, thinned to the contacts a CMS snapshot is taken at).
 const CONTACT_DAYS: [f64; 14] = [
     30.0, 60.0, 90.0, 135.0, 180.0, 270.0, 365.0, 540.0, 730.0, 1095.0, 1460.0, 1825.0, 2555.0, 3285.0,
 ];

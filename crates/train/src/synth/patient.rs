@@ -2,14 +2,15 @@
 //! serostatus, induction, comorbidity, latent frailty) and the patient-level
 //! tendencies that make snapshots of one patient correlated over follow-up.
 //!
-//! Marginals follow DOMAIN.md section 7 (synthetic cohort blueprint).
+//! Marginals follow docs/clinical-sources.md, section 7 (synthetic cohort
+//! blueprint).
 
 use carescore_core::artifact::sigmoid;
 use carescore_core::{CmvSerostatus, Induction, Organ, Sex};
 use rand::Rng;
 use rand_distr::{Beta, Distribution, Exp1, LogNormal, Normal, Poisson};
 
-/// Per-organ parameters (DOMAIN.md section 7 unless noted).
+/// Per-organ parameters (docs/clinical-sources.md, section 7 unless noted).
 struct OrganProfile {
     organ: Organ,
     share: f64,
@@ -82,7 +83,7 @@ const PROFILES: [OrganProfile; 4] = [
     },
 ];
 
-/// CMV donor/recipient serostatus split (DOMAIN.md section 1d).
+/// CMV donor/recipient serostatus split (docs/clinical-sources.md, section 1d).
 const CMV_SHARES: [(CmvSerostatus, f64); 4] = [
     (CmvSerostatus::DonorPosRecipientNeg, 0.20),
     (CmvSerostatus::DonorPosRecipientPos, 0.35),
@@ -100,7 +101,7 @@ pub(crate) struct Patient {
     /// Diabetes before transplant.
     pub(crate) diabetes_before: bool,
     /// Day post-transplant diabetes starts (infinite if never): 9% by 3 months,
-    /// 16% by 12, 24% by 36 (USRDS, DOMAIN.md section 2).
+    /// 16% by 12, 24% by 36 (USRDS, docs/clinical-sources.md, section 2).
     pub(crate) ptdm_onset_day: f64,
     pub(crate) cmv: CmvSerostatus,
     pub(crate) induction: Induction,

@@ -1,6 +1,7 @@
 //! What a generated cohort looks like: observed base rates, censoring shares
 //! and the oracle AUC of the true-probability columns, as printed by
-//! `carescore-train synth` and checked by the tests against DOMAIN.md.
+//! `carescore-train synth` and checked by the tests against
+//! docs/clinical-sources.md.
 
 use carescore_core::{Organ, Phase};
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! Statistical and determinism tests of the synthetic cohort against DOMAIN.md.
+//! Statistical and determinism tests of the synthetic cohort against docs/clinical-sources.md.
 
 use std::sync::OnceLock;
 
@@ -58,7 +58,7 @@ fn maintenance_infection_rate_is_a_few_percent() {
 
 #[test]
 fn readmission_after_transplant_discharge_is_near_domain_rates() {
-    // DOMAIN.md 1b: kidney 25%, liver 33%, heart 21%, lung 40% (+/- 7 points here).
+    // docs/clinical-sources.md, section 1b: kidney 25%, liver 33%, heart 21%, lung 40% (+/- 7 points here).
     let targets = [
         (Organ::Kidney, 0.25),
         (Organ::Liver, 0.33),
