@@ -139,11 +139,10 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("```").next())
             .expect("the README's settings example");
-        let placeholder = block
-            .split('"')
-            .find(|part| part.starts_with("<printf"))
-            .expect("a placeholder hash");
-        let text = block.replace(placeholder, &"0".repeat(64));
+        // The placeholder `"<printf ... | sha256sum>"` stands for a real hash.
+        let start = block.find("\"<").expect("a placeholder hash");
+        let end = start + block[start..].find(">\"").expect("the placeholder's end") + 2;
+        let text = format!("{}\"{}\"{}", &block[..start], "0".repeat(64), &block[end..]);
         let settings = Settings::parse(&text, Path::new("README.md")).unwrap();
         assert_eq!(settings.keys.0[0].name, "cms-prod");
         assert_eq!(settings.limits.header_timeout_ms, 10_000);
