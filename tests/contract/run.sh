@@ -15,8 +15,10 @@ venv="${CONTRACT_VENV:-$HOME/.cache/carescore/contract-venv}"
 SCHEMATHESIS="schemathesis==4.32.5"
 CLIENT_GENERATOR="openapi-python-client==0.29.1"
 
-if [ ! -x "$venv/bin/schemathesis" ] || [ ! -x "$venv/bin/openapi-python-client" ]; then
-  python3 -m venv "$venv"
+# Reused when it runs and has the pinned versions; made anew otherwise.
+if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "${SCHEMATHESIS#*==}" ||
+  ! "$venv/bin/pip" show openapi-python-client 2>/dev/null | grep -q "^Version: ${CLIENT_GENERATOR#*==}$"; then
+  python3 -m venv --clear "$venv"
   "$venv/bin/pip" install --quiet "$SCHEMATHESIS" "$CLIENT_GENERATOR"
 fi
 "$venv/bin/schemathesis" --version

@@ -23,8 +23,9 @@ pub(crate) const RECORD_LIMIT_BYTES: usize = 1024 * 1024;
 pub(crate) const BATCH_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Most bytes of a body read in all (kept or thrown away) before the
-/// connection is given up: a larger body is answered 413 at once and the
-/// connection closed.
+/// connection is given up: a body declared larger is answered 413 without
+/// being read, and one that turns out larger (chunked) is answered 413 once
+/// this much has arrived; either way the connection then closes.
 pub(crate) const DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
 
 /// Whether the request declares a JSON body (`application/json`, or `+json`, any parameters).
@@ -68,8 +69,10 @@ pub(crate) async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> 
         // Not worth reading: refused at once, and the connection closes.
         return Err(too_large(limit));
     }
+    // The frames are kept as they come (no copy) while within the limit,
+    // and dropped once it is crossed; the rest is only counted.
     let mut body = body;
-    let mut kept: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut chunks: Vec<Bytes> = Vec::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| Problem::bad_json("the body could not be read"))?;
@@ -81,13 +84,19 @@ pub(crate) async fn read_json(headers: &HeaderMap, body: Body, limit: usize) -> 
             return Err(too_large(limit));
         }
         if total <= limit {
-            kept.extend_from_slice(&data);
+            chunks.push(data);
+        } else {
+            chunks = Vec::new();
         }
     }
     if total > limit {
         return Err(too_large(limit));
     }
-    Ok(Bytes::from(kept))
+    Ok(match chunks.len() {
+        // The usual record: one frame, handed on as it is.
+        1 => chunks.swap_remove(0),
+        _ => Bytes::from(chunks.concat()),
+    })
 }
 
 /// Bytes reserved for an answer before writing it: a score is ~1.4 KB.

@@ -9,7 +9,7 @@
 //! [limits]
 //! max_in_flight = 1024        # requests served at once; more are shed with 503
 //! request_timeout_ms = 10000  # slower requests end with 503
-//! header_timeout_ms = 10000   # a connection that has not sent its request headers by then is closed
+//! header_timeout_ms = 60000   # headers (or, kept alive, the next request) due within this; else the connection closes
 //! rate_per_key_per_second = 200  # optional; more from one key get 429
 //! ```
 
@@ -28,8 +28,11 @@ pub struct Limits {
     pub max_in_flight: usize,
     /// Requests taking longer end with 503.
     pub request_timeout_ms: u64,
-    /// A connection that has not sent a request's headers this long after
-    /// it started sending them is closed.
+    /// A connection is closed when a request's headers have not all arrived
+    /// this long after the service started waiting for them: after the
+    /// connection opened, or after the previous answer on a kept-alive
+    /// connection (so it is also the idle keep-alive timeout; keep a client
+    /// pool's idle time below it).
     pub header_timeout_ms: u64,
     /// Requests per second each API key may send (burst: one second's worth); none: unlimited.
     pub rate_per_key_per_second: Option<u32>,
@@ -70,7 +73,7 @@ impl Default for Limits {
         Limits {
             max_in_flight: 1024,
             request_timeout_ms: 10_000,
-            header_timeout_ms: 10_000,
+            header_timeout_ms: 60_000,
             rate_per_key_per_second: None,
         }
     }
@@ -145,7 +148,7 @@ mod tests {
         let text = format!("{}\"{}\"{}", &block[..start], "0".repeat(64), &block[end..]);
         let settings = Settings::parse(&text, Path::new("README.md")).unwrap();
         assert_eq!(settings.keys.0[0].name, "cms-prod");
-        assert_eq!(settings.limits.header_timeout_ms, 10_000);
+        assert_eq!(settings.limits.header_timeout_ms, 60_000);
         assert_eq!(settings.limits.rate_per_key_per_second, Some(200));
     }
 

@@ -78,6 +78,9 @@ pub(crate) enum RecordProblems {
     /// The key is over its rate limit (`Retry-After`).
     #[response(status = 429, content_type = "application/problem+json")]
     RateLimited(ProblemSchema),
+    /// A fault of the service (a worker failed); never bad input.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(ProblemSchema),
     /// Shedding load, over the request timeout, or the audit line could not be written (`Retry-After`).
     #[response(status = 503, content_type = "application/problem+json")]
     Unavailable(ProblemSchema),
@@ -114,6 +117,9 @@ pub(crate) enum ReloadProblems {
     /// A file was refused; the previous models, policy and keys keep serving.
     #[response(status = 422, content_type = "application/problem+json")]
     Refused(ProblemSchema),
+    /// A fault of the service (the reload worker failed).
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(ProblemSchema),
     /// The key is over its rate limit (`Retry-After`).
     #[response(status = 429, content_type = "application/problem+json")]
     RateLimited(ProblemSchema),

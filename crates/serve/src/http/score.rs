@@ -88,12 +88,13 @@ pub(crate) async fn score(
 pub(crate) struct BatchItem {
     /// Position in the request.
     pub index: usize,
-    /// The score, if the record was valid.
+    /// The score, if the record was valid (then `error` is absent).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub ok: Option<Score>,
-    /// Why the record was refused.
+    /// Why the record was refused (then `ok` is absent).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::problem::ProblemSchema>)]
+    #[schema(value_type = Option<crate::problem::ProblemSchema>, nullable = false)]
     pub error: Option<Problem>,
 }
 
