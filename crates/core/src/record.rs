@@ -152,6 +152,7 @@ pub struct PatientRecord {
     /// Recorded sex.
     pub sex: Sex,
     /// Days since the transplant (0-36500).
+    #[serde(deserialize_with = "count")]
     pub days_since_transplant: u32,
     /// Body-mass index in kg/m² (12-70).
     pub bmi: f64,
@@ -162,6 +163,7 @@ pub struct PatientRecord {
     /// Induction agent.
     pub induction: Induction,
     /// Treated acute rejection episodes in the last 12 months (0-20).
+    #[serde(deserialize_with = "count")]
     pub acute_rejection_episodes_12m: u32,
     /// Estimated GFR in mL/min/1.73m² (0-200).
     pub egfr_ml_min: f64,
@@ -178,30 +180,36 @@ pub struct PatientRecord {
     #[serde(default)]
     pub albumin_g_dl: Option<f64>,
     /// Infections in the last 12 months (0-50).
+    #[serde(deserialize_with = "count")]
     pub prior_infections_12m: u32,
     /// Hospital admissions in the last 12 months (0-50).
+    #[serde(deserialize_with = "count")]
     pub hospitalizations_12m: u32,
     /// Emergency-department visits in the last 6 months (0-50).
+    #[serde(deserialize_with = "count")]
     pub ed_visits_6m: u32,
     /// Length of the index hospital stay in days (0-365; 0 for a clinic visit).
+    #[serde(deserialize_with = "count")]
     pub index_length_of_stay_days: u32,
     /// Whether the index admission was an emergency.
     pub emergency_admission: bool,
     /// Charlson comorbidity index (0-37).
+    #[serde(deserialize_with = "count")]
     pub charlson_index: u32,
     /// Days in intensive care during the index stay (0-365, at most the stay).
+    #[serde(deserialize_with = "count")]
     pub icu_days: u32,
     /// Medication adherence in percent (0-100), if known.
     #[serde(default)]
     pub adherence_pct: Option<f64>,
     /// PHQ-9 depression score (0-27), if screened.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_count")]
     pub phq9_score: Option<u32>,
     /// PHQ-9 item 9, thoughts of self-harm (0-3), if screened.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_count")]
     pub phq9_item9: Option<u32>,
     /// GAD-7 anxiety score (0-21), if screened.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_count")]
     pub gad7_score: Option<u32>,
     /// Whether the patient lives alone.
     pub lives_alone: bool,
@@ -215,8 +223,42 @@ pub struct PatientRecord {
     #[serde(default, deserialize_with = "null_as_false")]
     pub enrolled_in_program: bool,
     /// Years without complications (0-100), read by underwriting only.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_count")]
     pub years_without_complications: Option<u32>,
+}
+
+/// Reads a count: a whole number written as an integer, or as an integral
+/// number such as `40.0` or `4e1` (an integer to JSON Schema).
+fn count<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    struct Count;
+    impl serde::de::Visitor<'_> for Count {
+        type Value = u32;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number from 0 to 4294967295")
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<u32, E> {
+            u32::try_from(n).map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(n), &self))
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<u32, E> {
+            u32::try_from(n).map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+        }
+        fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<u32, E> {
+            if x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&x) {
+                // Integral and within u32: the conversion is exact.
+                Ok(x as u32)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Float(x), &self))
+            }
+        }
+    }
+    deserializer.deserialize_any(Count)
+}
+
+/// Reads an optional count ([`count`]); absent or `null` is `None`.
+fn optional_count<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Count(#[serde(deserialize_with = "count")] u32);
+    Ok(Option::<Count>::deserialize(deserializer)?.map(|Count(n)| n))
 }
 
 /// Reads an optional boolean whose absence or `null` means `false`.

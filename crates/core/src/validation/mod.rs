@@ -102,10 +102,7 @@ fn from_entries(entries: &[(String, Value)]) -> Result<Screened, RecordError> {
     }
     // Every field has the right type and range, so the typed conversion succeeds;
     // should it not, the failure is still reported as a field error, never a panic.
-    let object: serde_json::Map<String, Value> = entries
-        .iter()
-        .map(|(key, value)| (key.clone(), values::normalised(key, value)))
-        .collect();
+    let object: serde_json::Map<String, Value> = entries.iter().cloned().collect();
     serde_json::from_value::<PatientRecord>(Value::Object(object))
         .map(|record| Screened { record, warnings })
         .map_err(|_| {

@@ -363,6 +363,11 @@ fn integral_numbers_are_accepted_where_an_integer_is_expected() {
         let screened = parse_record(record.to_string().as_bytes()).unwrap_or_else(|e| panic!("{value}: {e:?}"));
         assert_eq!(screened.record.days_since_transplant, days, "{value}");
     }
+    // The typed record reads them itself (the fast path), counts and optional counts alike.
+    let typed = with(&[("icu_days", Some(json!(1.0))), ("phq9_score", Some(json!(4.0)))]);
+    let record: PatientRecord = serde_json::from_value(typed).unwrap();
+    assert_eq!((record.icu_days, record.phq9_score), (1, Some(4)));
+    assert!(serde_json::from_value::<PatientRecord>(set("icu_days", json!(1.5))).is_err());
     assert_eq!(errors(&set("days_since_transplant", json!(40.5)))[0].rule, "wrong_type");
     assert_eq!(
         errors(&set("days_since_transplant", json!(1e300)))[0].rule,

@@ -127,19 +127,6 @@ fn whole(x: f64, min: i64, max: i64) -> i64 {
     }
 }
 
-/// The JSON value of an integer field as the typed record reads it: an
-/// integral float such as `40.0` becomes the integer `40`; anything else is
-/// returned as it is.
-pub(crate) fn normalised(key: &str, value: &Value) -> Value {
-    let integral = match (Field::from_name(key).map(|f| f.spec().kind), value) {
-        (Some(FieldKind::Integer { min, max }), Value::Number(n)) if !n.is_i64() && !n.is_u64() => {
-            n.as_f64().filter(|x| x.fract() == 0.0).map(|x| whole(x, min, max))
-        }
-        _ => None,
-    };
-    integral.map_or_else(|| value.clone(), Value::from)
-}
-
 /// Builds the values of a JSON object's entries, collecting every unknown,
 /// duplicate, missing or wrongly typed field.
 pub(crate) fn from_entries(entries: &[(String, Value)]) -> (Values<'_>, Vec<FieldError>) {

@@ -23,7 +23,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::body::JsonAnswer;
-use crate::problem::{Problem, ProblemSchema};
+use crate::problem::ProblemSchema;
 use crate::routes::Route;
 use crate::state::AppState;
 
@@ -184,8 +184,8 @@ fn cross_field_rule(field: Field) -> Option<&'static str> {
 }
 
 /// The JSON Schema of one field, from its contract; a category refers to
-/// the enum among `components` with its names.
-fn field_schema(field: Field, components: &Map<String, Value>) -> Value {
+/// its enum's component schema.
+fn field_schema(field: Field) -> Value {
     let spec = field.spec();
     let nullable = spec.presence != Presence::Required;
     let typed = |name: &str| {
@@ -206,12 +206,12 @@ fn field_schema(field: Field, components: &Map<String, Value>) -> Value {
         FieldKind::Integer { min, max } => json!({"type": typed("integer"), "minimum": min, "maximum": max}),
         FieldKind::Boolean => json!({"type": typed("boolean")}),
         FieldKind::Category(names) => {
-            // The component schema of the enum with exactly these names
+            // The component schema of the record enum with these names
             // (Organ, Sex, ...), so generated clients share one type.
-            let component = components
+            let component = ENUMS
                 .iter()
-                .find(|(_, schema)| schema["enum"] == json!(names))
-                .map(|(name, _)| json!({"$ref": format!("#/components/schemas/{name}")}))
+                .find(|(_, wire, _)| *wire == names)
+                .map(|(name, _, _)| json!({"$ref": format!("#/components/schemas/{name}")}))
                 .unwrap_or_else(|| json!({"type": "string", "enum": names}));
             if nullable {
                 json!({"anyOf": [component, {"type": "null"}]})
@@ -238,10 +238,10 @@ fn field_schema(field: Field, components: &Map<String, Value>) -> Value {
 
 /// The patient record's schema: every field of the contract, the required
 /// ones listed, no other key allowed.
-pub(crate) fn record_schema(components: &Map<String, Value>) -> Value {
+pub(crate) fn record_schema() -> Value {
     let properties: Map<String, Value> = Field::ALL
         .iter()
-        .map(|f| (f.name().to_string(), field_schema(*f, components)))
+        .map(|f| (f.name().to_string(), field_schema(*f)))
         .collect();
     let required: Vec<&str> = Field::ALL
         .iter()
@@ -318,8 +318,7 @@ fn operations(doc: &mut Value) -> impl Iterator<Item = &mut Map<String, Value>> 
 pub(crate) fn document(keys: bool) -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     name_enum_values(&mut doc);
-    let components = doc["components"]["schemas"].as_object().cloned().unwrap_or_default();
-    doc["components"]["schemas"]["PatientRecord"] = record_schema(&components);
+    doc["components"]["schemas"]["PatientRecord"] = record_schema();
     let batch = batch_schema(&doc);
     doc["components"]["schemas"]["BatchRequest"] = batch;
     if !keys {
@@ -349,8 +348,8 @@ fn served(keys: bool) -> &'static Value {
 /// This document (open: it describes the API, not patients).
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1", body = Object), GuardProblems))]
-pub(crate) async fn openapi_json(State(state): State<AppState>) -> Result<JsonAnswer<&'static Value>, Problem> {
-    Ok(JsonAnswer(served(state.live.load().keys.enabled())))
+pub(crate) async fn openapi_json(State(state): State<AppState>) -> JsonAnswer<&'static Value> {
+    JsonAnswer(served(state.live.load().keys.enabled()))
 }
 
 /// Routes of this resource.
