@@ -131,7 +131,7 @@ mod tests {
     fn sample_is_valid_and_invalid_sample_has_three_errors() {
         assert!(carescore_core::parse_record(SAMPLE_RECORD.as_bytes()).is_ok());
         match carescore_core::parse_record(invalid_record().as_bytes()) {
-            Err(carescore_core::RecordError::Invalid(errors)) => assert_eq!(errors.len(), 3),
+            Err(carescore_core::RecordError::Invalid { errors, .. }) => assert_eq!(errors.len(), 3),
             other => panic!("{other:?}"),
         }
     }

@@ -301,23 +301,117 @@ async fn bad_requests_get_problem_documents_never_5xx() {
     assert_eq!(reply.status, 200);
 }
 
-#[tokio::test]
-async fn a_self_harm_answer_above_the_total_is_scored_with_the_urgent_flag() {
-    let address = start_default_service().await;
+/// A low-risk maintenance-phase record: self-service every 60 days.
+fn low_risk_record() -> serde_json::Value {
     let mut record: serde_json::Value = serde_json::from_str(EXAMPLE_RECORD_JSON).unwrap();
-    record["phq9_score"] = 0.into();
+    for (field, value) in [
+        ("days_since_transplant", serde_json::json!(1500)),
+        ("age_years", 40.into()),
+        ("cmv_serostatus", "D-/R-".into()),
+        ("induction", "basiliximab".into()),
+        ("hospitalizations_12m", 0.into()),
+        ("charlson_index", 0.into()),
+        ("egfr_ml_min", 75.0.into()),
+        ("current_tier", "self_service".into()),
+        ("phq9_score", 0.into()),
+        ("phq9_item9", 0.into()),
+    ] {
+        record[field] = value;
+    }
+    record
+}
+
+fn flags_of(json: &serde_json::Value) -> Vec<&str> {
+    json["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn thoughts_of_self_harm_put_a_low_risk_patient_on_the_urgent_pathway() {
+    let address = start_default_service().await;
+    let mut record = low_risk_record();
+    let reply = post_json(address, "/v1/score", &record.to_string()).await.unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let json = reply.json();
+    assert_eq!(json["recommended_tier"], "self_service", "the precondition: {json}");
+    assert_eq!(json["follow_up"]["cadence_days"], 60, "{json}");
+    assert_eq!(json["follow_up"]["channel"], "self_service_app");
+
+    // Item 9 answered 1 with a total of 0: scored, with the warning and the urgent pathway.
     record["phq9_item9"] = 1.into();
     let reply = post_json(address, "/v1/score", &record.to_string()).await.unwrap();
     assert_eq!(reply.status, 200, "{}", reply.body);
     let json = reply.json();
-    assert!(
-        json["flags"]
-            .as_array()
-            .unwrap()
-            .contains(&"mental_health_urgent".into()),
+    assert!(flags_of(&json).contains(&"mental_health_urgent"), "{json}");
+    assert_eq!(json["warnings"][0]["rule"], "phq9_item9_exceeds_total", "{json}");
+    assert_eq!(json["recommended_tier"], "remote", "at least remote: {json}");
+    assert!(flags_of(&json).contains(&"tier_upgrade"), "from self-service: {json}");
+    let follow_up = &json["follow_up"];
+    assert_eq!(follow_up["cadence_days"], 1, "{json}");
+    assert_eq!(follow_up["channel"], "clinician_call");
+    assert_eq!(follow_up["urgent_flags"], serde_json::json!(["mental_health_urgent"]));
+    assert!(follow_up["reason"].as_str().unwrap().contains("self-harm"), "{json}");
+
+    // A same-day trough finding takes the same pathway.
+    record["phq9_item9"] = 0.into();
+    record["tacrolimus_trough_ng_ml"] = 26.0.into();
+    let json = post_json(address, "/v1/score", &record.to_string())
+        .await
+        .unwrap()
+        .json();
+    assert_eq!(
+        json["follow_up"]["urgent_flags"],
+        serde_json::json!(["trough_urgent"]),
         "{json}"
     );
-    assert_eq!(json["warnings"][0]["rule"], "phq9_item9_exceeds_total", "{json}");
+    assert_eq!(json["follow_up"]["channel"], "clinician_call");
+}
+
+#[tokio::test]
+async fn a_refused_record_keeps_its_safety_flags() {
+    let address = start_default_service().await;
+    let mut record = low_risk_record();
+    record["phq9_item9"] = 2.into();
+    record.as_object_mut().unwrap().remove("bmi");
+    let reply = post_json(address, "/v1/score", &record.to_string()).await.unwrap();
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let json = reply.json();
+    assert_eq!(json["errors"][0]["field"], "bmi", "{json}");
+    assert_eq!(
+        json["safety_flags"],
+        serde_json::json!(["mental_health_urgent"]),
+        "{json}"
+    );
+    assert!(json["detail"].as_str().unwrap().contains("urgent"), "{json}");
+
+    // In a batch, the refused item carries them too; a refusal without one has none.
+    let mut plain = low_risk_record();
+    plain.as_object_mut().unwrap().remove("bmi");
+    let body = serde_json::json!({"records": [record, plain]}).to_string();
+    let json = post_json(address, "/v1/score/batch", &body).await.unwrap().json();
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(
+        results[0]["error"]["safety_flags"],
+        serde_json::json!(["mental_health_urgent"]),
+        "{json}"
+    );
+    assert!(results[1]["error"].get("safety_flags").is_none(), "{json}");
+
+    // Counted in the metrics like a scored record's flag.
+    let (_, metrics) = carescore_e2e::http_get(address, "/metrics").await.unwrap();
+    assert!(
+        metrics.contains("flag=\"mental_health_urgent\"} 2"),
+        "{}",
+        metrics
+            .lines()
+            .filter(|l| l.contains("mental_health_urgent"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[tokio::test]

@@ -127,11 +127,12 @@ pub struct Score {
     pub phase: Phase,
     /// Risks by target name.
     pub risks: BTreeMap<&'static str, Risk>,
-    /// Tier the policy recommends.
+    /// Tier the policy recommends: the higher band's tier, at least the
+    /// urgent pathway's minimum while an urgent flag is raised.
     pub recommended_tier: Tier,
     /// Tier the patient is in now, if any.
     pub current_tier: Option<Tier>,
-    /// Follow-up cadence and channel.
+    /// Follow-up cadence and channel, and why.
     pub follow_up: FollowUp,
     /// Flags raised.
     pub flags: Vec<Flag>,
@@ -228,7 +229,8 @@ pub fn risk(model: &CompiledModel, record: &dyn Row, band: crate::policy::BandTh
 pub fn score(models: &Models, policy: &Policy, record: &PatientRecord, warnings: Vec<Warning>) -> Score {
     let infection = risk(&models.infection, record, policy.bands.infection_180d);
     let readmission = risk(&models.readmission, record, policy.bands.readmission_30d);
-    let tier = policy::recommended_tier(infection.probability, readmission.probability, policy);
+    let risk_tier = policy::recommended_tier(infection.probability, readmission.probability, policy);
+    let tier = policy::tier_with_urgency(risk_tier, record, policy);
     let flags = policy::flags(record, infection.probability, tier, policy);
     let phase = record.phase();
     Score {
@@ -237,7 +239,7 @@ pub fn score(models: &Models, policy: &Policy, record: &PatientRecord, warnings:
         risks: BTreeMap::from([(INFECTION, infection), (READMISSION, readmission)]),
         recommended_tier: tier,
         current_tier: record.current_tier,
-        follow_up: policy::follow_up(phase, tier, policy),
+        follow_up: policy::follow_up(phase, tier, &flags, policy),
         flags,
         warnings,
         policy_version: policy.version.clone(),

@@ -5,6 +5,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use carescore_core::policy::Flag;
 use carescore_core::FieldError;
 use serde::Serialize;
 
@@ -122,6 +123,9 @@ pub struct Problem {
     pub detail: String,
     /// Field problems, for invalid records and requests.
     pub errors: Vec<FieldProblem>,
+    /// Urgent flags an invalid record still raises (safety signals are never
+    /// lost to a validation rule).
+    pub safety_flags: Vec<Flag>,
     /// Seconds to wait before retrying (429 and 503 only; sent as `Retry-After`).
     pub retry_after: Option<u64>,
     /// Whether to send the `WWW-Authenticate: Bearer` challenge (401 only).
@@ -131,7 +135,7 @@ pub struct Problem {
 impl Serialize for Problem {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut document = serializer.serialize_struct("Problem", 5)?;
+        let mut document = serializer.serialize_struct("Problem", 6)?;
         document.serialize_field("type", &self.kind.type_uri())?;
         document.serialize_field("title", self.kind.title())?;
         document.serialize_field("status", &self.status())?;
@@ -140,6 +144,11 @@ impl Serialize for Problem {
             document.skip_field("errors")?;
         } else {
             document.serialize_field("errors", &self.errors)?;
+        }
+        if self.safety_flags.is_empty() {
+            document.skip_field("safety_flags")?;
+        } else {
+            document.serialize_field("safety_flags", &self.safety_flags)?;
         }
         document.end()
     }
@@ -163,6 +172,12 @@ pub(crate) struct ProblemSchema {
     /// Field problems, for invalid records and requests.
     #[schema(nullable = false)]
     errors: Option<Vec<FieldProblem>>,
+    /// For an invalid record: the urgent flags its readable fields still
+    /// raise (`mental_health_urgent` for a PHQ-9 item 9 of 1-3,
+    /// `trough_urgent` for a tacrolimus trough far out of range). The case
+    /// manager must act on them although the record was not scored.
+    #[schema(nullable = false)]
+    safety_flags: Option<Vec<Flag>>,
 }
 
 impl Problem {
@@ -172,6 +187,7 @@ impl Problem {
             kind,
             detail: detail.into(),
             errors: Vec::new(),
+            safety_flags: Vec::new(),
             retry_after: None,
             challenge: false,
         }
@@ -188,13 +204,16 @@ impl Problem {
         Problem::new(ProblemKind::MalformedJson, detail)
     }
 
-    /// 422: a record (or batch) that is JSON but not valid; every field problem listed.
-    pub fn invalid_record(errors: &[FieldError]) -> Problem {
-        let mut p = Problem::new(
-            ProblemKind::InvalidRecord,
-            format!("the record has {} invalid field(s)", errors.len()),
-        );
+    /// 422: a record that is JSON but not valid; every field problem
+    /// listed, with the urgent flags it still raises.
+    pub fn invalid_record(errors: &[FieldError], safety_flags: Vec<Flag>) -> Problem {
+        let mut detail = format!("the record has {} invalid field(s)", errors.len());
+        if !safety_flags.is_empty() {
+            detail.push_str("; it still raises urgent flags (safety_flags): act on them");
+        }
+        let mut p = Problem::new(ProblemKind::InvalidRecord, detail);
         p.errors = errors.iter().map(FieldProblem::from).collect();
+        p.safety_flags = safety_flags;
         p
     }
 

@@ -262,6 +262,7 @@ async fn every_answer_of_an_open_service_is_published() {
     let record = EXAMPLE_RECORD_JSON;
     let mut invalid = example();
     invalid["organ"] = json!("pancreas");
+    invalid["phq9_item9"] = json!(1);
     invalid.as_object_mut().unwrap().remove("bmi");
     let invalid = invalid.to_string();
     for path in ["/v1/score", "/v1/underwriting/grade"] {
@@ -269,7 +270,13 @@ async fn every_answer_of_an_open_service_is_published() {
             check("POST", path, post(&app, path, None, record).await).status,
             StatusCode::OK
         );
-        assert_eq!(check("POST", path, post(&app, path, None, &invalid).await).status, 422);
+        let refused = check("POST", path, post(&app, path, None, &invalid).await);
+        assert_eq!(refused.status, 422);
+        assert_eq!(
+            refused.json()["safety_flags"],
+            json!(["mental_health_urgent"]),
+            "{path}"
+        );
         assert_eq!(check("POST", path, post(&app, path, None, "{").await).status, 400);
         assert_eq!(check("POST", path, post(&app, path, None, "[1]").await).status, 400);
         let text = call(&app, Method::POST, path, None, Some("text/plain"), record.to_string()).await;

@@ -224,7 +224,7 @@ pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested,
                 records.push(TableRow::Patient(screened.record));
                 rows.push(i);
             }
-            Err(RecordError::Invalid(errors)) => {
+            Err(RecordError::Invalid { errors, .. }) => {
                 screening.rows_excluded += 1;
                 let problems: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.rule)).collect();
                 rejected.push((i, problems.join("; ")));

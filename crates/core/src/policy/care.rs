@@ -3,9 +3,11 @@
 
 use serde::Serialize;
 
+use super::urgent::{urgent_flags, urgent_reason};
 use super::{BandThresholds, Policy};
 use crate::phase::Phase;
 use crate::record::{PatientRecord, Tier};
+use crate::validation::SafetySignals;
 
 /// Risk band of one probability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -58,17 +60,20 @@ pub enum Flag {
     AdherenceSupport,
     /// Tacrolimus trough outside the target range.
     TroughReview,
+    /// Tacrolimus trough far out of range: a same-day finding (the urgent pathway).
+    TroughUrgent,
 }
 
 impl Flag {
     /// Every flag, in response order.
-    pub const ALL: [Flag; 6] = [
+    pub const ALL: [Flag; 7] = [
         Flag::EarlyIntervention,
         Flag::TierUpgrade,
         Flag::MentalHealthReview,
         Flag::MentalHealthUrgent,
         Flag::AdherenceSupport,
         Flag::TroughReview,
+        Flag::TroughUrgent,
     ];
 
     /// The flag's name in responses and metrics.
@@ -80,13 +85,20 @@ impl Flag {
             Flag::MentalHealthUrgent => "mental_health_urgent",
             Flag::AdherenceSupport => "adherence_support",
             Flag::TroughReview => "trough_review",
+            Flag::TroughUrgent => "trough_urgent",
         }
+    }
+
+    /// Whether the flag puts the patient on the urgent pathway.
+    pub fn is_urgent(self) -> bool {
+        matches!(self, Flag::MentalHealthUrgent | Flag::TroughUrgent)
     }
 }
 
 /// The flags raised for `record` with infection risk `infection` and recommended tier `tier`.
 pub fn flags(record: &PatientRecord, infection: f64, tier: Tier, policy: &Policy) -> Vec<Flag> {
     let f = &policy.flags;
+    let urgent = urgent_flags(&SafetySignals::of_record(record), policy);
     let raised = |flag: Flag| match flag {
         Flag::EarlyIntervention => infection > f.early_intervention_infection,
         // No current tier: nothing to upgrade from.
@@ -95,7 +107,7 @@ pub fn flags(record: &PatientRecord, infection: f64, tier: Tier, policy: &Policy
             record.phq9_score.is_some_and(|s| s >= f.mental_health_phq9)
                 || record.gad7_score.is_some_and(|s| s >= f.mental_health_gad7)
         }
-        Flag::MentalHealthUrgent => record.phq9_item9.is_some_and(|s| s > 0),
+        Flag::MentalHealthUrgent | Flag::TroughUrgent => urgent.contains(&flag),
         Flag::AdherenceSupport => record.adherence_pct.is_some_and(|a| a < f.adherence_below_pct),
         Flag::TroughReview => record
             .tacrolimus_trough_ng_ml
@@ -104,38 +116,79 @@ pub fn flags(record: &PatientRecord, infection: f64, tier: Tier, policy: &Policy
     Flag::ALL.into_iter().filter(|flag| raised(*flag)).collect()
 }
 
-/// How often and through whom the patient is followed up.
+/// The tier for a record: the risks' tier, raised to the urgent pathway's
+/// minimum while an urgent flag is raised.
+pub fn tier_with_urgency(risk_tier: Tier, record: &PatientRecord, policy: &Policy) -> Tier {
+    if urgent_flags(&SafetySignals::of_record(record), policy).is_empty() {
+        risk_tier
+    } else {
+        risk_tier.max(policy.urgent.min_tier)
+    }
+}
+
+/// Who makes contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A senior case manager, 1:1 (the intensive tier).
+    SeniorCaseManager,
+    /// A nurse by phone (the remote tier).
+    NursePhone,
+    /// The self-service app (the self-service tier).
+    SelfServiceApp,
+    /// A clinician calls the patient (the urgent pathway).
+    ClinicianCall,
+}
+/// How often and through whom the patient is followed up, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FollowUp {
-    /// Days between contacts.
+    /// Days between contacts (1 on the urgent pathway: within a day).
     pub cadence_days: u32,
-    /// Who makes contact: `senior_case_manager`, `nurse_phone` or `self_service_app`.
-    pub channel: &'static str,
+    /// Who makes contact.
+    pub channel: Channel,
+    /// The urgent flags that set this follow-up (empty: the tier's routine follow-up).
+    pub urgent_flags: Vec<Flag>,
+    /// Why this cadence and channel, in words.
+    pub reason: String,
 }
 
 /// The follow-up for a phase and tier: the phase's cadence, at most the
 /// intensive maximum in the intensive tier, times the self-service factor in
-/// the self-service tier.
-pub fn follow_up(phase: Phase, tier: Tier, policy: &Policy) -> FollowUp {
+/// the self-service tier; on the urgent pathway (any of `flags` urgent) a
+/// clinician's call within `urgent.cadence_days`.
+pub fn follow_up(phase: Phase, tier: Tier, flags: &[Flag], policy: &Policy) -> FollowUp {
+    let urgent: Vec<Flag> = flags.iter().copied().filter(|f| f.is_urgent()).collect();
+    if !urgent.is_empty() {
+        let why: Vec<String> = urgent.iter().filter_map(|f| urgent_reason(*f, policy)).collect();
+        return FollowUp {
+            cadence_days: policy.urgent.cadence_days,
+            channel: Channel::ClinicianCall,
+            reason: format!(
+                "urgent pathway: {}; a clinician calls within {} day(s), tier at least {}",
+                why.join("; "),
+                policy.urgent.cadence_days,
+                policy.urgent.min_tier
+            ),
+            urgent_flags: urgent,
+        };
+    }
     let c = &policy.follow_up;
     let base = match phase {
         Phase::Acute => c.acute_days,
         Phase::Consolidation => c.consolidation_days,
         Phase::Maintenance => c.maintenance_days,
     };
-    match tier {
-        Tier::Intensive => FollowUp {
-            cadence_days: base.min(c.intensive_max_days),
-            channel: "senior_case_manager",
-        },
-        Tier::Remote => FollowUp {
-            cadence_days: base,
-            channel: "nurse_phone",
-        },
-        Tier::SelfService => FollowUp {
-            cadence_days: base.saturating_mul(c.self_service_factor),
-            channel: "self_service_app",
-        },
+    let (cadence_days, channel) = match tier {
+        Tier::Intensive => (base.min(c.intensive_max_days), Channel::SeniorCaseManager),
+        Tier::Remote => (base, Channel::NursePhone),
+        Tier::SelfService => (base.saturating_mul(c.self_service_factor), Channel::SelfServiceApp),
+    };
+    FollowUp {
+        cadence_days,
+        channel,
+        urgent_flags: Vec::new(),
+        reason: format!("routine: {} phase, {tier} tier", phase.as_str()),
     }
 }

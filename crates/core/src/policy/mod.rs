@@ -8,13 +8,16 @@
 
 mod care;
 mod underwriting;
+mod urgent;
 
-pub use care::{band, flags, follow_up, recommended_tier, Band, Flag, FollowUp};
+pub use care::{band, flags, follow_up, recommended_tier, tier_with_urgency, Band, Channel, Flag, FollowUp};
 pub use underwriting::{grade, Grade, RiskClass, Terms, HEALTH_MANAGEMENT_PACKAGE};
+pub use urgent::{urgent_flags, urgent_reason, UrgentPathway, URGENT_MAX_CADENCE_DAYS};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::field::{Field, FieldKind};
+use crate::record::Tier;
 
 /// Risk bands of one target: above `medium` is medium, above `high` is high.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -26,14 +29,42 @@ pub struct BandThresholds {
     pub high: f64,
 }
 
-/// Risk bands per built-in target.
+/// Risk bands per built-in target. A table that gives one bound keeps the
+/// other bound's default.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Bands {
     /// `infection_180d`.
+    #[serde(deserialize_with = "infection_bands")]
     pub infection_180d: BandThresholds,
     /// `readmission_30d`.
+    #[serde(deserialize_with = "readmission_bands")]
     pub readmission_30d: BandThresholds,
+}
+
+/// A band table as written: either bound may be left out.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartialBand {
+    medium: Option<f64>,
+    high: Option<f64>,
+}
+
+impl PartialBand {
+    fn over(self, default: BandThresholds) -> BandThresholds {
+        BandThresholds {
+            medium: self.medium.unwrap_or(default.medium),
+            high: self.high.unwrap_or(default.high),
+        }
+    }
+}
+
+fn infection_bands<'de, D: Deserializer<'de>>(d: D) -> Result<BandThresholds, D::Error> {
+    PartialBand::deserialize(d).map(|p| p.over(Bands::default().infection_180d))
+}
+
+fn readmission_bands<'de, D: Deserializer<'de>>(d: D) -> Result<BandThresholds, D::Error> {
+    PartialBand::deserialize(d).map(|p| p.over(Bands::default().readmission_30d))
 }
 
 impl Default for Bands {
@@ -120,15 +151,48 @@ pub struct ClassLimit {
     pub readmission: f64,
 }
 
-/// The underwriting tables.
+/// A class limit as written: either limit may be left out.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartialClassLimit {
+    infection: Option<f64>,
+    readmission: Option<f64>,
+}
+
+impl PartialClassLimit {
+    fn over(self, default: ClassLimit) -> ClassLimit {
+        ClassLimit {
+            infection: self.infection.unwrap_or(default.infection),
+            readmission: self.readmission.unwrap_or(default.readmission),
+        }
+    }
+}
+
+fn class_a<'de, D: Deserializer<'de>>(d: D) -> Result<ClassLimit, D::Error> {
+    PartialClassLimit::deserialize(d).map(|p| p.over(Underwriting::default().class_a))
+}
+
+fn class_b<'de, D: Deserializer<'de>>(d: D) -> Result<ClassLimit, D::Error> {
+    PartialClassLimit::deserialize(d).map(|p| p.over(Underwriting::default().class_b))
+}
+
+fn class_c<'de, D: Deserializer<'de>>(d: D) -> Result<ClassLimit, D::Error> {
+    PartialClassLimit::deserialize(d).map(|p| p.over(Underwriting::default().class_c))
+}
+
+/// The underwriting tables. A class limit that gives one of its two limits
+/// keeps the other's default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Underwriting {
     /// Class A limits.
+    #[serde(deserialize_with = "class_a")]
     pub class_a: ClassLimit,
     /// Class B limits.
+    #[serde(deserialize_with = "class_b")]
     pub class_b: ClassLimit,
     /// Class C limits (above: class D).
+    #[serde(deserialize_with = "class_c")]
     pub class_c: ClassLimit,
     /// Premium loading (%) of classes A, B, C, D.
     pub loading_pct: [u32; 4],
@@ -190,6 +254,8 @@ pub struct Policy {
     pub flags: FlagThresholds,
     /// Follow-up cadence.
     pub follow_up: Cadence,
+    /// The urgent pathway (same-day findings).
+    pub urgent: UrgentPathway,
     /// Underwriting.
     pub underwriting: Underwriting,
 }
@@ -201,6 +267,7 @@ impl Default for Policy {
             bands: Bands::default(),
             flags: FlagThresholds::default(),
             follow_up: Cadence::default(),
+            urgent: UrgentPathway::default(),
             underwriting: Underwriting::default(),
         }
     }
@@ -225,6 +292,58 @@ fn probability(name: &str, x: f64) -> Result<(), String> {
     }
 }
 
+/// A probability that some risk can exceed (a risk is at most 1).
+fn exceedable_probability(name: &str, x: f64) -> Result<(), String> {
+    if (0.0..1.0).contains(&x) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} = {x}: must be at least 0 and below 1 (no risk is above {x}, so it would never apply)"
+        ))
+    }
+}
+
+/// Which side of a threshold fires.
+#[derive(Clone, Copy)]
+enum Fires {
+    /// When the value is below the threshold.
+    Below,
+    /// When the value is above the threshold.
+    Above,
+    /// When the value is at least the threshold.
+    AtLeast,
+}
+
+/// Checks that a threshold on `field` is one a valid record can reach: it
+/// lies within the field's range, and is not at the end that no value can
+/// pass (below the minimum, above the maximum).
+fn reachable(name: &str, x: f64, field: Field, fires: Fires) -> Result<(), String> {
+    let (min, max) = match field.spec().kind {
+        FieldKind::Number { min, max } => (min, max),
+        // Integer bounds are small whole numbers, exact in f64.
+        FieldKind::Integer { min, max } => (min as f64, max as f64),
+        _ => return Ok(()),
+    };
+    let ok = x.is_finite()
+        && match fires {
+            Fires::Below => x > min && x <= max,
+            Fires::Above => x >= min && x < max,
+            Fires::AtLeast => x >= min && x <= max,
+        };
+    if ok {
+        return Ok(());
+    }
+    let need = match fires {
+        Fires::Below => format!("above {min} and at most {max}"),
+        Fires::Above => format!("at least {min} and below {max}"),
+        Fires::AtLeast => format!("from {min} to {max}"),
+    };
+    Err(format!(
+        "{name} = {x}: must be {need}, the range of `{}`, or no record could ever reach it",
+        field.name()
+    ))
+}
+
 impl Policy {
     /// Parses a policy; keys left out keep their defaults.
     ///
@@ -244,7 +363,8 @@ impl Policy {
     }
 
     /// Checks the values: probabilities in [0, 1], bands and classes in
-    /// increasing order, positive cadences, known protected attributes.
+    /// increasing order, every threshold within reach of a valid record,
+    /// positive cadences, known protected attributes.
     ///
     /// # Errors
     /// What is wrong, naming the key.
@@ -256,19 +376,14 @@ impl Policy {
             ("bands.infection_180d", self.bands.infection_180d),
             ("bands.readmission_30d", self.bands.readmission_30d),
         ] {
-            probability(&format!("{name}.medium"), b.medium)?;
-            probability(&format!("{name}.high"), b.high)?;
+            exceedable_probability(&format!("{name}.medium"), b.medium)?;
+            exceedable_probability(&format!("{name}.high"), b.high)?;
             if b.medium > b.high {
                 return Err(format!("{name}: medium ({}) is above high ({})", b.medium, b.high));
             }
         }
-        probability(
-            "flags.early_intervention_infection",
-            self.flags.early_intervention_infection,
-        )?;
-        if self.flags.trough_low > self.flags.trough_high {
-            return Err("flags.trough_low is above flags.trough_high".into());
-        }
+        self.check_flags()?;
+        self.check_urgent()?;
         let c = &self.follow_up;
         if [
             c.acute_days,
@@ -296,6 +411,12 @@ impl Policy {
         if u.currency.trim().is_empty() {
             return Err("underwriting.currency must not be empty".into());
         }
+        reachable(
+            "underwriting.renewal_discount_after_years",
+            f64::from(u.renewal_discount_after_years),
+            Field::YearsWithoutComplications,
+            Fires::AtLeast,
+        )?;
         for name in &u.protected_attributes {
             let kind = Field::from_name(name).map(|f| f.spec().kind);
             if !matches!(kind, Some(FieldKind::Category(_) | FieldKind::Boolean)) {
@@ -303,6 +424,81 @@ impl Policy {
                     "underwriting.protected_attributes: `{name}` is not a categorical or boolean record field"
                 ));
             }
+        }
+        Ok(())
+    }
+
+    fn check_flags(&self) -> Result<(), String> {
+        let f = &self.flags;
+        exceedable_probability("flags.early_intervention_infection", f.early_intervention_infection)?;
+        let at_least = Fires::AtLeast;
+        reachable(
+            "flags.mental_health_phq9",
+            f64::from(f.mental_health_phq9),
+            Field::Phq9Score,
+            at_least,
+        )?;
+        reachable(
+            "flags.mental_health_gad7",
+            f64::from(f.mental_health_gad7),
+            Field::Gad7Score,
+            at_least,
+        )?;
+        reachable(
+            "flags.adherence_below_pct",
+            f.adherence_below_pct,
+            Field::AdherencePct,
+            Fires::Below,
+        )?;
+        reachable(
+            "flags.trough_low",
+            f.trough_low,
+            Field::TacrolimusTroughNgMl,
+            Fires::Below,
+        )?;
+        reachable(
+            "flags.trough_high",
+            f.trough_high,
+            Field::TacrolimusTroughNgMl,
+            Fires::Above,
+        )?;
+        if f.trough_low > f.trough_high {
+            return Err(format!(
+                "flags.trough_low ({}) is above flags.trough_high ({})",
+                f.trough_low, f.trough_high
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_urgent(&self) -> Result<(), String> {
+        let u = &self.urgent;
+        if !(1..=URGENT_MAX_CADENCE_DAYS).contains(&u.cadence_days) {
+            return Err(format!(
+                "urgent.cadence_days = {}: must be from 1 to {URGENT_MAX_CADENCE_DAYS} (a clinician calls the same day, at most within 72 hours)",
+                u.cadence_days
+            ));
+        }
+        if u.min_tier == Tier::SelfService {
+            return Err("urgent.min_tier = \"self_service\": must be \"remote\" or \"intensive\" (a patient on the urgent pathway is followed by a person)".into());
+        }
+        reachable(
+            "urgent.trough_below",
+            u.trough_below,
+            Field::TacrolimusTroughNgMl,
+            Fires::Below,
+        )?;
+        reachable(
+            "urgent.trough_above",
+            u.trough_above,
+            Field::TacrolimusTroughNgMl,
+            Fires::Above,
+        )?;
+        if u.trough_below > u.trough_above {
+            return Err(format!(
+                "urgent.trough_below ({}) is above urgent.trough_above ({})",
+                u.trough_below, u.trough_above
+            ));
         }
         Ok(())
     }

@@ -43,6 +43,7 @@ fn each_flag_has_its_trigger() {
         "a lower recommendation is no upgrade"
     );
     r.phq9_item9 = Some(1);
+    r.phq9_score = Some(0);
     assert_eq!(
         flags(&r, 0.05, Tier::SelfService, &p),
         [Flag::MentalHealthUrgent],
@@ -55,30 +56,115 @@ fn each_flag_has_its_trigger() {
     r.adherence_pct = Some(89.9);
     assert_eq!(flags(&r, 0.05, Tier::SelfService, &p), [Flag::AdherenceSupport]);
     r.adherence_pct = None;
+    let both = [Flag::TroughReview, Flag::TroughUrgent];
     r.tacrolimus_trough_ng_ml = Some(2.9);
-    assert_eq!(flags(&r, 0.05, Tier::SelfService, &p), [Flag::TroughReview]);
+    assert_eq!(flags(&r, 0.05, Tier::SelfService, &p), both);
     r.tacrolimus_trough_ng_ml = Some(20.5);
-    assert_eq!(flags(&r, 0.05, Tier::SelfService, &p), [Flag::TroughReview]);
+    assert_eq!(flags(&r, 0.05, Tier::SelfService, &p), both);
+    // A centre narrowing its review range keeps the same-day range apart.
+    let mut narrow = Policy::default();
+    (narrow.flags.trough_low, narrow.flags.trough_high) = (4.0, 15.0);
+    r.tacrolimus_trough_ng_ml = Some(16.0);
+    assert_eq!(flags(&r, 0.05, Tier::SelfService, &narrow), [Flag::TroughReview]);
 }
 
 #[test]
 fn cadence_by_phase_and_tier() {
     let p = Policy::default();
-    let days = |phase, tier| follow_up(phase, tier, &p).cadence_days;
+    let days = |phase, tier| follow_up(phase, tier, &[], &p).cadence_days;
     assert_eq!(days(Phase::Acute, Tier::Remote), 7);
     assert_eq!(days(Phase::Consolidation, Tier::Remote), 14);
     assert_eq!(days(Phase::Maintenance, Tier::Remote), 30);
     assert_eq!(days(Phase::Maintenance, Tier::Intensive), 7, "intensive: at most 7");
     assert_eq!(days(Phase::Consolidation, Tier::SelfService), 28, "self-service: twice");
+    let channel = |tier| follow_up(Phase::Acute, tier, &[Flag::TierUpgrade], &p).channel;
+    assert_eq!(channel(Tier::Intensive), Channel::SeniorCaseManager);
+    assert_eq!(channel(Tier::Remote), Channel::NursePhone);
+    assert_eq!(channel(Tier::SelfService), Channel::SelfServiceApp);
+    let routine = follow_up(Phase::Acute, Tier::Remote, &[], &p);
+    assert!(routine.urgent_flags.is_empty());
+    assert_eq!(routine.reason, "routine: acute phase, remote tier");
+}
+
+/// A low-risk maintenance-phase record: self-service every 60 days unless urgent.
+fn low_risk_self_service() -> (crate::PatientRecord, Policy) {
+    let mut r = record();
+    r.days_since_transplant = 800;
+    r.phq9_score = Some(0);
+    r.phq9_item9 = Some(0);
+    r.tacrolimus_trough_ng_ml = Some(6.0);
+    (r, Policy::default())
+}
+
+#[test]
+fn the_urgent_pathway_sets_tier_cadence_and_channel() {
+    let (mut r, p) = low_risk_self_service();
+    let tier = |r: &crate::PatientRecord, p: &Policy| tier_with_urgency(Tier::SelfService, r, p);
+    assert_eq!(tier(&r, &p), Tier::SelfService);
+    let routine = follow_up(r.phase(), tier(&r, &p), &flags(&r, 0.01, Tier::SelfService, &p), &p);
+    assert_eq!((routine.cadence_days, routine.channel), (60, Channel::SelfServiceApp));
+
+    // Thoughts of self-harm with a total of 0: urgent whatever the risks.
+    r.phq9_item9 = Some(1);
+    let t = tier(&r, &p);
+    assert_eq!(t, Tier::Remote, "at least the remote tier");
+    let raised = flags(&r, 0.01, t, &p);
+    assert!(raised.contains(&Flag::MentalHealthUrgent), "{raised:?}");
+    let urgent = follow_up(r.phase(), t, &raised, &p);
+    assert_eq!((urgent.cadence_days, urgent.channel), (1, Channel::ClinicianCall));
+    assert_eq!(urgent.urgent_flags, [Flag::MentalHealthUrgent]);
+    assert!(urgent.reason.contains("thoughts of self-harm"), "{}", urgent.reason);
     assert_eq!(
-        follow_up(Phase::Acute, Tier::Intensive, &p).channel,
-        "senior_case_manager"
+        tier_with_urgency(Tier::Intensive, &r, &p),
+        Tier::Intensive,
+        "never lowered"
     );
-    assert_eq!(follow_up(Phase::Acute, Tier::Remote, &p).channel, "nurse_phone");
+
+    // A same-day trough finding takes the same pathway, and both are named.
+    r.tacrolimus_trough_ng_ml = Some(24.0);
+    let raised = flags(&r, 0.01, tier(&r, &p), &p);
+    let urgent = follow_up(r.phase(), tier(&r, &p), &raised, &p);
+    assert_eq!(urgent.urgent_flags, [Flag::MentalHealthUrgent, Flag::TroughUrgent]);
+    assert!(
+        urgent.reason.contains("tacrolimus trough below 3 or above 20"),
+        "{}",
+        urgent.reason
+    );
+
+    // The pathway's settings come from the policy.
+    let p = Policy::from_toml(
+        "[urgent]
+cadence_days = 2
+min_tier = \"intensive\"\n",
+    )
+    .unwrap();
+    assert_eq!(tier(&r, &p), Tier::Intensive);
+    let urgent = follow_up(r.phase(), Tier::Intensive, &flags(&r, 0.01, Tier::Intensive, &p), &p);
+    assert_eq!((urgent.cadence_days, urgent.channel), (2, Channel::ClinicianCall));
+}
+
+#[test]
+fn safety_signals_of_a_refused_record_raise_the_urgent_flags() {
+    let p = Policy::default();
+    let mut record: serde_json::Value = serde_json::from_str(EXAMPLE_RECORD_JSON).unwrap();
+    record["phq9_item9"] = 2.into();
+    record["phq9_score"] = 0.into();
+    record["tacrolimus_trough_ng_ml"] = 75.0.into();
+    record.as_object_mut().unwrap().remove("bmi");
+    let Err(crate::RecordError::Invalid { errors, signals }) = parse_record(record.to_string().as_bytes()) else {
+        panic!("a record without bmi and a trough above its range is refused");
+    };
+    assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(
-        follow_up(Phase::Acute, Tier::SelfService, &p).channel,
-        "self_service_app"
+        urgent_flags(&signals, &p),
+        [Flag::MentalHealthUrgent, Flag::TroughUrgent]
     );
+    record["phq9_item9"] = "2".into();
+    record["tacrolimus_trough_ng_ml"] = 8.0.into();
+    let Err(crate::RecordError::Invalid { signals, .. }) = parse_record(record.to_string().as_bytes()) else {
+        panic!("refused");
+    };
+    assert_eq!(urgent_flags(&signals, &p), [], "a string is not read as an item score");
 }
 
 /// A maintenance-phase kidney recipient without recent rejection.
@@ -194,6 +280,73 @@ fn bad_policies_are_refused_with_the_key() {
         "unknown variant `E`",
     );
     refused("version = ", "line 1: ");
+    refused(
+        "[flags]\nmental_health_phq9 = 99\n",
+        "flags.mental_health_phq9 = 99: must be from 0 to 27",
+    );
+    refused("[flags]\nmental_health_gad7 = 22\n", "flags.mental_health_gad7 = 22");
+    refused(
+        "[flags]\nadherence_below_pct = 0\n",
+        "flags.adherence_below_pct = 0: must be above 0",
+    );
+    refused(
+        "[flags]\ntrough_high = 60\n",
+        "flags.trough_high = 60: must be at least 0 and below 60",
+    );
+    refused("[flags]\nearly_intervention_infection = 1.0\n", "would never apply");
+    refused(
+        "[bands.readmission_30d]\nhigh = 1.0\n",
+        "bands.readmission_30d.high = 1",
+    );
+    refused(
+        "[urgent]\ncadence_days = 7\n",
+        "urgent.cadence_days = 7: must be from 1 to 3",
+    );
+    refused("[urgent]\nmin_tier = \"self_service\"\n", "urgent.min_tier");
+    refused(
+        "[urgent]\ntrough_below = 25\ntrough_above = 20\n",
+        "urgent.trough_below (25) is above",
+    );
+    refused(
+        "[underwriting]\nrenewal_discount_after_years = 101\n",
+        "underwriting.renewal_discount_after_years = 101",
+    );
+    refused("[bands.infection_180d]\nmedum = 0.1\n", "unknown field `medum`");
+    refused(
+        "[underwriting]\nclass_a = { infection = 0.1, readmision = 0.1 }\n",
+        "unknown field `readmision`",
+    );
+}
+
+#[test]
+fn partial_tables_keep_the_other_keys_defaults() {
+    let p = Policy::from_toml("[bands.infection_180d]\nmedium = 0.15\n").unwrap();
+    assert_eq!(
+        p.bands.infection_180d,
+        BandThresholds {
+            medium: 0.15,
+            high: 0.20
+        }
+    );
+    assert_eq!(p.bands.readmission_30d, Bands::default().readmission_30d);
+    let p = Policy::from_toml("[bands.readmission_30d]\nhigh = 0.3\n").unwrap();
+    assert_eq!(
+        p.bands.readmission_30d,
+        BandThresholds {
+            medium: 0.12,
+            high: 0.3
+        }
+    );
+    let p = Policy::from_toml("[underwriting]\nclass_b = { infection = 0.22 }\n").unwrap();
+    let d = Underwriting::default();
+    assert_eq!(
+        p.underwriting.class_b,
+        ClassLimit {
+            infection: 0.22,
+            readmission: d.class_b.readmission
+        }
+    );
+    assert_eq!((p.underwriting.class_a, p.underwriting.class_c), (d.class_a, d.class_c));
 }
 
 #[test]

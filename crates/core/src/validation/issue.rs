@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 
+use super::safety::SafetySignals;
+
 /// A problem that makes a record invalid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -34,7 +36,7 @@ pub struct Warning {
 }
 
 /// Why a JSON document could not be turned into a record.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RecordError {
     /// The body is not JSON (or is nested beyond the parser's depth limit).
     #[error("the body is not valid JSON: {0}")]
@@ -42,9 +44,15 @@ pub enum RecordError {
     /// The body is JSON but not an object.
     #[error("the body must be a JSON object with the patient record's fields")]
     NotObject,
-    /// The object does not make a valid record; every problem is listed.
-    #[error("the record has {} invalid field(s)", .0.len())]
-    Invalid(Vec<FieldError>),
+    /// The object does not make a valid record; every problem is listed,
+    /// with the safety signals that could still be read from it.
+    #[error("the record has {} invalid field(s)", .errors.len())]
+    Invalid {
+        /// Every field problem.
+        errors: Vec<FieldError>,
+        /// Safety signals read from the fields that could be read.
+        signals: SafetySignals,
+    },
 }
 
 /// Everything validation found in one record.

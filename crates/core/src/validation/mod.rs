@@ -16,11 +16,13 @@
 mod issue;
 mod plausibility;
 mod rules;
+mod safety;
 mod values;
 
 pub use issue::{FieldError, RecordError, ValidationReport, Warning};
 pub use plausibility::{PlausibilityRule, PLAUSIBILITY_RULES};
 pub use rules::CASE_ID_MAX_CHARS;
+pub use safety::SafetySignals;
 
 use serde_json::Value;
 
@@ -53,7 +55,8 @@ fn screened(record: PatientRecord) -> Result<Screened, RecordError> {
     if errors.is_empty() {
         Ok(Screened { record, warnings })
     } else {
-        Err(RecordError::Invalid(errors))
+        let signals = SafetySignals::of_record(&record);
+        Err(RecordError::Invalid { errors, signals })
     }
 }
 
@@ -97,21 +100,23 @@ pub fn parse_record_value(value: &Value) -> Result<Screened, RecordError> {
 fn from_entries(entries: &[(String, Value)]) -> Result<Screened, RecordError> {
     let (values, type_errors) = values::from_entries(entries);
     let ValidationReport { errors, warnings } = report(&values, type_errors);
+    let signals = SafetySignals::of_values(&values);
     if !errors.is_empty() {
-        return Err(RecordError::Invalid(errors));
+        return Err(RecordError::Invalid { errors, signals });
     }
     // Every field has the right type and range, so the typed conversion succeeds;
     // should it not, the failure is still reported as a field error, never a panic.
     let object: serde_json::Map<String, Value> = entries.iter().cloned().collect();
     serde_json::from_value::<PatientRecord>(Value::Object(object))
         .map(|record| Screened { record, warnings })
-        .map_err(|_| {
-            RecordError::Invalid(vec![FieldError {
+        .map_err(|_| RecordError::Invalid {
+            errors: vec![FieldError {
                 field: "record".to_string(),
                 message: "could not be read as a patient record".to_string(),
                 allowed: "the patient record (GET /openapi.json, schema PatientRecord)".to_string(),
                 rule: "wrong_type",
-            }])
+            }],
+            signals,
         })
 }
 

@@ -29,7 +29,7 @@ fn set(key: &str, value: Value) -> Value {
 
 fn errors(record: &Value) -> Vec<FieldError> {
     match parse_record(record.to_string().as_bytes()) {
-        Err(RecordError::Invalid(errors)) => errors,
+        Err(RecordError::Invalid { errors, .. }) => errors,
         other => panic!("expected field errors, got {other:?}"),
     }
 }
@@ -138,7 +138,7 @@ fn rule_unknown_field_long_key_is_cut() {
 fn rule_duplicate_field() {
     let body = base().to_string().replacen('{', "{\"bmi\": 30.0, ", 1);
     match parse_record(body.as_bytes()) {
-        Err(RecordError::Invalid(errs)) => assert_eq!(
+        Err(RecordError::Invalid { errors: errs, .. }) => assert_eq!(
             errs,
             [err(
                 "bmi",
@@ -250,7 +250,7 @@ fn every_range_bound_is_inclusive_and_enforced() {
             let record = set(field.name(), ok);
             let report = parse_record(record.to_string().as_bytes());
             // A bound may break a cross-field rule (e.g. icu_days 365 > stay); never a range rule.
-            if let Err(RecordError::Invalid(errs)) = report {
+            if let Err(RecordError::Invalid { errors: errs, .. }) = report {
                 assert!(
                     errs.iter().all(|e| e.rule != "out_of_range"),
                     "{}: {errs:?}",

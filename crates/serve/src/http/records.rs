@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::HeaderMap;
+use carescore_core::policy::{urgent_flags, Policy};
 use carescore_core::scoring::Score;
 use carescore_core::{parse_record, Field, Presence, RecordError, Screened};
 
@@ -34,12 +35,18 @@ pub(crate) fn admit(state: &AppState, headers: &HeaderMap, scope: Scope) -> Resu
     Ok(Admitted { live, key })
 }
 
-/// The problem for a record that could not be parsed or validated.
-pub(crate) fn record_problem(error: RecordError) -> Problem {
+/// The problem for a record that could not be parsed or validated: an
+/// invalid record names the urgent flags its readable fields raise under
+/// `policy`, and they are counted like a scored record's flags.
+pub(crate) fn record_problem(metrics: &Metrics, policy: &Policy, error: RecordError) -> Problem {
     match error {
         RecordError::NotJson(detail) => Problem::bad_json(format!("the body is not valid JSON: {detail}")),
         RecordError::NotObject => Problem::bad_json("the body must be a JSON object with the patient record's fields"),
-        RecordError::Invalid(errors) => Problem::invalid_record(&errors),
+        RecordError::Invalid { errors, signals } => {
+            let safety = urgent_flags(&signals, policy);
+            safety.iter().for_each(|f| metrics.flag(*f));
+            Problem::invalid_record(&errors, safety)
+        }
     }
 }
 
@@ -81,5 +88,6 @@ pub(crate) async fn one(
     let bytes = read_json(headers, body, crate::body::RECORD_LIMIT_BYTES).await?;
     let outcome = parse_record(&bytes);
     observe_record(&state.metrics, &outcome);
-    Ok((admitted, outcome.map_err(record_problem)?))
+    let screened = outcome.map_err(|e| record_problem(&state.metrics, &admitted.live.policy, e))?;
+    Ok((admitted, screened))
 }

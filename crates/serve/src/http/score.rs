@@ -146,7 +146,7 @@ fn score_one(state: &AppState, live: &Live, index: usize, raw: &RawValue) -> Bat
         Err(error) => BatchItem {
             index,
             ok: None,
-            error: Some(record_problem(error)),
+            error: Some(record_problem(&state.metrics, &live.policy, error)),
         },
     }
 }
