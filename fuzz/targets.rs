@@ -20,9 +20,9 @@ fn default_models() -> &'static carescore_core::scoring::Models {
 pub fn fuzz_record(data: &[u8]) {
     if let Ok(screened) = carescore_core::parse_record(data) {
         let policy = carescore_core::Policy::default();
-        let answer = carescore_core::scoring::score(default_models(), &policy, &screened.record, screened.warnings);
+        let answer = carescore_core::scoring::score(default_models(), &policy, &screened.record, screened.warnings.clone());
         assert!(answer.risks.values().all(|r| (0.0..=1.0).contains(&r.probability)));
-        let _ = carescore_core::scoring::underwrite(default_models(), &policy, &screened.record);
+        let _ = carescore_core::scoring::underwrite(default_models(), &policy, &screened.record, screened.warnings.clone());
     }
 }
 

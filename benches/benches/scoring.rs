@@ -75,7 +75,7 @@ fn bench_request(c: &mut Criterion, models: &Models, bodies: &[String], records:
         })
     });
     group.bench_function("underwrite", |b| {
-        b.iter(|| underwrite(models, &policy, black_box(record.next())))
+        b.iter(|| underwrite(models, &policy, black_box(record.next()), Vec::new()))
     });
     group.finish();
     let mut group = c.benchmark_group("repeated");

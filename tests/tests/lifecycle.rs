@@ -81,7 +81,9 @@ async fn train_serve_reload_and_agree_with_predict() {
         settings: Some(settings),
     })
     .unwrap();
-    let address = start_service(state).await;
+    let audit_path = work.path().join("audit.jsonl");
+    let audit = carescore_serve::AuditLog::open(&audit_path, Some("a-salt-of-sixteen-chars"), false).unwrap();
+    let address = start_service(state.with_audit(audit)).await;
 
     // One record of the table, as the CMS would send it.
     let ingested = carescore_train::ingest::load(&data, None).unwrap();
@@ -190,19 +192,81 @@ async fn train_serve_reload_and_agree_with_predict() {
         .contains("infection_180d-3.json: checksum mismatch"));
     let third = call(address, "POST", "/v1/score", Some(SCORE_KEY), &body).await.json();
     assert_eq!(third["risks"]["infection_180d"]["model_version"], "infection_180d@2");
+    std::fs::remove_file(models.join("infection_180d-3.json")).unwrap();
+
+    // A model of another horizon under the built-in target's name is refused.
+    let second_artifact =
+        carescore_core::ModelArtifact::from_json(&std::fs::read(models.join("infection_180d-2.json")).unwrap())
+            .unwrap();
+    let mut long = second_artifact.clone();
+    (long.version, long.horizon_days) = (4, 365);
+    std::fs::write(models.join("infection_180d-4.json"), long.to_json()).unwrap();
+    let reply = call(address, "POST", "/v1/admin/reload", Some(ADMIN_KEY), "").await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let detail = reply.json()["detail"].as_str().unwrap().to_string();
+    assert!(
+        detail.contains(
+            "infection_180d-4.json: infection_180d@4: predicts 365 days ahead, but `infection_180d` is a 180-day risk"
+        ),
+        "{detail}"
+    );
+    std::fs::remove_file(models.join("infection_180d-4.json")).unwrap();
+
+    // A copy under another version's file name is refused: two models never share a name.
+    std::fs::copy(
+        models.join("infection_180d-2.json"),
+        models.join("infection_180d-5.json"),
+    )
+    .unwrap();
+    let reply = call(address, "POST", "/v1/admin/reload", Some(ADMIN_KEY), "").await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    let detail = reply.json()["detail"].as_str().unwrap().to_string();
+    assert!(
+        detail.contains("infection_180d-5.json: the file name says version 5, the artifact is version 2"),
+        "{detail}"
+    );
+    std::fs::remove_file(models.join("infection_180d-5.json")).unwrap();
+
+    // The old models kept answering, and answers, /v1/models and the audit
+    // trail name the artifact's checksum.
+    let fourth = call(address, "POST", "/v1/score", Some(SCORE_KEY), &body).await.json();
+    let risk = &fourth["risks"]["infection_180d"];
+    assert_eq!(risk["model_version"], "infection_180d@2");
+    assert_eq!(risk["model_sha256"], second_artifact.sha256.as_str());
+    let listed = call(address, "GET", "/v1/models", Some(SCORE_KEY), "").await.json();
+    assert_eq!(listed["models"][0]["model_sha256"], second_artifact.sha256.as_str());
+    let grade = call(address, "POST", "/v1/underwriting/grade", Some(ADMIN_KEY), &body)
+        .await
+        .json();
+    assert_eq!(grade["model_sha256"]["infection_180d"], second_artifact.sha256.as_str());
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["route"], "grade");
+    assert_eq!(last["model_sha256"]["infection_180d"], second_artifact.sha256.as_str());
+    let scored: serde_json::Value = serde_json::from_str(audit.lines().rev().nth(1).unwrap()).unwrap();
+    assert_eq!(scored["model_versions"]["infection_180d"], "infection_180d@2");
+    assert_eq!(
+        scored["model_sha256"]["infection_180d"],
+        second_artifact.sha256.as_str()
+    );
+    let first_line: serde_json::Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
+    assert_ne!(
+        first_line["model_sha256"]["infection_180d"],
+        scored["model_sha256"]["infection_180d"]
+    );
 
     // Metrics saw it all (and need no key).
     let metrics = call(address, "GET", "/metrics", None, "").await;
     assert_eq!(metrics.status, 200);
     for line in [
         "carescore_reloads_total{result=\"ok\"} 1",
-        "carescore_reloads_total{result=\"failed\"} 1",
+        "carescore_reloads_total{result=\"failed\"} 3",
         "carescore_requests_total{route=\"/v1/score\",status=\"401\"} 2",
-        "carescore_requests_total{route=\"/v1/score\",status=\"200\"} 3",
+        "carescore_requests_total{route=\"/v1/score\",status=\"200\"} 4",
         "carescore_requests_total{route=\"/v1/score/batch\",status=\"200\"} 1",
         "carescore_model_info{target=\"infection_180d\",model_version=\"infection_180d@2\"} 1",
         "carescore_records_total{outcome=\"valid\"}",
-        "carescore_probability_count{target=\"infection_180d\"} 5",
+        "carescore_probability_count{target=\"infection_180d\"} 6",
         "carescore_records_total{outcome=\"invalid\"} 1",
     ] {
         assert!(metrics.body.contains(line), "{line} missing in\n{}", metrics.body);
@@ -210,7 +274,8 @@ async fn train_serve_reload_and_agree_with_predict() {
 }
 
 #[tokio::test]
-async fn embedded_models_cannot_be_reloaded() {
+async fn embedded_models_keep_serving_while_policy_and_keys_reload() {
+    // Nothing on disk: nothing to reload.
     let address = carescore_e2e::start_default_service().await;
     let reply = call(address, "POST", "/v1/admin/reload", None, "").await;
     assert_eq!(reply.status, 409);
@@ -221,6 +286,72 @@ async fn embedded_models_cannot_be_reloaded() {
         "{}",
         metrics.body
     );
+
+    // Embedded models with a policy file and a settings file: both re-read.
+    let work = tempfile::tempdir().unwrap();
+    let policy = work.path().join("policy.toml");
+    std::fs::write(&policy, "version = \"centre-1\"\n").unwrap();
+    let settings = work.path().join("carescore.toml");
+    let keys = |names: &[&str]| {
+        names
+            .iter()
+            .map(|n| {
+                format!(
+                    "[[keys]]\nname = \"{n}\"\nsha256 = \"{}\"\nscopes = [\"score\", \"admin\"]\n",
+                    sha256_hex(n)
+                )
+            })
+            .collect::<String>()
+    };
+    std::fs::write(&settings, keys(&["admin-key-one"])).unwrap();
+    let state = AppState::load(Sources {
+        models: ModelSource::Embedded,
+        policy: Some(policy.clone()),
+        settings: Some(settings.clone()),
+    })
+    .unwrap();
+    let address = start_service(state).await;
+    let score = |key: &'static str| async move {
+        call(
+            address,
+            "POST",
+            "/v1/score",
+            Some(key),
+            carescore_core::EXAMPLE_RECORD_JSON,
+        )
+        .await
+    };
+    assert_eq!(score("admin-key-one").await.json()["policy_version"], "centre-1");
+    std::fs::write(&policy, "version = \"centre-2\"\n").unwrap();
+    std::fs::write(&settings, keys(&["admin-key-two"]) + "[limits]\nmax_in_flight = 7\n").unwrap();
+    let reply = call(address, "POST", "/v1/admin/reload", Some("admin-key-one"), "").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let reloaded = reply.json();
+    assert_eq!(reloaded["policy_version"], "centre-2");
+    assert_eq!(
+        reloaded["models"]["infection_180d"], "infection_180d@1",
+        "the models stay embedded"
+    );
+    assert_eq!(
+        reloaded["restart_required"],
+        serde_json::json!(["limits.max_in_flight"])
+    );
+    assert_eq!(score("admin-key-one").await.status, 401, "the old key is gone");
+    let answer = score("admin-key-two").await;
+    assert_eq!(answer.json()["policy_version"], "centre-2", "{}", answer.body);
+    // A refused policy leaves everything as it was.
+    std::fs::write(&policy, "[flags]\nmental_health_phq9 = 99\n").unwrap();
+    let reply = call(address, "POST", "/v1/admin/reload", Some("admin-key-two"), "").await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(
+        reply.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("flags.mental_health_phq9 = 99"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(score("admin-key-two").await.json()["policy_version"], "centre-2");
 }
 
 #[tokio::test]

@@ -141,6 +141,59 @@ async fn underwriting_grades_and_models_list_the_signature() {
     assert!(json["models"][0]["features"].as_array().unwrap().len() > 20);
 }
 
+#[tokio::test]
+async fn contradictory_underwriting_inputs_are_named_and_never_discounted() {
+    let address = start_default_service().await;
+    let grade = |changes: &[(&str, serde_json::Value)]| {
+        let mut record: serde_json::Value = serde_json::from_str(EXAMPLE_RECORD_JSON).unwrap();
+        for (field, value) in changes {
+            record[*field] = value.clone();
+        }
+        async move {
+            let reply = post_json(address, "/v1/underwriting/grade", &record.to_string())
+                .await
+                .unwrap();
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            reply.json()
+        }
+    };
+    let eligible = |json: &serde_json::Value| json["terms"]["renewal_discount_eligible"].as_bool().unwrap();
+    let rules = |json: &serde_json::Value| -> Vec<String> {
+        json["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let clean = grade(&[
+        ("days_since_transplant", 3000.into()),
+        ("years_without_complications", 5.into()),
+        ("acute_rejection_episodes_12m", 0.into()),
+        ("prior_infections_12m", 0.into()),
+    ])
+    .await;
+    assert!(eligible(&clean) && rules(&clean).is_empty(), "{clean}");
+    let rejected = grade(&[
+        ("days_since_transplant", 3000.into()),
+        ("years_without_complications", 5.into()),
+        ("acute_rejection_episodes_12m", 1.into()),
+    ])
+    .await;
+    assert!(!eligible(&rejected), "{rejected}");
+    assert_eq!(rules(&rejected), ["complication_free_despite_recent_event"]);
+    let early = grade(&[
+        ("days_since_transplant", 40.into()),
+        ("years_without_complications", 10.into()),
+    ])
+    .await;
+    assert!(!eligible(&early), "{early}");
+    assert_eq!(rules(&early), ["complication_free_beyond_follow_up"]);
+    // Other plausibility warnings are carried too, as in a score.
+    let doubted = grade(&[("bmi", 55.0.into())]).await;
+    assert_eq!(rules(&doubted), ["bmi_extreme"]);
+}
+
 /// A value of the JSON object `sent` (a string, or a number written with
 /// three or more characters) that `answer` repeats, unless the contract's
 /// own text of allowed values holds it (a category name, a range bound).

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::artifact::{CompiledModel, Estimator, ModelArtifact, Row};
+use crate::artifact::{CompiledModel, Estimator, FeatureSpec, ModelArtifact, Row};
 use crate::field::{Field, FieldKind, FieldValue};
 use crate::phase::Phase;
 use crate::policy::{self, Band, Flag, FollowUp, Grade, Policy};
@@ -18,6 +18,8 @@ use crate::validation::Warning;
 pub const INFECTION: &str = "infection_180d";
 /// Name of the readmission target.
 pub const READMISSION: &str = "readmission_30d";
+/// Each built-in target with the horizon (days) its artifact must predict.
+pub const BUILT_IN_TARGETS: [(&str, u32); 2] = [(INFECTION, 180), (READMISSION, 30)];
 /// Factors listed per risk.
 pub const TOP_FACTORS: usize = 5;
 
@@ -41,6 +43,18 @@ pub enum ModelsError {
         /// The artifact's target.
         found: String,
     },
+    /// An artifact for a built-in target predicting another horizon.
+    #[error("{model}: predicts {found} days ahead, but `{target}` is a {expected}-day risk")]
+    WrongHorizon {
+        /// The model.
+        model: String,
+        /// The built-in target.
+        target: &'static str,
+        /// The target's horizon.
+        expected: u32,
+        /// The artifact's horizon.
+        found: u32,
+    },
     /// An artifact reading columns that are not patient-record fields.
     #[error("{model}: features {features:?} are not patient-record fields (trained through a spec?)")]
     NotRecordFeatures {
@@ -49,29 +63,92 @@ pub enum ModelsError {
         /// The offending features.
         features: Vec<String>,
     },
+    /// A feature whose kind is not its record field's kind (a number read as
+    /// a category, a category the field does not have).
+    #[error("{model}: feature `{feature}` {problem}")]
+    FeatureKind {
+        /// The model.
+        model: String,
+        /// The feature.
+        feature: String,
+        /// What does not match.
+        problem: String,
+    },
+}
+
+/// Whether `spec` reads its record field as the field's kind: numbers as
+/// numbers, booleans as booleans, categories among the field's values.
+fn kind_problem(spec: &FeatureSpec, field: Field) -> Option<String> {
+    use crate::artifact::FeatureKind as Feature;
+    match (&spec.kind, field.spec().kind) {
+        (Feature::Numeric { .. }, FieldKind::Number { .. } | FieldKind::Integer { .. })
+        | (Feature::Boolean, FieldKind::Boolean) => None,
+        (Feature::Categorical { categories }, FieldKind::Category(names)) => {
+            categories.iter().find(|c| !names.contains(&c.as_str())).map(|c| {
+                format!(
+                    "has category `{c}`, which the field does not (allowed: {})",
+                    names.join(", ")
+                )
+            })
+        }
+        (_, kind) => Some(format!(
+            "is not read as the field is typed ({})",
+            FieldKind::allowed(&kind)
+        )),
+    }
+}
+
+/// Checks that `artifact` may serve the built-in `target` (one of
+/// [`BUILT_IN_TARGETS`]) with its `horizon`: the target's name and horizon,
+/// patient-record features read as their fields are typed.
+///
+/// # Errors
+/// [`ModelsError`] naming the artifact and the problem.
+pub fn admit(target: &'static str, horizon: u32, artifact: &ModelArtifact) -> Result<(), ModelsError> {
+    if artifact.target != target {
+        return Err(ModelsError::WrongTarget {
+            expected: target,
+            found: artifact.target.clone(),
+        });
+    }
+    if artifact.horizon_days != horizon {
+        return Err(ModelsError::WrongHorizon {
+            model: artifact.model_version(),
+            target,
+            expected: horizon,
+            found: artifact.horizon_days,
+        });
+    }
+    let foreign = artifact.non_record_features();
+    if !foreign.is_empty() {
+        return Err(ModelsError::NotRecordFeatures {
+            model: artifact.model_version(),
+            features: foreign.into_iter().map(str::to_string).collect(),
+        });
+    }
+    for spec in &artifact.features {
+        let problem = Field::from_name(&spec.name).and_then(|field| kind_problem(spec, field));
+        if let Some(problem) = problem {
+            return Err(ModelsError::FeatureKind {
+                model: artifact.model_version(),
+                feature: spec.name.clone(),
+                problem,
+            });
+        }
+    }
+    Ok(())
 }
 
 impl Models {
-    /// Checks that each artifact predicts its target from record fields.
+    /// Admits each artifact for its built-in target: the target's name and
+    /// horizon, patient-record features read as their fields are typed.
     ///
     /// # Errors
     /// [`ModelsError`] naming the artifact and the problem.
     pub fn new(infection: ModelArtifact, readmission: ModelArtifact) -> Result<Models, ModelsError> {
-        for (expected, artifact) in [(INFECTION, &infection), (READMISSION, &readmission)] {
-            if artifact.target != expected {
-                return Err(ModelsError::WrongTarget {
-                    expected,
-                    found: artifact.target.clone(),
-                });
-            }
-            let foreign = artifact.non_record_features();
-            if !foreign.is_empty() {
-                return Err(ModelsError::NotRecordFeatures {
-                    model: artifact.model_version(),
-                    features: foreign.into_iter().map(str::to_string).collect(),
-                });
-            }
-        }
+        let [(infection_target, infection_days), (readmission_target, readmission_days)] = BUILT_IN_TARGETS;
+        admit(infection_target, infection_days, &infection)?;
+        admit(readmission_target, readmission_days, &readmission)?;
         Ok(Models {
             infection: CompiledModel::new(infection),
             readmission: CompiledModel::new(readmission),
@@ -109,6 +186,9 @@ pub struct Risk {
     pub band: Band,
     /// `<target>@<version>`.
     pub model_version: String,
+    /// The artifact's checksum (its `sha256`): two artifacts with the same
+    /// version are never confused.
+    pub model_sha256: String,
     /// Raw output with no feature information.
     pub base_value: f64,
     /// Scale of `base_value` and contributions: `log_odds` or `vote_share`.
@@ -155,6 +235,12 @@ pub struct Underwriting {
     pub protected_attributes_neutralised: Vec<String>,
     /// Model versions by target.
     pub model_versions: BTreeMap<&'static str, String>,
+    /// The artifacts' checksums by target.
+    pub model_sha256: BTreeMap<&'static str, String>,
+    /// Plausibility warnings on the input, as in a score: a doubted input is
+    /// never graded silently (a doubted `years_without_complications` earns
+    /// no renewal discount).
+    pub warnings: Vec<Warning>,
     /// Policy version used.
     pub policy_version: String,
     /// The risks the grade used (averaged over the protected attributes), by
@@ -219,6 +305,7 @@ pub fn risk(model: &CompiledModel, record: &dyn Row, band: crate::policy::BandTh
         probability,
         band: policy::band(probability, band),
         model_version: model.model_version().to_string(),
+        model_sha256: artifact.sha256.clone(),
         base_value: explanation.base_value,
         scale: scale_of(&artifact.estimator),
         top_factors,
@@ -309,16 +396,19 @@ pub fn neutralised_probability(model: &CompiledModel, record: &PatientRecord, pr
 }
 
 /// Grades a validated record for underwriting, from risks averaged over the
-/// policy's protected attributes.
-pub fn underwrite(models: &Models, policy: &Policy, record: &PatientRecord) -> Underwriting {
+/// policy's protected attributes; `warnings` are the record's plausibility
+/// warnings, passed on in the answer.
+pub fn underwrite(models: &Models, policy: &Policy, record: &PatientRecord, warnings: Vec<Warning>) -> Underwriting {
     let protected = &policy.underwriting.protected_attributes;
     let infection = neutralised_probability(&models.infection, record, protected);
     let readmission = neutralised_probability(&models.readmission, record, protected);
     Underwriting {
         case_id: record.case_id.clone(),
-        grade: policy::grade(record, infection, readmission, policy),
+        grade: policy::grade(record, infection, readmission, &warnings, policy),
         protected_attributes_neutralised: protected.clone(),
         model_versions: models.iter().map(|(t, a)| (t, a.model_version())).into_iter().collect(),
+        model_sha256: models.iter().map(|(t, a)| (t, a.sha256.clone())).into_iter().collect(),
+        warnings,
         policy_version: policy.version.clone(),
         neutralised_probabilities: BTreeMap::from([(INFECTION, infection), (READMISSION, readmission)]),
     }
@@ -350,6 +440,51 @@ mod tests {
         ) {
             prop_assert_eq!(top_indices(&contributions), by_sorting(&contributions));
         }
+    }
+
+    #[test]
+    fn a_built_in_target_admits_its_horizon_and_its_fields_as_typed() {
+        use crate::artifact::FeatureKind;
+        let artifact = ModelArtifact::from_json(include_bytes!("../../../models/infection_180d-1.json")).unwrap();
+        assert_eq!(admit(INFECTION, 180, &artifact), Ok(()));
+        let refused = |change: &dyn Fn(&mut ModelArtifact)| {
+            let mut changed = artifact.clone();
+            change(&mut changed);
+            admit(INFECTION, 180, &changed).unwrap_err().to_string()
+        };
+        assert_eq!(
+            refused(&|a| a.horizon_days = 365),
+            "infection_180d@1: predicts 365 days ahead, but `infection_180d` is a 180-day risk"
+        );
+        assert!(refused(&|a| a.target = READMISSION.into()).contains("found one for `readmission_30d`"));
+        let kind_of = |name: &'static str, kind: FeatureKind| {
+            move |a: &mut ModelArtifact| {
+                let feature = a
+                    .features
+                    .iter_mut()
+                    .find(|f| f.name == name)
+                    .expect("a feature of the default model");
+                feature.kind = kind.clone();
+            }
+        };
+        let categories = |names: &[&str]| FeatureKind::Categorical {
+            categories: names.iter().map(|n| n.to_string()).collect(),
+        };
+        let message = refused(&kind_of("age_years", categories(&["old"])));
+        assert!(
+            message.contains("feature `age_years` is not read as the field is typed"),
+            "{message}"
+        );
+        let message = refused(&kind_of("organ", categories(&["kidney", "pancreas"])));
+        assert!(message.contains("feature `organ` has category `pancreas`"), "{message}");
+        let message = refused(&kind_of(
+            "organ",
+            FeatureKind::Numeric {
+                center: 0.0,
+                scale: 1.0,
+            },
+        ));
+        assert!(message.contains("feature `organ` is not read"), "{message}");
     }
 
     #[test]

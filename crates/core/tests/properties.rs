@@ -112,12 +112,12 @@ proptest! {
             prop_assert_eq!(e.raw, model.raw_score(&screened.record));
             prop_assert_eq!(model.calibrate(e.raw), p);
         }
-        let answer = score(models, &Policy::default(), &screened.record, screened.warnings);
+        let answer = score(models, &Policy::default(), &screened.record, screened.warnings.clone());
         for risk in answer.risks.values() {
             prop_assert!(risk.probability.is_finite() && (0.0..=1.0).contains(&risk.probability));
             prop_assert!(risk.top_factors.iter().all(|f| f.contribution.is_finite()));
         }
-        let grade = underwrite(models, &Policy::default(), &screened.record);
+        let grade = underwrite(models, &Policy::default(), &screened.record, screened.warnings.clone());
         prop_assert_eq!(grade.case_id, screened.record.case_id);
     }
 

@@ -64,6 +64,8 @@ pub(crate) struct Decision<'a> {
     pub case_id_sha256: String,
     /// Model version by target.
     pub model_versions: BTreeMap<&'static str, &'a str>,
+    /// The artifact's checksum by target.
+    pub model_sha256: BTreeMap<&'static str, &'a str>,
     /// Policy version.
     pub policy_version: &'a str,
     /// Probability by target.

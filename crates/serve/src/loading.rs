@@ -4,13 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
-use carescore_core::scoring::{Models, INFECTION, READMISSION};
+use carescore_core::scoring::{self, Models, BUILT_IN_TARGETS, INFECTION, READMISSION};
 use carescore_core::{ModelArtifact, Policy};
 
 /// The default infection artifact, embedded at build time.
 const EMBEDDED_INFECTION: &[u8] = include_bytes!("../../../models/infection_180d-1.json");
 /// The default readmission artifact, embedded at build time.
 const EMBEDDED_READMISSION: &[u8] = include_bytes!("../../../models/readmission_30d-1.json");
+/// The version in the embedded artifacts' file names.
+const EMBEDDED_VERSION: u32 = 1;
 
 /// Why models or a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +41,26 @@ pub enum LoadError {
         /// Why.
         source: carescore_core::ArtifactError,
     },
-    /// The pair does not make a model set.
-    #[error(transparent)]
-    Models(#[from] carescore_core::scoring::ModelsError),
+    /// The version in the file name is not the artifact's.
+    #[error("{path}: the file name says version {file_version}, the artifact is version {artifact_version} (name it `{target}-{artifact_version}.json`)")]
+    VersionMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The artifact's target.
+        target: String,
+        /// The version in the file name.
+        file_version: u32,
+        /// The artifact's own version.
+        artifact_version: u32,
+    },
+    /// An artifact was refused for its target.
+    #[error("{path}: {source}")]
+    Admission {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: carescore_core::scoring::ModelsError,
+    },
     /// The settings file was refused.
     #[error("{path}: {message}")]
     Settings {
@@ -60,25 +79,58 @@ pub enum LoadError {
     },
 }
 
+/// The artifact for the built-in `target` read from `path`, whose name
+/// ends `-<file_version>.json`: verified, its version the file name's, and
+/// admitted for the target.
+fn artifact_at(path: &Path, bytes: &[u8], target: &'static str, file_version: u32) -> Result<ModelArtifact, LoadError> {
+    let artifact = ModelArtifact::from_json(bytes).map_err(|source| LoadError::Artifact {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if artifact.version != file_version {
+        return Err(LoadError::VersionMismatch {
+            path: path.to_path_buf(),
+            target: artifact.target,
+            file_version,
+            artifact_version: artifact.version,
+        });
+    }
+    let horizon = BUILT_IN_TARGETS
+        .iter()
+        .find(|(t, _)| *t == target)
+        .map_or(0, |(_, days)| *days);
+    scoring::admit(target, horizon, &artifact).map_err(|source| LoadError::Admission {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(artifact)
+}
+
+/// The model set of two admitted artifacts.
+fn model_set(infection: ModelArtifact, readmission: ModelArtifact) -> Result<Models, LoadError> {
+    Models::new(infection, readmission).map_err(|source| LoadError::Admission {
+        path: PathBuf::from("<model set>"),
+        source,
+    })
+}
+
 /// The embedded default models (checked by the tests, so loading cannot fail in a released binary).
 ///
 /// # Errors
 /// [`LoadError`] if an embedded artifact is refused.
 pub(crate) fn embedded() -> Result<Models, LoadError> {
-    let load = |bytes: &[u8], name: &str| {
-        ModelArtifact::from_json(bytes).map_err(|source| LoadError::Artifact {
-            path: PathBuf::from(format!("<embedded {name}>")),
-            source,
-        })
+    let load = |bytes: &[u8], target: &'static str| {
+        let path = PathBuf::from(format!("<embedded {target}-{EMBEDDED_VERSION}.json>"));
+        artifact_at(&path, bytes, target, EMBEDDED_VERSION)
     };
-    Ok(Models::new(
+    model_set(
         load(EMBEDDED_INFECTION, INFECTION)?,
         load(EMBEDDED_READMISSION, READMISSION)?,
-    )?)
+    )
 }
 
-/// The highest `<target>-<N>.json` in `dir`.
-fn latest(dir: &Path, target: &'static str) -> Result<PathBuf, LoadError> {
+/// The highest `<target>-<N>.json` in `dir`, with its `N`.
+fn latest(dir: &Path, target: &'static str) -> Result<(u32, PathBuf), LoadError> {
     let prefix = format!("{target}-");
     let entries = std::fs::read_dir(dir).map_err(|source| LoadError::Io {
         path: dir.to_path_buf(),
@@ -91,7 +143,6 @@ fn latest(dir: &Path, target: &'static str) -> Result<PathBuf, LoadError> {
             Some((version, dir.join(name)))
         })
         .max_by_key(|(v, _)| *v)
-        .map(|(_, path)| path)
         .ok_or_else(|| LoadError::Missing {
             dir: dir.to_path_buf(),
             target,
@@ -129,17 +180,17 @@ fn pinned(dir: &Path) -> Result<std::collections::BTreeMap<String, u32>, LoadErr
 pub(crate) fn from_dir(dir: &Path) -> Result<Models, LoadError> {
     let pins = pinned(dir)?;
     let load = |target: &'static str| -> Result<ModelArtifact, LoadError> {
-        let path = match pins.get(target) {
-            Some(version) => dir.join(format!("{target}-{version}.json")),
+        let (version, path) = match pins.get(target) {
+            Some(version) => (*version, dir.join(format!("{target}-{version}.json"))),
             None => latest(dir, target)?,
         };
         let bytes = std::fs::read(&path).map_err(|source| LoadError::Io {
             path: path.clone(),
             source,
         })?;
-        ModelArtifact::from_json(&bytes).map_err(|source| LoadError::Artifact { path, source })
+        artifact_at(&path, &bytes, target, version)
     };
-    Ok(Models::new(load(INFECTION)?, load(READMISSION)?)?)
+    model_set(load(INFECTION)?, load(READMISSION)?)
 }
 
 /// Reads a policy file.
@@ -175,10 +226,10 @@ mod tests {
         let mut third = ModelArtifact::from_json(EMBEDDED_INFECTION).unwrap();
         third.version = 3;
         std::fs::write(dir.path().join("infection_180d-3.json"), third.to_json()).unwrap();
-        std::fs::write(dir.path().join("readmission_30d-2.json"), EMBEDDED_READMISSION).unwrap();
+        std::fs::write(dir.path().join("readmission_30d-1.json"), EMBEDDED_READMISSION).unwrap();
         assert_eq!(
             latest(dir.path(), INFECTION).unwrap(),
-            dir.path().join("infection_180d-3.json")
+            (3, dir.path().join("infection_180d-3.json"))
         );
         assert_eq!(
             from_dir(dir.path()).unwrap().infection.artifact().version,
@@ -201,6 +252,24 @@ mod tests {
         std::fs::write(dir.path().join(ACTIVE_FILE), "sepsis_7d = 1\n").unwrap();
         let error = from_dir(dir.path()).unwrap_err().to_string();
         assert!(error.contains("unknown target `sepsis_7d`"), "{error}");
+        std::fs::remove_file(dir.path().join(ACTIVE_FILE)).unwrap();
+        // The file name's version is the artifact's: a copy under another name is refused.
+        std::fs::write(dir.path().join("readmission_30d-2.json"), EMBEDDED_READMISSION).unwrap();
+        let error = from_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.contains("readmission_30d-2.json: the file name says version 2, the artifact is version 1"),
+            "{error}"
+        );
+        std::fs::remove_file(dir.path().join("readmission_30d-2.json")).unwrap();
+        // A built-in target's artifact predicts the target's horizon.
+        let mut long = ModelArtifact::from_json(EMBEDDED_INFECTION).unwrap();
+        (long.version, long.horizon_days) = (4, 365);
+        std::fs::write(dir.path().join("infection_180d-4.json"), long.to_json()).unwrap();
+        let error = from_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            error.contains("infection_180d-4.json: infection_180d@4: predicts 365 days ahead, but `infection_180d` is a 180-day risk"),
+            "{error}"
+        );
         let empty = tempfile::tempdir().unwrap();
         assert!(from_dir(empty.path())
             .unwrap_err()

@@ -44,6 +44,24 @@ pub struct Limits {
 pub(crate) const MAX_IN_FLIGHT: usize = 1_000_000;
 
 impl Limits {
+    /// The keys (`limits.<name>`) whose values differ between `self` and `other`.
+    pub fn differences(&self, other: &Limits) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        if self.max_in_flight != other.max_in_flight {
+            keys.push("limits.max_in_flight");
+        }
+        if self.request_timeout_ms != other.request_timeout_ms {
+            keys.push("limits.request_timeout_ms");
+        }
+        if self.header_timeout_ms != other.header_timeout_ms {
+            keys.push("limits.header_timeout_ms");
+        }
+        if self.rate_per_key_per_second != other.rate_per_key_per_second {
+            keys.push("limits.rate_per_key_per_second");
+        }
+        keys
+    }
+
     /// Checks every limit, naming the first that is out of range.
     ///
     /// # Errors

@@ -46,8 +46,11 @@ pub struct Live {
 /// Why a reload was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ReloadError {
-    /// The service runs on its embedded models: nothing to re-read.
-    #[error("serving the embedded models: start with --models-dir to reload from disk")]
+    /// The service runs on its embedded models with the built-in policy and
+    /// no settings file: there is no file to re-read.
+    #[error(
+        "nothing to reload: the embedded models, the built-in policy and no settings file (start with --models-dir, --policy or --config to reload from disk)"
+    )]
     Embedded,
     /// A file was refused; the old set keeps serving.
     #[error(transparent)]
@@ -152,18 +155,32 @@ impl AppState {
     }
 
     /// Re-reads the models directory, the policy and the keys and swaps them
-    /// in at once; on any error the old set keeps serving.
+    /// in at once; on any error the old set keeps serving. Embedded models
+    /// stay as they are (they cannot change without a new binary); the
+    /// policy and the keys are re-read from their files. Returns the new set
+    /// and the settings' limits that differ from those running (limits are
+    /// fixed at start-up, so these wait for a restart).
     ///
     /// # Errors
     /// [`ReloadError`] saying why nothing changed.
-    pub fn reload(&self) -> Result<Arc<Live>, ReloadError> {
-        if self.sources.models == ModelSource::Embedded {
+    pub fn reload(&self) -> Result<(Arc<Live>, Vec<&'static str>), ReloadError> {
+        let sources = &self.sources;
+        if sources.models == ModelSource::Embedded && sources.policy.is_none() && sources.settings.is_none() {
             return Err(ReloadError::Embedded);
         }
-        let (live, _) = read(&self.sources)?;
-        let live = Arc::new(live);
+        let models = match &sources.models {
+            ModelSource::Embedded => self.live.load().models.clone(),
+            ModelSource::Directory(dir) => crate::loading::from_dir(dir)?,
+        };
+        let (policy, settings) = read_policy_and_settings(sources)?;
+        let waiting = self.limits.differences(&settings.limits);
+        let live = Arc::new(Live {
+            models,
+            policy,
+            keys: settings.keys,
+        });
         self.live.store(live.clone());
-        Ok(live)
+        Ok((live, waiting))
     }
 }
 
@@ -177,11 +194,7 @@ fn in_flight_permits(limits: Limits) -> Arc<tokio::sync::Semaphore> {
     Arc::new(tokio::sync::Semaphore::new(limits.max_in_flight))
 }
 
-fn read(sources: &Sources) -> Result<(Live, Limits), LoadError> {
-    let models = match &sources.models {
-        ModelSource::Embedded => crate::loading::embedded()?,
-        ModelSource::Directory(dir) => crate::loading::from_dir(dir)?,
-    };
+fn read_policy_and_settings(sources: &Sources) -> Result<(Policy, Settings), LoadError> {
     let policy = match &sources.policy {
         Some(path) => crate::loading::policy_from(path)?,
         None => Policy::default(),
@@ -190,6 +203,15 @@ fn read(sources: &Sources) -> Result<(Live, Limits), LoadError> {
         Some(path) => Settings::load(path)?,
         None => Settings::default(),
     };
+    Ok((policy, settings))
+}
+
+fn read(sources: &Sources) -> Result<(Live, Limits), LoadError> {
+    let models = match &sources.models {
+        ModelSource::Embedded => crate::loading::embedded()?,
+        ModelSource::Directory(dir) => crate::loading::from_dir(dir)?,
+    };
+    let (policy, settings) = read_policy_and_settings(sources)?;
     Ok((
         Live {
             models,

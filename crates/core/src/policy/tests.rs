@@ -181,13 +181,13 @@ fn stable() -> crate::PatientRecord {
 #[test]
 fn grades_follow_the_class_limits_and_name_the_reasons() {
     let p = Policy::default();
-    let g = grade(&stable(), 0.08, 0.10, &p);
+    let g = grade(&stable(), 0.08, 0.10, &[], &p);
     assert_eq!((g.risk_class, g.premium_loading_pct), (RiskClass::A, 0));
     assert!(g.conditions.is_empty());
-    let g = grade(&stable(), 0.27, 0.10, &p);
+    let g = grade(&stable(), 0.27, 0.10, &[], &p);
     assert_eq!((g.risk_class, g.premium_loading_pct), (RiskClass::C, 50));
     assert_eq!(g.reasons, ["infection risk 0.27 above 0.20"]);
-    let g = grade(&stable(), 0.5, 0.45, &p);
+    let g = grade(&stable(), 0.5, 0.45, &[], &p);
     assert_eq!((g.risk_class, g.premium_loading_pct), (RiskClass::D, 100));
     assert_eq!(g.conditions, [underwriting::HEALTH_MANAGEMENT_PACKAGE], "class D");
     assert_eq!(g.reasons.len(), 2, "{:?}", g.reasons);
@@ -198,7 +198,7 @@ fn floors_and_conditions() {
     let p = Policy::default();
     let mut r = stable();
     r.acute_rejection_episodes_12m = 1;
-    let g = grade(&r, 0.02, 0.02, &p);
+    let g = grade(&r, 0.02, 0.02, &[], &p);
     assert_eq!(g.risk_class, RiskClass::C, "a recent rejection: at least C");
     assert_eq!(g.conditions, ["health_management_package_required"]);
     assert!(g
@@ -206,10 +206,14 @@ fn floors_and_conditions() {
         .contains(&"acute rejection in the last 12 months: at least C".to_string()));
     let mut r = stable();
     r.organ = Organ::Lung;
-    assert_eq!(grade(&r, 0.02, 0.02, &p).risk_class, RiskClass::B, "lung: at least B");
+    assert_eq!(
+        grade(&r, 0.02, 0.02, &[], &p).risk_class,
+        RiskClass::B,
+        "lung: at least B"
+    );
     let mut r = stable();
     r.days_since_transplant = 30;
-    let g = grade(&r, 0.02, 0.02, &p);
+    let g = grade(&r, 0.02, 0.02, &[], &p);
     assert_eq!(g.risk_class, RiskClass::B, "acute phase: at least B");
     assert!(g.conditions.is_empty());
 }
@@ -218,7 +222,7 @@ fn floors_and_conditions() {
 fn deductible_and_renewal_terms() {
     let p = Policy::default();
     let mut r = stable();
-    let t = grade(&r, 0.02, 0.02, &p).terms;
+    let t = grade(&r, 0.02, 0.02, &[], &p).terms;
     assert_eq!((t.currency.as_str(), t.deductible), ("CNY", 10_000));
     assert_eq!((t.deductible_standard, t.deductible_if_enrolled), (10_000, 5_000));
     assert_eq!(
@@ -231,9 +235,42 @@ fn deductible_and_renewal_terms() {
     assert!(!t.renewal_discount_eligible);
     r.enrolled_in_program = true;
     r.years_without_complications = Some(5);
-    let t = grade(&r, 0.02, 0.02, &p).terms;
+    let t = grade(&r, 0.02, 0.02, &[], &p).terms;
     assert_eq!(t.deductible, 5_000);
     assert!(t.renewal_discount_eligible);
+}
+
+#[test]
+fn contradictory_complication_free_years_never_earn_the_renewal_discount() {
+    let p = Policy::default();
+    let graded = |r: &crate::PatientRecord| {
+        let warnings = crate::validation::validate(r).warnings;
+        (
+            grade(r, 0.02, 0.02, &warnings, &p).terms.renewal_discount_eligible,
+            warnings,
+        )
+    };
+    let mut r = stable();
+    r.days_since_transplant = 3000;
+    r.years_without_complications = Some(5);
+    let (eligible, warnings) = graded(&r);
+    assert!(eligible && warnings.is_empty(), "{warnings:?}");
+    // Five complication-free years next to a rejection in the last 12 months.
+    r.acute_rejection_episodes_12m = 1;
+    let (eligible, warnings) = graded(&r);
+    assert!(!eligible);
+    assert_eq!(warnings[0].rule, "complication_free_despite_recent_event");
+    // ... or an infection.
+    r.acute_rejection_episodes_12m = 0;
+    r.prior_infections_12m = 2;
+    assert!(!graded(&r).0);
+    // Ten complication-free years 40 days after transplant.
+    r.prior_infections_12m = 0;
+    r.days_since_transplant = 40;
+    r.years_without_complications = Some(10);
+    let (eligible, warnings) = graded(&r);
+    assert!(!eligible);
+    assert_eq!(warnings[0].rule, "complication_free_beyond_follow_up");
 }
 
 #[test]
@@ -364,8 +401,8 @@ fn records_differing_only_in_sex_get_the_same_grade() {
         let mut male = female.clone();
         male.sex = Sex::Male;
         let (a, b) = (
-            crate::scoring::underwrite(&models, &p, &female),
-            crate::scoring::underwrite(&models, &p, &male),
+            crate::scoring::underwrite(&models, &p, &female, Vec::new()),
+            crate::scoring::underwrite(&models, &p, &male, Vec::new()),
         );
         assert_eq!(a.grade, b.grade, "day {days}");
         assert_eq!(a.protected_attributes_neutralised, ["sex"]);

@@ -5,8 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{ClassLimit, Policy};
+use crate::field::Field;
 use crate::phase::Phase;
 use crate::record::{Organ, PatientRecord};
+use crate::validation::Warning;
 
 /// Risk class, from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -46,7 +48,8 @@ pub struct Terms {
     pub renewal_discount_pct: u32,
     /// Years without complications that earn the discount.
     pub renewal_discount_after_years_without_complications: u32,
-    /// Whether this patient earns the discount now.
+    /// Whether this patient earns the discount now: enough years without
+    /// complications, and no warning doubting them (see `warnings`).
     pub renewal_discount_eligible: bool,
 }
 
@@ -69,8 +72,12 @@ pub struct Grade {
 /// The condition attached after a recent rejection or in class D.
 pub const HEALTH_MANAGEMENT_PACKAGE: &str = "health_management_package_required";
 
-/// Grades `record` with the (protected-attribute-neutralised) risks `infection` and `readmission`.
-pub fn grade(record: &PatientRecord, infection: f64, readmission: f64, policy: &Policy) -> Grade {
+/// Grades `record` with the (protected-attribute-neutralised) risks
+/// `infection` and `readmission`. `warnings` are the record's plausibility
+/// warnings: a doubted `years_without_complications` (more years than since
+/// the transplant, or next to a rejection or an infection in the last 12
+/// months) never earns the renewal discount.
+pub fn grade(record: &PatientRecord, infection: f64, readmission: f64, warnings: &[Warning], policy: &Policy) -> Grade {
     let u = &policy.underwriting;
     let limits: [ClassLimit; 3] = [u.class_a, u.class_b, u.class_c];
     let within = |l: ClassLimit| infection <= l.infection && readmission <= l.readmission;
@@ -137,7 +144,10 @@ pub fn grade(record: &PatientRecord, infection: f64, readmission: f64, policy: &
         renewal_discount_after_years_without_complications: u.renewal_discount_after_years,
         renewal_discount_eligible: record
             .years_without_complications
-            .is_some_and(|y| y >= u.renewal_discount_after_years),
+            .is_some_and(|y| y >= u.renewal_discount_after_years)
+            && !warnings
+                .iter()
+                .any(|w| w.field == Field::YearsWithoutComplications.name()),
     };
     Grade {
         risk_class: class,

@@ -147,13 +147,27 @@ pub const PLAUSIBILITY_RULES: &[PlausibilityRule] = &[
     PlausibilityRule {
         id: "complication_free_beyond_follow_up",
         field: Field::YearsWithoutComplications,
-        message: "years without complications exceed the time since transplant; please confirm",
+        message: "years without complications exceed the time since transplant; please confirm \
+                  (no renewal discount is granted on it)",
+        // Whole years of 365 days, the most any honest count can hold.
         check: |v| match (
             v.num(Field::YearsWithoutComplications),
             v.num(Field::DaysSinceTransplant),
         ) {
-            (Some(years), Some(days)) => years > days / 365.25 + 1.0,
+            (Some(years), Some(days)) => years * 365.0 > days,
             _ => false,
+        },
+    },
+    PlausibilityRule {
+        id: "complication_free_despite_recent_event",
+        field: Field::YearsWithoutComplications,
+        message: "a year or more without complications next to an acute rejection or an infection in the \
+                  last 12 months; please confirm (no renewal discount is granted on it)",
+        check: |v| {
+            let recent = |field| v.num(field).is_some_and(|n| n > 0.0);
+            v.num(Field::YearsWithoutComplications)
+                .is_some_and(|years| years >= 1.0)
+                && (recent(Field::AcuteRejectionEpisodes12m) || recent(Field::PriorInfections12m))
         },
     },
     PlausibilityRule {

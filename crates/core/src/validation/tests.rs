@@ -586,6 +586,38 @@ fn warn_complication_free_beyond_follow_up() {
 }
 
 #[test]
+fn complication_free_years_may_equal_whole_years_since_transplant() {
+    let record = with(&[
+        ("days_since_transplant", Some(json!(730))),
+        ("years_without_complications", Some(json!(2))),
+    ]);
+    assert!(warnings(&record).is_empty(), "two years of 365 days");
+    let record = with(&[
+        ("days_since_transplant", Some(json!(729))),
+        ("years_without_complications", Some(json!(2))),
+    ]);
+    assert_single_warning(&record, "complication_free_beyond_follow_up");
+}
+
+#[test]
+fn warn_complication_free_despite_recent_event() {
+    for event in ["acute_rejection_episodes_12m", "prior_infections_12m"] {
+        let record = with(&[
+            ("days_since_transplant", Some(json!(3000))),
+            ("years_without_complications", Some(json!(5))),
+            (event, Some(json!(1))),
+        ]);
+        assert_single_warning(&record, "complication_free_despite_recent_event");
+    }
+    let record = with(&[
+        ("days_since_transplant", Some(json!(3000))),
+        ("years_without_complications", Some(json!(0))),
+        ("acute_rejection_episodes_12m", Some(json!(1))),
+    ]);
+    assert!(warnings(&record).is_empty(), "no complication-free year claimed");
+}
+
+#[test]
 fn warn_days_since_transplant_over_20000() {
     let record = with(&[
         ("age_years", Some(json!(80))),

@@ -1,5 +1,6 @@
 //! `POST /v1/admin/reload` (also run on SIGHUP): re-read the models
-//! directory, the policy and the keys, and swap them in at once.
+//! directory, the policy and the keys, and swap them in at once. Embedded
+//! models stay embedded; the policy and keys are still re-read.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -23,6 +24,11 @@ pub struct Reloaded {
     pub policy_version: String,
     /// API keys configured.
     pub keys: usize,
+    /// The artifacts' checksums by target.
+    pub model_sha256: std::collections::BTreeMap<&'static str, String>,
+    /// Settings that changed in the file but apply only after a restart
+    /// (the limits are fixed at start-up), e.g. `limits.max_in_flight`.
+    pub restart_required: Vec<&'static str>,
 }
 
 /// Reloads and records the outcome in the metrics and the log.
@@ -31,7 +37,7 @@ pub struct Reloaded {
 /// [`ReloadError`]; the old set keeps serving.
 pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
     match state.reload() {
-        Ok(live) => {
+        Ok((live, restart_required)) => {
             state.metrics.reload(ReloadResult::Ok);
             state
                 .metrics
@@ -45,8 +51,18 @@ pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
                     .collect(),
                 policy_version: live.policy.version.clone(),
                 keys: live.keys.0.len(),
+                model_sha256: live
+                    .models
+                    .iter()
+                    .map(|(t, a)| (t, a.sha256.clone()))
+                    .into_iter()
+                    .collect(),
+                restart_required,
             };
             tracing::info!(models = ?reloaded.models, policy = %reloaded.policy_version, "reloaded");
+            if !reloaded.restart_required.is_empty() {
+                tracing::warn!(settings = ?reloaded.restart_required, "changed settings apply after a restart");
+            }
             Ok(reloaded)
         }
         Err(error) => {

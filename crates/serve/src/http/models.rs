@@ -21,6 +21,8 @@ pub(crate) struct ModelInfo {
     pub target: String,
     /// `<target>@<version>`.
     pub model_version: String,
+    /// The artifact's checksum, as in every answer and audit line.
+    pub model_sha256: String,
     /// Version.
     pub version: u32,
     /// Horizon in days.
@@ -35,7 +37,7 @@ pub(crate) struct ModelInfo {
     pub features: Vec<FeatureSpec>,
     /// Training data provenance.
     pub training_data: DataFingerprint,
-    /// Artifact checksum.
+    /// Artifact checksum (the same as `model_sha256`, kept for `/v1` clients).
     pub sha256: String,
 }
 
@@ -44,6 +46,7 @@ impl ModelInfo {
         ModelInfo {
             target: artifact.target.clone(),
             model_version: artifact.model_version(),
+            model_sha256: artifact.sha256.clone(),
             version: artifact.version,
             horizon_days: artifact.horizon_days,
             estimator: match artifact.estimator {

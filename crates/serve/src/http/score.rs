@@ -53,6 +53,7 @@ fn score_decision<'a>(
             .iter()
             .map(|(t, r)| (*t, r.model_version.as_str()))
             .collect(),
+        model_sha256: score.risks.iter().map(|(t, r)| (*t, r.model_sha256.as_str())).collect(),
         policy_version: &score.policy_version,
         probabilities: score.risks.iter().map(|(t, r)| (*t, r.probability)).collect(),
         tier: Some(score.recommended_tier),

@@ -41,7 +41,7 @@ pub(crate) async fn grade(
 ) -> Result<JsonAnswer<GradeResponse>, Problem> {
     let (admitted, screened) = records::one(&state, &headers, body, Scope::Underwrite).await?;
     let live = &admitted.live;
-    let underwriting = scoring::underwrite(&live.models, &live.policy, &screened.record);
+    let underwriting = scoring::underwrite(&live.models, &live.policy, &screened.record, screened.warnings);
     if let Some(audit) = &state.audit {
         let decision = Decision {
             time_unix_ms: crate::audit::now_ms(),
@@ -52,6 +52,11 @@ pub(crate) async fn grade(
             case_id_sha256: audit.case_hash(&underwriting.case_id),
             model_versions: underwriting
                 .model_versions
+                .iter()
+                .map(|(t, v)| (*t, v.as_str()))
+                .collect(),
+            model_sha256: underwriting
+                .model_sha256
                 .iter()
                 .map(|(t, v)| (*t, v.as_str()))
                 .collect(),
