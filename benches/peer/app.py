@@ -9,6 +9,7 @@ predict call would only add cost. PEER_FACTORS=none skips pred_contrib and
 answers with empty top_factors: not the contract, but the lower bound of the
 peer's cost, to show how much of it LightGBM's exact TreeSHAP takes."""
 
+import hashlib
 import os
 from typing import List
 
@@ -22,7 +23,13 @@ from record import FEATURES, PatientRecord, feature_row
 
 MODELS_DIR = os.environ.get("PEER_MODELS", os.path.join(os.path.dirname(__file__), "models"))
 FACTORS = os.environ.get("PEER_FACTORS", "top5") != "none"
-BOOSTERS = {t: lgb.Booster(model_file=f"{MODELS_DIR}/{t}.txt") for t in ("infection_180d", "readmission_30d")}
+TARGETS = ("infection_180d", "readmission_30d")
+BOOSTERS = {t: lgb.Booster(model_file=f"{MODELS_DIR}/{t}.txt") for t in TARGETS}
+MODEL_SHA256 = {t: hashlib.sha256(open(f"{MODELS_DIR}/{t}.txt", "rb").read()).hexdigest() for t in TARGETS}
+URGENT_REASON = {
+    "mental_health_urgent": "PHQ-9 item 9 above 0 (thoughts of self-harm): the safety pathway, whatever the total",
+    "trough_urgent": "tacrolimus trough below 3 or above 20 ng/mL: a same-day finding",
+}
 BANDS = {"infection_180d": (0.10, 0.20), "readmission_30d": (0.12, 0.25)}
 TIERS = ["self_service", "remote", "intensive"]
 CADENCE = {"acute": 7, "consolidation": 14, "maintenance": 30}
@@ -57,6 +64,7 @@ def score_rows(records: List[PatientRecord]):
                 "probability": float(p[i]),
                 "band": band(float(p[i]), target),
                 "model_version": f"{target}@peer",
+                "model_sha256": MODEL_SHA256[target],
                 "base_value": float(c[-1]),
                 "scale": "log_odds",
                 "top_factors": [
@@ -67,10 +75,23 @@ def score_rows(records: List[PatientRecord]):
     out = []
     for record, risk in zip(records, risks):
         worst = max(["low", "medium", "high"].index(r["band"]) for r in risk.values())
-        tier = TIERS[worst]
+        t = record.tacrolimus_trough_ng_ml
+        urgent = []
+        if (record.phq9_item9 or 0) > 0:
+            urgent.append("mental_health_urgent")
+        if t is not None and (t < 3 or t > 20):
+            urgent.append("trough_urgent")
+        tier = TIERS[max(worst, 1) if urgent else worst]
         ph = phase(record.days_since_transplant)
         base = CADENCE[ph]
         cadence = min(base, 7) if tier == "intensive" else base * 2 if tier == "self_service" else base
+        if urgent:
+            why = "; ".join(URGENT_REASON[f] for f in urgent)
+            follow_up = {"cadence_days": 1, "channel": "clinician_call", "urgent_flags": urgent,
+                         "reason": f"urgent pathway: {why}; a clinician calls within 1 day(s), tier at least remote"}
+        else:
+            follow_up = {"cadence_days": cadence, "channel": CHANNEL[tier], "urgent_flags": [],
+                         "reason": f"routine: {ph} phase, {tier} tier"}
         flags = []
         if risk["infection_180d"]["probability"] > 0.20:
             flags.append("early_intervention")
@@ -78,17 +99,17 @@ def score_rows(records: List[PatientRecord]):
             flags.append("tier_upgrade")
         if (record.phq9_score or 0) >= 10 or (record.gad7_score or 0) >= 10:
             flags.append("mental_health_review")
-        if (record.phq9_item9 or 0) > 0:
+        if "mental_health_urgent" in urgent:
             flags.append("mental_health_urgent")
         if record.adherence_pct is not None and record.adherence_pct < 90:
             flags.append("adherence_support")
-        t = record.tacrolimus_trough_ng_ml
         if t is not None and (t < 3 or t > 20):
             flags.append("trough_review")
+        flags.extend(f for f in urgent if f == "trough_urgent")
         out.append({
             "case_id": record.case_id, "phase": ph, "risks": risk, "recommended_tier": tier,
             "current_tier": record.current_tier,
-            "follow_up": {"cadence_days": cadence, "channel": CHANNEL[tier]},
+            "follow_up": follow_up,
             "flags": flags, "warnings": [], "policy_version": "peer-1",
         })
     return out

@@ -47,7 +47,8 @@ fn blocks(file: &str, text: &str) -> Vec<Block> {
                 }
             }
             Some((start, language, body)) => {
-                if fence.starts_with("```") {
+                // CommonMark closes a block only with a fence alone on its line.
+                if fence.trim_end() == "```" {
                     if language == "toml" || language == "json" {
                         found.push(Block {
                             place: format!("{file}:{start}"),
@@ -215,11 +216,15 @@ fn the_checker_finds_wrong_snippets() {
     assert_eq!(differences.len(), 1, "{differences:?}");
     let blocks = blocks(
         "x.md",
-        "text\n```toml\na = 1\n```\n```sh\nls\n```\n  ```json\n  {}\n  ```\n",
+        "text\n```toml\na = 1\n```\n```sh\nls\n```\n  ```json\n  {}\n  ```\n```json\n{}\n``` not a fence\n```\n",
     );
-    assert_eq!(blocks.len(), 2);
+    assert_eq!(blocks.len(), 3);
     assert_eq!(
         (blocks[0].place.as_str(), blocks[1].language.as_str()),
         ("x.md:2", "json")
+    );
+    assert_eq!(
+        blocks[2].text, "{}\n``` not a fence\n",
+        "text after a fence does not close the block"
     );
 }

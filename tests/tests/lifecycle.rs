@@ -352,6 +352,23 @@ async fn embedded_models_keep_serving_while_policy_and_keys_reload() {
         reply.body
     );
     assert_eq!(score("admin-key-two").await.json()["policy_version"], "centre-2");
+    // A settings file without keys would open every route: refused.
+    std::fs::write(&policy, "version = \"centre-3\"\n").unwrap();
+    std::fs::write(&settings, "[limits]\nmax_in_flight = 7\n").unwrap();
+    let reply = call(address, "POST", "/v1/admin/reload", Some("admin-key-two"), "").await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(
+        reply.json()["detail"].as_str().unwrap().contains("lists no API key"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        call(address, "POST", "/v1/score", None, carescore_core::EXAMPLE_RECORD_JSON)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(score("admin-key-two").await.json()["policy_version"], "centre-2");
 }
 
 #[tokio::test]

@@ -189,9 +189,22 @@ async fn contradictory_underwriting_inputs_are_named_and_never_discounted() {
     .await;
     assert!(!eligible(&early), "{early}");
     assert_eq!(rules(&early), ["complication_free_beyond_follow_up"]);
-    // Other plausibility warnings are carried too, as in a score.
+    assert!(
+        rejected["reasons"].to_string().contains("renewal discount withheld"),
+        "{rejected}"
+    );
+    // Other plausibility warnings are carried too, as in a score, and a
+    // safety signal is passed on (it never changes the grade).
     let doubted = grade(&[("bmi", 55.0.into())]).await;
     assert_eq!(rules(&doubted), ["bmi_extreme"]);
+    assert_eq!(doubted["safety_flags"], serde_json::json!([]));
+    let urgent = grade(&[("bmi", 55.0.into()), ("phq9_item9", 1.into())]).await;
+    assert_eq!(
+        urgent["safety_flags"],
+        serde_json::json!(["mental_health_urgent"]),
+        "{urgent}"
+    );
+    assert_eq!(urgent["risk_class"], doubted["risk_class"]);
 }
 
 /// A value of the JSON object `sent` (a string, or a number written with

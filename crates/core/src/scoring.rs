@@ -12,7 +12,7 @@ use crate::field::{Field, FieldKind, FieldValue};
 use crate::phase::Phase;
 use crate::policy::{self, Band, Flag, FollowUp, Grade, Policy};
 use crate::record::{PatientRecord, Tier};
-use crate::validation::Warning;
+use crate::validation::{SafetySignals, Warning};
 
 /// Name of the infection target.
 pub const INFECTION: &str = "infection_180d";
@@ -241,6 +241,9 @@ pub struct Underwriting {
     /// never graded silently (a doubted `years_without_complications` earns
     /// no renewal discount).
     pub warnings: Vec<Warning>,
+    /// Urgent flags the record raises (the urgent pathway of the care
+    /// policy). They never change the grade; pass them to the clinical team.
+    pub safety_flags: Vec<Flag>,
     /// Policy version used.
     pub policy_version: String,
     /// The risks the grade used (averaged over the protected attributes), by
@@ -404,11 +407,12 @@ pub fn underwrite(models: &Models, policy: &Policy, record: &PatientRecord, warn
     let readmission = neutralised_probability(&models.readmission, record, protected);
     Underwriting {
         case_id: record.case_id.clone(),
-        grade: policy::grade(record, infection, readmission, &warnings, policy),
+        grade: policy::grade(record, infection, readmission, policy),
         protected_attributes_neutralised: protected.clone(),
         model_versions: models.iter().map(|(t, a)| (t, a.model_version())).into_iter().collect(),
         model_sha256: models.iter().map(|(t, a)| (t, a.sha256.clone())).into_iter().collect(),
         warnings,
+        safety_flags: policy::urgent_flags(&SafetySignals::of_record(record), policy),
         policy_version: policy.version.clone(),
         neutralised_probabilities: BTreeMap::from([(INFECTION, infection), (READMISSION, readmission)]),
     }

@@ -57,7 +57,7 @@ problem_kinds! {
     NotFound => NOT_FOUND, "not-found", "Not found";
     /// 405: the route does not take that method.
     MethodNotAllowed => METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed";
-    /// 409: a reload while serving the embedded models.
+    /// 409: a reload with nothing on disk to re-read (embedded models, built-in policy, no settings file).
     EmbeddedModels => CONFLICT, "embedded-models", "Nothing to reload";
     /// 413: the body is larger than the route accepts.
     BodyTooLarge => PAYLOAD_TOO_LARGE, "body-too-large", "Body too large";
@@ -67,7 +67,7 @@ problem_kinds! {
     InvalidRecord => UNPROCESSABLE_ENTITY, "invalid-record", "Invalid patient record";
     /// 422: the request around the records is mis-shaped (e.g. a batch without `records`).
     InvalidRequest => UNPROCESSABLE_ENTITY, "invalid-request", "Invalid request";
-    /// 422: a reload found a file it refuses; the previous set keeps serving.
+    /// 422: a reload found a file it refuses (or one removing every API key); the previous set keeps serving.
     ReloadRefused => UNPROCESSABLE_ENTITY, "reload-refused", "Reload refused";
     /// 429: the key is over its rate (`Retry-After`).
     RateLimited => TOO_MANY_REQUESTS, "rate-limited", "Too many requests";

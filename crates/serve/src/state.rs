@@ -52,6 +52,12 @@ pub enum ReloadError {
         "nothing to reload: the embedded models, the built-in policy and no settings file (start with --models-dir, --policy or --config to reload from disk)"
     )]
     Embedded,
+    /// The settings file no longer lists any API key: reloading it would open
+    /// every route (admin included) to anyone who can reach the service.
+    #[error(
+        "the settings file lists no API key, which would open every route to anyone; a service started with keys keeps at least one (restart without keys to serve on loopback only)"
+    )]
+    KeysRemoved,
     /// A file was refused; the old set keeps serving.
     #[error(transparent)]
     Load(#[from] LoadError),
@@ -173,6 +179,9 @@ impl AppState {
             ModelSource::Directory(dir) => crate::loading::from_dir(dir)?,
         };
         let (policy, settings) = read_policy_and_settings(sources)?;
+        if settings.keys.0.is_empty() && !self.live.load().keys.0.is_empty() {
+            return Err(ReloadError::KeysRemoved);
+        }
         let waiting = self.limits.differences(&settings.limits);
         let live = Arc::new(Live {
             models,

@@ -43,7 +43,7 @@ pub fn recommended_tier(infection: f64, readmission: f64, policy: &Policy) -> Ti
     }
 }
 
-/// An action flag.
+/// An action flag. The list may grow within `/v1`: pass unknown flags on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -126,7 +126,8 @@ pub fn tier_with_urgency(risk_tier: Tier, record: &PatientRecord, policy: &Polic
     }
 }
 
-/// Who makes contact.
+/// Who makes contact. The list may grow within `/v1`: show an unknown
+/// channel to a person rather than routing it automatically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]

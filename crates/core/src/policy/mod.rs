@@ -296,10 +296,12 @@ fn probability(name: &str, x: f64) -> Result<(), String> {
 fn exceedable_probability(name: &str, x: f64) -> Result<(), String> {
     if (0.0..1.0).contains(&x) {
         Ok(())
-    } else {
+    } else if x >= 1.0 {
         Err(format!(
             "{name} = {x}: must be at least 0 and below 1 (no risk is above {x}, so it would never apply)"
         ))
+    } else {
+        Err(format!("{name} = {x}: must be a probability, at least 0 and below 1"))
     }
 }
 

@@ -165,6 +165,37 @@ fn safety_signals_of_a_refused_record_raise_the_urgent_flags() {
         panic!("refused");
     };
     assert_eq!(urgent_flags(&signals, &p), [], "a string is not read as an item score");
+
+    // Refused on the typed path (every field present and typed, one out of
+    // range): the same signals as on the lenient path.
+    let signals_of = |record: &serde_json::Value| match parse_record(record.to_string().as_bytes()) {
+        Err(crate::RecordError::Invalid { signals, .. }) => urgent_flags(&signals, &p),
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let mut typed: serde_json::Value = serde_json::from_str(EXAMPLE_RECORD_JSON).unwrap();
+    typed["bmi"] = 5.0.into();
+    typed["phq9_item9"] = 2.into();
+    assert_eq!(signals_of(&typed), [Flag::MentalHealthUrgent]);
+    typed["phq9_item9"] = 5.into();
+    assert_eq!(
+        signals_of(&typed),
+        [],
+        "5 is no answer on the 0-3 item scale, on either path"
+    );
+    typed.as_object_mut().unwrap().remove("bmi");
+    assert_eq!(signals_of(&typed), []);
+
+    // A key sent twice: every occurrence counts, so the alarming one is not hidden.
+    let base = EXAMPLE_RECORD_JSON.trim_end().trim_end_matches('}');
+    let twice = format!("{base}, \"phq9_item9\": 2, \"tacrolimus_trough_ng_ml\": 1.5}}");
+    let Err(crate::RecordError::Invalid { errors, signals }) = parse_record(twice.as_bytes()) else {
+        panic!("a duplicate key is refused");
+    };
+    assert!(errors.iter().all(|e| e.rule == "duplicate_field"), "{errors:?}");
+    assert_eq!(
+        urgent_flags(&signals, &p),
+        [Flag::MentalHealthUrgent, Flag::TroughUrgent]
+    );
 }
 
 /// A maintenance-phase kidney recipient without recent rejection.
@@ -181,13 +212,13 @@ fn stable() -> crate::PatientRecord {
 #[test]
 fn grades_follow_the_class_limits_and_name_the_reasons() {
     let p = Policy::default();
-    let g = grade(&stable(), 0.08, 0.10, &[], &p);
+    let g = grade(&stable(), 0.08, 0.10, &p);
     assert_eq!((g.risk_class, g.premium_loading_pct), (RiskClass::A, 0));
     assert!(g.conditions.is_empty());
-    let g = grade(&stable(), 0.27, 0.10, &[], &p);
+    let g = grade(&stable(), 0.27, 0.10, &p);
     assert_eq!((g.risk_class, g.premium_loading_pct), (RiskClass::C, 50));
     assert_eq!(g.reasons, ["infection risk 0.27 above 0.20"]);
-    let g = grade(&stable(), 0.5, 0.45, &[], &p);
+    let g = grade(&stable(), 0.5, 0.45, &p);
     assert_eq!((g.risk_class, g.premium_loading_pct), (RiskClass::D, 100));
     assert_eq!(g.conditions, [underwriting::HEALTH_MANAGEMENT_PACKAGE], "class D");
     assert_eq!(g.reasons.len(), 2, "{:?}", g.reasons);
@@ -198,7 +229,7 @@ fn floors_and_conditions() {
     let p = Policy::default();
     let mut r = stable();
     r.acute_rejection_episodes_12m = 1;
-    let g = grade(&r, 0.02, 0.02, &[], &p);
+    let g = grade(&r, 0.02, 0.02, &p);
     assert_eq!(g.risk_class, RiskClass::C, "a recent rejection: at least C");
     assert_eq!(g.conditions, ["health_management_package_required"]);
     assert!(g
@@ -206,14 +237,10 @@ fn floors_and_conditions() {
         .contains(&"acute rejection in the last 12 months: at least C".to_string()));
     let mut r = stable();
     r.organ = Organ::Lung;
-    assert_eq!(
-        grade(&r, 0.02, 0.02, &[], &p).risk_class,
-        RiskClass::B,
-        "lung: at least B"
-    );
+    assert_eq!(grade(&r, 0.02, 0.02, &p).risk_class, RiskClass::B, "lung: at least B");
     let mut r = stable();
     r.days_since_transplant = 30;
-    let g = grade(&r, 0.02, 0.02, &[], &p);
+    let g = grade(&r, 0.02, 0.02, &p);
     assert_eq!(g.risk_class, RiskClass::B, "acute phase: at least B");
     assert!(g.conditions.is_empty());
 }
@@ -222,7 +249,7 @@ fn floors_and_conditions() {
 fn deductible_and_renewal_terms() {
     let p = Policy::default();
     let mut r = stable();
-    let t = grade(&r, 0.02, 0.02, &[], &p).terms;
+    let t = grade(&r, 0.02, 0.02, &p).terms;
     assert_eq!((t.currency.as_str(), t.deductible), ("CNY", 10_000));
     assert_eq!((t.deductible_standard, t.deductible_if_enrolled), (10_000, 5_000));
     assert_eq!(
@@ -234,8 +261,9 @@ fn deductible_and_renewal_terms() {
     );
     assert!(!t.renewal_discount_eligible);
     r.enrolled_in_program = true;
+    r.days_since_transplant = 2000;
     r.years_without_complications = Some(5);
-    let t = grade(&r, 0.02, 0.02, &[], &p).terms;
+    let t = grade(&r, 0.02, 0.02, &p).terms;
     assert_eq!(t.deductible, 5_000);
     assert!(t.renewal_discount_eligible);
 }
@@ -243,12 +271,16 @@ fn deductible_and_renewal_terms() {
 #[test]
 fn contradictory_complication_free_years_never_earn_the_renewal_discount() {
     let p = Policy::default();
+    // The grade finds the contradiction itself, whatever the caller passes on.
     let graded = |r: &crate::PatientRecord| {
         let warnings = crate::validation::validate(r).warnings;
-        (
-            grade(r, 0.02, 0.02, &warnings, &p).terms.renewal_discount_eligible,
-            warnings,
-        )
+        let g = grade(r, 0.02, 0.02, &p);
+        let withheld = g.reasons.iter().any(|r| r.starts_with("renewal discount withheld"));
+        assert_eq!(
+            withheld,
+            !g.terms.renewal_discount_eligible && r.years_without_complications >= Some(5)
+        );
+        (g.terms.renewal_discount_eligible, warnings)
     };
     let mut r = stable();
     r.days_since_transplant = 3000;
@@ -331,6 +363,10 @@ fn bad_policies_are_refused_with_the_key() {
         "flags.trough_high = 60: must be at least 0 and below 60",
     );
     refused("[flags]\nearly_intervention_infection = 1.0\n", "would never apply");
+    refused(
+        "[flags]\nearly_intervention_infection = -0.5\n",
+        "early_intervention_infection = -0.5: must be a probability, at least 0 and below 1",
+    );
     refused(
         "[bands.readmission_30d]\nhigh = 1.0\n",
         "bands.readmission_30d.high = 1",

@@ -8,7 +8,7 @@ use super::{ClassLimit, Policy};
 use crate::field::Field;
 use crate::phase::Phase;
 use crate::record::{Organ, PatientRecord};
-use crate::validation::Warning;
+use crate::validation::doubts;
 
 /// Risk class, from best to worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -73,11 +73,11 @@ pub struct Grade {
 pub const HEALTH_MANAGEMENT_PACKAGE: &str = "health_management_package_required";
 
 /// Grades `record` with the (protected-attribute-neutralised) risks
-/// `infection` and `readmission`. `warnings` are the record's plausibility
-/// warnings: a doubted `years_without_complications` (more years than since
-/// the transplant, or next to a rejection or an infection in the last 12
-/// months) never earns the renewal discount.
-pub fn grade(record: &PatientRecord, infection: f64, readmission: f64, warnings: &[Warning], policy: &Policy) -> Grade {
+/// `infection` and `readmission`. A `years_without_complications` that a
+/// plausibility rule doubts (more years than since the transplant, or next
+/// to a rejection or an infection in the last 12 months) never earns the
+/// renewal discount, and the reasons say so.
+pub fn grade(record: &PatientRecord, infection: f64, readmission: f64, policy: &Policy) -> Grade {
     let u = &policy.underwriting;
     let limits: [ClassLimit; 3] = [u.class_a, u.class_b, u.class_c];
     let within = |l: ClassLimit| infection <= l.infection && readmission <= l.readmission;
@@ -131,6 +131,15 @@ pub fn grade(record: &PatientRecord, infection: f64, readmission: f64, warnings:
     } else {
         Vec::new()
     };
+    let earned = record
+        .years_without_complications
+        .is_some_and(|y| y >= u.renewal_discount_after_years);
+    let doubted = earned && doubts(record, Field::YearsWithoutComplications);
+    if doubted {
+        reasons.push(
+            "renewal discount withheld: years_without_complications contradicts the record (see warnings)".to_string(),
+        );
+    }
     let terms = Terms {
         currency: u.currency.clone(),
         deductible: if record.enrolled_in_program {
@@ -142,12 +151,7 @@ pub fn grade(record: &PatientRecord, infection: f64, readmission: f64, warnings:
         deductible_if_enrolled: u.deductible_enrolled,
         renewal_discount_pct: u.renewal_discount_pct,
         renewal_discount_after_years_without_complications: u.renewal_discount_after_years,
-        renewal_discount_eligible: record
-            .years_without_complications
-            .is_some_and(|y| y >= u.renewal_discount_after_years)
-            && !warnings
-                .iter()
-                .any(|w| w.field == Field::YearsWithoutComplications.name()),
+        renewal_discount_eligible: earned && !doubted,
     };
     Grade {
         risk_class: class,

@@ -51,7 +51,7 @@ pub fn urgent_flags(signals: &SafetySignals, policy: &Policy) -> Vec<Flag> {
     }
     if signals
         .tacrolimus_trough_ng_ml
-        .is_some_and(|t| t < u.trough_below || t > u.trough_above)
+        .is_some_and(|(low, high)| low < u.trough_below || high > u.trough_above)
     {
         flags.push(Flag::TroughUrgent);
     }

@@ -45,6 +45,13 @@ fn report(values: &Values<'_>, mut errors: Vec<FieldError>) -> ValidationReport 
     ValidationReport { errors, warnings }
 }
 
+/// Whether a plausibility rule doubts `field` of `record` (e.g. the
+/// underwriting grade grants no renewal discount on doubted
+/// `years_without_complications`).
+pub fn doubts(record: &PatientRecord, field: crate::Field) -> bool {
+    plausibility::doubted(&Values::from_record(record), field)
+}
+
 /// Checks a typed record against every hard rule and plausibility rule.
 pub fn validate(record: &PatientRecord) -> ValidationReport {
     report(&Values::from_record(record), Vec::new())
@@ -100,7 +107,7 @@ pub fn parse_record_value(value: &Value) -> Result<Screened, RecordError> {
 fn from_entries(entries: &[(String, Value)]) -> Result<Screened, RecordError> {
     let (values, type_errors) = values::from_entries(entries);
     let ValidationReport { errors, warnings } = report(&values, type_errors);
-    let signals = SafetySignals::of_values(&values);
+    let signals = SafetySignals::of_entries(entries);
     if !errors.is_empty() {
         return Err(RecordError::Invalid { errors, signals });
     }

@@ -190,6 +190,13 @@ pub const PLAUSIBILITY_RULES: &[PlausibilityRule] = &[
     },
 ];
 
+/// Whether any plausibility rule on `field` fires.
+pub(crate) fn doubted(values: &Values<'_>, field: Field) -> bool {
+    PLAUSIBILITY_RULES
+        .iter()
+        .any(|rule| rule.field == field && (rule.check)(values))
+}
+
 /// Applies every plausibility rule, appending a warning for each that fires.
 pub(crate) fn screen(values: &Values<'_>, warnings: &mut Vec<Warning>) {
     for rule in PLAUSIBILITY_RULES {

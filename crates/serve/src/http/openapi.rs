@@ -111,10 +111,10 @@ pub(crate) enum ReloadProblems {
     /// The key lacks the `admin` scope.
     #[response(status = 403, content_type = "application/problem+json")]
     Forbidden(ProblemSchema),
-    /// Serving the embedded models: nothing to reload.
+    /// Nothing on disk to re-read: the embedded models, the built-in policy and no settings file.
     #[response(status = 409, content_type = "application/problem+json")]
     Embedded(ProblemSchema),
-    /// A file was refused; the previous models, policy and keys keep serving.
+    /// A file was refused (or would remove every API key); the previous models, policy and keys keep serving.
     #[response(status = 422, content_type = "application/problem+json")]
     Refused(ProblemSchema),
     /// A fault of the service (the reload worker failed).

@@ -42,6 +42,7 @@ pub(crate) async fn grade(
     let (admitted, screened) = records::one(&state, &headers, body, Scope::Underwrite).await?;
     let live = &admitted.live;
     let underwriting = scoring::underwrite(&live.models, &live.policy, &screened.record, screened.warnings);
+    underwriting.safety_flags.iter().for_each(|f| state.metrics.flag(*f));
     if let Some(audit) = &state.audit {
         let decision = Decision {
             time_unix_ms: crate::audit::now_ms(),
