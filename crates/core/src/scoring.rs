@@ -4,6 +4,7 @@
 //! gets the same probability offline and online.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -185,10 +186,12 @@ pub struct Risk {
     /// Policy band.
     pub band: Band,
     /// `<target>@<version>`.
-    pub model_version: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub model_version: Arc<str>,
     /// The artifact's checksum (its `sha256`): two artifacts with the same
     /// version are never confused.
-    pub model_sha256: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub model_sha256: Arc<str>,
     /// Raw output with no feature information.
     pub base_value: f64,
     /// Scale of `base_value` and contributions: `log_odds` or `vote_share`.
@@ -293,6 +296,7 @@ pub fn risk(model: &CompiledModel, record: &dyn Row, band: crate::policy::BandTh
     let explanation = model.explain(record);
     let probability = model.calibrate(explanation.raw);
     let artifact = model.artifact();
+    let (model_version, model_sha256) = model.identity();
     let top_factors = top_indices(&explanation.contributions)
         .into_iter()
         .map(|i| {
@@ -307,8 +311,8 @@ pub fn risk(model: &CompiledModel, record: &dyn Row, band: crate::policy::BandTh
     Risk {
         probability,
         band: policy::band(probability, band),
-        model_version: model.model_version().to_string(),
-        model_sha256: artifact.sha256.clone(),
+        model_version,
+        model_sha256,
         base_value: explanation.base_value,
         scale: scale_of(&artifact.estimator),
         top_factors,

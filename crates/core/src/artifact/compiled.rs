@@ -6,6 +6,8 @@
 //! bit for bit), so training, `carescore-train predict` and the service agree
 //! exactly.
 
+use std::sync::Arc;
+
 use super::encode::{DesignKind, FeatureSpec, Row};
 use super::estimator::{linear_raw, Estimator};
 use super::explain::Explanation;
@@ -33,7 +35,10 @@ pub struct CompiledModel {
     /// The feature owning each design column (one entry per column).
     owners: Vec<usize>,
     estimator: Compiled,
-    model_version: String,
+    /// `<target>@<version>` and the checksum, shared by every answer rather
+    /// than copied into each.
+    model_version: Arc<str>,
+    model_sha256: Arc<str>,
 }
 
 impl CompiledModel {
@@ -72,7 +77,8 @@ impl CompiledModel {
             kind,
             owners,
             estimator,
-            model_version: artifact.model_version(),
+            model_version: artifact.model_version().into(),
+            model_sha256: artifact.sha256.as_str().into(),
             artifact,
         }
     }
@@ -85,6 +91,11 @@ impl CompiledModel {
     /// `<target>@<version>`.
     pub fn model_version(&self) -> &str {
         &self.model_version
+    }
+
+    /// `<target>@<version>` and the artifact's checksum, for an answer to hold.
+    pub fn identity(&self) -> (Arc<str>, Arc<str>) {
+        (self.model_version.clone(), self.model_sha256.clone())
     }
 
     /// The design vector of one row.

@@ -1,6 +1,8 @@
 //! Case-management policy: risk bands, the recommended tier, flags and the
 //! follow-up cadence and channel.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::urgent::{urgent_flags, urgent_reason};
@@ -152,7 +154,24 @@ pub struct FollowUp {
     /// The urgent flags that set this follow-up (empty: the tier's routine follow-up).
     pub urgent_flags: Vec<Flag>,
     /// Why this cadence and channel, in words.
-    pub reason: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub reason: Cow<'static, str>,
+}
+
+/// The reason of a routine follow-up: written once per phase and tier, as
+/// every score names one (no text built per answer).
+fn routine_reason(phase: Phase, tier: Tier) -> &'static str {
+    match (phase, tier) {
+        (Phase::Acute, Tier::SelfService) => "routine: acute phase, self_service tier",
+        (Phase::Acute, Tier::Remote) => "routine: acute phase, remote tier",
+        (Phase::Acute, Tier::Intensive) => "routine: acute phase, intensive tier",
+        (Phase::Consolidation, Tier::SelfService) => "routine: consolidation phase, self_service tier",
+        (Phase::Consolidation, Tier::Remote) => "routine: consolidation phase, remote tier",
+        (Phase::Consolidation, Tier::Intensive) => "routine: consolidation phase, intensive tier",
+        (Phase::Maintenance, Tier::SelfService) => "routine: maintenance phase, self_service tier",
+        (Phase::Maintenance, Tier::Remote) => "routine: maintenance phase, remote tier",
+        (Phase::Maintenance, Tier::Intensive) => "routine: maintenance phase, intensive tier",
+    }
 }
 
 /// The follow-up for a phase and tier: the phase's cadence, at most the
@@ -166,12 +185,12 @@ pub fn follow_up(phase: Phase, tier: Tier, flags: &[Flag], policy: &Policy) -> F
         return FollowUp {
             cadence_days: policy.urgent.cadence_days,
             channel: Channel::ClinicianCall,
-            reason: format!(
+            reason: Cow::Owned(format!(
                 "urgent pathway: {}; a clinician calls within {} day(s), tier at least {}",
                 why.join("; "),
                 policy.urgent.cadence_days,
                 policy.urgent.min_tier
-            ),
+            )),
             urgent_flags: urgent,
         };
     }
@@ -190,6 +209,6 @@ pub fn follow_up(phase: Phase, tier: Tier, flags: &[Flag], policy: &Policy) -> F
         cadence_days,
         channel,
         urgent_flags: Vec::new(),
-        reason: format!("routine: {} phase, {tier} tier", phase.as_str()),
+        reason: Cow::Borrowed(routine_reason(phase, tier)),
     }
 }

@@ -84,6 +84,12 @@ fn cadence_by_phase_and_tier() {
     let routine = follow_up(Phase::Acute, Tier::Remote, &[], &p);
     assert!(routine.urgent_flags.is_empty());
     assert_eq!(routine.reason, "routine: acute phase, remote tier");
+    for phase in [Phase::Acute, Phase::Consolidation, Phase::Maintenance] {
+        for tier in Tier::ALL {
+            let reason = follow_up(phase, *tier, &[], &p).reason;
+            assert_eq!(reason, format!("routine: {phase} phase, {tier} tier"));
+        }
+    }
 }
 
 /// A low-risk maintenance-phase record: self-service every 60 days unless urgent.

@@ -48,12 +48,8 @@ fn score_decision<'a>(
         route: if index.is_some() { "batch" } else { "score" },
         index,
         case_id_sha256: audit.case_hash(&score.case_id),
-        model_versions: score
-            .risks
-            .iter()
-            .map(|(t, r)| (*t, r.model_version.as_str()))
-            .collect(),
-        model_sha256: score.risks.iter().map(|(t, r)| (*t, r.model_sha256.as_str())).collect(),
+        model_versions: score.risks.iter().map(|(t, r)| (*t, &*r.model_version)).collect(),
+        model_sha256: score.risks.iter().map(|(t, r)| (*t, &*r.model_sha256)).collect(),
         policy_version: &score.policy_version,
         probabilities: score.risks.iter().map(|(t, r)| (*t, r.probability)).collect(),
         tier: Some(score.recommended_tier),
