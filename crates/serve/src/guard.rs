@@ -3,8 +3,8 @@
 //! never an unbounded queue), ends requests that exceed the timeout (503),
 //! records route, status and latency in the metrics and one structured log
 //! line with the request id, and sets the id and the security headers
-//! ([`crate::security_headers`]) on the response. One layer rather than
-//! three: each layer clones the router and boxes a future per request.
+//! ([`crate::security_headers`]) on the response. It is one layer because
+//! each layer clones the router and boxes a future per request.
 
 use std::time::{Duration, Instant};
 

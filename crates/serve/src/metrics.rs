@@ -4,10 +4,10 @@
 //! `metrics-exporter-prometheus` crates: the service needs a handful of
 //! labelled counters and fixed-bucket histograms, while those crates bring
 //! their own registries, protobuf or HTTP stacks. What every request updates
-//! is laid out in atomics when the service starts (no lock, no allocation on
-//! the request path: the lock and the label strings cost ~7% of the
-//! service's CPU under load); rare series sit in a mutex-guarded map. No label ever holds a patient value: routes,
-//! status codes, targets, model versions, flag, field and rule names only.
+//! is laid out in atomics when the service starts, so the request path takes
+//! no lock and builds no label string; rare series sit in a mutex-guarded
+//! map. No label ever holds a patient value: routes, status codes, targets,
+//! model versions, flag, field and rule names only.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -51,6 +51,9 @@ pub struct ReportArgs {
     /// Censoring handling; default: the spec's, else `ipcw`.
     #[arg(long, value_enum)]
     pub censoring: Option<CensoringChoice>,
+    /// Output on stdout: the report's path, or a JSON summary.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 /// Arguments of `cv`.
@@ -193,6 +196,9 @@ pub struct EvaluateArgs {
     /// Censoring handling; default: the spec's, else `ipcw`.
     #[arg(long, value_enum)]
     pub censoring: Option<CensoringChoice>,
+    /// Output on stdout: the evaluation as JSON, or a few lines of text.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+    pub format: OutputFormat,
 }
 
 /// Arguments of `synth`.

@@ -1,10 +1,11 @@
-//! Ingestion of a training table (CSV or Parquet) for the built-in targets:
-//! schema checks with clear errors, hard-range exclusion counted per column,
-//! plausibility warnings counted per rule (docs/data-contract.md).
+//! Ingestion of a training table (CSV or Parquet), for a built-in target or
+//! for a spec: schema checks with clear errors, exclusions counted per
+//! column, plausibility warnings counted per rule (docs/data-contract.md).
 //!
-//! Each row is checked by `carescore-core`'s own validation, so a row the
-//! service would refuse is never trained on, and a row it would accept with a
-//! warning is kept and counted.
+//! For a built-in target each row is checked by `carescore-core`'s own
+//! validation, so a row the service would refuse is never trained on, and a
+//! row it would accept with a warning is kept and counted. For a spec each
+//! feature column is checked against the spec's kind, range and categories.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -420,7 +421,7 @@ pub fn load(path: &Path, spec: Option<&Spec>) -> Result<Ingested, IngestError> {
         return Err(IngestError::MissingFile(path.to_path_buf()));
     }
     // Read once: the same bytes are fingerprinted and decoded.
-    let bytes = std::fs::read(path).map_err(|source| TableError::Io {
+    let bytes = std::fs::read(path).map_err(|source| TableError::Read {
         path: path.to_path_buf(),
         source,
     })?;

@@ -24,6 +24,7 @@ pub mod labels;
 pub mod metrics;
 pub mod model;
 pub mod model_card;
+pub mod prepare;
 pub mod progress;
 pub mod report;
 pub mod rows;

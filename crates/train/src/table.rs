@@ -42,7 +42,7 @@ impl TableFormat {
     }
 }
 
-/// Why a table could not be written.
+/// Why a table could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
     /// The extension names no supported format.
@@ -51,9 +51,27 @@ pub enum TableError {
     /// The directory to write into does not exist.
     #[error("{}: directory does not exist", .0.display())]
     MissingDirectory(PathBuf),
+    /// The file could not be opened or read.
+    #[error("{}: cannot read", path.display())]
+    Read {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file's bytes are not a table of its format.
+    #[error("{}: cannot decode the table (is it a valid {format} file?)", path.display())]
+    Decode {
+        /// The file concerned.
+        path: PathBuf,
+        /// `CSV` or `Parquet`.
+        format: &'static str,
+        /// The underlying error.
+        source: PolarsError,
+    },
     /// The file could not be created or written.
     #[error("{}: cannot write", path.display())]
-    Io {
+    Write {
         /// The file concerned.
         path: PathBuf,
         /// The underlying error.
@@ -163,7 +181,7 @@ pub fn write_cohort(rows: &[SynthRow], path: &Path) -> Result<(), TableError> {
         Ok(())
     })
     .map_err(|e| match e {
-        WriteError::Io(source) => TableError::Io {
+        WriteError::Io(source) => TableError::Write {
             path: path.to_path_buf(),
             source,
         },
@@ -195,7 +213,7 @@ impl From<PolarsError> for WriteError {
 /// # Errors
 /// [`TableError`] if the file cannot be opened or decoded.
 pub fn read_table(path: &Path) -> Result<DataFrame, TableError> {
-    let bytes = std::fs::read(path).map_err(|source| TableError::Io {
+    let bytes = std::fs::read(path).map_err(|source| TableError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -209,9 +227,12 @@ pub fn read_table(path: &Path) -> Result<DataFrame, TableError> {
 /// [`TableError`] for an unknown extension or undecodable content.
 pub fn decode_table(bytes: Vec<u8>, path: &Path) -> Result<DataFrame, TableError> {
     let format = TableFormat::from_path(path)?;
-    let encode = |source| TableError::Encode {
-        path: path.to_path_buf(),
-        source,
+    let decode = |format: &'static str| {
+        move |source| TableError::Decode {
+            path: path.to_path_buf(),
+            format,
+            source,
+        }
     };
     let reader = std::io::Cursor::new(bytes);
     match format {
@@ -219,7 +240,7 @@ pub fn decode_table(bytes: Vec<u8>, path: &Path) -> Result<DataFrame, TableError
             .with_has_header(true)
             .into_reader_with_file_handle(reader)
             .finish()
-            .map_err(encode),
-        TableFormat::Parquet => ParquetReader::new(reader).finish().map_err(encode),
+            .map_err(decode("CSV")),
+        TableFormat::Parquet => ParquetReader::new(reader).finish().map_err(decode("Parquet")),
     }
 }

@@ -518,3 +518,68 @@ fn cv_prints_one_json_line_per_candidate() {
         }
     }
 }
+
+#[test]
+fn a_corrupt_table_is_named_as_unreadable_not_unwritable() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("broken.parquet");
+    std::fs::write(&data, b"not a parquet file").unwrap();
+    let models = dir.path().join("models");
+    let output = fit(&data, "infection_180d", &models, &[]);
+    assert_fails_with(
+        &output,
+        "broken.parquet: cannot decode the table (is it a valid Parquet file?)",
+    );
+}
+
+#[test]
+fn evaluate_prints_json_or_text_and_a_closed_output_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cohort(dir.path(), "400", "9");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/readmission_30d-1.json");
+    let evaluate = |format: &str| {
+        train(&[
+            "evaluate",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--format",
+            format,
+        ])
+    };
+    let json = evaluate("json");
+    assert!(json.status.success(), "{}", String::from_utf8_lossy(&json.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(parsed["model"], "readmission_30d@1");
+    let text = evaluate("text");
+    assert!(text.status.success(), "{}", String::from_utf8_lossy(&text.stderr));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.starts_with("model readmission_30d@1 on ") && text.contains("auc "),
+        "{text}"
+    );
+
+    // The reader goes away before the answer is written (`... | head -0`).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_carescore-train"))
+        .args([
+            "evaluate",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        output.status.success(),
+        "a closed output ends quietly: {:?} {stderr}",
+        output.status
+    );
+}

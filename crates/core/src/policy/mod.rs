@@ -7,10 +7,12 @@
 //! ([`Policy::default`]); responses name the policy version they used.
 
 mod care;
+mod flag;
 mod underwriting;
 mod urgent;
 
-pub use care::{band, flags, follow_up, recommended_tier, tier_with_urgency, Band, Channel, Flag, FollowUp};
+pub use care::{band, flags, follow_up, recommended_tier, tier_with_urgency, Band, Channel, FollowUp};
+pub use flag::Flag;
 pub use underwriting::{grade, Grade, RiskClass, Terms, HEALTH_MANAGEMENT_PACKAGE};
 pub use urgent::{urgent_flags, urgent_reason, UrgentPathway, URGENT_MAX_CADENCE_DAYS};
 

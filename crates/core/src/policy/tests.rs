@@ -197,7 +197,7 @@ fn safety_signals_of_a_refused_record_raise_the_urgent_flags() {
     let Err(crate::RecordError::Invalid { errors, signals }) = parse_record(twice.as_bytes()) else {
         panic!("a duplicate key is refused");
     };
-    assert!(errors.iter().all(|e| e.rule == "duplicate_field"), "{errors:?}");
+    assert!(errors.iter().all(|e| e.rule.id() == "duplicate_field"), "{errors:?}");
     assert_eq!(
         urgent_flags(&signals, &p),
         [Flag::MentalHealthUrgent, Flag::TroughUrgent]

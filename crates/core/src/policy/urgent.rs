@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::care::Flag;
+use super::flag::Flag;
 use super::Policy;
 use crate::record::Tier;
 use crate::validation::SafetySignals;

@@ -10,7 +10,7 @@
 //! - [`validate`] checks a typed [`PatientRecord`] (e.g. built from a training
 //!   table) with the same rules.
 //!
-//! The hard rules are listed in `rules.rs`, the plausibility rules in
+//! The hard rules are [`Rule`], the plausibility rules
 //! [`PLAUSIBILITY_RULES`].
 
 mod issue;
@@ -19,7 +19,7 @@ mod rules;
 mod safety;
 mod values;
 
-pub use issue::{FieldError, RecordError, ValidationReport, Warning};
+pub use issue::{FieldError, RecordError, Rule, ValidationReport, Warning};
 pub use plausibility::{PlausibilityRule, PLAUSIBILITY_RULES};
 pub use rules::CASE_ID_MAX_CHARS;
 pub use safety::SafetySignals;
@@ -121,7 +121,7 @@ fn from_entries(entries: &[(String, Value)]) -> Result<Screened, RecordError> {
                 field: "record".to_string(),
                 message: "could not be read as a patient record".to_string(),
                 allowed: "the patient record (GET /openapi.json, schema PatientRecord)".to_string(),
-                rule: "wrong_type",
+                rule: Rule::WrongType,
             }],
             signals,
         })

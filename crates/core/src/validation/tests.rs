@@ -45,7 +45,7 @@ fn err(field: &str, message: &str, allowed: &str, rule: &'static str) -> FieldEr
         field: field.into(),
         message: message.into(),
         allowed: allowed.into(),
-        rule,
+        rule: *Rule::ALL.iter().find(|r| r.id() == rule).expect("a hard rule id"),
     }
 }
 
@@ -252,7 +252,7 @@ fn every_range_bound_is_inclusive_and_enforced() {
             // A bound may break a cross-field rule (e.g. icu_days 365 > stay); never a range rule.
             if let Err(RecordError::Invalid { errors: errs, .. }) = report {
                 assert!(
-                    errs.iter().all(|e| e.rule != "out_of_range"),
+                    errs.iter().all(|e| e.rule.id() != "out_of_range"),
                     "{}: {errs:?}",
                     field.name()
                 );
@@ -261,7 +261,8 @@ fn every_range_bound_is_inclusive_and_enforced() {
         for bad in [step.0, step.1] {
             let errs = errors(&set(field.name(), bad));
             assert!(
-                errs.iter().any(|e| e.field == field.name() && e.rule == "out_of_range"),
+                errs.iter()
+                    .any(|e| e.field == field.name() && e.rule.id() == "out_of_range"),
                 "{}",
                 field.name()
             );
@@ -281,7 +282,7 @@ fn rule_not_allowed_value() {
         )]
     );
     // Names are exact and case-sensitive.
-    assert_eq!(errors(&set("organ", json!("Kidney")))[0].rule, "not_allowed_value");
+    assert_eq!(errors(&set("organ", json!("Kidney")))[0].rule.id(), "not_allowed_value");
 }
 
 #[test]
@@ -368,16 +369,22 @@ fn integral_numbers_are_accepted_where_an_integer_is_expected() {
     let record: PatientRecord = serde_json::from_value(typed).unwrap();
     assert_eq!((record.icu_days, record.phq9_score), (1, Some(4)));
     assert!(serde_json::from_value::<PatientRecord>(set("icu_days", json!(1.5))).is_err());
-    assert_eq!(errors(&set("days_since_transplant", json!(40.5)))[0].rule, "wrong_type");
     assert_eq!(
-        errors(&set("days_since_transplant", json!(1e300)))[0].rule,
+        errors(&set("days_since_transplant", json!(40.5)))[0].rule.id(),
+        "wrong_type"
+    );
+    assert_eq!(
+        errors(&set("days_since_transplant", json!(1e300)))[0].rule.id(),
         "out_of_range"
     );
     assert_eq!(
-        errors(&set("days_since_transplant", json!(-1e300)))[0].rule,
+        errors(&set("days_since_transplant", json!(-1e300)))[0].rule.id(),
         "out_of_range"
     );
-    assert_eq!(errors(&set("icu_days", json!(2.0e1)))[0].rule, "icu_days_exceed_stay");
+    assert_eq!(
+        errors(&set("icu_days", json!(2.0e1)))[0].rule.id(),
+        "icu_days_exceed_stay"
+    );
 }
 
 #[test]
@@ -385,7 +392,7 @@ fn cross_field_rules_skip_fields_that_are_already_invalid() {
     // icu_days out of range: reported once, as a range error, not also as exceeding the stay.
     let errs = errors(&set("icu_days", json!(400)));
     assert_eq!(errs.len(), 1);
-    assert_eq!(errs[0].rule, "out_of_range");
+    assert_eq!(errs[0].rule.id(), "out_of_range");
 }
 
 #[test]
@@ -399,7 +406,7 @@ fn all_problems_are_reported_at_once() {
         ("icu_days", Some(json!(9))),
         ("phq9_item9", Some(json!(4))),
     ]);
-    let mut got: Vec<(String, &str)> = errors(&record).into_iter().map(|e| (e.field, e.rule)).collect();
+    let mut got: Vec<(String, &str)> = errors(&record).into_iter().map(|e| (e.field, e.rule.id())).collect();
     got.sort();
     assert_eq!(
         got,
@@ -662,5 +669,8 @@ fn the_data_contract_document_lists_every_field_and_rule() {
     }
     for rule in PLAUSIBILITY_RULES {
         assert!(doc.contains(&format!("| `{}` |", rule.id)), "{}", rule.id);
+    }
+    for rule in Rule::ALL {
+        assert!(doc.contains(&format!("| `{}` |", rule.id())), "{rule}");
     }
 }

@@ -7,7 +7,6 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use super::issue::FieldError;
-use super::rules;
 use crate::field::{Field, FieldKind, FieldValue, Presence};
 use crate::record::PatientRecord;
 
@@ -80,11 +79,11 @@ fn read<'a>(field: Field, value: &'a Value) -> Result<Option<FieldValue<'a>>, Fi
     let spec = field.spec();
     if value.is_null() {
         return match spec.presence {
-            Presence::Required => Err(rules::required(field, "must not be null")),
+            Presence::Required => Err(FieldError::required(field, "must not be null")),
             Presence::Optional | Presence::OptionalDefaultFalse => Ok(None),
         };
     }
-    let wrong_type = |expected: &str| rules::wrong_type(field, expected);
+    let wrong_type = |expected: &str| FieldError::wrong_type(field, expected);
     let read = match spec.kind {
         FieldKind::CaseId | FieldKind::Category(_) => value
             .as_str()
@@ -136,11 +135,11 @@ pub(crate) fn from_entries(entries: &[(String, Value)]) -> (Values<'_>, Vec<Fiel
     for (key, value) in entries {
         let Some(field) = Field::from_name(key) else {
             let shown: String = key.chars().take(MAX_ECHOED_KEY_CHARS).collect();
-            errors.push(rules::unknown_field(shown));
+            errors.push(FieldError::unknown_field(shown));
             continue;
         };
         if std::mem::replace(&mut seen[field as usize], true) {
-            errors.push(rules::duplicate_field(field));
+            errors.push(FieldError::duplicate_field(field));
             continue;
         }
         match read(field, value) {
@@ -150,7 +149,7 @@ pub(crate) fn from_entries(entries: &[(String, Value)]) -> (Values<'_>, Vec<Fiel
     }
     for field in Field::ALL {
         if !seen[*field as usize] && field.spec().presence == Presence::Required {
-            errors.push(rules::required(*field, "is required"));
+            errors.push(FieldError::required(*field, "is required"));
         }
     }
     (Values { values }, errors)

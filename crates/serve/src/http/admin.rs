@@ -81,7 +81,7 @@ pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
 /// Re-reads the models directory, the policy and the keys; swaps them in at once.
 #[utoipa::path(post, path = "/v1/admin/reload", tag = "admin", security(("bearer" = ["admin"])),
     responses((status = 200, description = "Now serving", body = Reloaded),
-        crate::http::openapi::ReloadProblems))]
+        crate::http::answers::ReloadProblems))]
 pub(crate) async fn reload(State(state): State<AppState>, headers: HeaderMap) -> Result<JsonAnswer<Reloaded>, Problem> {
     state.admit(&state.live.load(), &headers, Some(Scope::Admin))?;
     let worker = state.clone();

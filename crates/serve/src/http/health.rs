@@ -18,7 +18,7 @@ pub(crate) struct Health {
 
 /// Liveness.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "Alive", body = Health), crate::http::openapi::GuardProblems))]
+    responses((status = 200, description = "Alive", body = Health), crate::http::answers::GuardProblems))]
 pub(crate) async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok",
@@ -28,7 +28,7 @@ pub(crate) async fn healthz() -> Json<Health> {
 
 /// Readiness: models are loaded.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
-    responses((status = 200, description = "Ready: models loaded", body = Health), crate::http::openapi::GuardProblems))]
+    responses((status = 200, description = "Ready: models loaded", body = Health), crate::http::answers::GuardProblems))]
 pub(crate) async fn readyz() -> Json<Health> {
     // Models are loaded before the listener opens: ready as soon as it accepts.
     Json(Health {

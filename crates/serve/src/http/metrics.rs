@@ -13,7 +13,7 @@ use crate::state::AppState;
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain"),
-        crate::http::openapi::GuardProblems))]
+        crate::http::answers::GuardProblems))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

@@ -11,9 +11,11 @@
 //! | `health.rs` | `GET /healthz`, `GET /readyz` |
 //! | `openapi.rs` | `GET /openapi.json` |
 //!
-//! `records.rs` is how the record routes take a record in.
+//! `records.rs` is how the record routes take a record in; `answers.rs`
+//! lists the problem answers each kind of route publishes.
 
 pub(crate) mod admin;
+pub(crate) mod answers;
 pub(crate) mod health;
 pub(crate) mod metrics;
 pub(crate) mod models;

@@ -77,7 +77,7 @@ pub(crate) struct ModelsResponse {
 /// The active models: versions, metrics and input signatures.
 #[utoipa::path(get, path = "/v1/models", tag = "models", security(("bearer" = [])),
     responses((status = 200, description = "Active models", body = ModelsResponse),
-        crate::http::openapi::KeyProblems))]
+        crate::http::answers::KeyProblems))]
 pub(crate) async fn models(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -62,7 +62,7 @@ fn score_decision<'a>(
 #[utoipa::path(post, path = "/v1/score", tag = "scoring", request_body = carescore_core::PatientRecord,
     security(("bearer" = ["score"])),
     responses((status = 200, description = "The scores", body = ScoreResponse),
-        crate::http::openapi::RecordProblems))]
+        crate::http::answers::RecordProblems))]
 pub(crate) async fn score(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
@@ -203,7 +203,7 @@ fn score_batch(state: &AppState, live: &Live, bytes: &Bytes) -> Result<Vec<Batch
 #[utoipa::path(post, path = "/v1/score/batch", tag = "scoring", request_body = BatchRequestDoc,
     security(("bearer" = ["score"])),
     responses((status = 200, description = "One result per record, in order", body = BatchResponse),
-        crate::http::openapi::RecordProblems))]
+        crate::http::answers::RecordProblems))]
 pub(crate) async fn batch(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,

@@ -32,7 +32,7 @@ pub(crate) struct GradeResponse {
 #[utoipa::path(post, path = "/v1/underwriting/grade", tag = "underwriting", request_body = carescore_core::PatientRecord,
     security(("bearer" = ["underwrite"])),
     responses((status = 200, description = "The grade", body = GradeResponse),
-        crate::http::openapi::RecordProblems))]
+        crate::http::answers::RecordProblems))]
 pub(crate) async fn grade(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,

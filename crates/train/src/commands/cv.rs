@@ -7,8 +7,7 @@ use std::time::Instant;
 use anyhow::bail;
 
 use crate::args::{CvArgs, OutputFormat};
-use crate::commands::fit::parse_families;
-use crate::commands::{censoring_of, target_from_args};
+use crate::commands::{censoring_of, parse_families, say, target_from_args};
 use crate::cv::cross_validate;
 use crate::progress::Stage;
 use crate::training::FitOptions;
@@ -50,16 +49,16 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
     match args.format {
         OutputFormat::Json => {
             for result in &results {
-                println!("{}", serde_json::to_string(result)?);
+                say(serde_json::to_string(result)?)?;
             }
         }
         OutputFormat::Text => {
-            println!(
+            say(format_args!(
                 "{:<10} {:>6} {:>7} {:>7} {:>7} {:>7} {:>9} {:>7}",
                 "candidate", "evals", "auc", "auc_sd", "brier", "slope", "intercept", "ece"
-            );
+            ))?;
             for r in &results {
-                println!(
+                say(format_args!(
                     "{:<10} {:>6} {:>7.4} {:>7.4} {:>7.4} {:>7.3} {:>9.3} {:>7.4}",
                     r.candidate,
                     r.evaluations,
@@ -69,7 +68,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
                     r.calibration_slope,
                     r.calibration_intercept,
                     r.ece
-                );
+                ))?;
             }
         }
     }

@@ -1,11 +1,10 @@
-//! `carescore-train evaluate`: out-of-sample metrics of an artifact on a table, as JSON.
+//! `carescore-train evaluate`: out-of-sample metrics of an artifact on a
+//! table, as JSON (default) or as a few lines for people.
 
-use anyhow::Context;
-use carescore_core::ModelArtifact;
 use serde::Serialize;
 
-use crate::args::EvaluateArgs;
-use crate::commands::{load_table, scoring_options, target_of_artifact};
+use crate::args::{EvaluateArgs, OutputFormat};
+use crate::commands::{load_artifact, load_table, say, scoring_options, target_of_artifact};
 use crate::ingest::Screening;
 use crate::training::evaluate_artifact;
 use crate::training::ArtifactEvaluation;
@@ -18,15 +17,6 @@ struct Evaluation<'a> {
     screening: &'a Screening,
     #[serde(flatten)]
     metrics: ArtifactEvaluation,
-}
-
-/// Reads and verifies an artifact file.
-///
-/// # Errors
-/// An unreadable file or a refused artifact, naming the file.
-pub fn load_artifact(path: &std::path::Path) -> anyhow::Result<ModelArtifact> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the artifact", path.display()))?;
-    ModelArtifact::from_json(&bytes).with_context(|| format!("{}", path.display()))
 }
 
 /// Runs `evaluate`.
@@ -45,6 +35,25 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
         screening: &ingested.screening,
         metrics,
     };
-    println!("{}", serde_json::to_string_pretty(&evaluation)?);
+    match args.format {
+        OutputFormat::Json => say(serde_json::to_string_pretty(&evaluation)?)?,
+        OutputFormat::Text => {
+            let m = &evaluation.metrics.overall.metrics;
+            let optional = |x: Option<f64>| x.map_or_else(|| "n/a".to_string(), |x| format!("{x:.3}"));
+            say(format_args!("model {} on {}", evaluation.model, evaluation.data))?;
+            say(format_args!(
+                "rows {} (excluded {}), event rate {:.3}",
+                m.rows, evaluation.screening.rows_excluded, m.event_rate
+            ))?;
+            say(format_args!(
+                "auc {}, brier {:.4}, calibration slope {}, intercept {}, ece {:.4}",
+                optional(m.auc),
+                m.brier,
+                optional(m.calibration_slope),
+                optional(m.calibration_intercept),
+                m.ece
+            ))?;
+        }
+    }
     Ok(())
 }

@@ -10,9 +10,7 @@ use std::io::Write;
 
 use crate::args::{FitArgs, OutputFormat};
 use crate::atomic::write_atomically;
-use crate::commands::report::{file_name, write_html};
-use crate::commands::{censoring_of, target_from_args};
-use crate::family::{family, family_names, ModelFamily, FAMILIES};
+use crate::commands::{censoring_of, file_name, parse_families, say, target_from_args, write_html};
 use crate::model_card;
 use crate::progress::Stage;
 use crate::report::{render, ReportInput};
@@ -30,16 +28,6 @@ pub fn next_version(dir: &Path, target: &str) -> u32 {
         })
         .max()
         .map_or(1, |v| v + 1)
-}
-
-/// The families `--model` names: one, or all for `auto`.
-pub fn parse_families(name: &str) -> anyhow::Result<Vec<&'static dyn ModelFamily>> {
-    if name == "auto" {
-        return Ok(FAMILIES.to_vec());
-    }
-    let family = family(name)
-        .with_context(|| format!("unknown model {name:?} (allowed: auto, {})", family_names().join(", ")))?;
-    Ok(vec![family])
 }
 
 /// Runs `fit`.
@@ -146,7 +134,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     match args.format {
-        OutputFormat::Text => println!("{}", artifact_path.display()),
+        OutputFormat::Text => say(artifact_path.display())?,
         OutputFormat::Json => {
             let summary = serde_json::json!({
                 "artifact": artifact_path,
@@ -165,7 +153,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
                     "total": started.elapsed().as_secs_f64(),
                 },
             });
-            println!("{summary}");
+            say(summary)?;
         }
     }
     Ok(())

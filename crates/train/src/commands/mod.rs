@@ -1,4 +1,6 @@
-//! One module per subcommand of `carescore-train`.
+//! One module per subcommand of `carescore-train`. What several commands
+//! need (the target, the table, the artifact, the families, writing results)
+//! lives here, so no command imports another.
 
 pub mod cv;
 pub mod evaluate;
@@ -7,15 +9,76 @@ pub mod predict;
 pub mod report;
 pub mod synth;
 
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{bail, Context};
 use carescore_core::ModelArtifact;
 
+use crate::atomic::write_atomically;
+use crate::family::{family, family_names, ModelFamily, FAMILIES};
+
 use crate::args::{CensoringChoice, Cli, Command};
 use crate::labels::Censoring;
 use crate::spec::Spec;
 use crate::target::Target;
+
+/// Writes one line of a command's results to standard output. A closed
+/// output (`carescore-train evaluate ... | head`) is an error the entry
+/// point ends quietly on, never a panic.
+///
+/// # Errors
+/// The write failure (e.g. a broken pipe).
+pub fn say(line: impl std::fmt::Display) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
+/// Whether `error` is standard output closed by the reader (a broken pipe).
+pub fn is_closed_output(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The families `--model` names: one, or all for `auto`.
+///
+/// # Errors
+/// An unknown name, listing the allowed ones.
+pub fn parse_families(name: &str) -> anyhow::Result<Vec<&'static dyn ModelFamily>> {
+    if name == "auto" {
+        return Ok(FAMILIES.to_vec());
+    }
+    let family = family(name)
+        .with_context(|| format!("unknown model {name:?} (allowed: auto, {})", family_names().join(", ")))?;
+    Ok(vec![family])
+}
+
+/// Reads and verifies an artifact file.
+///
+/// # Errors
+/// An unreadable file or a refused artifact, naming the file.
+pub fn load_artifact(path: &Path) -> anyhow::Result<ModelArtifact> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read the artifact", path.display()))?;
+    ModelArtifact::from_json(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// The file name of `path`, for display without the directory.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Writes the HTML report `html` to `path` atomically.
+///
+/// # Errors
+/// A write failure, naming the file.
+pub fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
+    write_atomically(path, |w| w.write_all(html.as_bytes()))
+        .with_context(|| format!("{}: cannot write the report", path.display()))
+}
 
 /// Parses a built-in target name with an error listing the allowed ones.
 ///

@@ -59,7 +59,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     if !parent_dir(&args.out).is_dir() {
         anyhow::bail!("{}: directory does not exist", parent_dir(&args.out).display());
     }
-    let artifact = crate::commands::evaluate::load_artifact(&args.model)?;
+    let artifact = crate::commands::load_artifact(&args.model)?;
     let target = crate::commands::target_of_artifact(&artifact, args.spec.as_deref())?;
     let ingested = crate::commands::load_table(&args.data, target)?;
     let height = ingested.frame.height();

@@ -1,33 +1,13 @@
 //! `carescore-train report`: evaluates an artifact on a table and writes the
 //! HTML report (the same page `fit` writes next to each artifact).
 
-use std::io::Write;
-use std::path::Path;
+use anyhow::bail;
 
-use anyhow::{bail, Context};
-
-use crate::args::ReportArgs;
-use crate::atomic::write_atomically;
-use crate::commands::evaluate::load_artifact;
-use crate::commands::{load_table, scoring_options, target_of_artifact};
+use crate::args::{OutputFormat, ReportArgs};
+use crate::commands::{file_name, load_artifact, load_table, say, scoring_options, target_of_artifact, write_html};
 use crate::progress::Stage;
 use crate::report::{render, ReportInput};
 use crate::training::evaluate_artifact;
-
-/// The file name of `path`, for display without the directory.
-pub fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
-}
-
-/// Writes `html` to `path` atomically.
-///
-/// # Errors
-/// A write failure, naming the file.
-pub fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
-    write_atomically(path, |w| w.write_all(html.as_bytes()))
-        .with_context(|| format!("{}: cannot write the report", path.display()))
-}
 
 /// Runs `report`.
 ///
@@ -56,6 +36,13 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     })?;
     stage.finish();
     write_html(&args.out, &html)?;
-    println!("{}", args.out.display());
+    match args.format {
+        OutputFormat::Text => say(args.out.display())?,
+        OutputFormat::Json => say(serde_json::json!({
+            "report": args.out,
+            "model_version": artifact.model_version(),
+            "data": args.data,
+        }))?,
+    }
     Ok(())
 }

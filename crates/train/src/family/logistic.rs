@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use carescore_core::artifact::{sigmoid, DesignKind, Estimator};
 
-use super::{fit_error, CvSplit, FamilyFit, ModelFamily, Tuning};
-use crate::metrics::log_loss;
+use super::{CvSplit, FamilyFit, ModelFamily, Tuning};
 use crate::model::design::Design;
 use crate::model::logistic;
+use crate::model::loss::log_loss;
+use crate::prepare::fit_error;
 use crate::training::{FitOptions, Prepared, TrainError};
 
 /// Penalties tried by cross-validation.

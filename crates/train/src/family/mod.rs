@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::model::design::Design;
 use crate::model::gbdt::Binned;
 use crate::model::logistic::FitError;
-use crate::training::{FitOptions, Prepared, TrainError};
+use crate::prepare::{fit_error, FitOptions, Prepared, TrainError};
 
 pub use forest::Forest;
 pub use gbdt::Gbdt;
@@ -104,14 +104,6 @@ pub trait ModelFamily: Sync {
         options: &FitOptions,
         splits: &[CvSplit<'_>],
     ) -> Result<Vec<Vec<f64>>, TrainError>;
-}
-
-/// The error of a failed fit of `options.target`.
-pub(crate) fn fit_error(options: &FitOptions) -> impl Fn(FitError) -> TrainError + '_ {
-    move |source| TrainError::Fit {
-        target: options.target_name(),
-        source,
-    }
 }
 
 /// What the tree families share: the raw design, binned, and the split of the

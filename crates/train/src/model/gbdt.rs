@@ -13,7 +13,7 @@
 use carescore_core::artifact::{leaf_sum, sigmoid, Tree, LEAF};
 use rand_chacha::ChaCha8Rng;
 
-use crate::metrics::log_loss;
+use super::loss::log_loss;
 
 /// Missing values' bin.
 const MISSING_BIN: u8 = u8::MAX;
@@ -129,7 +129,7 @@ impl Binned {
 }
 
 /// Gradient, hessian and row count of one bin.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 struct Stat {
     g: f64,
     h: f64,
@@ -643,27 +643,67 @@ mod tests {
     }
 
     #[test]
+    fn a_histogram_on_several_threads_equals_the_one_thread_sum() {
+        // Enough row-column updates for the column-parallel path.
+        let (cols, n) = (4, PARALLEL_MIN_WORK / 3);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let x: Vec<f64> = (0..n * cols).map(|_| rng.gen_range(0.0..1.0)).collect();
+        let data = Binned::new(&x, cols, 255);
+        let g: Vec<f64> = (0..n).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let h: Vec<f64> = (0..n).map(|_| rng.gen_range(0.0..0.25)).collect();
+        let rows: Vec<u32> = (0..n as u32).filter(|r| r % 7 != 3).collect();
+        assert!(
+            rows.len() * cols >= PARALLEL_MIN_WORK,
+            "the test must take the parallel path"
+        );
+        let parallel = histogram(&data, &rows, &g, &h);
+        let ordered: Vec<(f64, f64)> = rows.iter().map(|&r| (g[r as usize], h[r as usize])).collect();
+        let mut one_thread = vec![Stat::default(); cols * SLOTS];
+        fill_columns(&data, 0, &mut one_thread, &rows, &ordered);
+        assert!(parallel == one_thread, "the histogram depends on the threads");
+    }
+
+    #[test]
     fn trees_pass_the_artifact_checks() {
+        use carescore_core::artifact::{Estimator, FeatureKind, FeatureSpec};
+        use carescore_core::ModelArtifact;
         let (x, y) = problem(2000, 3);
         let data = Binned::new(&x, 2, 255);
         let rows: Vec<u32> = (0..2000).collect();
-        let booster = fit(
-            &data,
-            &y,
-            &vec![1.0; 2000],
-            &rows,
-            &[],
-            &GbdtParams {
-                max_trees: 20,
-                ..GbdtParams::default()
-            },
-        );
-        for tree in &booster.trees {
-            for (i, f) in tree.feature.iter().enumerate() {
-                if *f != LEAF {
-                    assert!(tree.left[i] as usize > i && tree.right[i] as usize > i);
-                }
-            }
-        }
+        let params = GbdtParams {
+            max_trees: 20,
+            ..GbdtParams::default()
+        };
+        let booster = fit(&data, &y, &vec![1.0; 2000], &rows, &[], &params);
+        // The artifact's own checks (node order, feature indices, finite
+        // values) run when an artifact is read back, as the service reads it.
+        let mut artifact: ModelArtifact =
+            serde_json::from_str(include_str!("../../../../models/readmission_30d-1.json")).unwrap();
+        artifact.features = ["a", "b"]
+            .map(|name| FeatureSpec {
+                name: name.to_string(),
+                kind: FeatureKind::Numeric {
+                    center: 0.0,
+                    scale: 1.0,
+                },
+                missing_indicator: false,
+            })
+            .to_vec();
+        let with = |trees: Vec<Tree>| {
+            let mut a = artifact.clone();
+            a.estimator = Estimator::BoostedTrees {
+                base_score: booster.base_score,
+                trees,
+                learning_rate: params.learning_rate,
+            };
+            ModelArtifact::from_json(a.to_json().as_bytes())
+        };
+        assert!(!booster.trees.is_empty(), "{} trees", booster.trees.len());
+        with(booster.trees.clone()).expect("grown trees are valid artifact trees");
+        // The check bites: a split on a column the signature does not have.
+        let mut broken = booster.trees.clone();
+        let split = broken[0].feature.iter().position(|f| *f != LEAF).unwrap();
+        broken[0].feature[split] = 2;
+        assert!(with(broken).is_err());
     }
 }
