@@ -23,7 +23,7 @@ fn sha256_hex(text: &str) -> String {
 
 /// Fits `family` for `target` on `data` and writes `<target>-<version>.json` into `dir`.
 fn train_into(data: &Path, dir: &Path, target: Target, family_name: &str, version: u32) {
-    let ingested = carescore_train::ingest::load(data, None).unwrap();
+    let ingested = carescore_train::ingest::load(data, target, carescore_train::ingest::Reading::WithOutcome).unwrap();
     let options = FitOptions {
         target,
         seed: 42,
@@ -86,7 +86,12 @@ async fn train_serve_reload_and_agree_with_predict() {
     let address = start_service(state.with_audit(audit)).await;
 
     // One record of the table, as the CMS would send it.
-    let ingested = carescore_train::ingest::load(&data, None).unwrap();
+    let ingested = carescore_train::ingest::load(
+        &data,
+        Target::Infection180d,
+        carescore_train::ingest::Reading::FeaturesOnly,
+    )
+    .unwrap();
     let record = ingested.records[0].patient().unwrap().clone();
     let body = serde_json::to_string(&record).unwrap();
 

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::family::{CvSplit, ModelFamily};
-use crate::ingest::Ingested;
+use crate::ingest::Dataset;
 use crate::metrics::evaluate;
 use crate::model::folds::grouped_folds;
 use crate::training::{prepare, FitOptions, TrainError};
@@ -45,7 +45,7 @@ fn mean(values: &[f64]) -> f64 {
 /// # Errors
 /// [`TrainError`] for unusable data or a fold with one class.
 pub fn cross_validate(
-    ingested: &Ingested,
+    dataset: &Dataset,
     options: FitOptions,
     repeats: usize,
     families: &[&dyn ModelFamily],
@@ -56,7 +56,7 @@ pub fn cross_validate(
         temporal_holdout: 0.0,
         ..options
     };
-    let prepared = prepare(ingested, options)?;
+    let prepared = prepare(dataset, options)?;
     let data = &prepared.data;
     let k = prepared.k;
     let fold_sets: Vec<Vec<usize>> = (0..repeats.max(1))

@@ -17,8 +17,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::rows::{Cell, SpecRow, TableRow};
-use crate::spec::{Spec, SpecKind};
+use crate::spec::{Spec, SpecKind, SpecOutcome};
 use crate::table::{decode_table, TableError};
+use crate::target::Target;
 
 /// Share of excluded rows above which ingestion stops: the columns are
 /// probably mis-mapped (docs/data-contract.md).
@@ -91,21 +92,67 @@ pub struct Screening {
     pub warnings_by_rule: BTreeMap<String, usize>,
 }
 
-/// A screened table: valid records and, per record, its row in the file.
+/// The outcome of every kept record, read and checked once at load.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Days to the event or to censoring, and whether the event happened.
+    TimeEvent {
+        /// Follow-up time (NaN where the table has none).
+        times: Vec<f64>,
+        /// The event indicator.
+        events: Vec<bool>,
+    },
+    /// A plain label (`None`: unknown).
+    Label(Vec<Option<bool>>),
+}
+
+/// What a command reads of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// Features and the target's outcome columns (fit, cv, evaluate, report).
+    WithOutcome,
+    /// Features only (predict: a table to score has no outcome yet).
+    FeaturesOnly,
+}
+
+/// Input columns passed through to `predict`'s output when present (with the
+/// target's group and date columns).
+const ID_COLUMNS: [&str; 3] = ["patient_id", "index_date", "case_id"];
+
+/// A screened table, everything training and scoring need, read once: the
+/// valid records, their outcome, patient groups and index dates, what
+/// screening found, and the id columns `predict` passes through. Nothing
+/// after ingestion reads the file's columns again.
 #[derive(Debug, Clone)]
-pub struct Ingested {
+pub struct Dataset {
     /// SHA-256 of the file's bytes (the training-data fingerprint).
     pub sha256: String,
-    /// The file as read.
-    pub frame: DataFrame,
     /// Valid rows (excluded rows removed): patient records, or a spec's feature cells.
     pub records: Vec<TableRow>,
-    /// For each record, its row index in `frame`.
+    /// For each record, its row in the file.
     pub rows: Vec<usize>,
+    /// For each record, its outcome ([`Reading::WithOutcome`] only).
+    pub outcome: Option<Outcome>,
+    /// For each record, its patient as a group number for folds: numeric ids
+    /// as they are, text (or partly missing) ids numbered by first appearance,
+    /// every row its own group when the table has no patient column.
+    pub groups: Vec<i64>,
+    /// For each record, its index date as ISO text (which sorts by date), when the table has the column.
+    pub dates: Option<Vec<Option<String>>>,
     /// What screening found.
     pub screening: Screening,
-    /// Excluded rows: their row index in `frame` and the problems (`field: rule`, never values).
+    /// Excluded rows: their row in the file and the problems (`field: rule`, never values).
     pub rejected: Vec<(usize, String)>,
+    /// The id columns of the whole file (every row), for `predict`'s output.
+    pub ids: Vec<Column>,
+}
+
+/// The rows screening kept and what it found.
+struct Kept {
+    records: Vec<TableRow>,
+    rows: Vec<usize>,
+    screening: Screening,
+    rejected: Vec<(usize, String)>,
 }
 
 fn polars_error(column: &str) -> impl FnOnce(PolarsError) -> IngestError + '_ {
@@ -193,13 +240,13 @@ fn field_values(frame: &DataFrame, field: Field) -> Result<Vec<Value>, IngestErr
 /// # Errors
 /// [`IngestError`] for an empty table, a missing or mistyped column, or more
 /// than [`MAX_EXCLUDED_SHARE`] of rows breaking hard ranges.
-pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested, IngestError> {
+fn screen(frame: &DataFrame, path: &Path) -> Result<Kept, IngestError> {
     if frame.height() == 0 {
         return Err(IngestError::Empty(path.to_path_buf()));
     }
     let columns: Vec<(Field, Vec<Value>)> = Field::ALL
         .iter()
-        .map(|f| field_values(&frame, *f).map(|v| (*f, v)))
+        .map(|f| field_values(frame, *f).map(|v| (*f, v)))
         .collect::<Result<_, _>>()?;
     let mut screening = Screening {
         rows_read: frame.height(),
@@ -240,9 +287,7 @@ pub fn screen(frame: DataFrame, path: &Path, sha256: String) -> Result<Ingested,
         }
     }
     check_exclusions(&screening)?;
-    Ok(Ingested {
-        sha256,
-        frame,
+    Ok(Kept {
         records,
         rows,
         screening,
@@ -360,7 +405,7 @@ fn spec_cells(frame: &DataFrame, feature: &crate::spec::SpecFeature) -> Result<V
 /// # Errors
 /// [`IngestError`] for an empty table, a missing or mistyped column, or more
 /// than [`MAX_EXCLUDED_SHARE`] of rows excluded.
-pub fn screen_spec(frame: DataFrame, path: &Path, sha256: String, spec: &Spec) -> Result<Ingested, IngestError> {
+fn screen_spec(frame: &DataFrame, path: &Path, spec: &Spec) -> Result<Kept, IngestError> {
     if frame.height() == 0 {
         return Err(IngestError::Empty(path.to_path_buf()));
     }
@@ -368,7 +413,7 @@ pub fn screen_spec(frame: DataFrame, path: &Path, sha256: String, spec: &Spec) -
     let columns: Vec<Vec<(Cell, bool)>> = spec
         .features
         .iter()
-        .map(|f| spec_cells(&frame, f))
+        .map(|f| spec_cells(frame, f))
         .collect::<Result<_, _>>()?;
     let mut screening = Screening {
         rows_read: frame.height(),
@@ -401,9 +446,7 @@ pub fn screen_spec(frame: DataFrame, path: &Path, sha256: String, spec: &Spec) -
         }
     }
     check_exclusions(&screening)?;
-    Ok(Ingested {
-        sha256,
-        frame,
+    Ok(Kept {
         records,
         rows,
         screening,
@@ -411,12 +454,15 @@ pub fn screen_spec(frame: DataFrame, path: &Path, sha256: String, spec: &Spec) -
     })
 }
 
-/// Reads and screens a CSV or Parquet training table: against the patient
-/// record contract, or against `spec` when one is given.
+/// Reads and screens a CSV or Parquet table for `target`: against the
+/// patient record contract, or against the target's spec; with
+/// [`Reading::WithOutcome`] also the target's outcome columns, so a bad
+/// outcome column is found here, not in the middle of a fit.
 ///
 /// # Errors
-/// As [`screen`] or [`screen_spec`], plus a missing or unreadable file.
-pub fn load(path: &Path, spec: Option<&Spec>) -> Result<Ingested, IngestError> {
+/// [`IngestError`]: a missing or unreadable file, missing or mistyped
+/// columns, too many excluded rows, unusable outcome columns.
+pub fn load(path: &Path, target: Target, reading: Reading) -> Result<Dataset, IngestError> {
     if !path.is_file() {
         return Err(IngestError::MissingFile(path.to_path_buf()));
     }
@@ -427,17 +473,87 @@ pub fn load(path: &Path, spec: Option<&Spec>) -> Result<Ingested, IngestError> {
     })?;
     let sha256 = sha256_hex(&bytes);
     let frame = decode_table(bytes, path)?;
-    match spec {
-        Some(spec) => screen_spec(frame, path, sha256, spec),
-        None => screen(frame, path, sha256),
+    let kept = match target.spec() {
+        Some(spec) => screen_spec(&frame, path, spec)?,
+        None => screen(&frame, path)?,
+    };
+    let outcome = match reading {
+        Reading::WithOutcome => Some(outcome(&frame, target, &kept.rows)?),
+        Reading::FeaturesOnly => None,
+    };
+    let mut id_names: Vec<&str> = ID_COLUMNS.to_vec();
+    for name in [target.group_column(), target.date_column()] {
+        if !id_names.contains(&name) {
+            id_names.push(name);
+        }
     }
+    Ok(Dataset {
+        sha256,
+        groups: patient_groups(&frame, target.group_column(), &kept.rows),
+        dates: index_dates(&frame, target.date_column(), &kept.rows),
+        ids: id_names
+            .iter()
+            .filter_map(|name| frame.column(name).ok().cloned())
+            .collect(),
+        outcome,
+        records: kept.records,
+        rows: kept.rows,
+        screening: kept.screening,
+        rejected: kept.rejected,
+    })
+}
+
+/// The outcome of `target` at `rows`.
+fn outcome(frame: &DataFrame, target: Target, rows: &[usize]) -> Result<Outcome, IngestError> {
+    Ok(match target.outcome() {
+        SpecOutcome::TimeEvent { time, event, .. } => Outcome::TimeEvent {
+            times: numeric_column(frame, time, rows)?,
+            events: event_column(frame, event, rows)?,
+        },
+        SpecOutcome::Label(column) => Outcome::Label(label_column(frame, column, rows)?),
+    })
+}
+
+/// The patient of each of `rows`, as a group number for folds (see [`Dataset::groups`]).
+fn patient_groups(frame: &DataFrame, name: &str, rows: &[usize]) -> Vec<i64> {
+    let Ok(column) = frame.column(name) else {
+        return (0..rows.len() as i64).collect();
+    };
+    if let Ok(ids) = numeric_column(frame, name, rows) {
+        if ids.iter().all(|x| x.is_finite()) {
+            return ids.iter().map(|x| *x as i64).collect();
+        }
+    }
+    let Ok(text) = column.cast(&DataType::String) else {
+        return (0..rows.len() as i64).collect();
+    };
+    let Ok(values) = text.str() else {
+        return (0..rows.len() as i64).collect();
+    };
+    let mut ids: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    rows.iter()
+        .map(|&i| {
+            // A missing id is a group of its own.
+            let key = values.get(i).map_or_else(|| format!("\u{0}row-{i}"), str::to_string);
+            let next = ids.len() as i64;
+            *ids.entry(key).or_insert(next)
+        })
+        .collect()
+}
+
+/// The dates in column `name` of `rows` as ISO text (which sorts by date), if the column exists.
+fn index_dates(frame: &DataFrame, name: &str, rows: &[usize]) -> Option<Vec<Option<String>>> {
+    let column = frame.column(name).ok()?;
+    let text = column.cast(&DataType::String).ok()?;
+    let values = text.str().ok()?;
+    Some(rows.iter().map(|&i| values.get(i).map(str::to_string)).collect())
 }
 
 /// The numeric column `name` at `rows`, for follow-up times.
 ///
 /// # Errors
 /// [`IngestError`] if the column is missing or not numeric.
-pub fn numeric_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<f64>, IngestError> {
+fn numeric_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<f64>, IngestError> {
     let column = frame.column(name).map_err(|_| IngestError::MissingColumn {
         column: name.to_string(),
         what: "an outcome column",
@@ -462,7 +578,7 @@ pub fn numeric_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<V
 /// # Errors
 /// [`IngestError`] if the column is missing, of another type, or has values
 /// other than 0/1 (a missing value included).
-pub fn event_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<bool>, IngestError> {
+fn event_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<bool>, IngestError> {
     label_column(frame, name, rows)?
         .into_iter()
         .map(|v| {
@@ -479,7 +595,7 @@ pub fn event_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec
 ///
 /// # Errors
 /// [`IngestError`] if the column is missing, of another type, or has values other than 0/1.
-pub fn label_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<Option<bool>>, IngestError> {
+fn label_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec<Option<bool>>, IngestError> {
     let column = frame.column(name).map_err(|_| IngestError::MissingColumn {
         column: name.to_string(),
         what: "an outcome column",
@@ -512,4 +628,19 @@ pub fn label_column(frame: &DataFrame, name: &str, rows: &[usize]) -> Result<Vec
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patient_groups_follow_numeric_and_text_ids() {
+        let numeric = DataFrame::new(3, vec![Column::new("patient_id".into(), vec![7i64, 7, 9])]).unwrap();
+        assert_eq!(patient_groups(&numeric, "patient_id", &[0, 1, 2]), [7, 7, 9]);
+        let text = DataFrame::new(3, vec![Column::new("patient_id".into(), vec!["b", "a", "b"])]).unwrap();
+        assert_eq!(patient_groups(&text, "patient_id", &[0, 1, 2]), [0, 1, 0]);
+        let none = DataFrame::new(3, vec![Column::new("other".into(), vec![1i64, 2, 3])]).unwrap();
+        assert_eq!(patient_groups(&none, "patient_id", &[0, 2]), [0, 1]);
+    }
 }

@@ -5,7 +5,7 @@
 
 use carescore_core::artifact::FeatureSpec;
 
-use crate::ingest::{event_column, label_column, numeric_column, IngestError, Ingested};
+use crate::ingest::{Dataset, IngestError, Outcome};
 use crate::labels::{horizon_labels, Censoring, LabelError};
 use crate::model::design::signature;
 use crate::model::folds::grouped_folds;
@@ -93,26 +93,25 @@ pub struct Labelled {
     pub dates: Vec<Option<String>>,
 }
 
-pub(crate) fn labelled(ingested: &Ingested, target: Target, censoring: Censoring) -> Result<Labelled, TrainError> {
-    let (labels, weights) = match target.outcome() {
-        SpecOutcome::TimeEvent {
-            time,
-            event,
-            horizon_days,
-        } => {
-            let times = numeric_column(&ingested.frame, time, &ingested.rows)?;
-            let events = event_column(&ingested.frame, event, &ingested.rows)?;
-            let labels = horizon_labels(&times, &events, f64::from(horizon_days), censoring)?;
+pub(crate) fn labelled(dataset: &Dataset, target: Target, censoring: Censoring) -> Result<Labelled, TrainError> {
+    let Some(outcome) = &dataset.outcome else {
+        return Err(TrainError::NoKnownLabels(
+            "the table was read without its outcome columns".to_string(),
+        ));
+    };
+    let (labels, weights) = match (outcome, target.outcome()) {
+        (Outcome::TimeEvent { times, events }, SpecOutcome::TimeEvent { horizon_days, .. }) => {
+            let labels = horizon_labels(times, events, f64::from(horizon_days), censoring)?;
             (labels.labels, labels.weights)
         }
-        SpecOutcome::Label(column) => {
-            let labels = label_column(&ingested.frame, column, &ingested.rows)?;
-            let weights = vec![1.0; labels.len()];
-            (labels, weights)
+        (Outcome::Label(labels), _) => (labels.clone(), vec![1.0; labels.len()]),
+        (Outcome::TimeEvent { .. }, SpecOutcome::Label(column)) => {
+            return Err(TrainError::NoKnownLabels(format!(
+                "the table was read with follow-up times, but the target's outcome is the label column `{column}`"
+            )))
         }
     };
-    let groups_all = patient_groups(&ingested.frame, target.group_column(), &ingested.rows);
-    let dates_all = index_dates(&ingested.frame, target.date_column(), &ingested.rows);
+    let (groups_all, dates_all) = (&dataset.groups, &dataset.dates);
     let mut out = Labelled {
         records: Vec::new(),
         y: Vec::new(),
@@ -156,43 +155,6 @@ pub struct Prepared {
     pub folds: Vec<usize>,
 }
 
-/// The patient of each of `rows`, as a group number for folds: numeric
-/// ids in `name` as they are, text (or partly missing) ids numbered by first appearance, and
-/// every row its own group when the table has no such column.
-fn patient_groups(frame: &polars::prelude::DataFrame, name: &str, rows: &[usize]) -> Vec<i64> {
-    let Ok(column) = frame.column(name) else {
-        return (0..rows.len() as i64).collect();
-    };
-    if let Ok(ids) = numeric_column(frame, name, rows) {
-        if ids.iter().all(|x| x.is_finite()) {
-            return ids.iter().map(|x| *x as i64).collect();
-        }
-    }
-    let Ok(text) = column.cast(&polars::prelude::DataType::String) else {
-        return (0..rows.len() as i64).collect();
-    };
-    let Ok(values) = text.str() else {
-        return (0..rows.len() as i64).collect();
-    };
-    let mut ids: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-    rows.iter()
-        .map(|&i| {
-            // A missing id is a group of its own.
-            let key = values.get(i).map_or_else(|| format!("\u{0}row-{i}"), str::to_string);
-            let next = ids.len() as i64;
-            *ids.entry(key).or_insert(next)
-        })
-        .collect()
-}
-
-/// The dates in column `name` of `rows` as ISO text (which sorts by date), if the column exists.
-fn index_dates(frame: &polars::prelude::DataFrame, name: &str, rows: &[usize]) -> Option<Vec<Option<String>>> {
-    let column = frame.column(name).ok()?;
-    let text = column.cast(&polars::prelude::DataType::String).ok()?;
-    let values = text.str().ok()?;
-    Some(rows.iter().map(|&i| values.get(i).map(str::to_string)).collect())
-}
-
 impl Labelled {
     /// The rows at `keep` positions.
     fn subset(&self, keep: &[usize]) -> Labelled {
@@ -225,8 +187,8 @@ impl Labelled {
 
 /// The labelled rows, their records and the feature signature learnt from
 /// them, after checking that there are patients enough for the folds.
-pub fn prepare(ingested: &Ingested, options: FitOptions) -> Result<Prepared, TrainError> {
-    let all = labelled(ingested, options.target, options.censoring)?;
+pub fn prepare(dataset: &Dataset, options: FitOptions) -> Result<Prepared, TrainError> {
+    let all = labelled(dataset, options.target, options.censoring)?;
     let (data, holdout) = match all.split_temporal(options.temporal_holdout) {
         Some((earlier, later, from)) => (earlier, Some((later, from))),
         None => (all, None),
@@ -242,7 +204,7 @@ pub fn prepare(ingested: &Ingested, options: FitOptions) -> Result<Prepared, Tra
             folds: k,
         });
     }
-    let records: Vec<TableRow> = data.records.iter().map(|&i| ingested.records[i].clone()).collect();
+    let records: Vec<TableRow> = data.records.iter().map(|&i| dataset.records[i].clone()).collect();
     let features = signature(options.target, &records);
     let folds = grouped_folds(&data.groups, &data.y, k, options.seed);
     Ok(Prepared {
@@ -253,21 +215,4 @@ pub fn prepare(ingested: &Ingested, options: FitOptions) -> Result<Prepared, Tra
         k,
         folds,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use polars::prelude::{Column, DataFrame};
-
-    use super::*;
-
-    #[test]
-    fn patient_groups_follow_numeric_and_text_ids() {
-        let numeric = DataFrame::new(3, vec![Column::new("patient_id".into(), vec![7i64, 7, 9])]).unwrap();
-        assert_eq!(patient_groups(&numeric, "patient_id", &[0, 1, 2]), [7, 7, 9]);
-        let text = DataFrame::new(3, vec![Column::new("patient_id".into(), vec!["b", "a", "b"])]).unwrap();
-        assert_eq!(patient_groups(&text, "patient_id", &[0, 1, 2]), [0, 1, 0]);
-        let none = DataFrame::new(3, vec![Column::new("other".into(), vec![1i64, 2, 3])]).unwrap();
-        assert_eq!(patient_groups(&none, "patient_id", &[0, 2]), [0, 1]);
-    }
 }

@@ -1,5 +1,5 @@
 //! Fitting a calibrated model for a target (built-in or from a spec) from
-//! an ingested table: the prepared rows ([`crate::prepare`]), the estimator
+//! an dataset table: the prepared rows ([`crate::prepare`]), the estimator
 //! of a model family ([`crate::family`]), Platt or isotonic calibration on
 //! its held-out predictions, and the artifact with its held-out metrics.
 
@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::evaluation::{by_subgroup, full_evaluation, Evaluation};
 use crate::family::{ModelFamily, Tuning};
-use crate::ingest::{Ingested, Screening};
+use crate::ingest::{Dataset, Screening};
 use crate::metrics::Metrics;
 use crate::model::calibrate;
 use crate::prepare::labelled;
@@ -58,7 +58,7 @@ pub struct Fitted {
 /// weights and the records they came from.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scored {
-    /// Index of each row's record in the ingested table.
+    /// Index of each row's record in the dataset table.
     pub records: Vec<usize>,
     /// Calibrated probability.
     pub p: Vec<f64>,
@@ -91,9 +91,9 @@ pub struct ArtifactEvaluation {
 }
 
 /// Full and subgroup evaluation of scored rows.
-fn assess(ingested: &Ingested, scored: &Scored, options: FitOptions) -> ArtifactEvaluation {
+fn assess(dataset: &Dataset, scored: &Scored, options: FitOptions) -> ArtifactEvaluation {
     let (p, y, w) = (&scored.p, &scored.y, &scored.w);
-    let records: Vec<&TableRow> = scored.records.iter().map(|&i| &ingested.records[i]).collect();
+    let records: Vec<&TableRow> = scored.records.iter().map(|&i| &dataset.records[i]).collect();
     ArtifactEvaluation {
         overall: full_evaluation(p, y, w, &options.target.operating_thresholds(), options.seed),
         subgroups: by_subgroup(&records, p, y, w),
@@ -107,8 +107,8 @@ fn assess(ingested: &Ingested, scored: &Scored, options: FitOptions) -> Artifact
 ///
 /// # Errors
 /// [`TrainError`] naming the problem (unusable columns, no known labels, one class, too few patients).
-pub fn fit(ingested: &Ingested, options: FitOptions, family: &dyn ModelFamily) -> Result<Fitted, TrainError> {
-    let prepared = prepare(ingested, options)?;
+pub fn fit(dataset: &Dataset, options: FitOptions, family: &dyn ModelFamily) -> Result<Fitted, TrainError> {
+    let prepared = prepare(dataset, options)?;
     let fitted = family.fit(&prepared, &options)?;
     // The held-out rows' labels and weights; their probabilities once calibrated.
     let mut heldout = Scored::of(&prepared.data, &fitted.heldout, Vec::new());
@@ -124,7 +124,7 @@ pub fn fit(ingested: &Ingested, options: FitOptions, family: &dyn ModelFamily) -
         ..
     } = prepared;
     let outcome = Outcome {
-        assessment: assess(ingested, &heldout, options),
+        assessment: assess(dataset, &heldout, options),
         heldout,
         family: family.name(),
         features,
@@ -136,7 +136,7 @@ pub fn fit(ingested: &Ingested, options: FitOptions, family: &dyn ModelFamily) -
         folds: k,
         tuning: fitted.tuning,
     };
-    Ok(finish(ingested, &data, holdout, options, outcome))
+    Ok(finish(dataset, &data, holdout, options, outcome))
 }
 
 /// Each candidate's weighted Brier score on the rows that every candidate
@@ -173,16 +173,16 @@ pub fn common_heldout_brier(candidates: &[&Scored]) -> Vec<f64> {
 }
 
 /// Scores the temporal hold-out with the finished artifact and records the result.
-fn assess_temporal(fitted: &mut Fitted, ingested: &Ingested, holdout: Option<(Labelled, String)>, options: FitOptions) {
+fn assess_temporal(fitted: &mut Fitted, dataset: &Dataset, holdout: Option<(Labelled, String)>, options: FitOptions) {
     let Some((later, from)) = holdout else { return };
     let model = fitted.artifact.compile();
     let p: Vec<f64> = later
         .records
         .iter()
-        .map(|&i| model.predict(&ingested.records[i]))
+        .map(|&i| model.predict(&dataset.records[i]))
         .collect();
     let all: Vec<usize> = (0..later.y.len()).collect();
-    let evaluation = assess(ingested, &Scored::of(&later, &all, p), options);
+    let evaluation = assess(dataset, &Scored::of(&later, &all, p), options);
     let m = &evaluation.overall.metrics;
     for (name, value) in [
         ("temporal_auc", m.auc),
@@ -216,7 +216,7 @@ struct Outcome {
 
 /// Assembles the artifact and the fit record, then scores the temporal hold-out.
 fn finish(
-    ingested: &Ingested,
+    dataset: &Dataset,
     data: &Labelled,
     holdout: Option<(Labelled, String)>,
     options: FitOptions,
@@ -264,7 +264,7 @@ fn finish(
         training_data: DataFingerprint {
             rows: data.y.len() as u64,
             events,
-            sha256: ingested.sha256.clone(),
+            sha256: dataset.sha256.clone(),
         },
         trainer: TrainerInfo {
             name: env!("CARGO_PKG_NAME").to_string(),
@@ -276,7 +276,7 @@ fn finish(
     };
     let mut fitted = Fitted {
         artifact,
-        screening: ingested.screening.clone(),
+        screening: dataset.screening.clone(),
         labelled_rows: data.y.len(),
         target,
         family,
@@ -290,37 +290,37 @@ fn finish(
         estimator_seconds,
         temporal: None,
     };
-    assess_temporal(&mut fitted, ingested, holdout, options);
+    assess_temporal(&mut fitted, dataset, holdout, options);
     fitted
 }
 
-/// Scores every row of an ingested table with a known label at the artifact's horizon.
+/// Scores every row of an dataset table with a known label at the artifact's horizon.
 ///
 /// # Errors
 /// [`TrainError`] if the target's outcome columns are unusable or no label is known.
-pub fn score_table(artifact: &ModelArtifact, ingested: &Ingested, options: FitOptions) -> Result<Scored, TrainError> {
-    let data = labelled(ingested, options.target, options.censoring)?;
+pub fn score_table(artifact: &ModelArtifact, dataset: &Dataset, options: FitOptions) -> Result<Scored, TrainError> {
+    let data = labelled(dataset, options.target, options.censoring)?;
     let model = artifact.compile();
     let p: Vec<f64> = data
         .records
         .iter()
-        .map(|&i| model.predict(&ingested.records[i]))
+        .map(|&i| model.predict(&dataset.records[i]))
         .collect();
     let all: Vec<usize> = (0..data.y.len()).collect();
     Ok(Scored::of(&data, &all, p))
 }
 
-/// Out-of-sample evaluation of an artifact on an ingested table, with the scored rows.
+/// Out-of-sample evaluation of an artifact on an dataset table, with the scored rows.
 ///
 /// # Errors
 /// As [`score_table`].
 pub fn evaluate_artifact(
     artifact: &ModelArtifact,
-    ingested: &Ingested,
+    dataset: &Dataset,
     options: FitOptions,
 ) -> Result<(Scored, ArtifactEvaluation), TrainError> {
-    let scored = score_table(artifact, ingested, options)?;
-    let evaluation = assess(ingested, &scored, options);
+    let scored = score_table(artifact, dataset, options)?;
+    let evaluation = assess(dataset, &scored, options);
     Ok((scored, evaluation))
 }
 

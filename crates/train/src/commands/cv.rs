@@ -26,7 +26,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         bail!("--repeats must be at least 1");
     }
     let started = Instant::now();
-    let ingested = crate::commands::load_table(&args.data, target)?;
+    let dataset = crate::commands::load_table(&args.data, target, crate::ingest::Reading::WithOutcome)?;
     let options = FitOptions {
         target,
         seed: args.seed,
@@ -42,7 +42,7 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         args.repeats,
         args.folds
     ));
-    let results = cross_validate(&ingested, options, args.repeats, &families, &|name| {
+    let results = cross_validate(&dataset, options, args.repeats, &families, &|name| {
         eprintln!("cv: {name} done ({:.1} s)", started.elapsed().as_secs_f64())
     })?;
     stage.finish();

@@ -26,13 +26,13 @@ struct Evaluation<'a> {
 pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     let artifact = load_artifact(&args.model)?;
     let target = target_of_artifact(&artifact, args.spec.as_deref())?;
-    let ingested = load_table(&args.data, target)?;
+    let dataset = load_table(&args.data, target, crate::ingest::Reading::WithOutcome)?;
     let options = scoring_options(&artifact, target, args.seed, args.censoring);
-    let (_, metrics) = evaluate_artifact(&artifact, &ingested, options)?;
+    let (_, metrics) = evaluate_artifact(&artifact, &dataset, options)?;
     let evaluation = Evaluation {
         model: artifact.model_version(),
         data: args.data.display().to_string(),
-        screening: &ingested.screening,
+        screening: &dataset.screening,
         metrics,
     };
     match args.format {

@@ -47,7 +47,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         bail!("--version must be a positive integer");
     }
     let started = Instant::now();
-    let ingested = crate::commands::load_table(&args.data, target)?;
+    let dataset = crate::commands::load_table(&args.data, target, crate::ingest::Reading::WithOutcome)?;
     let ingest_seconds = started.elapsed().as_secs_f64();
     let version = args.version.unwrap_or_else(|| next_version(&args.out, target.name()));
     let options = FitOptions {
@@ -62,7 +62,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let mut candidates: Vec<Fitted> = Vec::new();
     for family in &families {
         let stage = Stage::start(format!("fitting {} ({})", family.name(), target.name()));
-        candidates.push(fit(&ingested, options, *family)?);
+        candidates.push(fit(&dataset, options, *family)?);
         stage.finish();
     }
     // Families hold out different rows (out-of-fold for logistic, the
@@ -106,7 +106,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         data_name: &file_name(&args.data),
         description: Some(&fitted.description),
         scored: &fitted.heldout,
-        records: &ingested.records,
+        records: &dataset.records,
         evaluation: &assessment,
         temporal: fitted.temporal.as_ref().map(|(e, from)| (e, from.as_str())),
         screening: &fitted.screening,

@@ -134,15 +134,20 @@ pub fn target_of_artifact(artifact: &ModelArtifact, spec: Option<&Path>) -> anyh
     }
 }
 
-/// Reads and screens `data` for `target`, showing a spinner.
+/// Reads and screens `data` for `target` (with its outcome columns, or
+/// features only), showing a spinner.
 ///
 /// # Errors
 /// A missing, unreadable or unusable table, naming the problem.
-pub fn load_table(data: &Path, target: Target) -> anyhow::Result<crate::ingest::Ingested> {
+pub fn load_table(
+    data: &Path,
+    target: Target,
+    reading: crate::ingest::Reading,
+) -> anyhow::Result<crate::ingest::Dataset> {
     let stage = crate::progress::Stage::start(format!("reading and screening {}", data.display()));
-    let ingested = crate::ingest::load(data, target.spec())?;
+    let dataset = crate::ingest::load(data, target, reading)?;
     stage.finish();
-    Ok(ingested)
+    Ok(dataset)
 }
 
 /// Options for scoring an existing artifact (`evaluate`, `report`): only the

@@ -16,9 +16,6 @@ use crate::args::PredictArgs;
 use crate::atomic::{parent_dir, write_atomically};
 use crate::table::TableFormat;
 
-/// Input columns copied to the output when present (with a spec's group and date columns).
-const ID_COLUMNS: [&str; 3] = ["patient_id", "index_date", "case_id"];
-
 fn shown(value: Option<FieldValue<'_>>) -> String {
     match value {
         None => "missing".to_string(),
@@ -61,33 +58,24 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     }
     let artifact = crate::commands::load_artifact(&args.model)?;
     let target = crate::commands::target_of_artifact(&artifact, args.spec.as_deref())?;
-    let ingested = crate::commands::load_table(&args.data, target)?;
-    let height = ingested.frame.height();
+    let dataset = crate::commands::load_table(&args.data, target, crate::ingest::Reading::FeaturesOnly)?;
+    let height = dataset.screening.rows_read;
     let mut probability: Vec<Option<f64>> = vec![None; height];
     let mut raw: Vec<Option<f64>> = vec![None; height];
     let mut factors: Vec<Option<String>> = vec![None; height];
     let mut errors: Vec<Option<String>> = vec![None; height];
     let model = artifact.compile();
-    for (record, &row) in ingested.records.iter().zip(&ingested.rows) {
+    for (record, &row) in dataset.records.iter().zip(&dataset.rows) {
         // One pass down the model gives the raw output and its explanation.
         let explanation = model.explain(record);
         probability[row] = Some(model.calibrate(explanation.raw));
         raw[row] = Some(explanation.raw);
         factors[row] = Some(top_factors(&artifact, record, &explanation, args.top));
     }
-    for (row, problems) in &ingested.rejected {
+    for (row, problems) in &dataset.rejected {
         errors[*row] = Some(problems.clone());
     }
-    let mut id_columns: Vec<&str> = ID_COLUMNS.to_vec();
-    for name in [target.group_column(), target.date_column()] {
-        if !id_columns.contains(&name) {
-            id_columns.push(name);
-        }
-    }
-    let mut columns: Vec<Column> = id_columns
-        .iter()
-        .filter_map(|name| ingested.frame.column(name).ok().cloned())
-        .collect();
+    let mut columns: Vec<Column> = dataset.ids.clone();
     let model = artifact.model_version();
     columns.push(Column::new("model".into(), vec![model.as_str(); height]));
     columns.push(Column::new("probability".into(), probability));
@@ -107,9 +95,9 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     eprintln!(
         "{}: scored {} of {} rows ({} failed validation; see the errors column) into {}",
         model,
-        ingested.records.len(),
+        dataset.records.len(),
         height,
-        ingested.rejected.len(),
+        dataset.rejected.len(),
         Path::new(&args.out).display()
     );
     Ok(())

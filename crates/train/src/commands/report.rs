@@ -19,20 +19,20 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     }
     let artifact = load_artifact(&args.model)?;
     let target = target_of_artifact(&artifact, args.spec.as_deref())?;
-    let ingested = load_table(&args.data, target)?;
+    let dataset = load_table(&args.data, target, crate::ingest::Reading::WithOutcome)?;
     let options = scoring_options(&artifact, target, args.seed, args.censoring);
     let stage = Stage::start("scoring and drawing the report");
-    let (scored, evaluation) = evaluate_artifact(&artifact, &ingested, options)?;
+    let (scored, evaluation) = evaluate_artifact(&artifact, &dataset, options)?;
     let html = render(&ReportInput {
         artifact: &artifact,
         source: "every row with a known label at the horizon",
         data_name: &file_name(&args.data),
         description: None,
         scored: &scored,
-        records: &ingested.records,
+        records: &dataset.records,
         evaluation: &evaluation,
         temporal: None,
-        screening: &ingested.screening,
+        screening: &dataset.screening,
     })?;
     stage.finish();
     write_html(&args.out, &html)?;

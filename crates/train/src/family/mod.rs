@@ -12,8 +12,8 @@ use carescore_core::artifact::{DesignKind, Estimator};
 use serde::Serialize;
 
 use crate::model::design::Design;
-use crate::model::gbdt::Binned;
 use crate::model::logistic::FitError;
+use crate::model::trees::Binned;
 use crate::prepare::{fit_error, FitOptions, Prepared, TrainError};
 
 pub use forest::Forest;

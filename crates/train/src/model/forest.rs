@@ -15,7 +15,7 @@ use carescore_core::artifact::{leaf_sum, Tree};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::gbdt::{grow, Binned, ColumnChoice, GbdtParams};
+use super::trees::{grow, Binned, ColumnChoice, GrowParams};
 
 /// Forest settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,13 +49,12 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], p: &ForestParams
     // Squared error on the label: gradient -w*y, hessian w; a leaf's value is its weighted event share.
     let g: Vec<f64> = y.iter().zip(w).map(|(y, w)| -w * f64::from(u8::from(*y))).collect();
     let h: Vec<f64> = w.to_vec();
-    let params = GbdtParams {
-        learning_rate: 1.0,
+    let params = GrowParams {
+        shrinkage: 1.0,
         max_leaves: p.max_leaves,
         min_rows_in_leaf: p.min_rows_in_leaf,
         min_hessian_in_leaf: 1e-9,
         l2: 0.0,
-        ..GbdtParams::default()
     };
     let grow_tree = |t: usize| -> Tree {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -12,3 +12,4 @@ pub mod gbdt;
 pub mod logistic;
 pub mod loss;
 pub mod platt;
+pub mod trees;
