@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::model::logistic;
+use crate::model::regression;
 
 /// Area under the ROC curve of `scores` for binary `labels` (the Mann-Whitney
 /// statistic, ties counted as one half). `None` when either class is empty.
@@ -87,7 +87,7 @@ pub fn evaluate(p: &[f64], y: &[bool], w: &[f64]) -> Metrics {
     };
     let yv = |i: usize| f64::from(u8::from(y[i]));
     let logits: Vec<f64> = p.iter().map(|x| logit(*x)).collect();
-    let recalibration = logistic::fit(&logits, 1, &y, &w, 0.0).ok();
+    let recalibration = regression::fit(&logits, 1, &y, &w, 0.0).ok();
     let mut bins = [(0.0, 0.0, 0.0); ECE_BINS];
     for i in 0..p.len() {
         let b = ((p[i] * ECE_BINS as f64) as usize).min(ECE_BINS - 1);

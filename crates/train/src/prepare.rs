@@ -9,7 +9,7 @@ use crate::ingest::{Dataset, IngestError, Outcome};
 use crate::labels::{horizon_labels, Censoring, LabelError};
 use crate::model::design::signature;
 use crate::model::folds::grouped_folds;
-use crate::model::logistic::FitError;
+use crate::model::regression::FitError;
 use crate::rows::TableRow;
 use crate::spec::SpecOutcome;
 use crate::target::Target;

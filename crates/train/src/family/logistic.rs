@@ -9,10 +9,10 @@ use carescore_core::artifact::{sigmoid, DesignKind, Estimator};
 
 use super::{CvSplit, FamilyFit, ModelFamily, Tuning};
 use crate::model::design::Design;
-use crate::model::logistic;
 use crate::model::loss::log_loss;
+use crate::model::regression;
 use crate::prepare::fit_error;
-use crate::training::{FitOptions, Prepared, TrainError};
+use crate::prepare::{FitOptions, Prepared, TrainError};
 
 /// Penalties tried by cross-validation.
 const L2_GRID: [f64; 6] = [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0];
@@ -40,10 +40,10 @@ fn fold_raw(
         .zip(folds)
         .map(|(w, f)| if *f == test_fold { 0.0 } else { *w })
         .collect();
-    let fit = logistic::fit(&design.values, design.cols, &data.y, &train_w, l2).map_err(fit_error(options))?;
+    let fit = regression::fit(&design.values, design.cols, &data.y, &train_w, l2).map_err(fit_error(options))?;
     Ok((0..folds.len())
         .filter(|&i| folds[i] == test_fold)
-        .map(|i| (i, logistic::raw(&fit, design.row(i))))
+        .map(|i| (i, regression::raw(&fit, design.row(i))))
         .collect())
 }
 
@@ -80,7 +80,7 @@ impl ModelFamily for Logistic {
             }
         }
         let (cv_log_loss, l2, heldout_raw) = best.expect("the grid is not empty");
-        let fit = logistic::fit(&design.values, design.cols, &data.y, &data.w, l2).map_err(fit_error(options))?;
+        let fit = regression::fit(&design.values, design.cols, &data.y, &data.w, l2).map_err(fit_error(options))?;
         let description = format!(
             "L2-regularised logistic regression over {} design columns ({} features, standardised numerics, \
              one-hot categories, missing-value indicators); penalty {l2} chosen by {}-fold patient-grouped, \

@@ -1,18 +1,19 @@
 //! Model families. Each family fits an estimator with its own tuning and
 //! cross-validates with its default settings; the trainer then calibrates,
 //! evaluates and writes every family's artifact the same way
-//! ([`crate::training::fit`]). Adding a family is one file implementing
-//! [`ModelFamily`] plus its entry in [`FAMILIES`].
+//! ([`crate::training::fit`]). A family is one module (a folder when it
+//! has an algorithm of its own: `gbdt/booster.rs`, `forest/bagging.rs`)
+//! implementing [`ModelFamily`], plus its entry in [`FAMILIES`].
 
-mod forest;
-mod gbdt;
-mod logistic;
+pub mod forest;
+pub mod gbdt;
+pub mod logistic;
 
 use carescore_core::artifact::{DesignKind, Estimator};
 use serde::Serialize;
 
 use crate::model::design::Design;
-use crate::model::logistic::FitError;
+use crate::model::regression::FitError;
 use crate::model::trees::Binned;
 use crate::prepare::{fit_error, FitOptions, Prepared, TrainError};
 

@@ -4,8 +4,8 @@
 
 use carescore_core::artifact::{Calibration, IsotonicStep};
 
-use super::logistic::FitError;
 use super::platt::fit_platt;
+use super::regression::FitError;
 
 /// Smallest (and one minus the largest) probability an isotonic step may hold.
 pub const ISOTONIC_FLOOR: f64 = 1e-4;

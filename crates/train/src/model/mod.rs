@@ -1,15 +1,14 @@
-//! Model fitting: the design matrix, the weighted L2 logistic regression,
-//! gradient-boosted trees, random forests, patient-grouped folds, the log
-//! loss, and the calibration of raw scores (Platt or isotonic). The choice of
-//! a family's settings (the logistic penalty, the boosted trees' leaves)
-//! lives with the family in [`crate::family`].
+//! The numerics the model families and the calibration share: the design
+//! matrix, the weighted L2 logistic regression solver (the logistic family,
+//! Platt scaling and the calibration slope use it), the histogram tree
+//! grower (boosting and forests use it), patient-grouped folds, the log
+//! loss, and the calibration of raw scores (Platt or isotonic). Each
+//! family's own algorithm and tuning live in its folder of [`crate::family`].
 
 pub mod calibrate;
 pub mod design;
 pub mod folds;
-pub mod forest;
-pub mod gbdt;
-pub mod logistic;
 pub mod loss;
 pub mod platt;
+pub mod regression;
 pub mod trees;

@@ -1,7 +1,7 @@
 //! Platt scaling: a weighted one-feature logistic regression of the label on
 //! the model's raw output, fitted on out-of-fold predictions.
 
-use super::logistic::{fit, FitError};
+use super::regression::{fit, FitError};
 
 /// Fits `sigmoid(a · raw + b)` and returns `(a, b)`.
 ///

@@ -1,5 +1,5 @@
-//! Histogram tree growing, shared by gradient boosting ([`super::gbdt`]) and
-//! random forests ([`super::forest`]): features binned once (at most 255
+//! Histogram tree growing, shared by gradient boosting
+//! ([`crate::family::gbdt`]) and random forests ([`crate::family::forest`]): features binned once (at most 255
 //! bins per column and one for missing values), gradient and hessian
 //! histograms per leaf, leaf-wise growth to a number of leaves, and splits
 //! that learn which way missing values go. Each family gives its own

@@ -3,7 +3,7 @@
 //! the columns, and predicts the weighted event share of its leaf; the forest
 //! averages its trees.
 //!
-//! The trees are grown by the histogram grower of [`super::gbdt`] (squared
+//! The trees are grown by the histogram grower of [`crate::model::trees`] (squared
 //! error on the 0/1 label, i.e. Gini-style variance reduction, with the
 //! censoring weights), not by linfa-trees or smartcore: their leaves hold a
 //! class vote rather than a probability, they take no sample weights in the
@@ -15,7 +15,7 @@ use carescore_core::artifact::{leaf_sum, Tree};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::trees::{grow, Binned, ColumnChoice, GrowParams};
+use crate::model::trees::{grow, Binned, ColumnChoice, GrowParams};
 
 /// Forest settings.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,4 +1,4 @@
-//! Gradient-boosted trees ([`crate::model::gbdt`]): one patient-grouped fold
+//! Gradient-boosted trees ([`booster`]): one patient-grouped fold
 //! is held out for early stopping, for choosing the number of leaves and for
 //! calibration.
 
@@ -7,8 +7,10 @@ use std::time::Instant;
 use carescore_core::artifact::{sigmoid, Estimator};
 
 use super::{validation_split, CvSplit, FamilyFit, ModelFamily, TreeData, Tuning};
-use crate::model::gbdt::{self, GbdtParams};
-use crate::training::{FitOptions, Prepared, TrainError};
+pub mod booster;
+
+use self::booster::GbdtParams;
+use crate::prepare::{FitOptions, Prepared, TrainError};
 
 /// Leaf counts tried on the validation fold.
 const LEAVES_GRID: [usize; 3] = [7, 15, 31];
@@ -39,14 +41,14 @@ impl ModelFamily for Gbdt {
             .gbdt_leaves
             .map_or_else(|| LEAVES_GRID.to_vec(), |leaves| vec![leaves]);
         let mut tuning = Vec::new();
-        let mut best: Option<(f64, GbdtParams, gbdt::Booster)> = None;
+        let mut best: Option<(f64, GbdtParams, booster::Booster)> = None;
         for max_leaves in grid {
             let params = GbdtParams {
                 max_leaves,
                 min_rows_in_leaf: min_rows_in_leaf(train.len()),
                 ..GbdtParams::default()
             };
-            let booster = gbdt::fit(&trees.binned, &data.y, &data.w, &train, &valid, &params);
+            let booster = booster::fit(&trees.binned, &data.y, &data.w, &train, &valid, &params);
             let loss = booster
                 .validation_loss
                 .get(booster.trees.len().saturating_sub(1))
@@ -115,7 +117,7 @@ impl ModelFamily for Gbdt {
                     min_rows_in_leaf: min_rows_in_leaf(train.len()),
                     ..GbdtParams::default()
                 };
-                let booster = gbdt::fit(
+                let booster = booster::fit(
                     &trees.binned,
                     &prepared.data.y,
                     &prepared.data.w,

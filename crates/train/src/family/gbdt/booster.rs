@@ -1,5 +1,5 @@
 //! Gradient-boosted decision trees for binary outcomes: trees grown on
-//! histograms ([`super::trees`]) with shrinkage, leaf and size limits, an L2
+//! histograms ([`crate::model::trees`]) with shrinkage, leaf and size limits, an L2
 //! penalty on leaf values and native missing-value handling, sample weights,
 //! and early stopping on a validation set.
 //!
@@ -12,8 +12,8 @@
 
 use carescore_core::artifact::{leaf_sum, sigmoid, Tree};
 
-use super::loss::log_loss;
-use super::trees::{grow, predict_binned, Binned, ColumnChoice, GrowParams};
+use crate::model::loss::log_loss;
+use crate::model::trees::{grow, predict_binned, Binned, ColumnChoice, GrowParams};
 
 /// Booster settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -269,7 +269,7 @@ mod tests {
         // The artifact's own checks (node order, feature indices, finite
         // values) run when an artifact is read back, as the service reads it.
         let mut artifact: ModelArtifact =
-            serde_json::from_str(include_str!("../../../../models/readmission_30d-1.json")).unwrap();
+            serde_json::from_str(include_str!("../../../../../models/readmission_30d-1.json")).unwrap();
         artifact.features = ["a", "b"]
             .map(|name| FeatureSpec {
                 name: name.to_string(),

@@ -1,4 +1,4 @@
-//! Random forests of probability trees ([`crate::model::forest`]): grown on
+//! Random forests of probability trees ([`bagging`]): grown on
 //! the training folds, the smallest leaf size chosen on the patient-grouped
 //! validation fold (weighted Brier score of the mean vote), which then
 //! calibrates the chosen forest.
@@ -8,8 +8,10 @@ use std::time::Instant;
 use carescore_core::artifact::Estimator;
 
 use super::{validation_split, CvSplit, FamilyFit, ModelFamily, TreeData, Tuning};
-use crate::model::forest::{self, ForestParams};
-use crate::training::{FitOptions, Prepared, TrainError};
+pub mod bagging;
+
+use self::bagging::ForestParams;
+use crate::prepare::{FitOptions, Prepared, TrainError};
 
 /// Smallest leaf sizes tried, as a share of the training rows (at least 5 rows).
 const LEAF_SHARE_GRID: [f64; 3] = [0.0005, 0.002, 0.008];
@@ -56,10 +58,10 @@ impl ModelFamily for Forest {
         let mut best: Option<(f64, ForestParams, Vec<carescore_core::artifact::Tree>, Vec<f64>)> = None;
         for share in LEAF_SHARE_GRID {
             let p = params(trees.binned.cols(), train.len(), share);
-            let grown = forest::fit(&trees.binned, &data.y, &data.w, &train, &p, options.seed);
+            let grown = bagging::fit(&trees.binned, &data.y, &data.w, &train, &p, options.seed);
             let votes: Vec<f64> = valid
                 .iter()
-                .map(|&r| forest::mean_vote(&grown, trees.design.row(r as usize)))
+                .map(|&r| bagging::mean_vote(&grown, trees.design.row(r as usize)))
                 .collect();
             let score = brier(&votes, &valid, prepared);
             tuning.push(Tuning {
@@ -109,7 +111,7 @@ impl ModelFamily for Forest {
                     .filter(|&i| split.folds[i as usize] != split.test)
                     .collect();
                 let p = params(trees.binned.cols(), train.len(), CV_LEAF_SHARE);
-                let grown = forest::fit(
+                let grown = bagging::fit(
                     &trees.binned,
                     &prepared.data.y,
                     &prepared.data.w,
@@ -120,7 +122,7 @@ impl ModelFamily for Forest {
                 split
                     .rows_of(split.test)
                     .iter()
-                    .map(|&i| forest::mean_vote(&grown, trees.design.row(i as usize)))
+                    .map(|&i| bagging::mean_vote(&grown, trees.design.row(i as usize)))
                     .collect()
             })
             .collect())
