@@ -20,7 +20,7 @@ pub enum Command {
     Synth(SynthArgs),
     /// Fit, cross-validate and calibrate a model; write its artifact and model card.
     Fit(FitArgs),
-    /// Score a table with an artifact and print its metrics as JSON.
+    /// Score a table with an artifact and print its metrics (JSON, or text with `--format text`).
     Evaluate(EvaluateArgs),
     /// Score every row of a table: probability, raw score and top factors per row.
     Predict(PredictArgs),

@@ -12,7 +12,7 @@ use crate::family::{CvSplit, ModelFamily};
 use crate::ingest::Dataset;
 use crate::metrics::evaluate;
 use crate::model::folds::grouped_folds;
-use crate::training::{prepare, FitOptions, TrainError};
+use crate::prepare::{prepare, FitOptions, TrainError};
 
 /// Cross-validated performance of one candidate.
 #[derive(Debug, Clone, PartialEq, Serialize)]

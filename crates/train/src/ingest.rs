@@ -92,7 +92,8 @@ pub struct Screening {
     pub warnings_by_rule: BTreeMap<String, usize>,
 }
 
-/// The outcome of every kept record, read and checked once at load.
+/// The outcome columns of every kept record, read once at load (their types
+/// checked there; the follow-up times' values are checked when labelling).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// Days to the event or to censoring, and whether the event happened.
@@ -456,8 +457,8 @@ fn screen_spec(frame: &DataFrame, path: &Path, spec: &Spec) -> Result<Kept, Inge
 
 /// Reads and screens a CSV or Parquet table for `target`: against the
 /// patient record contract, or against the target's spec; with
-/// [`Reading::WithOutcome`] also the target's outcome columns, so a bad
-/// outcome column is found here, not in the middle of a fit.
+/// [`Reading::WithOutcome`] also the target's outcome columns, so a missing
+/// or mistyped outcome column is found here, not in the middle of a fit.
 ///
 /// # Errors
 /// [`IngestError`]: a missing or unreadable file, missing or mistyped

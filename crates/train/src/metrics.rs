@@ -64,8 +64,6 @@ pub struct Metrics {
     pub ece: f64,
 }
 
-pub use crate::model::loss::log_loss;
-
 fn logit(p: f64) -> f64 {
     let p = p.clamp(1e-12, 1.0 - 1e-12);
     (p / (1.0 - p)).ln()

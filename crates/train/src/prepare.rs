@@ -1,11 +1,11 @@
-//! Preparing a fit: the options (checked once), the labelled rows of an
+//! Preparing a fit: the options, the labelled rows of an
 //! ingested table with their censoring weights, patient groups and index
 //! dates, the temporal hold-out, the feature signature and the
 //! patient-grouped folds. Every model family starts from a [`Prepared`].
 
 use carescore_core::artifact::FeatureSpec;
 
-use crate::ingest::{Dataset, IngestError, Outcome};
+use crate::ingest::{Dataset, Outcome};
 use crate::labels::{horizon_labels, Censoring, LabelError};
 use crate::model::design::signature;
 use crate::model::folds::grouped_folds;
@@ -44,9 +44,6 @@ impl FitOptions {
 /// Why a fit failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// The table is unusable.
-    #[error(transparent)]
-    Ingest(#[from] IngestError),
     /// The outcome columns are unusable.
     #[error(transparent)]
     Labels(#[from] LabelError),
@@ -104,11 +101,12 @@ pub(crate) fn labelled(dataset: &Dataset, target: Target, censoring: Censoring) 
             let labels = horizon_labels(times, events, f64::from(horizon_days), censoring)?;
             (labels.labels, labels.weights)
         }
-        (Outcome::Label(labels), _) => (labels.clone(), vec![1.0; labels.len()]),
-        (Outcome::TimeEvent { .. }, SpecOutcome::Label(column)) => {
-            return Err(TrainError::NoKnownLabels(format!(
-                "the table was read with follow-up times, but the target's outcome is the label column `{column}`"
-            )))
+        (Outcome::Label(labels), SpecOutcome::Label(_)) => (labels.clone(), vec![1.0; labels.len()]),
+        // `ingest::load` reads the outcome the target names, so the two agree.
+        (Outcome::TimeEvent { .. }, SpecOutcome::Label(_)) | (Outcome::Label(_), SpecOutcome::TimeEvent { .. }) => {
+            return Err(TrainError::NoKnownLabels(
+                "the table's outcome was read for another target".to_string(),
+            ))
         }
     };
     let (groups_all, dates_all) = (&dataset.groups, &dataset.dates);

@@ -1,5 +1,5 @@
 //! Fitting a calibrated model for a target (built-in or from a spec) from
-//! an dataset table: the prepared rows ([`crate::prepare`]), the estimator
+//! a screened table: the prepared rows ([`crate::prepare`]), the estimator
 //! of a model family ([`crate::family`]), Platt or isotonic calibration on
 //! its held-out predictions, and the artifact with its held-out metrics.
 
@@ -16,7 +16,8 @@ use crate::ingest::{Dataset, Screening};
 use crate::metrics::Metrics;
 use crate::model::calibrate;
 use crate::prepare::labelled;
-pub use crate::prepare::{prepare, FitOptions, Labelled, Prepared, TrainError};
+use crate::prepare::{prepare, Labelled};
+pub use crate::prepare::{FitOptions, Prepared, TrainError};
 use crate::rows::TableRow;
 use crate::target::Target;
 
@@ -106,7 +107,7 @@ fn assess(dataset: &Dataset, scored: &Scored, options: FitOptions) -> ArtifactEv
 /// hold-out, if any, is scored with the finished artifact.
 ///
 /// # Errors
-/// [`TrainError`] naming the problem (unusable columns, no known labels, one class, too few patients).
+/// [`TrainError`] naming the problem (no known labels, unusable follow-up times, one class, too few patients).
 pub fn fit(dataset: &Dataset, options: FitOptions, family: &dyn ModelFamily) -> Result<Fitted, TrainError> {
     let prepared = prepare(dataset, options)?;
     let fitted = family.fit(&prepared, &options)?;
@@ -294,10 +295,10 @@ fn finish(
     fitted
 }
 
-/// Scores every row of an dataset table with a known label at the artifact's horizon.
+/// Scores every row of a screened table with a known label at the artifact's horizon.
 ///
 /// # Errors
-/// [`TrainError`] if the target's outcome columns are unusable or no label is known.
+/// [`TrainError`] if a follow-up time is unusable or no label is known.
 pub fn score_table(artifact: &ModelArtifact, dataset: &Dataset, options: FitOptions) -> Result<Scored, TrainError> {
     let data = labelled(dataset, options.target, options.censoring)?;
     let model = artifact.compile();
@@ -310,7 +311,7 @@ pub fn score_table(artifact: &ModelArtifact, dataset: &Dataset, options: FitOpti
     Ok(Scored::of(&data, &all, p))
 }
 
-/// Out-of-sample evaluation of an artifact on an dataset table, with the scored rows.
+/// Out-of-sample evaluation of an artifact on a screened table, with the scored rows.
 ///
 /// # Errors
 /// As [`score_table`].

@@ -23,24 +23,31 @@ use crate::labels::Censoring;
 use crate::spec::Spec;
 use crate::target::Target;
 
+/// Standard output was closed by its reader (`carescore-train evaluate ... | head`).
+#[derive(Debug, thiserror::Error)]
+#[error("standard output was closed")]
+pub struct ClosedOutput;
+
 /// Writes one line of a command's results to standard output. A closed
-/// output (`carescore-train evaluate ... | head`) is an error the entry
-/// point ends quietly on, never a panic.
+/// output is [`ClosedOutput`], which the entry point ends quietly on, never
+/// a panic.
 ///
 /// # Errors
-/// The write failure (e.g. a broken pipe).
-pub fn say(line: impl std::fmt::Display) -> std::io::Result<()> {
+/// [`ClosedOutput`], or another write failure.
+pub fn say(line: impl std::fmt::Display) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{line}")?;
-    out.flush()
+    writeln!(out, "{line}").and_then(|()| out.flush()).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            anyhow::Error::new(ClosedOutput)
+        } else {
+            anyhow::Error::new(e).context("cannot write to standard output")
+        }
+    })
 }
 
-/// Whether `error` is standard output closed by the reader (a broken pipe).
+/// Whether `error` is standard output closed by its reader (and nothing else).
 pub fn is_closed_output(error: &anyhow::Error) -> bool {
-    error.chain().any(|e| {
-        e.downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
+    error.downcast_ref::<ClosedOutput>().is_some()
 }
 
 /// The families `--model` names: one, or all for `auto`.

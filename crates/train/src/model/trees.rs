@@ -156,11 +156,15 @@ const PARALLEL_MIN_WORK: usize = 1 << 20;
 /// column is summed by one thread in row order, so the result does not
 /// depend on the number of threads).
 fn histogram(data: &Binned, rows: &[u32], g: &[f64], h: &[f64]) -> Histogram {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    histogram_on(cores, data, rows, g, h)
+}
+
+/// [`histogram`] on at most `threads` threads.
+fn histogram_on(threads: usize, data: &Binned, rows: &[u32], g: &[f64], h: &[f64]) -> Histogram {
     let mut hist = vec![Stat::default(); data.cols * SLOTS];
     let ordered: Vec<(f64, f64)> = rows.iter().map(|&r| (g[r as usize], h[r as usize])).collect();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(data.cols.max(1));
+    let threads = threads.min(data.cols.max(1));
     if threads < 2 || rows.len() * data.cols < PARALLEL_MIN_WORK {
         fill_columns(data, 0, &mut hist, rows, &ordered);
         return hist;
@@ -447,7 +451,8 @@ mod tests {
             rows.len() * cols >= PARALLEL_MIN_WORK,
             "the test must take the parallel path"
         );
-        let parallel = histogram(&data, &rows, &g, &h);
+        // Two threads whatever the machine has, so the parallel path runs.
+        let parallel = histogram_on(2, &data, &rows, &g, &h);
         let ordered: Vec<(f64, f64)> = rows.iter().map(|&r| (g[r as usize], h[r as usize])).collect();
         let mut one_thread = vec![Stat::default(); cols * SLOTS];
         fill_columns(&data, 0, &mut one_thread, &rows, &ordered);
