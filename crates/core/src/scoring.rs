@@ -19,8 +19,26 @@ use crate::validation::{SafetySignals, Warning};
 pub const INFECTION: &str = "infection_180d";
 /// Name of the readmission target.
 pub const READMISSION: &str = "readmission_30d";
-/// Each built-in target with the horizon (days) its artifact must predict.
-pub const BUILT_IN_TARGETS: [(&str, u32); 2] = [(INFECTION, 180), (READMISSION, 30)];
+/// A built-in target: its name and the horizon its artifact must predict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuiltInTarget {
+    /// The target's name (`infection_180d`, `readmission_30d`).
+    pub name: &'static str,
+    /// The horizon in days.
+    pub horizon_days: u32,
+}
+
+/// The built-in targets, infection first.
+pub const BUILT_IN_TARGETS: [BuiltInTarget; 2] = [
+    BuiltInTarget {
+        name: INFECTION,
+        horizon_days: 180,
+    },
+    BuiltInTarget {
+        name: READMISSION,
+        horizon_days: 30,
+    },
+];
 /// Factors listed per risk.
 pub const TOP_FACTORS: usize = 5;
 
@@ -99,13 +117,16 @@ fn kind_problem(spec: &FeatureSpec, field: Field) -> Option<String> {
     }
 }
 
-/// Checks that `artifact` may serve the built-in `target` (one of
-/// [`BUILT_IN_TARGETS`]) with its `horizon`: the target's name and horizon,
-/// patient-record features read as their fields are typed.
+/// Checks that `artifact` may serve the built-in `target`: the target's
+/// name and horizon, patient-record features read as their fields are typed.
 ///
 /// # Errors
 /// [`ModelsError`] naming the artifact and the problem.
-pub fn admit(target: &'static str, horizon: u32, artifact: &ModelArtifact) -> Result<(), ModelsError> {
+pub fn admit(target: BuiltInTarget, artifact: &ModelArtifact) -> Result<(), ModelsError> {
+    let BuiltInTarget {
+        name: target,
+        horizon_days: horizon,
+    } = target;
     if artifact.target != target {
         return Err(ModelsError::WrongTarget {
             expected: target,
@@ -147,9 +168,9 @@ impl Models {
     /// # Errors
     /// [`ModelsError`] naming the artifact and the problem.
     pub fn new(infection: ModelArtifact, readmission: ModelArtifact) -> Result<Models, ModelsError> {
-        let [(infection_target, infection_days), (readmission_target, readmission_days)] = BUILT_IN_TARGETS;
-        admit(infection_target, infection_days, &infection)?;
-        admit(readmission_target, readmission_days, &readmission)?;
+        let [infection_target, readmission_target] = BUILT_IN_TARGETS;
+        admit(infection_target, &infection)?;
+        admit(readmission_target, &readmission)?;
         Ok(Models {
             infection: CompiledModel::new(infection),
             readmission: CompiledModel::new(readmission),
@@ -454,11 +475,12 @@ mod tests {
     fn a_built_in_target_admits_its_horizon_and_its_fields_as_typed() {
         use crate::artifact::FeatureKind;
         let artifact = ModelArtifact::from_json(include_bytes!("../../../models/infection_180d-1.json")).unwrap();
-        assert_eq!(admit(INFECTION, 180, &artifact), Ok(()));
+        let [infection_target, _] = BUILT_IN_TARGETS;
+        assert_eq!(admit(infection_target, &artifact), Ok(()));
         let refused = |change: &dyn Fn(&mut ModelArtifact)| {
             let mut changed = artifact.clone();
             change(&mut changed);
-            admit(INFECTION, 180, &changed).unwrap_err().to_string()
+            admit(infection_target, &changed).unwrap_err().to_string()
         };
         assert_eq!(
             refused(&|a| a.horizon_days = 365),

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use carescore_core::scoring::{self, Models, BUILT_IN_TARGETS, INFECTION, READMISSION};
+use carescore_core::scoring::{self, BuiltInTarget, Models, BUILT_IN_TARGETS, INFECTION, READMISSION};
 use carescore_core::{ModelArtifact, Policy};
 
 /// The default infection artifact, embedded at build time.
@@ -82,7 +82,12 @@ pub enum LoadError {
 /// The artifact for the built-in `target` read from `path`, whose name
 /// ends `-<file_version>.json`: verified, its version the file name's, and
 /// admitted for the target.
-fn artifact_at(path: &Path, bytes: &[u8], target: &'static str, file_version: u32) -> Result<ModelArtifact, LoadError> {
+fn artifact_at(
+    path: &Path,
+    bytes: &[u8],
+    target: BuiltInTarget,
+    file_version: u32,
+) -> Result<ModelArtifact, LoadError> {
     let artifact = ModelArtifact::from_json(bytes).map_err(|source| LoadError::Artifact {
         path: path.to_path_buf(),
         source,
@@ -95,11 +100,7 @@ fn artifact_at(path: &Path, bytes: &[u8], target: &'static str, file_version: u3
             artifact_version: artifact.version,
         });
     }
-    let horizon = BUILT_IN_TARGETS
-        .iter()
-        .find(|(t, _)| *t == target)
-        .map_or(0, |(_, days)| *days);
-    scoring::admit(target, horizon, &artifact).map_err(|source| LoadError::Admission {
+    scoring::admit(target, &artifact).map_err(|source| LoadError::Admission {
         path: path.to_path_buf(),
         source,
     })?;
@@ -119,13 +120,14 @@ fn model_set(infection: ModelArtifact, readmission: ModelArtifact) -> Result<Mod
 /// # Errors
 /// [`LoadError`] if an embedded artifact is refused.
 pub(crate) fn embedded() -> Result<Models, LoadError> {
-    let load = |bytes: &[u8], target: &'static str| {
-        let path = PathBuf::from(format!("<embedded {target}-{EMBEDDED_VERSION}.json>"));
+    let load = |bytes: &[u8], target: BuiltInTarget| {
+        let path = PathBuf::from(format!("<embedded {}-{EMBEDDED_VERSION}.json>", target.name));
         artifact_at(&path, bytes, target, EMBEDDED_VERSION)
     };
+    let [infection, readmission] = BUILT_IN_TARGETS;
     model_set(
-        load(EMBEDDED_INFECTION, INFECTION)?,
-        load(EMBEDDED_READMISSION, READMISSION)?,
+        load(EMBEDDED_INFECTION, infection)?,
+        load(EMBEDDED_READMISSION, readmission)?,
     )
 }
 
@@ -179,10 +181,11 @@ fn pinned(dir: &Path) -> Result<std::collections::BTreeMap<String, u32>, LoadErr
 /// [`LoadError`] naming the file and the problem.
 pub(crate) fn from_dir(dir: &Path) -> Result<Models, LoadError> {
     let pins = pinned(dir)?;
-    let load = |target: &'static str| -> Result<ModelArtifact, LoadError> {
-        let (version, path) = match pins.get(target) {
-            Some(version) => (*version, dir.join(format!("{target}-{version}.json"))),
-            None => latest(dir, target)?,
+    let load = |target: BuiltInTarget| -> Result<ModelArtifact, LoadError> {
+        let name = target.name;
+        let (version, path) = match pins.get(name) {
+            Some(version) => (*version, dir.join(format!("{name}-{version}.json"))),
+            None => latest(dir, name)?,
         };
         let bytes = std::fs::read(&path).map_err(|source| LoadError::Io {
             path: path.clone(),
@@ -190,7 +193,8 @@ pub(crate) fn from_dir(dir: &Path) -> Result<Models, LoadError> {
         })?;
         artifact_at(&path, &bytes, target, version)
     };
-    model_set(load(INFECTION)?, load(READMISSION)?)
+    let [infection, readmission] = BUILT_IN_TARGETS;
+    model_set(load(infection)?, load(readmission)?)
 }
 
 /// Reads a policy file.
