@@ -9,10 +9,8 @@ use std::path::Path;
 
 use carescore_e2e::{http, start_service, Reply};
 use carescore_serve::{AppState, ModelSource, Sources};
-use carescore_train::family::family;
 use carescore_train::synth::{generate, SynthConfig};
-use carescore_train::target::Target;
-use carescore_train::training::{fit, FitOptions};
+use carescore_train::{family, fit, load, Cohort, FitOptions, Reading, Target};
 
 const SCORE_KEY: &str = "score-key-0123";
 const ADMIN_KEY: &str = "admin-key-4567";
@@ -23,7 +21,7 @@ fn sha256_hex(text: &str) -> String {
 
 /// Fits `family` for `target` on `data` and writes `<target>-<version>.json` into `dir`.
 fn train_into(data: &Path, dir: &Path, target: Target, family_name: &str, version: u32) {
-    let ingested = carescore_train::ingest::load(data, target, carescore_train::ingest::Reading::WithOutcome).unwrap();
+    let dataset = load(data, target, Reading::WithOutcome).unwrap();
     let options = FitOptions {
         target,
         seed: 42,
@@ -33,7 +31,7 @@ fn train_into(data: &Path, dir: &Path, target: Target, family_name: &str, versio
         gbdt_leaves: Some(7),
         temporal_holdout: 0.0,
     };
-    let fitted = fit(&ingested, options, family(family_name).unwrap()).unwrap();
+    let fitted = fit(&Cohort::all(&dataset), options, family(family_name).unwrap()).unwrap();
     let path = dir.join(format!("{}-{version}.json", target.name()));
     std::fs::write(path, fitted.artifact.to_json()).unwrap();
 }
@@ -86,13 +84,8 @@ async fn train_serve_reload_and_agree_with_predict() {
     let address = start_service(state.with_audit(audit)).await;
 
     // One record of the table, as the CMS would send it.
-    let ingested = carescore_train::ingest::load(
-        &data,
-        Target::Infection180d,
-        carescore_train::ingest::Reading::FeaturesOnly,
-    )
-    .unwrap();
-    let record = ingested.records[0].patient().unwrap().clone();
+    let dataset = load(&data, Target::Infection180d, Reading::FeaturesOnly).unwrap();
+    let record = dataset.records[0].patient().unwrap().clone();
     let body = serde_json::to_string(&record).unwrap();
 
     // Auth: no key, unknown key, wrong scope, right scope.

@@ -7,7 +7,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// The directory a file at `path` goes into.
-pub fn parent_dir(path: &Path) -> PathBuf {
+pub(crate) fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -19,7 +19,7 @@ pub fn parent_dir(path: &Path) -> PathBuf {
 /// # Errors
 /// The I/O error of creating, writing, syncing or renaming, or `E` from `write`
 /// (converted), in which case nothing is left behind.
-pub fn write_atomically<E: From<std::io::Error>>(
+pub(crate) fn write_atomically<E: From<std::io::Error>>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<&File>) -> Result<(), E>,
 ) -> Result<(), E> {

@@ -1,58 +1,73 @@
 //! # carescore-train
 //!
-//! The offline side of CareScore, used by data scientists: it generates the
-//! synthetic historical cohort that serves as ground truth ([`synth`]),
-//! ingests and screens training tables with the service's own validation
-//! into one typed [`ingest::Dataset`] ([`ingest`]), builds censoring-aware
-//! labels with IPCW weights ([`labels`]), prepares the rows, signature and
-//! patient-grouped folds of a fit ([`prepare`]), fits the model families
-//! ([`family`]: logistic regression, random forest, gradient-boosted trees,
-//! on the numerics of [`model`]) with calibration ([`training`]), evaluates them
-//! ([`evaluation`], [`cv`]) and writes artifacts, model cards ([`model_card`])
-//! and HTML reports ([`report`]). Other data sets train through TOML specs
-//! ([`spec`]).
+//! The offline side of CareScore, used by data scientists. The modules, in
+//! the order data flows through them:
 //!
-//! The `carescore-train` binary is a thin command-line layer over this library.
+//! 1. **Data in**: training specs ([`spec`]), the synthetic cohort that
+//!    serves as ground truth ([`synth`]), CSV/Parquet tables ([`table`]),
+//!    prediction targets ([`target`]) and the rows a table holds ([`rows`]).
+//! 2. **Ingestion** ([`ingest`]): a table read and screened with the
+//!    service's own validation into one typed [`Dataset`]; nothing after it
+//!    reads the table.
+//! 3. **Labels** ([`labels`]): censoring-aware labels at the horizon with
+//!    IPCW weights.
+//! 4. **Preparation** ([`prepare`]): the options of a fit, the [`Cohort`]
+//!    of patients it uses, the labelled rows, the temporal hold-out, the
+//!    feature signature and the patient-grouped folds.
+//! 5. **Model families** ([`family`]: logistic regression, random forest,
+//!    gradient-boosted trees) on shared numerics ([`model`]).
+//! 6. **Training** ([`training`]): a family fitted, tuned and calibrated on a
+//!    cohort ([`fit`]), and the choice among families ([`select`]).
+//! 7. **Evaluation** ([`evaluation`]): metrics, the full evaluation, curves,
+//!    an artifact scored on a table, cross-validation.
+//! 8. **Out**: model cards ([`model_card`]) and HTML reports ([`report`]);
+//!    the artifact itself is `carescore_core::ModelArtifact`.
+//!
+//! The `carescore-train` binary is a thin command-line layer over this
+//! library ([`args`], [`commands`]).
 #![forbid(unsafe_code)]
 
-// The pipeline, in order (rustfmt keeps each group as written).
-// 1. Data in: specs, the synthetic cohort, tables, targets, rows.
+// 1. Data in.
+pub mod rows;
 pub mod spec;
 pub mod synth;
 pub mod table;
 pub mod target;
 
-pub mod rows;
-
 // 2. Ingestion into one typed dataset.
 pub mod ingest;
 
-// 3. Labels and the preparation of a fit.
+// 3. Labels.
 pub mod labels;
 
+// 4. Preparation of a fit.
 pub mod prepare;
 
-// 4. The numerics and the model families on them.
+// 5. The numerics and the model families on them.
+pub mod family;
 pub mod model;
 
-pub mod family;
-
-// 5. Fitting with calibration.
+// 6. Fitting with calibration, and model selection.
 pub mod training;
 
-// 6. Evaluation: metrics, the full evaluation, cross-validation.
-pub mod metrics;
-
+// 7. Evaluation.
 pub mod evaluation;
 
-pub mod cv;
-
-// 7. Out: model cards and reports.
+// 8. Out: model cards and reports.
 pub mod model_card;
 pub mod report;
 
 // The command line and its helpers.
 pub mod args;
-pub mod atomic;
+mod atomic;
 pub mod commands;
-pub mod progress;
+mod progress;
+
+// The pipeline's entry points, in order.
+pub use evaluation::{cross_validate, evaluate_artifact, ArtifactEvaluation, Evaluation, Metrics, Scored};
+pub use family::{family, ModelFamily, FAMILIES};
+pub use ingest::{load, Dataset, Reading};
+pub use prepare::{prepare, Cohort, FitOptions, Prepared, TrainError};
+pub use target::Target;
+pub use training::selection::{select, Selection};
+pub use training::{fit, Fitted};

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// One long-running step.
 #[derive(Debug)]
-pub struct Stage {
+pub(crate) struct Stage {
     bar: ProgressBar,
     name: String,
     started: Instant,
@@ -17,7 +17,7 @@ pub struct Stage {
 
 impl Stage {
     /// Starts showing `name` with a spinner.
-    pub fn start(name: impl Into<String>) -> Stage {
+    pub(crate) fn start(name: impl Into<String>) -> Stage {
         let name = name.into();
         let bar = if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new_spinner();
@@ -40,7 +40,7 @@ impl Stage {
 
     /// Clears the spinner and leaves one line saying how long the step took
     /// (only on a terminal).
-    pub fn finish(self) {
+    pub(crate) fn finish(self) {
         if !self.bar.is_hidden() {
             self.bar.finish_and_clear();
             eprintln!("{} ({:.1} s)", self.name, self.started.elapsed().as_secs_f64());

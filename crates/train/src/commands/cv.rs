@@ -7,10 +7,11 @@ use std::time::Instant;
 use anyhow::bail;
 
 use crate::args::{CvArgs, OutputFormat};
-use crate::commands::{censoring_of, parse_families, say, target_from_args};
-use crate::cv::cross_validate;
+use crate::commands::{censoring_of, check_options, load_table, parse_families, say, target_from_args};
+use crate::evaluation::cross_validate;
+use crate::ingest::Reading;
+use crate::prepare::{Cohort, FitOptions};
 use crate::progress::Stage;
-use crate::training::FitOptions;
 
 /// Runs `cv`.
 ///
@@ -19,14 +20,9 @@ use crate::training::FitOptions;
 pub fn run(args: &CvArgs) -> anyhow::Result<()> {
     let target = target_from_args(args.target.as_deref(), args.spec.as_deref())?;
     let families = parse_families(&args.model)?;
-    if args.folds < 2 {
-        bail!("--folds must be at least 2");
-    }
     if args.repeats == 0 {
         bail!("--repeats must be at least 1");
     }
-    let started = Instant::now();
-    let dataset = crate::commands::load_table(&args.data, target, crate::ingest::Reading::WithOutcome)?;
     let options = FitOptions {
         target,
         seed: args.seed,
@@ -36,13 +32,16 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         gbdt_leaves: None,
         temporal_holdout: 0.0,
     };
+    check_options(&options)?;
+    let started = Instant::now();
+    let dataset = load_table(&args.data, target, Reading::WithOutcome)?;
     let stage = Stage::start(format!(
         "cross-validating {} family(ies), {} x {} folds",
         families.len(),
         args.repeats,
         args.folds
     ));
-    let results = cross_validate(&dataset, options, args.repeats, &families, &|name| {
+    let results = cross_validate(&Cohort::all(&dataset), options, args.repeats, &families, &|name| {
         eprintln!("cv: {name} done ({:.1} s)", started.elapsed().as_secs_f64())
     })?;
     stage.finish();

@@ -5,9 +5,10 @@ use serde::Serialize;
 
 use crate::args::{EvaluateArgs, OutputFormat};
 use crate::commands::{load_artifact, load_table, say, scoring_options, target_of_artifact};
+use crate::evaluation::{evaluate_artifact, ArtifactEvaluation};
+use crate::ingest::Reading;
 use crate::ingest::Screening;
-use crate::training::evaluate_artifact;
-use crate::training::ArtifactEvaluation;
+use crate::prepare::Cohort;
 
 /// What `evaluate` prints.
 #[derive(Debug, Serialize)]
@@ -26,9 +27,9 @@ struct Evaluation<'a> {
 pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     let artifact = load_artifact(&args.model)?;
     let target = target_of_artifact(&artifact, args.spec.as_deref())?;
-    let dataset = load_table(&args.data, target, crate::ingest::Reading::WithOutcome)?;
+    let dataset = load_table(&args.data, target, Reading::WithOutcome)?;
     let options = scoring_options(&artifact, target, args.seed, args.censoring);
-    let (_, metrics) = evaluate_artifact(&artifact, &dataset, options)?;
+    let (_, metrics) = evaluate_artifact(&artifact, &Cohort::all(&dataset), options)?;
     let evaluation = Evaluation {
         model: artifact.model_version(),
         data: args.data.display().to_string(),

@@ -5,16 +5,21 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use std::io::Write;
 
 use crate::args::{FitArgs, OutputFormat};
 use crate::atomic::write_atomically;
-use crate::commands::{censoring_of, file_name, parse_families, say, target_from_args, write_html};
+use crate::commands::{
+    censoring_of, check_options, file_name, load_table, parse_families, say, target_from_args, write_html,
+};
+use crate::evaluation::ArtifactEvaluation;
+use crate::ingest::Reading;
 use crate::model_card;
+use crate::prepare::{Cohort, FitOptions};
 use crate::progress::Stage;
 use crate::report::{render, ReportInput};
-use crate::training::{common_heldout_brier, fit, ArtifactEvaluation, FitOptions, Fitted};
+use crate::training::selection::{select, Progress};
 
 /// The next version for `target` in `dir`: one above the highest `<target>-<N>.json`.
 pub fn next_version(dir: &Path, target: &str) -> u32 {
@@ -37,18 +42,6 @@ pub fn next_version(dir: &Path, target: &str) -> u32 {
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let target = target_from_args(args.target.as_deref(), args.spec.as_deref())?;
     let families = parse_families(&args.model)?;
-    if args.folds < 2 {
-        bail!("--folds must be at least 2");
-    }
-    if !(0.0..=0.5).contains(&args.temporal_holdout) {
-        bail!("--temporal-holdout must be between 0 and 0.5 (the share of latest rows kept out of fitting)");
-    }
-    if args.version == Some(0) {
-        bail!("--version must be a positive integer");
-    }
-    let started = Instant::now();
-    let dataset = crate::commands::load_table(&args.data, target, crate::ingest::Reading::WithOutcome)?;
-    let ingest_seconds = started.elapsed().as_secs_f64();
     let version = args.version.unwrap_or_else(|| next_version(&args.out, target.name()));
     let options = FitOptions {
         target,
@@ -59,31 +52,27 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         gbdt_leaves: args.gbdt_leaves.map(usize::from),
         temporal_holdout: args.temporal_holdout,
     };
-    let mut candidates: Vec<Fitted> = Vec::new();
-    for family in &families {
-        let stage = Stage::start(format!("fitting {} ({})", family.name(), target.name()));
-        candidates.push(fit(&dataset, options, *family)?);
-        stage.finish();
-    }
-    // Families hold out different rows (out-of-fold for logistic, the
-    // validation fold for trees): compare them on the rows all held out.
-    let briers = common_heldout_brier(&candidates.iter().map(|c| &c.heldout).collect::<Vec<_>>());
-    if candidates.len() > 1 {
-        let scores: Vec<String> = candidates
+    check_options(&options)?;
+    let started = Instant::now();
+    let dataset = load_table(&args.data, target, Reading::WithOutcome)?;
+    let ingest_seconds = started.elapsed().as_secs_f64();
+    let mut stage: Option<Stage> = None;
+    let selection = select(&Cohort::all(&dataset), options, &families, &mut |event| match event {
+        Progress::Fitting(family) => stage = Some(Stage::start(format!("fitting {family} ({})", target.name()))),
+        Progress::Fitted(_) => stage.take().into_iter().for_each(Stage::finish),
+    })?;
+    if selection.briers.len() > 1 {
+        let scores: Vec<String> = selection
+            .briers
             .iter()
-            .zip(&briers)
-            .map(|(c, b)| format!("{} {b:.5}", c.family))
+            .map(|(family, b)| format!("{family} {b:.5}"))
             .collect();
         eprintln!(
             "held-out Brier on the rows every family held out: {}",
             scores.join(", ")
         );
     }
-    // The lowest Brier score; ties keep the earlier (simpler) family.
-    let best = (0..candidates.len())
-        .reduce(|best, i| if briers[i] < briers[best] { i } else { best })
-        .expect("at least one family");
-    let fitted = candidates.swap_remove(best);
+    let fitted = selection.chosen;
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create the output directory", args.out.display()))?;

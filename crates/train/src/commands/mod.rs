@@ -19,7 +19,10 @@ use crate::atomic::write_atomically;
 use crate::family::{family, family_names, ModelFamily, FAMILIES};
 
 use crate::args::{CensoringChoice, Cli, Command};
+use crate::ingest::{Dataset, Reading};
 use crate::labels::Censoring;
+use crate::prepare::options::{MAX_GBDT_LEAVES, MAX_TEMPORAL_HOLDOUT};
+use crate::prepare::{FitOptions, OptionError};
 use crate::spec::Spec;
 use crate::target::Target;
 
@@ -146,15 +149,29 @@ pub fn target_of_artifact(artifact: &ModelArtifact, spec: Option<&Path>) -> anyh
 ///
 /// # Errors
 /// A missing, unreadable or unusable table, naming the problem.
-pub fn load_table(
-    data: &Path,
-    target: Target,
-    reading: crate::ingest::Reading,
-) -> anyhow::Result<crate::ingest::Dataset> {
+pub fn load_table(data: &Path, target: Target, reading: Reading) -> anyhow::Result<Dataset> {
     let stage = crate::progress::Stage::start(format!("reading and screening {}", data.display()));
     let dataset = crate::ingest::load(data, target, reading)?;
     stage.finish();
     Ok(dataset)
+}
+
+/// Checks the options of a fit before any work starts, naming the flag at
+/// fault ([`FitOptions::check`] holds the ranges).
+///
+/// # Errors
+/// The first option out of range.
+pub fn check_options(options: &FitOptions) -> anyhow::Result<()> {
+    options.check().map_err(|error| {
+        anyhow::anyhow!(match error {
+            OptionError::Folds(_) => "--folds must be at least 2".to_string(),
+            OptionError::TemporalHoldout(_) => format!(
+                "--temporal-holdout must be between 0 and {MAX_TEMPORAL_HOLDOUT} (the share of latest rows kept out of fitting)"
+            ),
+            OptionError::Version => "--version must be a positive integer".to_string(),
+            OptionError::GbdtLeaves(_) => format!("--gbdt-leaves must be between 2 and {MAX_GBDT_LEAVES}"),
+        })
+    })
 }
 
 /// Options for scoring an existing artifact (`evaluate`, `report`): only the
@@ -164,8 +181,8 @@ pub fn scoring_options(
     target: Target,
     seed: u64,
     censoring: Option<CensoringChoice>,
-) -> crate::training::FitOptions {
-    crate::training::FitOptions {
+) -> FitOptions {
+    FitOptions {
         target,
         seed,
         version: artifact.version,

@@ -5,9 +5,11 @@ use anyhow::bail;
 
 use crate::args::{OutputFormat, ReportArgs};
 use crate::commands::{file_name, load_artifact, load_table, say, scoring_options, target_of_artifact, write_html};
+use crate::evaluation::evaluate_artifact;
+use crate::ingest::Reading;
+use crate::prepare::Cohort;
 use crate::progress::Stage;
 use crate::report::{render, ReportInput};
-use crate::training::evaluate_artifact;
 
 /// Runs `report`.
 ///
@@ -19,10 +21,10 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
     }
     let artifact = load_artifact(&args.model)?;
     let target = target_of_artifact(&artifact, args.spec.as_deref())?;
-    let dataset = load_table(&args.data, target, crate::ingest::Reading::WithOutcome)?;
+    let dataset = load_table(&args.data, target, Reading::WithOutcome)?;
     let options = scoring_options(&artifact, target, args.seed, args.censoring);
     let stage = Stage::start("scoring and drawing the report");
-    let (scored, evaluation) = evaluate_artifact(&artifact, &dataset, options)?;
+    let (scored, evaluation) = evaluate_artifact(&artifact, &Cohort::all(&dataset), options)?;
     let html = render(&ReportInput {
         artifact: &artifact,
         source: "every row with a known label at the horizon",

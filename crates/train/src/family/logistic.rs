@@ -7,11 +7,12 @@ use std::time::Instant;
 
 use carescore_core::artifact::{sigmoid, DesignKind, Estimator};
 
-use super::{CvSplit, FamilyFit, ModelFamily, Tuning};
+use super::{FamilyFit, ModelFamily, Tuning};
 use crate::model::design::Design;
 use crate::model::loss::log_loss;
 use crate::model::regression;
 use crate::prepare::fit_error;
+use crate::prepare::folds::CvSplit;
 use crate::prepare::{FitOptions, Prepared, TrainError};
 
 /// Penalties tried by cross-validation.

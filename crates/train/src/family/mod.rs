@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::model::design::Design;
 use crate::model::regression::FitError;
 use crate::model::trees::Binned;
+use crate::prepare::folds::CvSplit;
 use crate::prepare::{fit_error, FitOptions, Prepared, TrainError};
 
 pub use forest::Forest;
@@ -60,26 +61,6 @@ pub struct FamilyFit {
     pub tuning: Vec<Tuning>,
     /// Wall time of the estimator itself, excluding calibration and evaluation.
     pub estimator_seconds: f64,
-}
-
-/// One cross-validation split: the fold of every row and which one is tested.
-#[derive(Debug, Clone, Copy)]
-pub struct CvSplit<'a> {
-    /// Fold of every prepared row.
-    pub folds: &'a [usize],
-    /// Number of folds.
-    pub k: usize,
-    /// The fold held out for testing.
-    pub test: usize,
-}
-
-impl CvSplit<'_> {
-    /// Rows of fold `fold`.
-    pub fn rows_of(&self, fold: usize) -> Vec<u32> {
-        (0..self.folds.len() as u32)
-            .filter(|&i| self.folds[i as usize] == fold)
-            .collect()
-    }
 }
 
 /// A model family the trainer can fit and cross-validate.

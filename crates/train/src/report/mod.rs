@@ -1,18 +1,18 @@
 //! `report.html`: a self-contained page for a clinical reviewer with the
 //! model's purpose, its metrics with intervals, the ROC, calibration and
 //! decision curves, feature importance, operating points and subgroups. Plots
-//! are inline SVG (plotters); the page loads nothing from the network.
+//! are inline SVG (plotters); the page loads nothing from the network. The
+//! numbers behind the curves come from [`crate::evaluation::curves`].
 
-pub mod curves;
 pub mod plots;
 
 use std::fmt::Write;
 
 use carescore_core::artifact::{ModelArtifact, Row};
 
-use crate::evaluation::NET_BENEFIT_THRESHOLD;
+use crate::evaluation::{curves, NET_BENEFIT_THRESHOLD};
+use crate::evaluation::{ArtifactEvaluation, Scored};
 use crate::ingest::Screening;
-use crate::training::{ArtifactEvaluation, Scored};
 pub use plots::PlotError;
 
 /// Rows explained for feature importance (evenly spaced when there are more).

@@ -4,7 +4,7 @@
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
-use super::curves::{CalibrationBin, DecisionPoint};
+use crate::evaluation::curves::{CalibrationBin, DecisionPoint};
 
 /// Width and height of every plot, in pixels.
 const SIZE: (u32, u32) = (520, 420);

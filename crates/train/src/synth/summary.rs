@@ -7,8 +7,8 @@ use carescore_core::{Organ, Phase};
 use serde::Serialize;
 
 use super::{SynthRow, INFECTION_HORIZON_DAYS, READMISSION_HORIZON_DAYS};
+use crate::evaluation::metrics::roc_auc;
 use crate::labels::horizon_label;
-use crate::metrics::roc_auc;
 
 /// An observed event rate among rows with a known label.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

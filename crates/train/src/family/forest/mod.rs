@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use carescore_core::artifact::Estimator;
 
-use super::{validation_split, CvSplit, FamilyFit, ModelFamily, TreeData, Tuning};
+use super::{validation_split, FamilyFit, ModelFamily, TreeData, Tuning};
+use crate::prepare::folds::CvSplit;
 pub mod bagging;
 
 use self::bagging::ForestParams;

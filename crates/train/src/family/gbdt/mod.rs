@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use carescore_core::artifact::{sigmoid, Estimator};
 
-use super::{validation_split, CvSplit, FamilyFit, ModelFamily, TreeData, Tuning};
+use super::{validation_split, FamilyFit, ModelFamily, TreeData, Tuning};
+use crate::prepare::folds::CvSplit;
 pub mod booster;
 
 use self::booster::GbdtParams;

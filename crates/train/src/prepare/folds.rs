@@ -1,6 +1,7 @@
 //! Cross-validation folds grouped by patient, so that no patient's snapshots
 //! sit on both sides of a split, and stratified by outcome, so that every
-//! fold has a share of events close to the whole.
+//! fold has a share of events close to the whole; and one split of them
+//! ([`CvSplit`]), which the families fit and score in cross-validation.
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -22,6 +23,26 @@ pub fn grouped_folds(groups: &[i64], y: &[bool], k: usize, seed: u64) -> Vec<usi
     let fold_of: std::collections::HashMap<i64, usize> =
         distinct.iter().enumerate().map(|(i, g)| (*g, i % k)).collect();
     groups.iter().map(|g| fold_of[g]).collect()
+}
+
+/// One cross-validation split: the fold of every row and which one is tested.
+#[derive(Debug, Clone, Copy)]
+pub struct CvSplit<'a> {
+    /// Fold of every prepared row.
+    pub folds: &'a [usize],
+    /// Number of folds.
+    pub k: usize,
+    /// The fold held out for testing.
+    pub test: usize,
+}
+
+impl CvSplit<'_> {
+    /// Rows of fold `fold`.
+    pub fn rows_of(&self, fold: usize) -> Vec<u32> {
+        (0..self.folds.len() as u32)
+            .filter(|&i| self.folds[i as usize] == fold)
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -1,24 +1,26 @@
-//! Fitting a calibrated model for a target (built-in or from a spec) from
-//! a screened table: the prepared rows ([`crate::prepare`]), the estimator
-//! of a model family ([`crate::family`]), Platt or isotonic calibration on
-//! its held-out predictions, and the artifact with its held-out metrics.
+//! Fitting a calibrated model for a target (built-in or from a spec) on a
+//! cohort: the prepared rows ([`crate::prepare`]), the estimator of a model
+//! family with its tuning and early stopping ([`crate::family`]), Platt or
+//! isotonic calibration on its held-out predictions, and the artifact with
+//! its held-out metrics ([`fit`]); and the choice among families
+//! ([`selection`]). The whole pipeline runs on any [`Cohort`] of a
+//! dataset's patients, so it can be nested in a cross-validation or a
+//! bootstrap.
+
+pub mod selection;
 
 use std::collections::BTreeMap;
 
 use carescore_core::artifact::{
     Calibration, DataFingerprint, Estimator, FeatureSpec, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT,
 };
-use serde::Serialize;
 
-use crate::evaluation::{by_subgroup, full_evaluation, Evaluation};
+use crate::evaluation::artifact::{assess, score_labelled};
+use crate::evaluation::{ArtifactEvaluation, Evaluation, Metrics, Scored};
 use crate::family::{ModelFamily, Tuning};
 use crate::ingest::{Dataset, Screening};
-use crate::metrics::Metrics;
 use crate::model::calibrate;
-use crate::prepare::labelled;
-use crate::prepare::{prepare, Labelled};
-pub use crate::prepare::{FitOptions, Prepared, TrainError};
-use crate::rows::TableRow;
+use crate::prepare::{fit_error, prepare, Cohort, FitOptions, Labelled, Prepared, TrainError};
 use crate::target::Target;
 
 /// A fitted model with what was learnt on the way.
@@ -55,67 +57,23 @@ pub struct Fitted {
     pub estimator_seconds: f64,
 }
 
-/// Rows scored by a model: probabilities with their labels, censoring
-/// weights and the records they came from.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Scored {
-    /// Index of each row's record in the dataset table.
-    pub records: Vec<usize>,
-    /// Calibrated probability.
-    pub p: Vec<f64>,
-    /// Label at the horizon.
-    pub y: Vec<bool>,
-    /// Censoring weight.
-    pub w: Vec<f64>,
-}
-
-impl Scored {
-    /// The rows `rows` of `data` with probabilities `p`.
-    fn of(data: &Labelled, rows: &[usize], p: Vec<f64>) -> Scored {
-        Scored {
-            records: rows.iter().map(|&i| data.records[i]).collect(),
-            p,
-            y: rows.iter().map(|&i| data.y[i]).collect(),
-            w: rows.iter().map(|&i| data.w[i]).collect(),
-        }
-    }
-}
-
-/// What `evaluate` measures on a table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ArtifactEvaluation {
-    /// All rows with a known label.
-    #[serde(flatten)]
-    pub overall: Evaluation,
-    /// By organ, sex and phase.
-    pub subgroups: BTreeMap<String, Metrics>,
-}
-
-/// Full and subgroup evaluation of scored rows.
-fn assess(dataset: &Dataset, scored: &Scored, options: FitOptions) -> ArtifactEvaluation {
-    let (p, y, w) = (&scored.p, &scored.y, &scored.w);
-    let records: Vec<&TableRow> = scored.records.iter().map(|&i| &dataset.records[i]).collect();
-    ArtifactEvaluation {
-        overall: full_evaluation(p, y, w, &options.target.operating_thresholds(), options.seed),
-        subgroups: by_subgroup(&records, p, y, w),
-    }
-}
-
-/// Fits a calibrated model of `family` for `options.target`: the family fits
-/// its estimator, its held-out raw scores choose and fit the calibration map
-/// (Platt or isotonic) and give the validation metrics, and the temporal
-/// hold-out, if any, is scored with the finished artifact.
+/// Fits a calibrated model of `family` for `options.target` on `cohort`:
+/// the family fits its estimator, its held-out raw scores choose and fit the
+/// calibration map (Platt or isotonic) and give the validation metrics, and
+/// the temporal hold-out, if any, is scored with the finished artifact.
 ///
 /// # Errors
-/// [`TrainError`] naming the problem (no known labels, unusable follow-up times, one class, too few patients).
-pub fn fit(dataset: &Dataset, options: FitOptions, family: &dyn ModelFamily) -> Result<Fitted, TrainError> {
-    let prepared = prepare(dataset, options)?;
+/// [`TrainError`] naming the problem (an option out of range, no known
+/// labels, unusable follow-up times, one class, too few patients).
+pub fn fit(cohort: &Cohort<'_>, options: FitOptions, family: &dyn ModelFamily) -> Result<Fitted, TrainError> {
+    let dataset = cohort.dataset();
+    let prepared = prepare(cohort, options)?;
     let fitted = family.fit(&prepared, &options)?;
     // The held-out rows' labels and weights; their probabilities once calibrated.
     let mut heldout = Scored::of(&prepared.data, &fitted.heldout, Vec::new());
     let groups: Vec<i64> = fitted.heldout.iter().map(|&i| prepared.data.groups[i]).collect();
-    let (calibration, _) = calibrate::choose(&fitted.heldout_raw, &heldout.y, &heldout.w, &groups)
-        .map_err(crate::prepare::fit_error(&options))?;
+    let (calibration, _) =
+        calibrate::choose(&fitted.heldout_raw, &heldout.y, &heldout.w, &groups).map_err(fit_error(&options))?;
     heldout.p = fitted.heldout_raw.iter().map(|r| calibration.apply(*r)).collect();
     let Prepared {
         data,
@@ -140,50 +98,10 @@ pub fn fit(dataset: &Dataset, options: FitOptions, family: &dyn ModelFamily) -> 
     Ok(finish(dataset, &data, holdout, options, outcome))
 }
 
-/// Each candidate's weighted Brier score on the rows that every candidate
-/// held out (its calibrated held-out predictions), so families that hold out
-/// different rows are compared on the same ones.
-pub fn common_heldout_brier(candidates: &[&Scored]) -> Vec<f64> {
-    let mut common: Option<std::collections::BTreeSet<usize>> = None;
-    for c in candidates {
-        let rows: std::collections::BTreeSet<usize> = c.records.iter().copied().collect();
-        common = Some(match common {
-            None => rows,
-            Some(before) => before.intersection(&rows).copied().collect(),
-        });
-    }
-    let common = common.unwrap_or_default();
-    candidates
-        .iter()
-        .map(|h| {
-            let (mut sum, mut total) = (0.0, 0.0);
-            for i in 0..h.p.len() {
-                if common.contains(&h.records[i]) {
-                    let y = f64::from(u8::from(h.y[i]));
-                    sum += h.w[i] * (h.p[i] - y).powi(2);
-                    total += h.w[i];
-                }
-            }
-            if total > 0.0 {
-                sum / total
-            } else {
-                f64::INFINITY
-            }
-        })
-        .collect()
-}
-
 /// Scores the temporal hold-out with the finished artifact and records the result.
 fn assess_temporal(fitted: &mut Fitted, dataset: &Dataset, holdout: Option<(Labelled, String)>, options: FitOptions) {
     let Some((later, from)) = holdout else { return };
-    let model = fitted.artifact.compile();
-    let p: Vec<f64> = later
-        .records
-        .iter()
-        .map(|&i| model.predict(&dataset.records[i]))
-        .collect();
-    let all: Vec<usize> = (0..later.y.len()).collect();
-    let evaluation = assess(dataset, &Scored::of(&later, &all, p), options);
+    let evaluation = assess(dataset, &score_labelled(&fitted.artifact, dataset, &later), options);
     let m = &evaluation.overall.metrics;
     for (name, value) in [
         ("temporal_auc", m.auc),
@@ -293,60 +211,4 @@ fn finish(
     };
     assess_temporal(&mut fitted, dataset, holdout, options);
     fitted
-}
-
-/// Scores every row of a screened table with a known label at the artifact's horizon.
-///
-/// # Errors
-/// [`TrainError`] if a follow-up time is unusable or no label is known.
-pub fn score_table(artifact: &ModelArtifact, dataset: &Dataset, options: FitOptions) -> Result<Scored, TrainError> {
-    let data = labelled(dataset, options.target, options.censoring)?;
-    let model = artifact.compile();
-    let p: Vec<f64> = data
-        .records
-        .iter()
-        .map(|&i| model.predict(&dataset.records[i]))
-        .collect();
-    let all: Vec<usize> = (0..data.y.len()).collect();
-    Ok(Scored::of(&data, &all, p))
-}
-
-/// Out-of-sample evaluation of an artifact on a screened table, with the scored rows.
-///
-/// # Errors
-/// As [`score_table`].
-pub fn evaluate_artifact(
-    artifact: &ModelArtifact,
-    dataset: &Dataset,
-    options: FitOptions,
-) -> Result<(Scored, ArtifactEvaluation), TrainError> {
-    let scored = score_table(artifact, dataset, options)?;
-    let evaluation = assess(dataset, &scored, options);
-    Ok((scored, evaluation))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn candidates_are_compared_on_the_rows_all_held_out() {
-        // Out-of-fold on rows 0-3; a validation fold of rows 2-3 only.
-        let everywhere = Scored {
-            records: vec![0, 1, 2, 3],
-            p: vec![0.9, 0.9, 0.2, 0.8],
-            y: vec![false, false, false, true],
-            w: vec![1.0, 1.0, 1.0, 3.0],
-        };
-        let fold = Scored {
-            records: vec![3, 2],
-            p: vec![0.5, 0.5],
-            y: vec![true, false],
-            w: vec![3.0, 1.0],
-        };
-        let briers = common_heldout_brier(&[&everywhere, &fold]);
-        // Rows 2 and 3 only: (1 * 0.04 + 3 * 0.04) / 4 and (3 * 0.25 + 1 * 0.25) / 4.
-        assert!((briers[0] - 0.04).abs() < 1e-12, "{briers:?}");
-        assert!((briers[1] - 0.25).abs() < 1e-12, "{briers:?}");
-    }
 }

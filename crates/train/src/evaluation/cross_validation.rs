@@ -8,11 +8,10 @@
 
 use serde::Serialize;
 
-use crate::family::{CvSplit, ModelFamily};
-use crate::ingest::Dataset;
-use crate::metrics::evaluate;
-use crate::model::folds::grouped_folds;
-use crate::prepare::{prepare, FitOptions, TrainError};
+use super::metrics::{evaluate, Metrics};
+use crate::family::ModelFamily;
+use crate::prepare::folds::{grouped_folds, CvSplit};
+use crate::prepare::{prepare, Cohort, FitOptions, TrainError};
 
 /// Cross-validated performance of one candidate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,7 +44,7 @@ fn mean(values: &[f64]) -> f64 {
 /// # Errors
 /// [`TrainError`] for unusable data or a fold with one class.
 pub fn cross_validate(
-    dataset: &Dataset,
+    cohort: &Cohort<'_>,
     options: FitOptions,
     repeats: usize,
     families: &[&dyn ModelFamily],
@@ -56,7 +55,7 @@ pub fn cross_validate(
         temporal_holdout: 0.0,
         ..options
     };
-    let prepared = prepare(dataset, options)?;
+    let prepared = prepare(cohort, options)?;
     let data = &prepared.data;
     let k = prepared.k;
     let fold_sets: Vec<Vec<usize>> = (0..repeats.max(1))
@@ -82,9 +81,7 @@ pub fn cross_validate(
         let aucs: Vec<f64> = per_fold.iter().filter_map(|m| m.auc).collect();
         let auc = mean(&aucs);
         let auc_sd = (aucs.iter().map(|a| (a - auc).powi(2)).sum::<f64>() / (aucs.len().max(2) - 1) as f64).sqrt();
-        let pick = |f: &dyn Fn(&crate::metrics::Metrics) -> Option<f64>| {
-            mean(&per_fold.iter().filter_map(f).collect::<Vec<_>>())
-        };
+        let pick = |f: &dyn Fn(&Metrics) -> Option<f64>| mean(&per_fold.iter().filter_map(f).collect::<Vec<_>>());
         results.push(CvResult {
             candidate: family.name(),
             evaluations: per_fold.len(),

@@ -5,7 +5,7 @@
 use carescore_core::artifact::{ModelArtifact, Row};
 use serde::Serialize;
 
-use crate::evaluation::net_benefit;
+use super::full::net_benefit;
 
 /// Most points kept on a ROC curve (enough for a smooth line, small SVG).
 const MAX_ROC_POINTS: usize = 400;

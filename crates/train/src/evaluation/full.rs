@@ -1,16 +1,13 @@
-//! A full evaluation of probabilities against censoring-weighted labels, as
+//! The full evaluation of probabilities against censoring-weighted labels, as
 //! TRIPOD+AI asks: discrimination with a bootstrap confidence interval,
-//! calibration, net benefit at the 20% decision threshold, sensitivity / PPV
-//! / flag rate at the policy's operating thresholds, overall and by subgroup.
+//! calibration, net benefit at the 20% decision threshold, and sensitivity /
+//! PPV / flag rate at the policy's operating thresholds.
 
-use std::collections::BTreeMap;
-
-use crate::rows::{Cell, TableRow};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::metrics::{evaluate, weighted_auc, Metrics};
+use super::metrics::{evaluate, weighted_auc, Metrics};
 
 /// Bootstrap resamples for the AUC interval.
 pub const BOOTSTRAP_RESAMPLES: usize = 200;
@@ -122,46 +119,6 @@ pub fn full_evaluation(p: &[f64], y: &[bool], w: &[f64], thresholds: &[f64], see
         net_benefit_treat_all: net_benefit(&vec![1.0; p.len()], y, w, NET_BENEFIT_THRESHOLD),
         operating_points: thresholds.iter().map(|t| operating_point(p, y, w, *t)).collect(),
     }
-}
-
-/// The subgroups reported: organ, sex and phase for patient records; each
-/// categorical or boolean feature's value for spec rows.
-pub fn subgroup_of(row: &TableRow) -> Vec<String> {
-    match row {
-        TableRow::Patient(record) => vec![
-            format!("organ={}", record.organ),
-            format!("sex={}", record.sex),
-            format!("phase={}", record.phase()),
-        ],
-        TableRow::Spec(row) => row
-            .names
-            .iter()
-            .zip(&row.cells)
-            .filter_map(|(name, cell)| match cell {
-                Cell::Text(value) => Some(format!("{name}={value}")),
-                Cell::Boolean(value) => Some(format!("{name}={value}")),
-                Cell::Missing | Cell::Number(_) => None,
-            })
-            .collect(),
-    }
-}
-
-/// Metrics per subgroup (see [`subgroup_of`]) of the rows of `records`.
-pub fn by_subgroup(records: &[&TableRow], p: &[f64], y: &[bool], w: &[f64]) -> BTreeMap<String, Metrics> {
-    let mut members: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, record) in records.iter().enumerate() {
-        for group in subgroup_of(record) {
-            members.entry(group).or_default().push(i);
-        }
-    }
-    members
-        .into_iter()
-        .map(|(group, rows)| {
-            let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
-            let ys: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
-            (group, evaluate(&pick(p), &ys, &pick(w)))
-        })
-        .collect()
 }
 
 #[cfg(test)]

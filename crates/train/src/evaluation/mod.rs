@@ -1,0 +1,19 @@
+//! Everything measured about predictions, in one place: the metrics
+//! (discrimination, Brier score, calibration; [`metrics`]), the full
+//! evaluation TRIPOD+AI asks for (bootstrap interval, net benefit, operating
+//! points; [`full`]), performance by subgroup ([`subgroups`]), the curves the
+//! report draws ([`curves`]), an artifact scored and evaluated on a table
+//! ([`artifact`]), and repeated cross-validation of the families
+//! ([`cross_validation`]).
+
+pub mod artifact;
+pub mod cross_validation;
+pub mod curves;
+pub mod full;
+pub mod metrics;
+pub mod subgroups;
+
+pub use artifact::{evaluate_artifact, score_table, ArtifactEvaluation, Scored};
+pub use cross_validation::{cross_validate, CvResult};
+pub use full::{full_evaluation, Evaluation, OperatingPoint, NET_BENEFIT_THRESHOLD};
+pub use metrics::Metrics;
