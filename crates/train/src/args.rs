@@ -80,7 +80,9 @@ pub struct CvArgs {
     /// Censoring handling; default: the spec's, else `ipcw`.
     #[arg(long, value_enum)]
     pub censoring: Option<CensoringChoice>,
-    /// Family to compare: `logistic`, `forest`, `gbdt`, or `auto` (all).
+    /// Family to compare: `logistic`, `forest`, `gbdt`, or `auto` (every
+    /// family, plus the whole `fit --model auto` pipeline nested in the same
+    /// folds as candidate `auto`).
     #[arg(long, default_value = "auto")]
     pub model: String,
     /// Output on stdout: one JSON line per candidate, or a table.

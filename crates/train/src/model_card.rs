@@ -6,17 +6,48 @@ use std::path::Path;
 
 use carescore_core::artifact::Calibration;
 
+use crate::evaluation::{Evaluation, Interval};
 use crate::spec::SpecOutcome;
-use crate::training::Fitted;
+use crate::training::internal_validation::{Method, Validated};
 
 fn opt(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_string(), |v| format!("{v:.3}"))
 }
 
-/// Renders the model card of a fitted model trained on `data`.
-pub fn render(fitted: &Fitted, data: &Path) -> String {
+/// `lo to hi`, or n/a.
+fn ci(interval: Option<Interval>, digits: usize) -> String {
+    interval.map_or_else(
+        || "n/a".to_string(),
+        |(lo, hi)| format!("{lo:.digits$} to {hi:.digits$}"),
+    )
+}
+
+/// The metric table of an evaluation, with intervals.
+fn performance_table(out: &mut String, e: &Evaluation) {
+    let m = &e.metrics;
+    let _ = writeln!(out, "| metric | value | 95% interval |\n|---|---|---|");
+    let _ = writeln!(out, "| AUC | {} | {} |", opt(m.auc), ci(e.auc_ci95, 3));
+    let _ = writeln!(out, "| Brier score | {:.4} | {} |", m.brier, ci(e.brier_ci95, 4));
+    let _ = writeln!(
+        out,
+        "| calibration slope | {} | {} |",
+        opt(m.calibration_slope),
+        ci(e.calibration_slope_ci95, 3)
+    );
+    let _ = writeln!(
+        out,
+        "| calibration intercept | {} | {} |",
+        opt(m.calibration_intercept),
+        ci(e.calibration_intercept_ci95, 3)
+    );
+    let _ = writeln!(out, "| ECE (10 bins) | {:.4} | |", m.ece);
+    let _ = writeln!(out, "| event rate (weighted) | {:.4} | |\n", m.event_rate);
+}
+
+/// Renders the model card of the delivered model of `validated`, trained on `data`.
+pub fn render(validated: &Validated, data: &Path) -> String {
+    let fitted = &validated.selection.chosen;
     let a = &fitted.artifact;
-    let v = &fitted.validation;
     let s = &fitted.screening;
     let mut out = String::new();
     let _ = writeln!(out, "# Model card: {}\n", a.model_version());
@@ -68,9 +99,31 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
     }
     let _ = writeln!(
         out,
-        "- Rows with a known label at the horizon: {} ({} events)\n",
-        a.training_data.rows, a.training_data.events
+        "- Rows with a known label at the horizon that fitted the model: {} ({} events) from {} patients\n",
+        a.training_data.rows, a.training_data.events, fitted.patients
     );
+    let size = &validated.sample_size;
+    let _ = writeln!(out, "### Sample size\n");
+    let _ = writeln!(
+        out,
+        "Riley et al. (BMJ 2020) criteria for {} candidate parameters (logistic design columns) and an anticipated \
+         Cox-Snell R² of {:.3} (15% of its maximum at this event rate): {} rows for expected shrinkage 0.9, {} for \
+         optimism in R² at most 0.05, {} to estimate the overall risk within ±0.05; so at least {} rows ({} events). \
+         The data have {} rows, {} events, {:.1} events per parameter.\n",
+        size.parameters,
+        size.anticipated_r2_cs,
+        size.required_by_criterion[0],
+        size.required_by_criterion[1],
+        size.required_by_criterion[2],
+        size.required_rows,
+        size.required_events,
+        size.rows,
+        size.events,
+        size.events_per_parameter
+    );
+    if let Some(warning) = size.warning() {
+        let _ = writeln!(out, "**Warning:** {warning}.\n");
+    }
     let _ = writeln!(out, "## Outcome and label rule\n");
     if let SpecOutcome::Label(column) = fitted.target.outcome() {
         let _ = writeln!(
@@ -95,71 +148,94 @@ pub fn render(fitted: &Fitted, data: &Path) -> String {
         Calibration::Isotonic { steps } => format!("isotonic regression, {} steps", steps.len()),
     };
     let _ = writeln!(out, "Calibration map: {calibration}.\n");
-    let _ = writeln!(out, "## Performance (held-out patients, weighted)\n");
-    let _ = writeln!(
-        out,
-        "These rows also fitted the calibration map, so the slope and intercept are close to 1 and 0 here by \
-         construction; `carescore-train evaluate` on an independent table gives the honest figures.\n"
-    );
-    let _ = writeln!(out, "| metric | value |\n|---|---|");
-    let _ = writeln!(out, "| AUC | {} |", opt(v.auc));
-    let _ = writeln!(out, "| Brier score | {:.4} |", v.brier);
-    let _ = writeln!(out, "| calibration slope | {} |", opt(v.calibration_slope));
-    let _ = writeln!(out, "| calibration intercept | {} |", opt(v.calibration_intercept));
-    let _ = writeln!(out, "| ECE (10 bins) | {:.4} |", v.ece);
-    let _ = writeln!(out, "| event rate | {:.4} |\n", v.event_rate);
-    let e = &fitted.evaluation;
-    if let Some((lo, hi)) = e.auc_ci95 {
-        let _ = writeln!(out, "AUC 95% bootstrap interval: {lo:.3} to {hi:.3}.\n");
+    let selection = &validated.selection;
+    if selection.briers.len() > 1 || !selection.not_offered.is_empty() {
+        let _ = writeln!(out, "### Model selection\n");
+        let compared: Vec<String> = selection
+            .briers
+            .iter()
+            .map(|(family, brier)| format!("{family} {brier:.5}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Families compared by their calibrated held-out Brier score on the rows every family held out: {}; \
+             the lowest was kept.",
+            compared.join(", ")
+        );
+        for (family, kept) in &selection.not_offered {
+            let _ = writeln!(out, "`{family}` learned nothing ({kept}) and was not offered.");
+        }
+        let _ = writeln!(out);
     }
+    let v = &validated.validation;
+    let e = &v.assessment.overall;
+    let _ = writeln!(out, "## Performance on patients the model did not see (weighted)\n");
     let _ = writeln!(
         out,
-        "Net benefit at the 20% threshold: {:.4} (flagging everyone: {:.4}).\n",
-        e.net_benefit_at_20pct, e.net_benefit_treat_all
+        "Estimated by {}. {} patients, {} rows with a known label, {} events; intervals are 95% percentile \
+         bootstrap over patients.\n",
+        v.method.describe(),
+        e.patients,
+        e.metrics.rows,
+        e.events
     );
-    let _ = writeln!(out, "| flag above | sensitivity | PPV | flag rate |\n|---|---|---|---|");
+    if let Method::NestedCrossValidation { .. } = v.method {
+        let _ = writeln!(
+            out,
+            "The outer fits chose: {}. The delivered model is the same pipeline fitted on every patient.\n",
+            v.outer_choices.join(", ")
+        );
+    }
+    performance_table(&mut out, e);
+    let _ = writeln!(
+        out,
+        "| flag above | sensitivity | PPV | flag rate | net benefit | flag everyone |\n|---|---|---|---|---|---|"
+    );
     for op in &e.operating_points {
         let _ = writeln!(
             out,
-            "| {:.2} | {} | {} | {:.3} |",
+            "| {:.2} | {} | {} | {:.3} | {:.4} | {:.4} |",
             op.threshold,
             opt(op.sensitivity),
             opt(op.ppv),
-            op.flag_rate
+            op.flag_rate,
+            op.net_benefit,
+            op.net_benefit_treat_all
         );
     }
     let _ = writeln!(out, "\n### By subgroup\n");
     let _ = writeln!(
         out,
-        "| subgroup | rows | event rate | AUC | calibration slope | ECE |\n|---|---|---|---|---|---|"
+        "| subgroup | patients | rows | events | event rate | AUC (95% CI) | calibration slope (95% CI) | ECE |\n\
+         |---|---|---|---|---|---|---|---|"
     );
-    for (group, m) in &fitted.subgroups {
+    for (group, g) in &v.assessment.subgroups {
+        let m = &g.metrics;
         let _ = writeln!(
             out,
-            "| {group} | {} | {:.3} | {} | {} | {:.4} |",
+            "| {group} | {} | {} | {} | {:.3} | {} ({}) | {} ({}) | {:.4} |",
+            g.patients,
             m.rows,
+            g.events,
             m.event_rate,
             opt(m.auc),
+            ci(g.auc_ci95, 2),
             opt(m.calibration_slope),
+            ci(g.calibration_slope_ci95, 2),
             m.ece
         );
     }
     let _ = writeln!(out);
-    if let Some((temporal, from)) = &fitted.temporal {
-        let m = &temporal.overall.metrics;
+    if let Some(temporal) = &fitted.temporal {
+        let e = &temporal.evaluation.overall;
         let _ = writeln!(out, "### Temporal hold-out\n");
         let _ = writeln!(
             out,
-            "Rows with index date {from} or later ({} with a known label) were kept out of fitting and scored \
-             with the final model:\n",
-            m.rows
+            "Rows with index date {} or later ({} with a known label, {} patients, {} events) were kept out of \
+             fitting and scored with the delivered model:\n",
+            temporal.from, e.metrics.rows, e.patients, e.events
         );
-        let _ = writeln!(out, "| metric | value |\n|---|---|");
-        let _ = writeln!(out, "| AUC | {} |", opt(m.auc));
-        let _ = writeln!(out, "| Brier score | {:.4} |", m.brier);
-        let _ = writeln!(out, "| calibration slope | {} |", opt(m.calibration_slope));
-        let _ = writeln!(out, "| calibration intercept | {} |", opt(m.calibration_intercept));
-        let _ = writeln!(out, "| ECE (10 bins) | {:.4} |\n", m.ece);
+        performance_table(&mut out, e);
     }
     let _ = writeln!(out, "## Limitations\n");
     let _ = writeln!(

@@ -198,6 +198,33 @@ fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
     );
     let card = std::fs::read_to_string(models.join("readmission_30d-1.model-card.md")).unwrap();
     assert!(card.contains("## Intended use") && card.contains("| AUC |"), "{card}");
+    // The headline is the pipeline nested in cross-validation, with its
+    // patients, events and intervals, and the sample size beside it.
+    assert!(
+        card.contains("## Performance on patients the model did not see")
+            && card.contains("3-fold nested cross-validation by patient")
+            && card.contains("### Sample size")
+            && card.contains("Riley et al."),
+        "{card}"
+    );
+    let artifact: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let metrics = &artifact["metrics"];
+    assert_eq!(metrics["nested_cv_folds"], 3.0, "{metrics}");
+    for key in [
+        "auc_ci95_lower",
+        "auc_ci95_upper",
+        "validation_patients",
+        "validation_events",
+        "training_patients",
+    ] {
+        assert!(metrics[key].as_f64().is_some(), "{key}: {metrics}");
+    }
+    let (lo, auc, hi) = (
+        metrics["auc_ci95_lower"].as_f64().unwrap(),
+        metrics["auc"].as_f64().unwrap(),
+        metrics["auc_ci95_upper"].as_f64().unwrap(),
+    );
+    assert!(lo < auc && auc < hi, "{metrics}");
     // By default the latest 20% of rows by index date are a temporal hold-out.
     assert!(
         card.contains("### Temporal hold-out") && card.contains("or later ("),
@@ -220,14 +247,20 @@ fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
 }
 
 /// A report names its model, holds the four plots as inline SVG with their
-/// axes labelled, and loads nothing from elsewhere.
+/// axes labelled (five with a temporal hold-out, which has its own
+/// calibration plot), and loads nothing from elsewhere.
 fn assert_report(html: &str, model: &str) {
     assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..100]);
     assert!(html.contains(&format!("<title>CareScore model report: {model}</title>")));
+    let plots = if html.contains("<h2>Temporal hold-out</h2>") {
+        5
+    } else {
+        4
+    };
     assert_eq!(
         html.matches("<svg").count(),
-        4,
-        "ROC, calibration, decision curve, importance"
+        plots,
+        "ROC, calibration, decision curve, importance (and the temporal calibration)"
     );
     for text in [
         "ROC curve (AUC 0.",
@@ -332,7 +365,11 @@ fn fit_names_the_problem_in_bad_data() {
         }
         true
     });
-    fit_fails(&no_events, "readmission_30d", "the labels have only one class");
+    fit_fails(
+        &no_events,
+        "readmission_30d",
+        "0 events among 272 labelled rows are too few to fit and validate a model (at least 10)",
+    );
     // Follow-up shorter than the horizon everywhere.
     let time = column_index(&data, "infection_time_days");
     let short = edited(dir.path(), &data, "short.csv", |i, cells| {
@@ -507,8 +544,9 @@ fn cv_prints_one_json_line_per_candidate() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 3);
-    for (line, candidate) in lines.iter().zip(["logistic", "forest", "gbdt"]) {
+    // Each family, then the whole auto pipeline nested in the same folds.
+    assert_eq!(lines.len(), 4);
+    for (line, candidate) in lines.iter().zip(["logistic", "forest", "gbdt", "auto"]) {
         assert_eq!(line["candidate"], candidate);
         assert_eq!(line["evaluations"], 6);
         let auc = line["auc"].as_f64().unwrap();
@@ -582,4 +620,41 @@ fn evaluate_prints_json_or_text_and_a_closed_output_ends_quietly() {
         "a closed output ends quietly: {:?} {stderr}",
         output.status
     );
+}
+
+#[test]
+fn a_small_table_trains_with_the_riley_warning_and_a_tiny_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // About 140 labelled rows at 180 days, a few dozen events: trains, with
+    // the sample-size warning and an honest, wide interval.
+    let small = cohort(dir.path(), "200", "3");
+    let out = dir.path().join("small-models");
+    let output = fit(&small, "infection_180d", &out, &["--folds", "3", "--format", "json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: ") && stderr.contains("Riley et al. (BMJ 2020) criteria ask for"),
+        "{stderr}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let size = &summary["sample_size"];
+    assert!(
+        size["required_rows"].as_u64().unwrap() > size["rows"].as_u64().unwrap(),
+        "{size}"
+    );
+    let metrics = &summary["metrics"];
+    let width = metrics["auc_ci95_upper"].as_f64().unwrap() - metrics["auc_ci95_lower"].as_f64().unwrap();
+    assert!(width > 0.1, "a small table gives a wide interval: {metrics}");
+    assert_eq!(summary["validation"]["method"], "nested_cross_validation", "{summary}");
+    let card = std::fs::read_to_string(out.join("infection_180d-1.model-card.md")).unwrap();
+    assert!(card.contains("**Warning:**"), "{card}");
+
+    // 15 rows: refused with the reason, nothing written.
+    let tiny = cohort(dir.path(), "15", "3");
+    let out = dir.path().join("tiny-models");
+    assert_fails_with(
+        &fit(&tiny, "infection_180d", &out, &["--folds", "2"]),
+        "are too few to fit and validate a model",
+    );
+    assert!(!out.join("infection_180d-1.json").exists());
 }

@@ -152,7 +152,8 @@ fn a_spec_trains_evaluates_predicts_and_reports() {
         "{card}"
     );
     let html = std::fs::read_to_string(out.join("icu_readmission_30d-1.report.html")).unwrap();
-    assert_eq!(html.matches("<svg").count(), 4);
+    // ROC, calibration, decision curve, importance, and the temporal hold-out's calibration.
+    assert_eq!(html.matches("<svg").count(), 5);
 
     // Scoring the artifact needs its spec.
     let artifact_arg = s(&artifact_path);
@@ -221,7 +222,8 @@ fn a_spec_trains_evaluates_predicts_and_reports() {
         "1",
     ]);
     assert_ok(&cv);
-    assert_eq!(String::from_utf8_lossy(&cv.stdout).lines().count(), 3);
+    // Three families and the nested auto pipeline.
+    assert_eq!(String::from_utf8_lossy(&cv.stdout).lines().count(), 4);
     let fit = train(&[
         "fit",
         "--data",

@@ -54,6 +54,18 @@ pub(crate) fn linear_raw(intercept: f64, coefficients: &[f64], design: &[f64]) -
 }
 
 impl Estimator {
+    /// Whether the estimator gives every row the same raw output: a logistic
+    /// model with no non-zero coefficient, or trees none of which splits (a
+    /// booster that kept no tree, a forest whose trees found no split).
+    pub fn is_constant(&self) -> bool {
+        match self {
+            Estimator::Logistic { coefficients, .. } => coefficients.iter().all(|c| *c == 0.0),
+            Estimator::BoostedTrees { trees, .. } | Estimator::RandomForest { trees } => trees
+                .iter()
+                .all(|tree| tree.feature.first().is_none_or(|f| *f == super::LEAF)),
+        }
+    }
+
     /// The design vector the estimator reads.
     pub fn design_kind(&self) -> DesignKind {
         match self {

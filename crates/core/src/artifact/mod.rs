@@ -14,6 +14,7 @@ mod encode;
 mod estimator;
 mod explain;
 mod fast_trees;
+mod metric;
 mod tree;
 
 pub use calibration::{sigmoid, Calibration, IsotonicStep};
@@ -22,6 +23,7 @@ pub use compiled::CompiledModel;
 pub use encode::{append_design, design_width, DesignKind, FeatureKind, FeatureSpec, Row};
 pub use estimator::{leaf_sum, Estimator};
 pub use explain::Explanation;
+pub use metric::Metric;
 pub use tree::{Tree, LEAF};
 
 use std::collections::BTreeMap;

@@ -31,7 +31,9 @@ pub(crate) struct ModelInfo {
     pub estimator: &'static str,
     /// Raw output scale of explanations: `log_odds` or `vote_share`.
     pub scale: &'static str,
-    /// Validation metrics.
+    /// The artifact's figures by name (docs/model-artifact.md): the estimate
+    /// on patients the model did not see, its intervals, patient and event
+    /// counts, and the method behind it.
     pub metrics: std::collections::BTreeMap<String, f64>,
     /// Input signature.
     pub features: Vec<FeatureSpec>,

@@ -12,6 +12,7 @@ use crate::evaluation::cross_validate;
 use crate::ingest::Reading;
 use crate::prepare::{Cohort, FitOptions};
 use crate::progress::Stage;
+use crate::training::internal_validation::{cross_validate_pipeline, AUTO};
 
 /// Runs `cv`.
 ///
@@ -41,10 +42,30 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         args.repeats,
         args.folds
     ));
-    let results = cross_validate(&Cohort::all(&dataset), options, args.repeats, &families, &|name| {
+    let cohort = Cohort::all(&dataset);
+    let mut results = cross_validate(&cohort, options, args.repeats, &families, &|name| {
         eprintln!("cv: {name} done ({:.1} s)", started.elapsed().as_secs_f64())
     })?;
     stage.finish();
+    if args.model == AUTO {
+        // The whole auto pipeline (selection, tuning, calibration) nested in the same folds.
+        let stage = Stage::start(format!(
+            "cross-validating the auto pipeline, {} x {} folds",
+            args.repeats, args.folds
+        ));
+        results.push(cross_validate_pipeline(
+            &cohort,
+            options,
+            args.repeats,
+            &families,
+            &mut |done, total| {
+                if done == total {
+                    eprintln!("cv: {AUTO} done ({:.1} s)", started.elapsed().as_secs_f64());
+                }
+            },
+        )?);
+        stage.finish();
+    }
     match args.format {
         OutputFormat::Json => {
             for result in &results {

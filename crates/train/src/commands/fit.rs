@@ -13,13 +13,13 @@ use crate::atomic::write_atomically;
 use crate::commands::{
     censoring_of, check_options, file_name, load_table, parse_families, say, target_from_args, write_html,
 };
-use crate::evaluation::ArtifactEvaluation;
 use crate::ingest::Reading;
 use crate::model_card;
 use crate::prepare::{Cohort, FitOptions};
 use crate::progress::Stage;
 use crate::report::{render, ReportInput};
-use crate::training::selection::{select, Progress};
+use crate::training::internal_validation::{fit_and_validate, Pass};
+use crate::training::selection::Progress;
 
 /// The next version for `target` in `dir`: one above the highest `<target>-<N>.json`.
 pub fn next_version(dir: &Path, target: &str) -> u32 {
@@ -57,10 +57,28 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let dataset = load_table(&args.data, target, Reading::WithOutcome)?;
     let ingest_seconds = started.elapsed().as_secs_f64();
     let mut stage: Option<Stage> = None;
-    let selection = select(&Cohort::all(&dataset), options, &families, &mut |event| match event {
-        Progress::Fitting(family) => stage = Some(Stage::start(format!("fitting {family} ({})", target.name()))),
-        Progress::Fitted(_) => stage.take().into_iter().for_each(Stage::finish),
-    })?;
+    let validated = fit_and_validate(
+        &Cohort::all(&dataset),
+        options,
+        &families,
+        &mut |pass, event| match event {
+            Progress::Fitting(family) => {
+                let which = match pass {
+                    Pass::Outer { fold, folds } => format!("validation fit {fold} of {folds}"),
+                    Pass::Final => "delivered model".to_string(),
+                };
+                stage = Some(Stage::start(format!("fitting {family} ({}, {which})", target.name())));
+            }
+            Progress::Fitted(_) => stage.take().into_iter().for_each(Stage::finish),
+        },
+    )?;
+    if let Some(warning) = validated.sample_size.warning() {
+        eprintln!("warning: {warning}");
+    }
+    let selection = &validated.selection;
+    for (family, kept) in &selection.not_offered {
+        eprintln!("{family} learned nothing ({kept}) and is not offered");
+    }
     if selection.briers.len() > 1 {
         let scores: Vec<String> = selection
             .briers
@@ -68,11 +86,12 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             .map(|(family, b)| format!("{family} {b:.5}"))
             .collect();
         eprintln!(
-            "held-out Brier on the rows every family held out: {}",
+            "model selection, held-out Brier on the rows every family held out: {}",
             scores.join(", ")
         );
     }
-    let fitted = selection.chosen;
+    let fitted = &selection.chosen;
+    let validation = &validated.validation;
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("{}: cannot create the output directory", args.out.display()))?;
@@ -85,37 +104,47 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let saved =
         carescore_core::ModelArtifact::from_json(json.as_bytes()).context("the written artifact does not load")?;
     let report_path: PathBuf = args.out.join(format!("{stem}.report.html"));
-    let assessment = ArtifactEvaluation {
-        overall: fitted.evaluation.clone(),
-        subgroups: fitted.subgroups.clone(),
-    };
+    let source = format!("patients the model did not see, by {}", validation.method.describe());
     let html = render(&ReportInput {
         artifact: &saved,
-        source: "held-out predictions of the training data (out-of-fold, or the validation fold)",
+        source: &source,
         data_name: &file_name(&args.data),
         description: Some(&fitted.description),
-        scored: &fitted.heldout,
+        scored: &validation.scored,
         records: &dataset.records,
-        evaluation: &assessment,
-        temporal: fitted.temporal.as_ref().map(|(e, from)| (e, from.as_str())),
+        evaluation: &validation.assessment,
+        temporal: fitted.temporal.as_ref(),
         screening: &fitted.screening,
     })?;
     write_html(&report_path, &html)?;
-    let card = model_card::render(&fitted, &args.data);
+    let card = model_card::render(&validated, &args.data);
     write_atomically(&card_path, |w| w.write_all(card.as_bytes()))
         .with_context(|| format!("{}: cannot write the model card", card_path.display()))?;
 
-    let v = &fitted.validation;
+    let e = &validation.assessment.overall;
+    let v = &e.metrics;
+    let with_ci = |value: Option<f64>, ci: Option<(f64, f64)>| {
+        let value = value.map_or("n/a".into(), |a| format!("{a:.3}"));
+        ci.map_or(value.clone(), |(lo, hi)| format!("{value} (95% CI {lo:.3}-{hi:.3})"))
+    };
     eprintln!(
-        "{}: {} rows read, {} excluded, {} labelled; held-out AUC {}, calibration slope {}, ECE {:.4} ({:.1} s)",
+        "{}: {} rows read, {} excluded, {} labelled ({} patients) fitted a {} model",
         fitted.artifact.model_version(),
         fitted.screening.rows_read,
         fitted.screening.rows_excluded,
         fitted.labelled_rows,
-        v.auc.map_or("n/a".into(), |a| format!("{a:.3}")),
-        v.calibration_slope.map_or("n/a".into(), |a| format!("{a:.3}")),
+        fitted.patients,
+        fitted.family,
+    );
+    eprintln!(
+        "on patients it did not see ({}; {} patients, {} events): AUC {}, calibration slope {}, Brier {:.4}, ECE {:.4}",
+        validation.method.describe(),
+        e.patients,
+        e.events,
+        with_ci(v.auc, e.auc_ci95),
+        with_ci(v.calibration_slope, e.calibration_slope_ci95),
+        v.brier,
         v.ece,
-        started.elapsed().as_secs_f64()
     );
     eprintln!(
         "time: ingestion and screening {ingest_seconds:.1} s, estimator {:.1} s, total {:.1} s",
@@ -134,6 +163,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
                 "rows_read": fitted.screening.rows_read,
                 "rows_excluded": fitted.screening.rows_excluded,
                 "labelled_rows": fitted.labelled_rows,
+                "patients": fitted.patients,
+                "validation": validation.method,
+                "sample_size": validated.sample_size,
+                "not_offered": selection.not_offered,
                 "metrics": fitted.artifact.metrics,
                 "tuning": fitted.tuning,
                 "seconds": {

@@ -58,7 +58,7 @@ pub fn is_closed_output(error: &anyhow::Error) -> bool {
 /// # Errors
 /// An unknown name, listing the allowed ones.
 pub fn parse_families(name: &str) -> anyhow::Result<Vec<&'static dyn ModelFamily>> {
-    if name == "auto" {
+    if name == crate::training::internal_validation::AUTO {
         return Ok(FAMILIES.to_vec());
     }
     let family = family(name)

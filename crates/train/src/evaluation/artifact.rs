@@ -9,7 +9,6 @@ use carescore_core::artifact::ModelArtifact;
 use serde::Serialize;
 
 use super::full::{full_evaluation, Evaluation};
-use super::metrics::Metrics;
 use super::subgroups::by_subgroup;
 use crate::ingest::Dataset;
 use crate::prepare::{labelled, Cohort, FitOptions, Labelled, TrainError};
@@ -47,8 +46,8 @@ pub struct ArtifactEvaluation {
     /// All rows with a known label.
     #[serde(flatten)]
     pub overall: Evaluation,
-    /// By organ, sex and phase.
-    pub subgroups: BTreeMap<String, Metrics>,
+    /// By organ, sex and phase (a spec's categories), with counts and intervals.
+    pub subgroups: BTreeMap<String, Evaluation>,
 }
 
 /// Full and subgroup evaluation of scored rows of `dataset`, with the
@@ -56,9 +55,11 @@ pub struct ArtifactEvaluation {
 pub(crate) fn assess(dataset: &Dataset, scored: &Scored, options: FitOptions) -> ArtifactEvaluation {
     let (p, y, w) = (&scored.p, &scored.y, &scored.w);
     let records: Vec<&TableRow> = scored.records.iter().map(|&i| &dataset.records[i]).collect();
+    let groups: Vec<i64> = scored.records.iter().map(|&i| dataset.groups[i]).collect();
+    let thresholds = options.target.operating_thresholds();
     ArtifactEvaluation {
-        overall: full_evaluation(p, y, w, &options.target.operating_thresholds(), options.seed),
-        subgroups: by_subgroup(&records, p, y, w),
+        overall: full_evaluation(p, y, w, &groups, &thresholds, options.seed),
+        subgroups: by_subgroup(&records, p, y, w, &groups, options.seed),
     }
 }
 

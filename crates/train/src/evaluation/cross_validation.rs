@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::metrics::{evaluate, Metrics};
 use crate::family::ModelFamily;
 use crate::prepare::folds::{grouped_folds, CvSplit};
-use crate::prepare::{prepare, Cohort, FitOptions, TrainError};
+use crate::prepare::{prepare, Cohort, FitOptions, Labelled, TrainError};
 
 /// Cross-validated performance of one candidate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,9 +58,7 @@ pub fn cross_validate(
     let prepared = prepare(cohort, options)?;
     let data = &prepared.data;
     let k = prepared.k;
-    let fold_sets: Vec<Vec<usize>> = (0..repeats.max(1))
-        .map(|repeat| grouped_folds(&data.groups, &data.y, k, options.seed.wrapping_add(repeat as u64)))
-        .collect();
+    let fold_sets = fold_sets(data, k, repeats, options.seed);
     let splits: Vec<CvSplit<'_>> = fold_sets
         .iter()
         .flat_map(|folds| (0..k).map(move |test| CvSplit { folds, k, test }))
@@ -78,21 +76,34 @@ pub fn cross_validate(
                 evaluate(p, &y, &w)
             })
             .collect();
-        let aucs: Vec<f64> = per_fold.iter().filter_map(|m| m.auc).collect();
-        let auc = mean(&aucs);
-        let auc_sd = (aucs.iter().map(|a| (a - auc).powi(2)).sum::<f64>() / (aucs.len().max(2) - 1) as f64).sqrt();
-        let pick = |f: &dyn Fn(&Metrics) -> Option<f64>| mean(&per_fold.iter().filter_map(f).collect::<Vec<_>>());
-        results.push(CvResult {
-            candidate: family.name(),
-            evaluations: per_fold.len(),
-            auc,
-            auc_sd,
-            brier: pick(&|m| Some(m.brier)),
-            calibration_slope: pick(&|m| m.calibration_slope),
-            calibration_intercept: pick(&|m| m.calibration_intercept),
-            ece: pick(&|m| Some(m.ece)),
-        });
+        results.push(summarise(family.name(), &per_fold));
         progress(family.name());
     }
     Ok(results)
+}
+
+/// The fold of every row of `data` in each of `repeats` repeats (at least
+/// one), patient-grouped and outcome-stratified; repeat r is seeded `seed + r`.
+pub fn fold_sets(data: &Labelled, k: usize, repeats: usize, seed: u64) -> Vec<Vec<usize>> {
+    (0..repeats.max(1))
+        .map(|repeat| grouped_folds(&data.groups, &data.y, k, seed.wrapping_add(repeat as u64)))
+        .collect()
+}
+
+/// A candidate's cross-validated result from its per-fold metrics.
+pub fn summarise(candidate: &'static str, per_fold: &[Metrics]) -> CvResult {
+    let aucs: Vec<f64> = per_fold.iter().filter_map(|m| m.auc).collect();
+    let auc = mean(&aucs);
+    let auc_sd = (aucs.iter().map(|a| (a - auc).powi(2)).sum::<f64>() / (aucs.len().max(2) - 1) as f64).sqrt();
+    let pick = |f: &dyn Fn(&Metrics) -> Option<f64>| mean(&per_fold.iter().filter_map(f).collect::<Vec<_>>());
+    CvResult {
+        candidate,
+        evaluations: per_fold.len(),
+        auc,
+        auc_sd,
+        brier: pick(&|m| Some(m.brier)),
+        calibration_slope: pick(&|m| m.calibration_slope),
+        calibration_intercept: pick(&|m| m.calibration_intercept),
+        ece: pick(&|m| Some(m.ece)),
+    }
 }

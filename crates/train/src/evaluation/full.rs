@@ -1,18 +1,20 @@
 //! The full evaluation of probabilities against censoring-weighted labels, as
-//! TRIPOD+AI asks: discrimination with a bootstrap confidence interval,
-//! calibration, net benefit at the 20% decision threshold, and sensitivity /
-//! PPV / flag rate at the policy's operating thresholds.
+//! TRIPOD+AI asks: the numbers of patients, rows and events, discrimination
+//! and calibration with 95% intervals from a bootstrap that resamples
+//! patients (a patient's rows are not independent, so resampling rows would
+//! give intervals too narrow), and sensitivity / PPV / flag rate / net
+//! benefit at the target's own operating thresholds.
+
+use std::collections::BTreeMap;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::metrics::{evaluate, weighted_auc, Metrics};
+use super::metrics::{evaluate, Metrics};
 
-/// Bootstrap resamples for the AUC interval.
+/// Bootstrap resamples of the intervals.
 pub const BOOTSTRAP_RESAMPLES: usize = 200;
-/// Decision threshold of the net-benefit figure (docs/policy.md: 20%).
-pub const NET_BENEFIT_THRESHOLD: f64 = 0.20;
 
 /// Performance at one decision threshold.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,7 +27,14 @@ pub struct OperatingPoint {
     pub ppv: Option<f64>,
     /// Weighted share of rows flagged.
     pub flag_rate: f64,
+    /// Net benefit of flagging above the threshold (decision curve analysis).
+    pub net_benefit: f64,
+    /// Net benefit of flagging everyone at the same threshold (the "treat all" line).
+    pub net_benefit_treat_all: f64,
 }
+
+/// A 95% interval, `[lower, upper]` on the wire.
+pub type Interval = (f64, f64);
 
 /// Everything measured on one set of rows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,13 +42,19 @@ pub struct Evaluation {
     /// Discrimination and calibration.
     #[serde(flatten)]
     pub metrics: Metrics,
-    /// 95% bootstrap interval of the AUC (percentile method).
-    pub auc_ci95: Option<(f64, f64)>,
-    /// Net benefit at [`NET_BENEFIT_THRESHOLD`] (decision curve).
-    pub net_benefit_at_20pct: f64,
-    /// Net benefit of flagging everyone at the same threshold (the "treat all" line).
-    pub net_benefit_treat_all: f64,
-    /// Operating points at the policy thresholds.
+    /// Distinct patients among the rows.
+    pub patients: usize,
+    /// Rows with the event (unweighted).
+    pub events: usize,
+    /// 95% interval of the AUC (patient bootstrap, percentile method).
+    pub auc_ci95: Option<Interval>,
+    /// 95% interval of the Brier score.
+    pub brier_ci95: Option<Interval>,
+    /// 95% interval of the calibration slope.
+    pub calibration_slope_ci95: Option<Interval>,
+    /// 95% interval of the calibration intercept.
+    pub calibration_intercept_ci95: Option<Interval>,
+    /// Operating points at the target's thresholds.
     pub operating_points: Vec<OperatingPoint>,
 }
 
@@ -81,42 +96,83 @@ fn operating_point(p: &[f64], y: &[bool], w: &[f64], threshold: f64) -> Operatin
         sensitivity: (events > 0.0).then(|| tp / events),
         ppv: (flagged > 0.0).then(|| tp / flagged),
         flag_rate: if total > 0.0 { flagged / total } else { 0.0 },
+        net_benefit: net_benefit(p, y, w, threshold),
+        net_benefit_treat_all: net_benefit(&vec![1.0; p.len()], y, w, threshold),
     }
 }
 
-fn bootstrap_auc(p: &[f64], y: &[bool], w: &[f64], seed: u64) -> Option<(f64, f64)> {
-    let n = p.len();
-    if n == 0 {
+/// The intervals of the patient bootstrap.
+#[derive(Debug, Default)]
+struct Intervals {
+    auc: Option<Interval>,
+    brier: Option<Interval>,
+    slope: Option<Interval>,
+    intercept: Option<Interval>,
+}
+
+/// The 2.5% and 97.5% percentiles of `values`, when at least half the
+/// resamples gave one (a resample with one class has no AUC).
+fn percentile_interval(mut values: Vec<f64>) -> Option<Interval> {
+    if values.len() < BOOTSTRAP_RESAMPLES / 2 {
         return None;
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut aucs = Vec::with_capacity(BOOTSTRAP_RESAMPLES);
-    let mut counts = vec![0.0; n];
-    for _ in 0..BOOTSTRAP_RESAMPLES {
-        counts.iter_mut().for_each(|c| *c = 0.0);
-        for _ in 0..n {
-            counts[rng.gen_range(0..n)] += 1.0;
-        }
-        let weights: Vec<f64> = w.iter().zip(&counts).map(|(w, c)| w * c).collect();
-        if let Some(auc) = weighted_auc(p, y, &weights) {
-            aucs.push(auc);
-        }
-    }
-    if aucs.len() < BOOTSTRAP_RESAMPLES / 2 {
-        return None;
-    }
-    aucs.sort_by(f64::total_cmp);
-    let at = |q: f64| aucs[((aucs.len() - 1) as f64 * q).round() as usize];
+    values.sort_by(f64::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
     Some((at(0.025), at(0.975)))
 }
 
-/// Evaluates rows with positive weight.
-pub fn full_evaluation(p: &[f64], y: &[bool], w: &[f64], thresholds: &[f64], seed: u64) -> Evaluation {
+/// Resamples patients (`groups`) with replacement; each drawn patient brings
+/// all its rows, weighted by the times it was drawn.
+fn patient_bootstrap(p: &[f64], y: &[bool], w: &[f64], groups: &[i64], seed: u64) -> Intervals {
+    let mut index: BTreeMap<i64, usize> = BTreeMap::new();
+    for g in groups {
+        let next = index.len();
+        index.entry(*g).or_insert(next);
+    }
+    let patients = index.len();
+    if patients == 0 {
+        return Intervals::default();
+    }
+    let patient_of: Vec<usize> = groups.iter().map(|g| index[g]).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut aucs, mut briers, mut slopes, mut intercepts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut draws = vec![0.0; patients];
+    for _ in 0..BOOTSTRAP_RESAMPLES {
+        draws.iter_mut().for_each(|d| *d = 0.0);
+        for _ in 0..patients {
+            draws[rng.gen_range(0..patients)] += 1.0;
+        }
+        let weights: Vec<f64> = w.iter().zip(&patient_of).map(|(w, &k)| w * draws[k]).collect();
+        let m = evaluate(p, y, &weights);
+        aucs.extend(m.auc);
+        briers.push(m.brier);
+        slopes.extend(m.calibration_slope);
+        intercepts.extend(m.calibration_intercept);
+    }
+    Intervals {
+        auc: percentile_interval(aucs),
+        brier: percentile_interval(briers),
+        slope: percentile_interval(slopes),
+        intercept: percentile_interval(intercepts),
+    }
+}
+
+/// Evaluates rows with positive weight; `groups` gives each row's patient
+/// (for the counts and the bootstrap), `thresholds` the operating points.
+pub fn full_evaluation(p: &[f64], y: &[bool], w: &[f64], groups: &[i64], thresholds: &[f64], seed: u64) -> Evaluation {
+    let intervals = patient_bootstrap(p, y, w, groups, seed);
+    let counted: Vec<usize> = (0..p.len()).filter(|&i| w[i] > 0.0).collect();
+    let mut patients: Vec<i64> = counted.iter().map(|&i| groups[i]).collect();
+    patients.sort_unstable();
+    patients.dedup();
     Evaluation {
         metrics: evaluate(p, y, w),
-        auc_ci95: bootstrap_auc(p, y, w, seed),
-        net_benefit_at_20pct: net_benefit(p, y, w, NET_BENEFIT_THRESHOLD),
-        net_benefit_treat_all: net_benefit(&vec![1.0; p.len()], y, w, NET_BENEFIT_THRESHOLD),
+        patients: patients.len(),
+        events: counted.iter().filter(|&&i| y[i]).count(),
+        auc_ci95: intervals.auc,
+        brier_ci95: intervals.brier,
+        calibration_slope_ci95: intervals.slope,
+        calibration_intercept_ci95: intervals.intercept,
         operating_points: thresholds.iter().map(|t| operating_point(p, y, w, *t)).collect(),
     }
 }
@@ -138,6 +194,9 @@ mod tests {
         assert_eq!(op.sensitivity, Some(0.5));
         assert_eq!(op.ppv, Some(0.5));
         assert_eq!(op.flag_rate, 0.5);
+        assert!((op.net_benefit - 0.1875).abs() < 1e-12);
+        // Flagging everyone: 2/4 - 2/4 * 0.25.
+        assert!((op.net_benefit_treat_all - 0.375).abs() < 1e-12);
     }
 
     #[test]
@@ -146,10 +205,42 @@ mod tests {
         let p: Vec<f64> = (0..2000).map(|_| rng.gen::<f64>()).collect();
         let y: Vec<bool> = p.iter().map(|p| rng.gen::<f64>() < *p).collect();
         let w = vec![1.0; p.len()];
-        let e = full_evaluation(&p, &y, &w, &[0.1, 0.2], 9);
+        let groups: Vec<i64> = (0..2000).collect();
+        let e = full_evaluation(&p, &y, &w, &groups, &[0.1, 0.2], 9);
         let (lo, hi) = e.auc_ci95.unwrap();
         let auc = e.metrics.auc.unwrap();
         assert!(lo < auc && auc < hi && hi - lo < 0.1, "{lo} {auc} {hi}");
-        assert_eq!(e, full_evaluation(&p, &y, &w, &[0.1, 0.2], 9));
+        let (lo, hi) = e.calibration_slope_ci95.unwrap();
+        let slope = e.metrics.calibration_slope.unwrap();
+        assert!(lo < slope && slope < hi, "{lo} {slope} {hi}");
+        assert_eq!((e.patients, e.events), (2000, y.iter().filter(|y| **y).count()));
+        assert_eq!(e, full_evaluation(&p, &y, &w, &groups, &[0.1, 0.2], 9));
+    }
+
+    #[test]
+    fn the_bootstrap_resamples_patients_not_rows() {
+        // 200 patients with 10 identical rows each: 2,000 rows but 200
+        // independent units. Resampling rows would treat them as 2,000 and
+        // give an interval about sqrt(10) times too narrow.
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let (mut p, mut y, mut groups) = (Vec::new(), Vec::new(), Vec::new());
+        for patient in 0..200 {
+            let risk = rng.gen::<f64>();
+            let event = rng.gen::<f64>() < risk;
+            for _ in 0..10 {
+                p.push(risk);
+                y.push(event);
+                groups.push(patient);
+            }
+        }
+        let w = vec![1.0; p.len()];
+        let width = |groups: &[i64]| {
+            let (lo, hi) = full_evaluation(&p, &y, &w, groups, &[], 3).auc_ci95.unwrap();
+            hi - lo
+        };
+        let by_patient = width(&groups);
+        let by_row = width(&(0..2000).collect::<Vec<i64>>());
+        assert!(by_patient > 2.0 * by_row, "patients {by_patient}, rows {by_row}");
+        assert_eq!(full_evaluation(&p, &y, &w, &groups, &[], 3).patients, 200);
     }
 }

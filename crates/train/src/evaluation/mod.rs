@@ -15,5 +15,5 @@ pub mod subgroups;
 
 pub use artifact::{evaluate_artifact, score_table, ArtifactEvaluation, Scored};
 pub use cross_validation::{cross_validate, CvResult};
-pub use full::{full_evaluation, Evaluation, OperatingPoint, NET_BENEFIT_THRESHOLD};
+pub use full::{full_evaluation, Evaluation, Interval, OperatingPoint};
 pub use metrics::Metrics;

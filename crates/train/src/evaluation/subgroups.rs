@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::metrics::{evaluate, Metrics};
+use super::full::{full_evaluation, Evaluation};
 use crate::rows::{Cell, TableRow};
 
 /// The subgroups reported: organ, sex and phase for patient records; each
@@ -28,8 +28,17 @@ pub fn subgroup_of(row: &TableRow) -> Vec<String> {
     }
 }
 
-/// Metrics per subgroup (see [`subgroup_of`]) of the rows of `records`.
-pub fn by_subgroup(records: &[&TableRow], p: &[f64], y: &[bool], w: &[f64]) -> BTreeMap<String, Metrics> {
+/// The full evaluation (counts and intervals, no operating points) per
+/// subgroup (see [`subgroup_of`]) of the rows of `records`, whose patients
+/// are `groups`.
+pub fn by_subgroup(
+    records: &[&TableRow],
+    p: &[f64],
+    y: &[bool],
+    w: &[f64],
+    groups: &[i64],
+    seed: u64,
+) -> BTreeMap<String, Evaluation> {
     let mut members: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, record) in records.iter().enumerate() {
         for group in subgroup_of(record) {
@@ -38,10 +47,11 @@ pub fn by_subgroup(records: &[&TableRow], p: &[f64], y: &[bool], w: &[f64]) -> B
     }
     members
         .into_iter()
-        .map(|(group, rows)| {
+        .map(|(name, rows)| {
             let pick = |v: &[f64]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
             let ys: Vec<bool> = rows.iter().map(|&i| y[i]).collect();
-            (group, evaluate(&pick(p), &ys, &pick(w)))
+            let patients: Vec<i64> = rows.iter().map(|&i| groups[i]).collect();
+            (name, full_evaluation(&pick(p), &ys, &pick(w), &patients, &[], seed))
         })
         .collect()
 }

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use carescore_core::artifact::{sigmoid, DesignKind, Estimator};
+use carescore_core::artifact::{sigmoid, DesignKind, Estimator, Metric};
 
 use super::{FamilyFit, ModelFamily, Tuning};
 use crate::model::design::Design;
@@ -100,7 +100,7 @@ impl ModelFamily for Logistic {
             heldout: (0..data.y.len()).collect(),
             heldout_raw,
             description,
-            criterion: ("cv_log_loss", cv_log_loss),
+            criterion: (Metric::CvLogLoss, cv_log_loss),
             tuning,
             estimator_seconds: started.elapsed().as_secs_f64(),
         })

@@ -9,7 +9,7 @@ pub mod forest;
 pub mod gbdt;
 pub mod logistic;
 
-use carescore_core::artifact::{DesignKind, Estimator};
+use carescore_core::artifact::{DesignKind, Estimator, Metric};
 use serde::Serialize;
 
 use crate::model::design::Design;
@@ -56,7 +56,7 @@ pub struct FamilyFit {
     /// How the model was chosen, for the model card.
     pub description: String,
     /// The family's selection criterion, kept in the artifact's metrics.
-    pub criterion: (&'static str, f64),
+    pub criterion: (Metric, f64),
     /// The settings tried.
     pub tuning: Vec<Tuning>,
     /// Wall time of the estimator itself, excluding calibration and evaluation.

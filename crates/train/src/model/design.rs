@@ -1,6 +1,7 @@
 //! The feature signature learnt from training records, and the design matrix.
 
 use carescore_core::artifact::{append_design, design_width, DesignKind, FeatureKind, FeatureSpec, Row};
+use std::borrow::Borrow;
 use std::collections::BTreeSet;
 
 use carescore_core::{Field, FieldKind, FieldValue};
@@ -21,13 +22,13 @@ enum Learn {
 
 /// One feature's spec learnt from `rows`, with a missing indicator wherever
 /// training data had gaps.
-fn learn(name: &str, how: Learn, rows: &[TableRow]) -> FeatureSpec {
-    let missing_indicator = rows.iter().any(|r| r.value(name).is_none());
+fn learn<R: Borrow<TableRow>>(name: &str, how: Learn, rows: &[R]) -> FeatureSpec {
+    let missing_indicator = rows.iter().any(|r| r.borrow().value(name).is_none());
     let kind = match how {
         Learn::Numeric => {
             let present: Vec<f64> = rows
                 .iter()
-                .filter_map(|r| r.value(name).and_then(|v| v.as_f64()))
+                .filter_map(|r| r.borrow().value(name).and_then(|v| v.as_f64()))
                 .collect();
             let n = present.len().max(1) as f64;
             let center = present.iter().sum::<f64>() / n;
@@ -40,7 +41,7 @@ fn learn(name: &str, how: Learn, rows: &[TableRow]) -> FeatureSpec {
         Learn::Categorical(None) => {
             let seen: BTreeSet<String> = rows
                 .iter()
-                .filter_map(|r| match r.value(name) {
+                .filter_map(|r| match r.borrow().value(name) {
                     Some(FieldValue::Text(s)) => Some(s.to_string()),
                     _ => None,
                 })
@@ -66,7 +67,7 @@ fn learn(name: &str, how: Learn, rows: &[TableRow]) -> FeatureSpec {
 /// one-hot over all allowed values. Spec targets: the spec's features in its
 /// order, categories from the spec or else those seen in training. Numeric
 /// features are standardised with the training mean and standard deviation.
-pub fn signature(target: Target, rows: &[TableRow]) -> Vec<FeatureSpec> {
+pub fn signature<R: Borrow<TableRow>>(target: Target, rows: &[R]) -> Vec<FeatureSpec> {
     if let Some(spec) = target.spec() {
         return spec
             .features

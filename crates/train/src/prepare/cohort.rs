@@ -31,6 +31,23 @@ impl<'a> Cohort<'a> {
         }
     }
 
+    /// This cohort without the patients `leave_out` names (the others keep their copies).
+    pub fn without(&self, leave_out: impl Fn(i64) -> bool) -> Cohort<'a> {
+        let copies = (0..self.dataset.records.len())
+            .map(|i| {
+                if leave_out(self.dataset.groups[i]) {
+                    0
+                } else {
+                    self.copies(i)
+                }
+            })
+            .collect();
+        Cohort {
+            dataset: self.dataset,
+            copies: Some(copies),
+        }
+    }
+
     /// The dataset the cohort is drawn from; record indices refer to it.
     pub fn dataset(&self) -> &'a Dataset {
         self.dataset

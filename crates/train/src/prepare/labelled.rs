@@ -9,6 +9,7 @@ use crate::spec::SpecOutcome;
 use crate::target::Target;
 
 /// Labels, weights and patient groups of the labelled rows.
+#[derive(Debug, Clone)]
 pub struct Labelled {
     /// Index of each row's record in the ingested table.
     pub records: Vec<usize>,

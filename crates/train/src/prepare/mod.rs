@@ -9,6 +9,7 @@ pub mod cohort;
 pub mod folds;
 pub mod labelled;
 pub mod options;
+pub mod sample_size;
 
 use carescore_core::artifact::FeatureSpec;
 
@@ -42,6 +43,22 @@ pub enum TrainError {
         target: String,
         /// The underlying failure.
         source: FitError,
+    },
+    /// Too few rows or events to fit and validate any model.
+    #[error("cannot fit {target}: {reason}")]
+    TooSmall {
+        /// Target name.
+        target: String,
+        /// What is missing, with the counts.
+        reason: String,
+    },
+    /// No candidate family learned anything from the data.
+    #[error("cannot fit {target}: {reason}")]
+    NothingLearned {
+        /// Target name.
+        target: String,
+        /// Which families were tried and what they kept.
+        reason: String,
     },
     /// Model selection was given no family to fit.
     #[error("no model family to fit")]

@@ -10,9 +10,10 @@ use std::fmt::Write;
 
 use carescore_core::artifact::{ModelArtifact, Row};
 
-use crate::evaluation::{curves, NET_BENEFIT_THRESHOLD};
+use crate::evaluation::{curves, Evaluation, Interval};
 use crate::evaluation::{ArtifactEvaluation, Scored};
 use crate::ingest::Screening;
+use crate::training::Temporal;
 pub use plots::PlotError;
 
 /// Rows explained for feature importance (evenly spaced when there are more).
@@ -38,8 +39,8 @@ pub struct ReportInput<'a> {
     pub records: &'a [crate::rows::TableRow],
     /// Metrics of the scored rows.
     pub evaluation: &'a ArtifactEvaluation,
-    /// The temporal hold-out's evaluation and first date, if any.
-    pub temporal: Option<(&'a ArtifactEvaluation, &'a str)>,
+    /// The temporal hold-out scored by the model, if one was kept.
+    pub temporal: Option<&'a Temporal>,
     /// Screening of the input table.
     pub screening: &'a Screening,
 }
@@ -76,28 +77,39 @@ padding:.4rem;background:#fff}.kpis{display:flex;flex-wrap:wrap;gap:.8rem}.kpi{b
 border-radius:6px;padding:.5rem .9rem;min-width:130px}.kpi b{display:block;font-size:1.3rem}.note{font-size:.88rem;\
 color:#5a6473}";
 
-fn metrics_table(out: &mut String, evaluation: &ArtifactEvaluation) {
-    let m = &evaluation.overall.metrics;
+/// ` (95% CI lo to hi)` for an interval, nothing without one.
+fn interval(ci: Option<Interval>, digits: usize) -> String {
+    ci.map_or(String::new(), |(lo, hi)| {
+        format!(" (95% CI {lo:.digits$} to {hi:.digits$})")
+    })
+}
+
+fn metrics_table(out: &mut String, e: &Evaluation) {
+    let m = &e.metrics;
     let _ = writeln!(out, "<table><tr><th>metric</th><th>value</th></tr>");
-    let ci = evaluation
-        .overall
-        .auc_ci95
-        .map_or(String::new(), |(lo, hi)| format!(" (95% CI {lo:.3} to {hi:.3})"));
     for (name, value) in [
-        ("rows with a known label", m.rows.to_string()),
+        ("patients", e.patients.to_string()),
+        ("rows with a known label (events)", format!("{} ({})", m.rows, e.events)),
         ("event rate (weighted)", format!("{:.4}", m.event_rate)),
-        ("ROC AUC", format!("{}{ci}", opt(m.auc, 3))),
-        ("Brier score", format!("{:.4}", m.brier)),
-        ("calibration slope", opt(m.calibration_slope, 3)),
-        ("calibration intercept", opt(m.calibration_intercept, 3)),
-        ("expected calibration error (10 bins)", format!("{:.4}", m.ece)),
+        ("ROC AUC", format!("{}{}", opt(m.auc, 3), interval(e.auc_ci95, 3))),
+        ("Brier score", format!("{:.4}{}", m.brier, interval(e.brier_ci95, 4))),
         (
-            "net benefit at 20% (flag everyone)",
+            "calibration slope",
             format!(
-                "{:.4} ({:.4})",
-                evaluation.overall.net_benefit_at_20pct, evaluation.overall.net_benefit_treat_all
+                "{}{}",
+                opt(m.calibration_slope, 3),
+                interval(e.calibration_slope_ci95, 3)
             ),
         ),
+        (
+            "calibration intercept",
+            format!(
+                "{}{}",
+                opt(m.calibration_intercept, 3),
+                interval(e.calibration_intercept_ci95, 3)
+            ),
+        ),
+        ("expected calibration error (10 bins)", format!("{:.4}", m.ece)),
     ] {
         let _ = writeln!(out, "<tr><td>{name}</td><td>{value}</td></tr>");
     }
@@ -125,7 +137,8 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, PlotError> {
     let scale = carescore_core::scoring::scale_of(&a.estimator);
     let roc = plots::roc(&curves::roc_curve(&s.p, &s.y, &s.w), m.auc)?;
     let calibration = plots::calibration(&curves::calibration_curve(&s.p, &s.y, &s.w, 10))?;
-    let decision = plots::decision(&curves::decision_curve(&s.p, &s.y, &s.w, 50), NET_BENEFIT_THRESHOLD)?;
+    let thresholds: Vec<f64> = e.overall.operating_points.iter().map(|op| op.threshold).collect();
+    let decision = plots::decision(&curves::decision_curve(&s.p, &s.y, &s.w, 50), &thresholds)?;
     let importance_svg = plots::importance(&importance, scale)?;
 
     let mut out = String::new();
@@ -147,19 +160,27 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, PlotError> {
         escape(input.data_name)
     );
     let _ = writeln!(out, "<div class=\"kpis\">");
-    let ci = e
-        .overall
-        .auc_ci95
-        .map_or(String::new(), |(lo, hi)| format!("95% CI {lo:.3}-{hi:.3}"));
+    let short = |ci: Option<Interval>, digits: usize| {
+        ci.map_or(String::new(), |(lo, hi)| format!("95% CI {lo:.digits$}-{hi:.digits$}"))
+    };
     for (label, value, note) in [
-        ("AUC", opt(m.auc, 3), ci),
-        ("Brier", opt(Some(m.brier), 4), String::new()),
-        ("Calibration slope", opt(m.calibration_slope, 3), "ideal 1".to_string()),
+        ("AUC", opt(m.auc, 3), short(e.overall.auc_ci95, 3)),
+        ("Brier", opt(Some(m.brier), 4), short(e.overall.brier_ci95, 4)),
+        (
+            "Calibration slope",
+            opt(m.calibration_slope, 3),
+            format!("ideal 1; {}", short(e.overall.calibration_slope_ci95, 2)),
+        ),
         ("ECE", format!("{:.4}", m.ece), "10 bins".to_string()),
+        (
+            "Patients",
+            e.overall.patients.to_string(),
+            format!("{} rows, {} events", m.rows, e.overall.events),
+        ),
         (
             "Event rate",
             format!("{:.1}%", 100.0 * m.event_rate),
-            format!("{} rows", m.rows),
+            "weighted".to_string(),
         ),
     ] {
         let _ = writeln!(
@@ -181,26 +202,30 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, PlotError> {
         let _ = writeln!(out, "<div class=\"card\">{svg}</div>");
     }
     let _ = writeln!(out, "<div>");
-    metrics_table(&mut out, e);
-    if input.description.is_some() {
-        let _ = writeln!(
-            out,
-            "<p class=\"note\">These held-out rows also fitted the calibration map, so slope and intercept are \
-             close to 1 and 0 by construction; <code>carescore-train report</code> on an independent table gives \
-             the honest figures.</p>"
-        );
-    }
+    metrics_table(&mut out, &e.overall);
+    let _ = writeln!(
+        out,
+        "<p class=\"note\">Intervals: 95% percentile bootstrap over patients ({} resamples).</p>",
+        crate::evaluation::full::BOOTSTRAP_RESAMPLES
+    );
     let _ = writeln!(out, "</div></div>");
 
-    let _ = writeln!(out, "<h2>Operating points</h2><table><tr><th>flag above</th><th>sensitivity</th><th>PPV</th><th>flag rate</th></tr>");
+    let _ = writeln!(
+        out,
+        "<h2>Operating points</h2><p class=\"note\">At the target's own thresholds (the policy's risk bands, \
+         or the spec's <code>operating_thresholds</code>).</p><table><tr><th>flag above</th><th>sensitivity</th>\
+         <th>PPV</th><th>flag rate</th><th>net benefit</th><th>net benefit, flag everyone</th></tr>"
+    );
     for op in &e.overall.operating_points {
         let _ = writeln!(
             out,
-            "<tr><td>{:.0}%</td><td>{}</td><td>{}</td><td>{:.3}</td></tr>",
+            "<tr><td>{:.0}%</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.4}</td><td>{:.4}</td></tr>",
             op.threshold * 100.0,
             opt(op.sensitivity, 3),
             opt(op.ppv, 3),
-            op.flag_rate
+            op.flag_rate,
+            op.net_benefit,
+            op.net_benefit_treat_all
         );
     }
     let _ = writeln!(out, "</table>");
@@ -213,28 +238,40 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, PlotError> {
         rows.len()
     );
 
-    let _ = writeln!(out, "<h2>Subgroups</h2><table><tr><th>subgroup</th><th>rows</th><th>event rate</th><th>AUC</th><th>calibration slope</th><th>ECE</th></tr>");
+    let _ = writeln!(
+        out,
+        "<h2>Subgroups</h2><table><tr><th>subgroup</th><th>patients</th><th>rows</th><th>events</th>\
+         <th>event rate</th><th>AUC (95% CI)</th><th>calibration slope (95% CI)</th><th>ECE</th></tr>"
+    );
     for (group, g) in &e.subgroups {
+        let m = &g.metrics;
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{:.4}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}{}</td><td>{}{}</td><td>{:.4}</td></tr>",
             escape(group),
-            g.rows,
-            g.event_rate,
-            opt(g.auc, 3),
-            opt(g.calibration_slope, 3),
-            g.ece
+            g.patients,
+            m.rows,
+            g.events,
+            m.event_rate,
+            opt(m.auc, 3),
+            interval(g.auc_ci95, 2),
+            opt(m.calibration_slope, 2),
+            interval(g.calibration_slope_ci95, 2),
+            m.ece
         );
     }
     let _ = writeln!(out, "</table>");
-    if let Some((temporal, from)) = input.temporal {
+    if let Some(temporal) = input.temporal {
+        let t = &temporal.scored;
+        let temporal_calibration = plots::calibration(&curves::calibration_curve(&t.p, &t.y, &t.w, 10))?;
         let _ = writeln!(
             out,
             "<h2>Temporal hold-out</h2><p>Rows with index date {} or later were kept out of fitting and scored \
-             with the final model.</p>",
-            escape(from)
+             with the delivered model.</p><div class=\"grid\"><div class=\"card\">{temporal_calibration}</div><div>",
+            escape(&temporal.from)
         );
-        metrics_table(&mut out, temporal);
+        metrics_table(&mut out, &temporal.evaluation.overall);
+        let _ = writeln!(out, "</div></div>");
     }
     let sc = input.screening;
     let _ = writeln!(

@@ -149,11 +149,11 @@ pub fn calibration(bins: &[CalibrationBin]) -> Result<String, PlotError> {
 }
 
 /// The decision curve: net benefit of the model, of flagging everyone and of
-/// flagging no one, with the policy threshold marked.
+/// flagging no one, with the target's operating thresholds marked.
 ///
 /// # Errors
 /// [`PlotError`] if plotters fails.
-pub fn decision(points: &[DecisionPoint], policy_threshold: f64) -> Result<String, PlotError> {
+pub fn decision(points: &[DecisionPoint], thresholds: &[f64]) -> Result<String, PlotError> {
     let err = failed("decision curve");
     let high = points.iter().map(|p| p.model.max(p.treat_all)).fold(0.01f64, f64::max) * 1.15;
     let low = -high * 0.35;
@@ -196,14 +196,16 @@ pub fn decision(points: &[DecisionPoint], policy_threshold: f64) -> Result<Strin
             .map_err(&err)?
             .label("model")
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], MODEL.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(
-                [(policy_threshold, low), (policy_threshold, high)],
-                ACCENT.stroke_width(1),
-            ))
-            .map_err(&err)?
-            .label(format!("policy threshold {:.0}%", policy_threshold * 100.0))
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], ACCENT));
+        for &threshold in thresholds.iter().filter(|t| **t <= right) {
+            chart
+                .draw_series(LineSeries::new(
+                    [(threshold, low), (threshold, high)],
+                    ACCENT.stroke_width(1),
+                ))
+                .map_err(&err)?
+                .label(format!("operating threshold {:.0}%", threshold * 100.0))
+                .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], ACCENT));
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)

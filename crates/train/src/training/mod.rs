@@ -1,22 +1,24 @@
 //! Fitting a calibrated model for a target (built-in or from a spec) on a
 //! cohort: the prepared rows ([`crate::prepare`]), the estimator of a model
 //! family with its tuning and early stopping ([`crate::family`]), Platt or
-//! isotonic calibration on its held-out predictions, and the artifact with
-//! its held-out metrics ([`fit`]); and the choice among families
-//! ([`selection`]). The whole pipeline runs on any [`Cohort`] of a
-//! dataset's patients, so it can be nested in a cross-validation or a
-//! bootstrap.
+//! isotonic calibration on its held-out predictions, and the artifact
+//! ([`fit`]); the choice among families ([`selection`]); and the internal
+//! validation of that whole pipeline on patients it did not see, whose
+//! figures are the ones every user reads ([`internal_validation`]). The
+//! pipeline runs on any [`Cohort`] of a dataset's patients, which is how the
+//! internal validation nests it.
 
+pub mod internal_validation;
 pub mod selection;
 
 use std::collections::BTreeMap;
 
 use carescore_core::artifact::{
-    Calibration, DataFingerprint, Estimator, FeatureSpec, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT,
+    Calibration, DataFingerprint, Estimator, FeatureSpec, Metric, ModelArtifact, TrainerInfo, ARTIFACT_FORMAT,
 };
 
 use crate::evaluation::artifact::{assess, score_labelled};
-use crate::evaluation::{ArtifactEvaluation, Evaluation, Metrics, Scored};
+use crate::evaluation::{ArtifactEvaluation, Scored};
 use crate::family::{ModelFamily, Tuning};
 use crate::ingest::{Dataset, Screening};
 use crate::model::calibrate;
@@ -30,37 +32,77 @@ pub struct Fitted {
     pub artifact: ModelArtifact,
     /// Screening of the input rows.
     pub screening: Screening,
-    /// Rows with a known label, and weighted events among them.
+    /// Labelled rows that fitted the model.
     pub labelled_rows: usize,
+    /// Distinct patients among them.
+    pub patients: usize,
     /// What the model predicts.
     pub target: Target,
     /// The model family (`logistic`, `forest`, `gbdt`).
     pub family: &'static str,
     /// The settings the family tried, with their criterion.
     pub tuning: Vec<Tuning>,
-    /// Out-of-fold metrics of the calibrated model.
-    pub validation: Metrics,
     /// Cross-validation folds used.
     pub folds: usize,
     /// How the model was chosen, for the model card.
     pub description: String,
-    /// Full evaluation on the held-out predictions (CI, net benefit, operating points).
-    pub evaluation: Evaluation,
-    /// Metrics by subgroup (organ, sex, phase) on the held-out predictions.
-    pub subgroups: BTreeMap<String, Metrics>,
-    /// The held-out rows behind `evaluation`, with their calibrated probabilities.
+    /// The rows the family held out while tuning (out-of-fold, or the
+    /// validation fold), with their calibrated probabilities: what model
+    /// selection compares families on. They chose the settings and fitted the
+    /// calibration, so their figures are optimistic and never reported.
     pub heldout: Scored,
-    /// Evaluation on the temporal hold-out (rows from `.1` on), if one was kept.
-    pub temporal: Option<(ArtifactEvaluation, String)>,
+    /// The temporal hold-out (the latest rows, kept out of fitting) and its first index date.
+    pub temporal_rows: Option<(Labelled, String)>,
+    /// Its evaluation once [`Fitted::assess_temporal`] ran.
+    pub temporal: Option<Temporal>,
     /// Wall time of the estimator itself (binning and boosting, or the
     /// regression fits), in seconds, excluding calibration and evaluation.
     pub estimator_seconds: f64,
 }
 
+/// The temporal hold-out scored by the finished model.
+#[derive(Debug, Clone)]
+pub struct Temporal {
+    /// The rows with their probabilities.
+    pub scored: Scored,
+    /// Their evaluation.
+    pub evaluation: ArtifactEvaluation,
+    /// The first index date of the hold-out.
+    pub from: String,
+}
+
+impl Fitted {
+    /// Scores the temporal hold-out with the finished artifact and records
+    /// the result in [`Fitted::temporal`] and the artifact's metrics.
+    pub fn assess_temporal(&mut self, dataset: &Dataset, options: FitOptions) {
+        let Some((later, from)) = &self.temporal_rows else {
+            return;
+        };
+        let scored = score_labelled(&self.artifact, dataset, later);
+        let evaluation = assess(dataset, &scored, options);
+        let m = &evaluation.overall.metrics;
+        for (metric, value) in [
+            (Metric::TemporalAuc, m.auc),
+            (Metric::TemporalBrier, Some(m.brier)),
+            (Metric::TemporalCalibrationSlope, m.calibration_slope),
+            (Metric::TemporalEce, Some(m.ece)),
+        ] {
+            if let Some(v) = value {
+                self.artifact.metrics.insert(metric.name().to_string(), v);
+            }
+        }
+        self.temporal = Some(Temporal {
+            scored,
+            evaluation,
+            from: from.clone(),
+        });
+    }
+}
+
 /// Fits a calibrated model of `family` for `options.target` on `cohort`:
-/// the family fits its estimator, its held-out raw scores choose and fit the
-/// calibration map (Platt or isotonic) and give the validation metrics, and
-/// the temporal hold-out, if any, is scored with the finished artifact.
+/// the family fits its estimator, and its held-out raw scores choose and
+/// fit the calibration map (Platt or isotonic). The temporal hold-out, if
+/// any, is set aside for [`Fitted::assess_temporal`].
 ///
 /// # Errors
 /// [`TrainError`] naming the problem (an option out of range, no known
@@ -83,14 +125,13 @@ pub fn fit(cohort: &Cohort<'_>, options: FitOptions, family: &dyn ModelFamily) -
         ..
     } = prepared;
     let outcome = Outcome {
-        assessment: assess(dataset, &heldout, options),
         heldout,
         family: family.name(),
         features,
         estimator: fitted.estimator,
         calibration,
         description: fitted.description,
-        extra_metric: fitted.criterion,
+        criterion: fitted.criterion,
         estimator_seconds: fitted.estimator_seconds,
         folds: k,
         tuning: fitted.tuning,
@@ -98,25 +139,7 @@ pub fn fit(cohort: &Cohort<'_>, options: FitOptions, family: &dyn ModelFamily) -
     Ok(finish(dataset, &data, holdout, options, outcome))
 }
 
-/// Scores the temporal hold-out with the finished artifact and records the result.
-fn assess_temporal(fitted: &mut Fitted, dataset: &Dataset, holdout: Option<(Labelled, String)>, options: FitOptions) {
-    let Some((later, from)) = holdout else { return };
-    let evaluation = assess(dataset, &score_labelled(&fitted.artifact, dataset, &later), options);
-    let m = &evaluation.overall.metrics;
-    for (name, value) in [
-        ("temporal_auc", m.auc),
-        ("temporal_brier", Some(m.brier)),
-        ("temporal_calibration_slope", m.calibration_slope),
-        ("temporal_ece", Some(m.ece)),
-    ] {
-        if let Some(v) = value {
-            fitted.artifact.metrics.insert(name.to_string(), v);
-        }
-    }
-    fitted.temporal = Some((evaluation, from));
-}
-
-/// What a model family hands over once fitted.
+/// What a model family hands over once fitted and calibrated.
 struct Outcome {
     heldout: Scored,
     family: &'static str,
@@ -124,16 +147,14 @@ struct Outcome {
     features: Vec<FeatureSpec>,
     estimator: Estimator,
     calibration: Calibration,
-    /// Evaluation on the family's held-out predictions.
-    assessment: ArtifactEvaluation,
     description: String,
     /// The family's own selection criterion, kept in the artifact's metrics.
-    extra_metric: (&'static str, f64),
+    criterion: (Metric, f64),
     estimator_seconds: f64,
     folds: usize,
 }
 
-/// Assembles the artifact and the fit record, then scores the temporal hold-out.
+/// Assembles the artifact and the fit record.
 fn finish(
     dataset: &Dataset,
     data: &Labelled,
@@ -142,35 +163,24 @@ fn finish(
     outcome: Outcome,
 ) -> Fitted {
     let Outcome {
-        heldout: heldout_rows,
+        heldout,
         family,
         tuning,
         features,
         estimator,
         calibration,
-        assessment,
         description,
-        extra_metric,
+        criterion,
         estimator_seconds,
         folds,
     } = outcome;
-    let validation = assessment.overall.metrics.clone();
     let target = options.target;
     let mut metrics = BTreeMap::new();
-    metrics.insert(extra_metric.0.to_string(), extra_metric.1);
-    metrics.insert("brier".to_string(), validation.brier);
-    metrics.insert("ece".to_string(), validation.ece);
-    metrics.insert("event_rate".to_string(), validation.event_rate);
-    for (name, value) in [
-        ("auc", validation.auc),
-        ("calibration_slope", validation.calibration_slope),
-        ("calibration_intercept", validation.calibration_intercept),
-    ] {
-        if let Some(v) = value {
-            metrics.insert(name.to_string(), v);
-        }
-    }
+    metrics.insert(criterion.0.name().to_string(), criterion.1);
     let events = data.y.iter().filter(|y| **y).count() as u64;
+    let mut patients = data.groups.clone();
+    patients.sort_unstable();
+    patients.dedup();
     let artifact = ModelArtifact {
         format: ARTIFACT_FORMAT.to_string(),
         target: target.name().to_string(),
@@ -193,22 +203,19 @@ fn finish(
         },
         sha256: String::new(),
     };
-    let mut fitted = Fitted {
+    Fitted {
         artifact,
         screening: dataset.screening.clone(),
         labelled_rows: data.y.len(),
+        patients: patients.len(),
         target,
         family,
         tuning,
-        heldout: heldout_rows,
-        validation,
+        heldout,
         folds,
         description,
-        evaluation: assessment.overall,
-        subgroups: assessment.subgroups,
-        estimator_seconds,
+        temporal_rows: holdout,
         temporal: None,
-    };
-    assess_temporal(&mut fitted, dataset, holdout, options);
-    fitted
+        estimator_seconds,
+    }
 }

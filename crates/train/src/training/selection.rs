@@ -1,7 +1,9 @@
 //! Model selection: every candidate family fitted by the same pipeline on
 //! the same cohort ([`super::fit`]), compared by the weighted Brier score of
 //! their calibrated predictions on the rows every candidate held out, the
-//! lowest kept (ties keep the earlier, simpler family).
+//! lowest kept (ties keep the earlier, simpler family). A family whose
+//! estimator learned nothing (a booster that kept no tree, trees that found
+//! no split: the same output for every patient) is reported and not offered.
 
 use std::collections::BTreeSet;
 
@@ -17,6 +19,23 @@ pub struct Selection {
     pub chosen: Fitted,
     /// Each candidate's held-out Brier score on the rows all held out, in the order tried.
     pub briers: Vec<(&'static str, f64)>,
+    /// Families that learned nothing, with what they kept; not offered.
+    pub not_offered: Vec<(&'static str, String)>,
+}
+
+/// What a family that learned nothing kept, for the report.
+fn nothing_learned(fitted: &Fitted) -> Option<String> {
+    use carescore_core::artifact::Estimator;
+    if !fitted.artifact.estimator.is_constant() {
+        return None;
+    }
+    Some(match &fitted.artifact.estimator {
+        Estimator::BoostedTrees { trees, .. } if trees.is_empty() => "kept no tree".to_string(),
+        Estimator::BoostedTrees { trees, .. } | Estimator::RandomForest { trees } => {
+            format!("none of its {} trees found a split", trees.len())
+        }
+        Estimator::Logistic { .. } => "every coefficient is zero".to_string(),
+    })
 }
 
 /// What [`select`] reports while it works, for progress display.
@@ -32,19 +51,38 @@ pub enum Progress {
 /// lowest held-out Brier score on the common held-out rows.
 ///
 /// # Errors
-/// [`TrainError::NoFamilies`] for an empty list; otherwise the first
-/// candidate's failure, as [`fit`].
+/// [`TrainError::NoFamilies`] for an empty list, [`TrainError::NothingLearned`]
+/// when no family learned anything; otherwise the first candidate's
+/// failure, as [`fit`].
 pub fn select(
     cohort: &Cohort<'_>,
     options: FitOptions,
     families: &[&dyn ModelFamily],
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Selection, TrainError> {
+    if families.is_empty() {
+        return Err(TrainError::NoFamilies);
+    }
     let mut candidates: Vec<Fitted> = Vec::with_capacity(families.len());
+    let mut not_offered = Vec::new();
     for family in families {
         progress(Progress::Fitting(family.name()));
-        candidates.push(fit(cohort, options, *family)?);
+        let fitted = fit(cohort, options, *family)?;
         progress(Progress::Fitted(family.name()));
+        match nothing_learned(&fitted) {
+            Some(kept) => not_offered.push((family.name(), kept)),
+            None => candidates.push(fitted),
+        }
+    }
+    if candidates.is_empty() {
+        let tried: Vec<String> = not_offered.iter().map(|(f, kept)| format!("{f} {kept}")).collect();
+        return Err(TrainError::NothingLearned {
+            target: options.target_name(),
+            reason: format!(
+                "no model family learned anything from these data ({}); more rows or events, or `--model logistic`, may help",
+                tried.join("; ")
+            ),
+        });
     }
     // Families hold out different rows (out-of-fold for logistic, the
     // validation fold for trees): compare them on the rows all held out.
@@ -56,6 +94,7 @@ pub fn select(
     Ok(Selection {
         chosen: candidates.swap_remove(best),
         briers,
+        not_offered,
     })
 }
 

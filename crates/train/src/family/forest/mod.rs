@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use carescore_core::artifact::Estimator;
+use carescore_core::artifact::{Estimator, Metric};
 
 use super::{validation_split, FamilyFit, ModelFamily, TreeData, Tuning};
 use crate::prepare::folds::CvSplit;
@@ -92,7 +92,7 @@ impl ModelFamily for Forest {
             heldout: valid.iter().map(|r| *r as usize).collect(),
             heldout_raw,
             description,
-            criterion: ("validation_brier_uncalibrated", score),
+            criterion: (Metric::ValidationBrierUncalibrated, score),
             tuning,
             estimator_seconds: started.elapsed().as_secs_f64(),
         })

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use carescore_core::artifact::{sigmoid, Estimator};
+use carescore_core::artifact::{sigmoid, Estimator, Metric};
 
 use super::{validation_split, FamilyFit, ModelFamily, TreeData, Tuning};
 use crate::prepare::folds::CvSplit;
@@ -92,7 +92,7 @@ impl ModelFamily for Gbdt {
             heldout: valid.iter().map(|r| *r as usize).collect(),
             heldout_raw,
             description,
-            criterion: ("validation_log_loss", loss),
+            criterion: (Metric::ValidationLogLoss, loss),
             tuning,
             estimator_seconds,
         })
