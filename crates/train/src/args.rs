@@ -28,6 +28,38 @@ pub enum Command {
     Cv(CvArgs),
     /// Evaluate an artifact on a table and write an HTML report with plots.
     Report(ReportArgs),
+    /// Adapt an artifact to local data by recalibration (kept, in the large,
+    /// or logistic, by a closed test); write it as a new version.
+    Recalibrate(RecalibrateArgs),
+}
+
+/// Arguments of `recalibrate`.
+#[derive(Debug, clap::Args)]
+pub struct RecalibrateArgs {
+    /// Model artifact to update (`<target>-<version>.json`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The training spec, for an artifact trained with `--spec`.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+    /// The local table with outcomes (`.csv` or `.parquet`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output directory; default: the model's own directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Version of the updated artifact; default one above the highest for the target in the output directory.
+    #[arg(long)]
+    pub version: Option<u32>,
+    /// Seed of the cross-validation folds and the bootstrap.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Censoring handling; default: the spec's, else `ipcw`.
+    #[arg(long, value_enum)]
+    pub censoring: Option<CensoringChoice>,
+    /// Output on stdout: the new artifact's path, or a JSON summary.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 /// Arguments of `report`.

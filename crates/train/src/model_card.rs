@@ -4,11 +4,12 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use carescore_core::artifact::Calibration;
+use carescore_core::artifact::{Calibration, ModelArtifact};
 
 use crate::evaluation::{Evaluation, Interval};
 use crate::spec::SpecOutcome;
 use crate::training::internal_validation::{Method, Validated};
+use crate::training::update::Updated;
 
 fn opt(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_string(), |v| format!("{v:.3}"))
@@ -245,6 +246,63 @@ pub fn render(validated: &Validated, data: &Path) -> String {
          - Plausibility thresholds and predictors need clinical sign-off before production use.\n\
          - Reproduce with seed {} and trainer {} {}.",
         a.trainer.seed, a.trainer.name, a.trainer.version
+    );
+    out
+}
+
+/// Renders the model card of `updated`, the recalibration of `original` on
+/// the local table `data` (`saved` is the written artifact, with its checksum).
+pub fn render_update(original: &ModelArtifact, saved: &ModelArtifact, updated: &Updated, data: &Path) -> String {
+    let name = data
+        .file_name()
+        .map_or_else(|| data.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let (before, after) = (&updated.before.overall, &updated.after.overall);
+    let mut out = String::new();
+    let _ = writeln!(out, "# Model card: {}\n", saved.model_version());
+    let _ = writeln!(
+        out,
+        "An update of `{}` (sha256 `{}`) to local data by recalibration (TRIPOD+AI 12g). The estimator, its \
+         features and its explanations are those of the original model, whose own card describes its development \
+         data (sha256 `{}`, {} rows, {} events); only the map from its output to a probability changed.\n",
+        original.model_version(),
+        original.sha256,
+        original.training_data.sha256,
+        original.training_data.rows,
+        original.training_data.events
+    );
+    let _ = writeln!(out, "## What was updated, on which data\n");
+    let _ = writeln!(
+        out,
+        "- Local data: `{name}`, {} patients, {} rows with a known label, {} events.",
+        before.patients, before.metrics.rows, before.events
+    );
+    let _ = writeln!(out, "- Update: {}.", updated.update.describe());
+    let t = &updated.test;
+    let _ = writeln!(
+        out,
+        "- Closed testing procedure (Vergouwe et al., Stat Med 2017), likelihood ratios at the 5% level: logistic \
+         recalibration against the original {:.2} (2 df, critical 5.99), recalibration in the large against the \
+         original {:.2} (1 df, critical 3.84), logistic against in the large {:.2} (1 df, critical 3.84). With \
+         censoring weights the likelihoods are weighted, so the tests are approximate.\n",
+        t.logistic_vs_kept, t.in_the_large_vs_kept, t.logistic_vs_in_the_large
+    );
+    let _ = writeln!(out, "## Performance on the local data\n");
+    let _ = writeln!(out, "The original model, as it was:\n");
+    performance_table(&mut out, before);
+    let _ = writeln!(
+        out,
+        "The update procedure (the closed test and the fit) cross-validated by patient in {} folds, each fold \
+         scored by an update fitted without it; these are the figures in the artifact:\n",
+        crate::training::update::UPDATE_FOLDS
+    );
+    performance_table(&mut out, after);
+    let _ = writeln!(out, "## Limitations\n");
+    let _ = writeln!(
+        out,
+        "- Recalibration fixes the overall risk level and the spread of the predictions, not the ranking: the AUC \
+         is the original model's.\n\
+         - Subgroups of the local data may still be miscalibrated; check the subgroup figures of `carescore-train \
+         evaluate` before use."
     );
     out
 }

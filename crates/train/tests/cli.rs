@@ -658,3 +658,71 @@ fn a_small_table_trains_with_the_riley_warning_and_a_tiny_one_is_refused() {
     );
     assert!(!out.join("infection_180d-1.json").exists());
 }
+
+#[test]
+fn recalibrate_restores_the_overall_risk_on_a_shifted_cohort() {
+    let dir = tempfile::tempdir().unwrap();
+    let development = cohort(dir.path(), "4000", "1");
+    let models = dir.path().join("models");
+    let output = fit(
+        &development,
+        "infection_180d",
+        &models,
+        &["--model", "logistic", "--folds", "3"],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // Another centre: other patients, and three in five of the rows without an
+    // infection missing, so infections are far more common than the model expects.
+    let other = cohort(dir.path(), "4000", "2");
+    let event = column_index(&other, "infection_event");
+    let shifted = edited(dir.path(), &other, "shifted.csv", |i, cells| {
+        i == 0 || cells[event] == "true" || i % 5 < 2
+    });
+    let original = models.join("infection_180d-1.json");
+    let output = train(&[
+        "recalibrate",
+        "--model",
+        original.to_str().unwrap(),
+        "--data",
+        shifted.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["model_version"], "infection_180d@2", "{summary}");
+    assert_ne!(summary["update"]["update"], "kept", "{summary}");
+    let gap = &summary["observed_minus_predicted"];
+    assert!(gap["before"].as_f64().unwrap() > 0.05, "{summary}");
+    assert!(gap["after"].as_f64().unwrap().abs() < 0.02, "{summary}");
+    // The new version is an artifact like any other: it loads and evaluates.
+    let updated = models.join("infection_180d-2.json");
+    let evaluation = train(&[
+        "evaluate",
+        "--model",
+        updated.to_str().unwrap(),
+        "--data",
+        shifted.to_str().unwrap(),
+    ]);
+    assert!(
+        evaluation.status.success(),
+        "{}",
+        String::from_utf8_lossy(&evaluation.stderr)
+    );
+    let card = std::fs::read_to_string(models.join("infection_180d-2.model-card.md")).unwrap();
+    assert!(
+        card.contains("An update of `infection_180d@1`") && card.contains("Closed testing procedure"),
+        "{card}"
+    );
+    // Writing over an existing version is refused.
+    let again = train(&[
+        "recalibrate",
+        "--model",
+        original.to_str().unwrap(),
+        "--data",
+        shifted.to_str().unwrap(),
+        "--version",
+        "2",
+    ]);
+    assert_fails_with(&again, "already exists");
+}

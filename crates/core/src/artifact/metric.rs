@@ -55,11 +55,17 @@ pub enum Metric {
     ValidationLogLoss,
     /// Forest: uncalibrated Brier score on its validation fold.
     ValidationBrierUncalibrated,
+    /// A recalibrated model: parameters the update re-estimated (0 kept, 1 in the large, 2 logistic).
+    UpdateParameters,
+    /// A recalibrated model: intercept `a` of `logit p' = a + b · logit p`.
+    UpdateIntercept,
+    /// A recalibrated model: slope `b` of that update.
+    UpdateSlope,
 }
 
 impl Metric {
     /// Every metric, in the order of this enum.
-    pub const ALL: [Metric; 24] = [
+    pub const ALL: [Metric; 27] = [
         Metric::Auc,
         Metric::AucCi95Lower,
         Metric::AucCi95Upper,
@@ -84,6 +90,9 @@ impl Metric {
         Metric::CvLogLoss,
         Metric::ValidationLogLoss,
         Metric::ValidationBrierUncalibrated,
+        Metric::UpdateParameters,
+        Metric::UpdateIntercept,
+        Metric::UpdateSlope,
     ];
 
     /// The key in the artifact's `metrics` map.
@@ -113,6 +122,9 @@ impl Metric {
             Metric::CvLogLoss => "cv_log_loss",
             Metric::ValidationLogLoss => "validation_log_loss",
             Metric::ValidationBrierUncalibrated => "validation_brier_uncalibrated",
+            Metric::UpdateParameters => "update_parameters",
+            Metric::UpdateIntercept => "update_intercept",
+            Metric::UpdateSlope => "update_slope",
         }
     }
 

@@ -2,7 +2,7 @@
 //! calibrate, keep the best, and write `<target>-<version>.json` (the
 //! artifact), `.model-card.md` and `.report.html`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -11,7 +11,7 @@ use std::io::Write;
 use crate::args::{FitArgs, OutputFormat};
 use crate::atomic::write_atomically;
 use crate::commands::{
-    censoring_of, check_options, file_name, load_table, parse_families, say, target_from_args, write_html,
+    censoring_of, check_options, file_name, load_table, next_version, parse_families, say, target_from_args, write_html,
 };
 use crate::ingest::Reading;
 use crate::model_card;
@@ -20,20 +20,6 @@ use crate::progress::Stage;
 use crate::report::{render, ReportInput};
 use crate::training::internal_validation::{fit_and_validate, Pass};
 use crate::training::selection::Progress;
-
-/// The next version for `target` in `dir`: one above the highest `<target>-<N>.json`.
-pub fn next_version(dir: &Path, target: &str) -> u32 {
-    let prefix = format!("{target}-");
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_prefix(&prefix)?.strip_suffix(".json")?.parse::<u32>().ok()
-        })
-        .max()
-        .map_or(1, |v| v + 1)
-}
 
 /// Runs `fit`.
 ///

@@ -6,6 +6,7 @@ pub mod cv;
 pub mod evaluate;
 pub mod fit;
 pub mod predict;
+pub mod recalibrate;
 pub mod report;
 pub mod synth;
 
@@ -174,6 +175,20 @@ pub fn check_options(options: &FitOptions) -> anyhow::Result<()> {
     })
 }
 
+/// The next version for `target` in `dir`: one above the highest `<target>-<N>.json`.
+pub fn next_version(dir: &Path, target: &str) -> u32 {
+    let prefix = format!("{target}-");
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_prefix(&prefix)?.strip_suffix(".json")?.parse::<u32>().ok()
+        })
+        .max()
+        .map_or(1, |v| v + 1)
+}
+
 /// Options for scoring an existing artifact (`evaluate`, `report`): only the
 /// target, the bootstrap seed and the censoring matter; nothing is fitted.
 pub fn scoring_options(
@@ -214,5 +229,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(&args),
         Command::Cv(args) => cv::run(&args),
         Command::Report(args) => report::run(&args),
+        Command::Recalibrate(args) => recalibrate::run(&args),
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod internal_validation;
 pub mod selection;
+pub mod update;
 
 use std::collections::BTreeMap;
 

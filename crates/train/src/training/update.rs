@@ -1,0 +1,382 @@
+//! Model updating: adapting an existing artifact to a centre's own patients
+//! by recalibration (TRIPOD+AI item 12g), for centres with too few patients
+//! to develop a model of their own.
+//!
+//! Three candidates on the local rows, each on the log-odds `lp` of the
+//! artifact's probability: keep the model; recalibration in the large
+//! (`logit p' = a + lp`, one parameter); logistic recalibration
+//! (`logit p' = a + b · lp`, two). One is chosen by the closed testing
+//! procedure of Vergouwe et al. (Stat Med 2017;36:4529-39): the logistic
+//! recalibration is tested against the kept model (likelihood ratio, 2
+//! degrees of freedom); if it is no better the model is kept; otherwise
+//! recalibration in the large is tested against the kept model and the
+//! logistic one against it (1 degree of freedom each), and the smaller
+//! update is chosen when it is better than the kept model and the larger is
+//! no better than it. Tests are at the 5% level. With censoring weights the
+//! likelihoods are weighted, the weights scaled to sum to the number of
+//! rows, so the tests are approximate.
+//!
+//! The update is folded into the artifact's calibration map, so the updated
+//! model scores, explains and is served like any other version. Its figures
+//! on the local data come from cross-validating the whole procedure
+//! (choice and fit) by patient, so they are not apparent figures either.
+
+use carescore_core::artifact::{sigmoid, Calibration, IsotonicStep, Metric, ModelArtifact};
+use serde::Serialize;
+
+use crate::evaluation::artifact::assess;
+use crate::evaluation::{ArtifactEvaluation, Scored};
+use crate::model::regression;
+use crate::prepare::folds::grouped_folds;
+use crate::prepare::sample_size::check_floor;
+use crate::prepare::{labelled, Cohort, FitOptions, TrainError};
+
+/// χ² critical value at 5% with 1 degree of freedom.
+const CHI2_1DF_5PCT: f64 = 3.841_458_820_694_124;
+/// χ² critical value at 5% with 2 degrees of freedom.
+const CHI2_2DF_5PCT: f64 = 5.991_464_547_107_979;
+/// Folds of the cross-validation of the update procedure.
+pub const UPDATE_FOLDS: usize = 5;
+
+/// The update the closed test chose.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "update", rename_all = "snake_case")]
+pub enum Update {
+    /// The model is kept as it is.
+    Kept,
+    /// `logit p' = a + lp`.
+    InTheLarge {
+        /// The intercept shift.
+        a: f64,
+    },
+    /// `logit p' = a + b · lp`.
+    Logistic {
+        /// Intercept.
+        a: f64,
+        /// Slope on the model's log-odds.
+        b: f64,
+    },
+}
+
+impl Update {
+    /// Parameters the update re-estimated (0, 1 or 2).
+    pub fn parameters(&self) -> usize {
+        match self {
+            Update::Kept => 0,
+            Update::InTheLarge { .. } => 1,
+            Update::Logistic { .. } => 2,
+        }
+    }
+
+    /// `(a, b)` of `logit p' = a + b · lp`.
+    fn coefficients(&self) -> (f64, f64) {
+        match *self {
+            Update::Kept => (0.0, 1.0),
+            Update::InTheLarge { a } => (a, 1.0),
+            Update::Logistic { a, b } => (a, b),
+        }
+    }
+
+    /// The updated probability of a probability `p`.
+    pub fn apply(&self, p: f64) -> f64 {
+        let (a, b) = self.coefficients();
+        sigmoid(a + b * logit(p))
+    }
+
+    /// The update in words, for the model card and the CLI.
+    pub fn describe(&self) -> String {
+        match self {
+            Update::Kept => "none: the local data do not show the model miscalibrated (kept as it is)".to_string(),
+            Update::InTheLarge { a } => format!("recalibration in the large: logit p' = {a:.4} + logit p"),
+            Update::Logistic { a, b } => format!("logistic recalibration: logit p' = {a:.4} + {b:.4} · logit p"),
+        }
+    }
+}
+
+/// The likelihood ratio statistics of the closed test.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClosedTest {
+    /// Logistic recalibration against the kept model (2 df).
+    pub logistic_vs_kept: f64,
+    /// Recalibration in the large against the kept model (1 df).
+    pub in_the_large_vs_kept: f64,
+    /// Logistic recalibration against recalibration in the large (1 df).
+    pub logistic_vs_in_the_large: f64,
+}
+
+/// An updated artifact with the evidence for it.
+#[derive(Debug, Clone)]
+pub struct Updated {
+    /// The new artifact (a new version; calibration map updated, metrics from the local data).
+    pub artifact: ModelArtifact,
+    /// The update chosen on all local rows.
+    pub update: Update,
+    /// Its test statistics.
+    pub test: ClosedTest,
+    /// The original model on the local rows.
+    pub before: ArtifactEvaluation,
+    /// The original model's probabilities of those rows (in the order of `scored`).
+    pub before_p: Vec<f64>,
+    /// The update procedure cross-validated by patient on the local rows.
+    pub after: ArtifactEvaluation,
+    /// The local rows with their cross-validated updated probabilities.
+    pub scored: Scored,
+}
+
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    (p / (1.0 - p)).ln()
+}
+
+/// Weighted log-likelihood of probabilities `p`.
+fn log_likelihood(p: &[f64], y: &[bool], w: &[f64]) -> f64 {
+    p.iter()
+        .zip(y)
+        .zip(w)
+        .map(|((p, y), w)| {
+            let p = p.clamp(1e-12, 1.0 - 1e-12);
+            w * if *y { p.ln() } else { (1.0 - p).ln() }
+        })
+        .sum()
+}
+
+/// The intercept `a` maximising the likelihood of `sigmoid(a + lp)` (Newton's method).
+fn intercept_with_offset(lp: &[f64], y: &[bool], w: &[f64]) -> f64 {
+    let mut a = 0.0;
+    for _ in 0..50 {
+        let (mut gradient, mut curvature) = (0.0, 0.0);
+        for i in 0..lp.len() {
+            let p = sigmoid(a + lp[i]);
+            gradient += w[i] * (f64::from(u8::from(y[i])) - p);
+            curvature += w[i] * p * (1.0 - p);
+        }
+        if curvature <= 0.0 {
+            break;
+        }
+        let step = gradient / curvature;
+        a += step;
+        if step.abs() < 1e-10 {
+            break;
+        }
+    }
+    a
+}
+
+/// Chooses and fits the update on probabilities `p` of labelled rows.
+fn choose(p: &[f64], y: &[bool], w: &[f64], target: &str) -> Result<(Update, ClosedTest), TrainError> {
+    // Weights scaled to the number of rows, so likelihood ratios count rows.
+    let total: f64 = w.iter().sum();
+    let w: Vec<f64> = w.iter().map(|w| w * p.len() as f64 / total).collect();
+    let lp: Vec<f64> = p.iter().map(|p| logit(*p)).collect();
+    let fit_error = |source| TrainError::Fit {
+        target: target.to_string(),
+        source,
+    };
+    let logistic = regression::fit(&lp, 1, y, &w, 0.0).map_err(fit_error)?;
+    let (a2, b2) = (logistic.intercept, logistic.coefficients[0]);
+    let a1 = intercept_with_offset(&lp, y, &w);
+    let ll = |a: f64, b: f64| {
+        let q: Vec<f64> = lp.iter().map(|l| sigmoid(a + b * l)).collect();
+        log_likelihood(&q, y, &w)
+    };
+    let (kept, in_the_large, full) = (ll(0.0, 1.0), ll(a1, 1.0), ll(a2, b2));
+    let test = ClosedTest {
+        logistic_vs_kept: 2.0 * (full - kept),
+        in_the_large_vs_kept: 2.0 * (in_the_large - kept),
+        logistic_vs_in_the_large: 2.0 * (full - in_the_large),
+    };
+    let update = if test.logistic_vs_kept < CHI2_2DF_5PCT {
+        Update::Kept
+    } else if test.in_the_large_vs_kept >= CHI2_1DF_5PCT && test.logistic_vs_in_the_large < CHI2_1DF_5PCT {
+        Update::InTheLarge { a: a1 }
+    } else {
+        Update::Logistic { a: a2, b: b2 }
+    };
+    Ok((update, test))
+}
+
+/// The artifact's calibration map followed by `update`, as one map.
+///
+/// # Errors
+/// A message when the update reverses the model's ranking (slope at or below 0).
+pub fn compose(calibration: &Calibration, update: Update) -> Result<Calibration, String> {
+    let (a, b) = update.coefficients();
+    if b <= 0.0 {
+        return Err(format!(
+            "the local data reverse the model's ranking (recalibration slope {b:.3}): the model should not be used \
+             for these patients"
+        ));
+    }
+    Ok(match calibration {
+        _ if update == Update::Kept => calibration.clone(),
+        // sigmoid(a + b · raw) and sigmoid(a + b · (s · raw + t)) are Platt maps.
+        Calibration::Identity => Calibration::Platt { a: b, b: a },
+        Calibration::Platt { a: s, b: t } => Calibration::Platt { a: b * s, b: a + b * t },
+        // A monotone map of each step's probability keeps the steps monotone.
+        Calibration::Isotonic { steps } => Calibration::Isotonic {
+            steps: steps
+                .iter()
+                .map(|s| IsotonicStep {
+                    raw: s.raw,
+                    probability: update.apply(s.probability),
+                })
+                .collect(),
+        },
+    })
+}
+
+/// Recalibrates `artifact` to the labelled rows of `cohort`, as version
+/// `options.version`.
+///
+/// # Errors
+/// [`TrainError`] for unusable outcomes, data below the sample-size floor,
+/// or an update that reverses the model's ranking.
+pub fn recalibrate(artifact: &ModelArtifact, cohort: &Cohort<'_>, options: FitOptions) -> Result<Updated, TrainError> {
+    let dataset = cohort.dataset();
+    let data = labelled(cohort, options.target, options.censoring)?;
+    let events = data.y.iter().filter(|y| **y).count();
+    let too_small = |reason| TrainError::TooSmall {
+        target: options.target_name(),
+        reason,
+    };
+    check_floor(data.y.len(), events).map_err(too_small)?;
+    let model = artifact.compile();
+    let p: Vec<f64> = data
+        .records
+        .iter()
+        .map(|&i| model.predict(&dataset.records[i]))
+        .collect();
+    let all: Vec<usize> = (0..data.y.len()).collect();
+    let original = Scored::of(&data, &all, p.clone());
+    let before = assess(dataset, &original, options);
+    let (update, test) = choose(&p, &data.y, &data.w, &options.target_name())?;
+    let calibration = compose(&artifact.calibration, update).map_err(too_small)?;
+
+    // The whole procedure (choice and fit) cross-validated by patient.
+    let folds = grouped_folds(&data.groups, &data.y, UPDATE_FOLDS, options.seed);
+    let mut cross_validated = vec![0.0; p.len()];
+    for test_fold in 0..UPDATE_FOLDS {
+        let (train, held): (Vec<usize>, Vec<usize>) = all.iter().partition(|&&i| folds[i] != test_fold);
+        let pick = |v: &[f64], rows: &[usize]| rows.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        let y_train: Vec<bool> = train.iter().map(|&i| data.y[i]).collect();
+        let (fold_update, _) = choose(
+            &pick(&p, &train),
+            &y_train,
+            &pick(&data.w, &train),
+            &options.target_name(),
+        )?;
+        for i in held {
+            cross_validated[i] = fold_update.apply(p[i]);
+        }
+    }
+    let scored = Scored::of(&data, &all, cross_validated);
+    let after = assess(dataset, &scored, options);
+
+    let mut updated = artifact.clone();
+    updated.version = options.version;
+    updated.calibration = calibration;
+    updated.sha256 = String::new();
+    updated.metrics = local_metrics(&after, update);
+    Ok(Updated {
+        artifact: updated,
+        update,
+        test,
+        before,
+        before_p: p,
+        after,
+        scored,
+    })
+}
+
+/// The updated artifact's figures: the cross-validated procedure on the local rows.
+fn local_metrics(after: &ArtifactEvaluation, update: Update) -> std::collections::BTreeMap<String, f64> {
+    let e = &after.overall;
+    let m = &e.metrics;
+    let (a, b) = update.coefficients();
+    let interval = |ci: Option<(f64, f64)>| (ci.map(|c| c.0), ci.map(|c| c.1));
+    let (auc_lo, auc_hi) = interval(e.auc_ci95);
+    let (slope_lo, slope_hi) = interval(e.calibration_slope_ci95);
+    [
+        (Metric::Auc, m.auc),
+        (Metric::AucCi95Lower, auc_lo),
+        (Metric::AucCi95Upper, auc_hi),
+        (Metric::Brier, Some(m.brier)),
+        (Metric::CalibrationSlope, m.calibration_slope),
+        (Metric::CalibrationSlopeCi95Lower, slope_lo),
+        (Metric::CalibrationSlopeCi95Upper, slope_hi),
+        (Metric::CalibrationIntercept, m.calibration_intercept),
+        (Metric::Ece, Some(m.ece)),
+        (Metric::EventRate, Some(m.event_rate)),
+        (Metric::ValidationPatients, Some(e.patients as f64)),
+        (Metric::ValidationEvents, Some(e.events as f64)),
+        (Metric::NestedCvFolds, Some(UPDATE_FOLDS as f64)),
+        (Metric::UpdateParameters, Some(update.parameters() as f64)),
+        (Metric::UpdateIntercept, Some(a)),
+        (Metric::UpdateSlope, Some(b)),
+    ]
+    .into_iter()
+    .filter_map(|(metric, value)| value.map(|v| (metric.name().to_string(), v)))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn rows(shift: f64, slope: f64) -> (Vec<f64>, Vec<bool>, Vec<f64>) {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let p: Vec<f64> = (0..5_000).map(|_| rng.gen_range(0.02..0.6)).collect();
+        let y = p
+            .iter()
+            .map(|p| rng.gen::<f64>() < sigmoid(shift + slope * logit(*p)))
+            .collect();
+        (p, y, vec![1.0; 5_000])
+    }
+
+    #[test]
+    fn the_closed_test_picks_the_update_the_data_need() {
+        let (p, y, w) = rows(0.0, 1.0);
+        assert_eq!(choose(&p, &y, &w, "t").unwrap().0, Update::Kept);
+        let (p, y, w) = rows(0.8, 1.0);
+        let Update::InTheLarge { a } = choose(&p, &y, &w, "t").unwrap().0 else {
+            panic!("in the large expected")
+        };
+        assert!((a - 0.8).abs() < 0.1, "{a}");
+        let (p, y, w) = rows(0.3, 0.5);
+        let Update::Logistic { a, b } = choose(&p, &y, &w, "t").unwrap().0 else {
+            panic!("logistic expected")
+        };
+        assert!((b - 0.5).abs() < 0.1 && (a - 0.3).abs() < 0.15, "{a} {b}");
+    }
+
+    #[test]
+    fn the_composed_map_is_the_update_after_the_map() {
+        let update = Update::Logistic { a: 0.4, b: 0.7 };
+        let maps = [
+            Calibration::Identity,
+            Calibration::Platt { a: 1.3, b: -0.2 },
+            Calibration::Isotonic {
+                steps: vec![
+                    IsotonicStep {
+                        raw: -1.0,
+                        probability: 0.1,
+                    },
+                    IsotonicStep {
+                        raw: 0.5,
+                        probability: 0.4,
+                    },
+                ],
+            },
+        ];
+        for map in maps {
+            let composed = compose(&map, update).unwrap();
+            for raw in [-2.0, -0.3, 0.0, 0.7, 2.5] {
+                let expected = update.apply(map.apply(raw));
+                assert!((composed.apply(raw) - expected).abs() < 1e-9, "{map:?} at {raw}");
+            }
+        }
+        assert!(compose(&Calibration::Identity, Update::Logistic { a: 0.0, b: -0.1 }).is_err());
+        assert_eq!(compose(&Calibration::Identity, Update::Kept), Ok(Calibration::Identity));
+    }
+}
