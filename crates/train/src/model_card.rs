@@ -150,18 +150,22 @@ pub fn render(validated: &Validated, data: &Path) -> String {
     };
     let _ = writeln!(out, "Calibration map: {calibration}.\n");
     let selection = &validated.selection;
-    if selection.briers.len() > 1 || !selection.not_offered.is_empty() {
+    if selection.candidates.len() > 1 || !selection.not_offered.is_empty() {
         let _ = writeln!(out, "### Model selection\n");
         let compared: Vec<String> = selection
-            .briers
+            .candidates
             .iter()
-            .map(|(family, brier)| format!("{family} {brier:.5}"))
+            .map(|c| match c.standard_error {
+                Some(se) => format!("{} {:.5} (standard error {se:.5})", c.family, c.brier),
+                None => format!("{} {:.5}", c.family, c.brier),
+            })
             .collect();
         let _ = writeln!(
             out,
-            "Families compared by their calibrated held-out Brier score on the rows every family held out: {}; \
-             the lowest was kept.",
-            compared.join(", ")
+            "Families compared by {}: {}; `{}` was fitted.",
+            selection.method.describe(),
+            compared.join(", "),
+            fitted.family
         );
         for (family, kept) in &selection.not_offered {
             let _ = writeln!(out, "`{family}` learned nothing ({kept}) and was not offered.");

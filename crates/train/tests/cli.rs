@@ -463,7 +463,7 @@ fn tree_families_and_auto_selection_fit_and_evaluate() {
     let auto = fit(&data, "infection_180d", &models, &["--folds", "3"]);
     assert!(auto.status.success());
     assert!(
-        String::from_utf8_lossy(&auto.stderr).contains("held-out Brier on the rows every family held out: logistic"),
+        String::from_utf8_lossy(&auto.stderr).contains("one standard error of the best): logistic"),
         "{auto:?}"
     );
     assert!(String::from_utf8_lossy(&auto.stderr).contains(", forest "), "{auto:?}");

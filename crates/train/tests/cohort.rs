@@ -77,7 +77,7 @@ fn a_cohort_of_some_patients_fits_as_a_table_of_only_them() {
     let families = [family("logistic").unwrap(), family("gbdt").unwrap()];
     let chosen = select(&cohort, options(target), &families, &mut |_| {}).unwrap();
     let again = select(&Cohort::all(&only_odd), options(target), &families, &mut |_| {}).unwrap();
-    assert_eq!(chosen.briers, again.briers);
+    assert_eq!(chosen.candidates, again.candidates);
     assert_eq!(chosen.chosen.family, again.chosen.family);
 }
 

@@ -65,15 +65,20 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     for (family, kept) in &selection.not_offered {
         eprintln!("{family} learned nothing ({kept}) and is not offered");
     }
-    if selection.briers.len() > 1 {
+    if selection.candidates.len() > 1 {
         let scores: Vec<String> = selection
-            .briers
+            .candidates
             .iter()
-            .map(|(family, b)| format!("{family} {b:.5}"))
+            .map(|c| match c.standard_error {
+                Some(se) => format!("{} {:.5} ± {se:.5}", c.family, c.brier),
+                None => format!("{} {:.5}", c.family, c.brier),
+            })
             .collect();
         eprintln!(
-            "model selection, held-out Brier on the rows every family held out: {}",
-            scores.join(", ")
+            "model selection ({}): {}; chose {}",
+            selection.method.describe(),
+            scores.join(", "),
+            selection.chosen.family
         );
     }
     let fitted = &selection.chosen;
@@ -153,6 +158,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
                 "validation": validation.method,
                 "sample_size": validated.sample_size,
                 "not_offered": selection.not_offered,
+                "selection": {"method": selection.method, "candidates": selection.candidates},
                 "metrics": fitted.artifact.metrics,
                 "tuning": fitted.tuning,
                 "seconds": {

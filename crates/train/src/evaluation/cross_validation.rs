@@ -26,6 +26,8 @@ pub struct CvResult {
     pub auc_sd: f64,
     /// Mean Brier score.
     pub brier: f64,
+    /// Standard deviation of the Brier scores over the folds.
+    pub brier_sd: f64,
     /// Mean calibration slope.
     pub calibration_slope: f64,
     /// Mean calibration intercept.
@@ -38,8 +40,9 @@ fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len().max(1) as f64
 }
 
-/// Runs `repeats` x `options.folds` cross-validation of each family;
-/// `progress` is called after each family with its name.
+/// Runs `repeats` x `options.folds` cross-validation of each family on the
+/// development rows (the latest `options.temporal_holdout` left out; `cv`
+/// passes 0); `progress` is called after each family with its name.
 ///
 /// # Errors
 /// [`TrainError`] for unusable data or a fold with one class.
@@ -50,11 +53,6 @@ pub fn cross_validate(
     families: &[&dyn ModelFamily],
     progress: &dyn Fn(&str),
 ) -> Result<Vec<CvResult>, TrainError> {
-    // Cross-validation uses every labelled row: no temporal hold-out.
-    let options = FitOptions {
-        temporal_holdout: 0.0,
-        ..options
-    };
     let prepared = prepare(cohort, options)?;
     let data = &prepared.data;
     let k = prepared.k;
@@ -96,12 +94,16 @@ pub fn summarise(candidate: &'static str, per_fold: &[Metrics]) -> CvResult {
     let auc = mean(&aucs);
     let auc_sd = (aucs.iter().map(|a| (a - auc).powi(2)).sum::<f64>() / (aucs.len().max(2) - 1) as f64).sqrt();
     let pick = |f: &dyn Fn(&Metrics) -> Option<f64>| mean(&per_fold.iter().filter_map(f).collect::<Vec<_>>());
+    let briers: Vec<f64> = per_fold.iter().map(|m| m.brier).collect();
+    let brier = mean(&briers);
+    let brier_sd = (briers.iter().map(|b| (b - brier).powi(2)).sum::<f64>() / (briers.len().max(2) - 1) as f64).sqrt();
     CvResult {
         candidate,
         evaluations: per_fold.len(),
         auc,
         auc_sd,
-        brier: pick(&|m| Some(m.brier)),
+        brier,
+        brier_sd,
         calibration_slope: pick(&|m| m.calibration_slope),
         calibration_intercept: pick(&|m| m.calibration_intercept),
         ece: pick(&|m| Some(m.ece)),

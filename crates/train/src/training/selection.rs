@@ -1,24 +1,93 @@
-//! Model selection: every candidate family fitted by the same pipeline on
-//! the same cohort ([`super::fit`]), compared by the weighted Brier score of
-//! their calibrated predictions on the rows every candidate held out, the
-//! lowest kept (ties keep the earlier, simpler family). A family whose
-//! estimator learned nothing (a booster that kept no tree, trees that found
-//! no split: the same output for every patient) is reported and not offered.
+//! Model selection among the candidate families, two ways by data size:
+//!
+//! - below [`CV_SELECTION_MAX_PATIENTS`] patients, by repeated
+//!   patient-grouped cross-validation of each family's default settings
+//!   ([`crate::evaluation::cross_validate`], [`SELECTION_REPEATS`] repeats)
+//!   with the one-standard-error rule: the first family, in the complexity
+//!   order of [`crate::family::FAMILIES`] (logistic, forest, boosted trees),
+//!   whose mean Brier score is within one standard error of the best. One
+//!   validation fold of a small table is too noisy to choose on, and a
+//!   simpler model that is as good is the safer one. Only the chosen family
+//!   is then fitted with its tuning ([`super::fit`]).
+//! - from there on, every family is fitted with its tuning and compared by
+//!   the Brier score of its calibrated predictions on the rows every
+//!   candidate held out (a validation fold of thousands of patients is
+//!   precise enough), the lowest kept.
+//!
+//! A family whose estimator learned nothing (a booster that kept no tree,
+//! trees that found no split: the same output for every patient) is
+//! reported and not offered; the next candidate is fitted instead.
 
 use std::collections::BTreeSet;
 
+use serde::Serialize;
+
+use super::internal_validation::HOLDOUT_MIN_PATIENTS;
 use super::{fit, Fitted};
-use crate::evaluation::Scored;
+use crate::evaluation::{cross_validate, Scored};
 use crate::family::ModelFamily;
-use crate::prepare::{Cohort, FitOptions, TrainError};
+use crate::prepare::{labelled, Cohort, FitOptions, TrainError};
+
+/// Below this many patients, families are chosen by repeated cross-validation.
+pub const CV_SELECTION_MAX_PATIENTS: usize = HOLDOUT_MIN_PATIENTS;
+/// Repeats of the selection's cross-validation.
+pub const SELECTION_REPEATS: usize = 2;
+
+/// How the families were compared.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "method", rename_all = "snake_case")]
+pub enum SelectionMethod {
+    /// Mean Brier score of default settings over repeated folds, one-standard-error rule.
+    RepeatedCv {
+        /// Folds per repeat.
+        folds: usize,
+        /// Repeats.
+        repeats: usize,
+    },
+    /// Brier score of the tuned, calibrated fits on the rows all held out.
+    CommonHeldout,
+    /// One family only: nothing to compare.
+    Single,
+}
+
+impl SelectionMethod {
+    /// The method in words.
+    pub fn describe(&self) -> String {
+        match self {
+            SelectionMethod::RepeatedCv { folds, repeats } => format!(
+                "mean Brier score of each family's default settings over {repeats} x {folds}-fold patient-grouped \
+                 cross-validation, keeping the simplest family (logistic, forest, boosted trees) within one standard \
+                 error of the best"
+            ),
+            SelectionMethod::CommonHeldout => {
+                "Brier score of each tuned, calibrated family on the rows every family held out, keeping the lowest"
+                    .to_string()
+            }
+            SelectionMethod::Single => "one family requested".to_string(),
+        }
+    }
+}
+
+/// One candidate's score in the comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Candidate {
+    /// The family.
+    pub family: &'static str,
+    /// Its Brier score (lower is better).
+    pub brier: f64,
+    /// Standard error of that mean over the folds (repeated cross-validation only).
+    pub standard_error: Option<f64>,
+}
 
 /// The chosen fit and how the candidates compared.
 #[derive(Debug, Clone)]
 pub struct Selection {
     /// The chosen family's fit.
     pub chosen: Fitted,
-    /// Each candidate's held-out Brier score on the rows all held out, in the order tried.
-    pub briers: Vec<(&'static str, f64)>,
+    /// How the families were compared.
+    pub method: SelectionMethod,
+    /// Each candidate's score, in the order of the families.
+    pub candidates: Vec<Candidate>,
     /// Families that learned nothing, with what they kept; not offered.
     pub not_offered: Vec<(&'static str, String)>,
 }
@@ -47,13 +116,11 @@ pub enum Progress {
     Fitted(&'static str),
 }
 
-/// Fits every family of `families` on `cohort` and keeps the one with the
-/// lowest held-out Brier score on the common held-out rows.
+/// Chooses among `families` on `cohort` (see the module) and fits the choice.
 ///
 /// # Errors
 /// [`TrainError::NoFamilies`] for an empty list, [`TrainError::NothingLearned`]
-/// when no family learned anything; otherwise the first candidate's
-/// failure, as [`fit`].
+/// when no family learned anything; otherwise the first failure, as [`fit`].
 pub fn select(
     cohort: &Cohort<'_>,
     options: FitOptions,
@@ -63,7 +130,97 @@ pub fn select(
     if families.is_empty() {
         return Err(TrainError::NoFamilies);
     }
-    let mut candidates: Vec<Fitted> = Vec::with_capacity(families.len());
+    if families.len() > 1 && patients(cohort, options)? < CV_SELECTION_MAX_PATIENTS {
+        return select_by_cross_validation(cohort, options, families, progress);
+    }
+    select_by_common_heldout(cohort, options, families, progress)
+}
+
+/// Distinct patients with a known label in `cohort`.
+fn patients(cohort: &Cohort<'_>, options: FitOptions) -> Result<usize, TrainError> {
+    let mut groups = labelled(cohort, options.target, options.censoring)?.groups;
+    groups.sort_unstable();
+    groups.dedup();
+    Ok(groups.len())
+}
+
+/// The error when every family learned nothing.
+fn nothing_learned_error(options: FitOptions, not_offered: &[(&'static str, String)]) -> TrainError {
+    let tried: Vec<String> = not_offered.iter().map(|(f, kept)| format!("{f} {kept}")).collect();
+    TrainError::NothingLearned {
+        target: options.target_name(),
+        reason: format!(
+            "no model family learned anything from these data ({}); more rows or events, or `--model logistic`, may help",
+            tried.join("; ")
+        ),
+    }
+}
+
+/// Repeated cross-validation of the default settings, the one-standard-error
+/// rule, then the chosen family fitted (the next in line if it learns nothing).
+fn select_by_cross_validation(
+    cohort: &Cohort<'_>,
+    options: FitOptions,
+    families: &[&dyn ModelFamily],
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Selection, TrainError> {
+    let results = cross_validate(cohort, options, SELECTION_REPEATS, families, &|_| {})?;
+    let candidates: Vec<Candidate> = results
+        .iter()
+        .map(|r| Candidate {
+            family: r.candidate,
+            brier: r.brier,
+            standard_error: Some(r.brier_sd / (r.evaluations.max(1) as f64).sqrt()),
+        })
+        .collect();
+    let mut not_offered = Vec::new();
+    for i in one_standard_error_order(&candidates) {
+        let family = families[i];
+        progress(Progress::Fitting(family.name()));
+        let fitted = fit(cohort, options, family)?;
+        progress(Progress::Fitted(family.name()));
+        match nothing_learned(&fitted) {
+            Some(kept) => not_offered.push((family.name(), kept)),
+            None => {
+                return Ok(Selection {
+                    chosen: fitted,
+                    method: SelectionMethod::RepeatedCv {
+                        folds: options.folds,
+                        repeats: SELECTION_REPEATS,
+                    },
+                    candidates,
+                    not_offered,
+                })
+            }
+        }
+    }
+    Err(nothing_learned_error(options, &not_offered))
+}
+
+/// The order to try `candidates` in (given simplest first): the simplest
+/// whose mean Brier score is within one standard error of the best, then the
+/// others by score.
+fn one_standard_error_order(candidates: &[Candidate]) -> Vec<usize> {
+    let Some(best) = candidates.iter().min_by(|a, b| a.brier.total_cmp(&b.brier)) else {
+        return Vec::new();
+    };
+    let limit = best.brier + best.standard_error.unwrap_or(0.0);
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    let first = order.iter().position(|&i| candidates[i].brier <= limit).unwrap_or(0);
+    let chosen = order.remove(first);
+    order.sort_by(|&a, &b| candidates[a].brier.total_cmp(&candidates[b].brier));
+    order.insert(0, chosen);
+    order
+}
+
+/// Every family fitted with its tuning, compared on the rows all held out.
+fn select_by_common_heldout(
+    cohort: &Cohort<'_>,
+    options: FitOptions,
+    families: &[&dyn ModelFamily],
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Selection, TrainError> {
+    let mut fits: Vec<Fitted> = Vec::with_capacity(families.len());
     let mut not_offered = Vec::new();
     for family in families {
         progress(Progress::Fitting(family.name()));
@@ -71,29 +228,35 @@ pub fn select(
         progress(Progress::Fitted(family.name()));
         match nothing_learned(&fitted) {
             Some(kept) => not_offered.push((family.name(), kept)),
-            None => candidates.push(fitted),
+            None => fits.push(fitted),
         }
     }
-    if candidates.is_empty() {
-        let tried: Vec<String> = not_offered.iter().map(|(f, kept)| format!("{f} {kept}")).collect();
-        return Err(TrainError::NothingLearned {
-            target: options.target_name(),
-            reason: format!(
-                "no model family learned anything from these data ({}); more rows or events, or `--model logistic`, may help",
-                tried.join("; ")
-            ),
-        });
+    if fits.is_empty() {
+        return Err(nothing_learned_error(options, &not_offered));
     }
     // Families hold out different rows (out-of-fold for logistic, the
     // validation fold for trees): compare them on the rows all held out.
-    let scores = common_heldout_brier(&candidates.iter().map(|c| &c.heldout).collect::<Vec<_>>());
-    let best = (0..candidates.len())
+    let scores = common_heldout_brier(&fits.iter().map(|c| &c.heldout).collect::<Vec<_>>());
+    let best = (0..fits.len())
         .reduce(|best, i| if scores[i] < scores[best] { i } else { best })
         .ok_or(TrainError::NoFamilies)?;
-    let briers = candidates.iter().zip(&scores).map(|(c, b)| (c.family, *b)).collect();
+    let candidates = fits
+        .iter()
+        .zip(&scores)
+        .map(|(c, b)| Candidate {
+            family: c.family,
+            brier: *b,
+            standard_error: None,
+        })
+        .collect();
     Ok(Selection {
-        chosen: candidates.swap_remove(best),
-        briers,
+        chosen: fits.swap_remove(best),
+        method: if families.len() == 1 {
+            SelectionMethod::Single
+        } else {
+            SelectionMethod::CommonHeldout
+        },
+        candidates,
         not_offered,
     })
 }
@@ -134,6 +297,30 @@ pub fn common_heldout_brier(candidates: &[&Scored]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_simplest_family_within_one_standard_error_goes_first() {
+        let candidate = |family, brier, se| Candidate {
+            family,
+            brier,
+            standard_error: Some(se),
+        };
+        // Boosting is best by more than its standard error: it goes first.
+        let clear = [
+            candidate("logistic", 0.110, 0.002),
+            candidate("forest", 0.109, 0.001),
+            candidate("gbdt", 0.105, 0.002),
+        ];
+        assert_eq!(one_standard_error_order(&clear), [2, 1, 0]);
+        // Logistic is within one standard error of the best: the simpler one wins.
+        let close = [
+            candidate("logistic", 0.1092, 0.001),
+            candidate("forest", 0.1100, 0.001),
+            candidate("gbdt", 0.1089, 0.0015),
+        ];
+        assert_eq!(one_standard_error_order(&close), [0, 2, 1]);
+        assert!(one_standard_error_order(&[]).is_empty());
+    }
 
     #[test]
     fn candidates_are_compared_on_the_rows_all_held_out() {
