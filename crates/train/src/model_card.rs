@@ -285,10 +285,11 @@ pub fn render_update(original: &ModelArtifact, saved: &ModelArtifact, updated: &
     let _ = writeln!(
         out,
         "- Closed testing procedure (Vergouwe et al., Stat Med 2017), likelihood ratios at the 5% level: logistic \
-         recalibration against the original {:.2} (2 df, critical 5.99), recalibration in the large against the \
-         original {:.2} (1 df, critical 3.84), logistic against in the large {:.2} (1 df, critical 3.84). With \
-         censoring weights the likelihoods are weighted, so the tests are approximate.\n",
-        t.logistic_vs_kept, t.in_the_large_vs_kept, t.logistic_vs_in_the_large
+         recalibration against the original {:.2} (2 df, critical 5.99; below it the original is kept), then \
+         against recalibration in the large {:.2} (1 df, critical 3.84; below it the update is in the large). \
+         Recalibration in the large against the original, for information: {:.2}. The likelihoods are weighted by \
+         the censoring weights, scaled to the number of patients, so the tests are approximate.\n",
+        t.logistic_vs_kept, t.logistic_vs_in_the_large, t.in_the_large_vs_kept
     );
     let _ = writeln!(out, "## Performance on the local data\n");
     let _ = writeln!(out, "The original model, as it was:\n");
@@ -303,8 +304,9 @@ pub fn render_update(original: &ModelArtifact, saved: &ModelArtifact, updated: &
     let _ = writeln!(out, "## Limitations\n");
     let _ = writeln!(
         out,
-        "- Recalibration fixes the overall risk level and the spread of the predictions, not the ranking: the AUC \
-         is the original model's.\n\
+        "- Recalibration fixes the overall risk level and the spread of the predictions, not the ranking: the \
+         updated model ranks patients as the original does (the cross-validated AUC above can differ slightly, \
+         as each fold's update is fitted on its own).\n\
          - Subgroups of the local data may still be miscalibrated; check the subgroup figures of `carescore-train \
          evaluate` before use."
     );

@@ -25,7 +25,8 @@ pub enum Metric {
     CalibrationSlopeCi95Lower,
     /// Upper end of the calibration slope's 95% interval.
     CalibrationSlopeCi95Upper,
-    /// Calibration intercept (0 is ideal), same estimate.
+    /// Calibration intercept, same estimate: the intercept of the logistic
+    /// recalibration fitted together with the slope (0 with slope 1 is ideal).
     CalibrationIntercept,
     /// Expected calibration error over 10 bins, same estimate.
     Ece,
@@ -35,7 +36,8 @@ pub enum Metric {
     ValidationPatients,
     /// Events (unweighted) among them.
     ValidationEvents,
-    /// Outer folds of the nested cross-validation behind the estimate (absent for a hold-out).
+    /// Outer folds of the cross-validation behind the estimate: of the whole
+    /// fitting pipeline (`fit`) or of the update procedure (`recalibrate`); absent for a hold-out.
     NestedCvFolds,
     /// Share of patients in the untouched hold-out behind the estimate (absent for nested cross-validation).
     HoldoutShare,

@@ -31,6 +31,8 @@ pub struct SampleSize {
     pub rows: usize,
     /// Among them, rows with the event.
     pub events: usize,
+    /// Distinct patients behind the rows (0 when not counted).
+    pub patients: usize,
     /// Candidate parameters (logistic design columns).
     pub parameters: usize,
     /// Anticipated Cox-Snell R² (15% of its maximum).
@@ -53,11 +55,20 @@ impl SampleSize {
 
     /// The warning for a short data set, naming the numbers.
     pub fn warning(&self) -> Option<String> {
+        let repeated = if self.patients > 0 && self.patients < self.rows {
+            format!(
+                "; the rows are snapshots of {} patients, and Riley's n counts participants, so the data are shorter \
+                 than this",
+                self.patients
+            )
+        } else {
+            String::new()
+        };
         self.is_short().then(|| {
             format!(
                 "{} labelled rows ({} events, {:.1} per parameter) are fewer than the {} rows ({} events) that Riley \
                  et al. (BMJ 2020) criteria ask for with {} candidate parameters and an anticipated Cox-Snell R² of \
-                 {:.3}: expect an optimistic fit, a calibration slope below 1 on new patients and wide intervals",
+                 {:.3}: expect an optimistic fit, a calibration slope below 1 on new patients and wide intervals{repeated}",
                 self.rows,
                 self.events,
                 self.events_per_parameter,
@@ -95,6 +106,7 @@ pub fn riley(rows: usize, events: usize, parameters: usize) -> SampleSize {
     SampleSize {
         rows,
         events,
+        patients: 0,
         parameters,
         anticipated_r2_cs: r2,
         required_by_criterion,

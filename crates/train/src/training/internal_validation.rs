@@ -135,7 +135,13 @@ fn sample_size(cohort: &Cohort<'_>, options: FitOptions, dev: &Labelled) -> Resu
     })?;
     let records: Vec<&TableRow> = dev.records.iter().map(|&i| &cohort.dataset().records[i]).collect();
     let parameters = design_width(&signature(options.target, &records), DesignKind::Linear);
-    Ok(riley(dev.y.len(), events, parameters))
+    let mut patients = dev.groups.clone();
+    patients.sort_unstable();
+    patients.dedup();
+    Ok(SampleSize {
+        patients: patients.len(),
+        ..riley(dev.y.len(), events, parameters)
+    })
 }
 
 /// The outer fold of each patient of `dev`.
@@ -211,7 +217,8 @@ pub fn fit_and_validate(
         (Method::NestedCrossValidation { outer_folds }, outer_folds)
     };
     let folds = grouped_folds(&dev.groups, &dev.y, k, options.seed);
-    let mut p = vec![f64::NAN; dev.y.len()];
+    let mut p = vec![0.0; dev.y.len()];
+    let mut validated = vec![false; dev.y.len()];
     let mut outer_choices = Vec::new();
     let selection = match method {
         Method::PatientHoldout { .. } => {
@@ -225,6 +232,7 @@ pub fn fit_and_validate(
                 .zip(predict(&selection.chosen.artifact, cohort, &dev, &rows))
             {
                 p[*i] = q;
+                validated[*i] = true;
             }
             selection
         }
@@ -239,13 +247,14 @@ pub fn fit_and_validate(
                 })?;
                 for (i, q) in rows.into_iter().zip(q) {
                     p[i] = q;
+                    validated[i] = true;
                 }
                 outer_choices.push(family);
             }
             select(cohort, options, families, &mut |event| progress(Pass::Final, event))?
         }
     };
-    let validated: Vec<usize> = (0..p.len()).filter(|&i| !p[i].is_nan()).collect();
+    let validated: Vec<usize> = (0..p.len()).filter(|&i| validated[i]).collect();
     let scored = Scored::of(&dev, &validated, validated.iter().map(|&i| p[i]).collect());
     let assessment = assess(cohort.dataset(), &scored, options);
     let mut selection = selection;

@@ -136,9 +136,14 @@ pub fn select(
     select_by_common_heldout(cohort, options, families, progress)
 }
 
-/// Distinct patients with a known label in `cohort`.
+/// Distinct patients among the development rows of `cohort` (labelled, the
+/// temporal hold-out left out): the count the internal validation uses.
 fn patients(cohort: &Cohort<'_>, options: FitOptions) -> Result<usize, TrainError> {
-    let mut groups = labelled(cohort, options.target, options.censoring)?.groups;
+    let all = labelled(cohort, options.target, options.censoring)?;
+    let mut groups = match all.split_temporal(options.temporal_holdout) {
+        Some((earlier, _, _)) => earlier.groups,
+        None => all.groups,
+    };
     groups.sort_unstable();
     groups.dedup();
     Ok(groups.len())

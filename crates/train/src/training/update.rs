@@ -6,15 +6,15 @@
 //! artifact's probability: keep the model; recalibration in the large
 //! (`logit p' = a + lp`, one parameter); logistic recalibration
 //! (`logit p' = a + b · lp`, two). One is chosen by the closed testing
-//! procedure of Vergouwe et al. (Stat Med 2017;36:4529-39): the logistic
-//! recalibration is tested against the kept model (likelihood ratio, 2
-//! degrees of freedom); if it is no better the model is kept; otherwise
-//! recalibration in the large is tested against the kept model and the
-//! logistic one against it (1 degree of freedom each), and the smaller
-//! update is chosen when it is better than the kept model and the larger is
-//! no better than it. Tests are at the 5% level. With censoring weights the
-//! likelihoods are weighted, the weights scaled to sum to the number of
-//! rows, so the tests are approximate.
+//! procedure of Vergouwe et al. (Stat Med 2017;36:4529-39): the most
+//! extensive update, logistic recalibration, is tested against the kept
+//! model (likelihood ratio, 2 degrees of freedom); if it is no better the
+//! model is kept; otherwise it is tested against recalibration in the large
+//! (1 degree of freedom), which is chosen unless the logistic update is
+//! better than it too. Tests are at the 5% level. The likelihoods are
+//! weighted by the censoring weights, scaled to sum to the number of
+//! patients (a patient's snapshots are not independent), so the tests are
+//! approximate.
 //!
 //! The update is folded into the artifact's calibration map, so the updated
 //! model scores, explains and is served like any other version. Its figures
@@ -140,33 +140,36 @@ fn log_likelihood(p: &[f64], y: &[bool], w: &[f64]) -> f64 {
         .sum()
 }
 
-/// The intercept `a` maximising the likelihood of `sigmoid(a + lp)` (Newton's method).
+/// The intercept `a` maximising the likelihood of `sigmoid(a + lp)`. The
+/// score (observed minus expected events) falls monotonically in `a`, so
+/// bisection finds its root whatever the shift (Newton's method from 0
+/// overshoots and diverges once the shift is a couple of logits).
 fn intercept_with_offset(lp: &[f64], y: &[bool], w: &[f64]) -> f64 {
-    let mut a = 0.0;
-    for _ in 0..50 {
-        let (mut gradient, mut curvature) = (0.0, 0.0);
-        for i in 0..lp.len() {
-            let p = sigmoid(a + lp[i]);
-            gradient += w[i] * (f64::from(u8::from(y[i])) - p);
-            curvature += w[i] * p * (1.0 - p);
+    let score = |a: f64| -> f64 {
+        (0..lp.len())
+            .map(|i| w[i] * (f64::from(u8::from(y[i])) - sigmoid(a + lp[i])))
+            .sum()
+    };
+    let (mut low, mut high) = (-30.0, 30.0);
+    for _ in 0..200 {
+        let mid = 0.5 * (low + high);
+        if score(mid) > 0.0 {
+            low = mid;
+        } else {
+            high = mid;
         }
-        if curvature <= 0.0 {
-            break;
-        }
-        let step = gradient / curvature;
-        a += step;
-        if step.abs() < 1e-10 {
+        if high - low < 1e-12 {
             break;
         }
     }
-    a
+    0.5 * (low + high)
 }
 
 /// Chooses and fits the update on probabilities `p` of labelled rows.
-fn choose(p: &[f64], y: &[bool], w: &[f64], target: &str) -> Result<(Update, ClosedTest), TrainError> {
-    // Weights scaled to the number of rows, so likelihood ratios count rows.
+fn choose(p: &[f64], y: &[bool], w: &[f64], patients: usize, target: &str) -> Result<(Update, ClosedTest), TrainError> {
+    // Weights scaled to the number of patients, so likelihood ratios count patients.
     let total: f64 = w.iter().sum();
-    let w: Vec<f64> = w.iter().map(|w| w * p.len() as f64 / total).collect();
+    let w: Vec<f64> = w.iter().map(|w| w * patients as f64 / total).collect();
     let lp: Vec<f64> = p.iter().map(|p| logit(*p)).collect();
     let fit_error = |source| TrainError::Fit {
         target: target.to_string(),
@@ -187,7 +190,7 @@ fn choose(p: &[f64], y: &[bool], w: &[f64], target: &str) -> Result<(Update, Clo
     };
     let update = if test.logistic_vs_kept < CHI2_2DF_5PCT {
         Update::Kept
-    } else if test.in_the_large_vs_kept >= CHI2_1DF_5PCT && test.logistic_vs_in_the_large < CHI2_1DF_5PCT {
+    } else if test.logistic_vs_in_the_large < CHI2_1DF_5PCT {
         Update::InTheLarge { a: a1 }
     } else {
         Update::Logistic { a: a2, b: b2 }
@@ -249,7 +252,13 @@ pub fn recalibrate(artifact: &ModelArtifact, cohort: &Cohort<'_>, options: FitOp
     let all: Vec<usize> = (0..data.y.len()).collect();
     let original = Scored::of(&data, &all, p.clone());
     let before = assess(dataset, &original, options);
-    let (update, test) = choose(&p, &data.y, &data.w, &options.target_name())?;
+    let patients_of = |rows: &[usize]| {
+        let mut groups: Vec<i64> = rows.iter().map(|&i| data.groups[i]).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        groups.len()
+    };
+    let (update, test) = choose(&p, &data.y, &data.w, patients_of(&all), &options.target_name())?;
     let calibration = compose(&artifact.calibration, update).map_err(too_small)?;
 
     // The whole procedure (choice and fit) cross-validated by patient.
@@ -263,6 +272,7 @@ pub fn recalibrate(artifact: &ModelArtifact, cohort: &Cohort<'_>, options: FitOp
             &pick(&p, &train),
             &y_train,
             &pick(&data.w, &train),
+            patients_of(&train),
             &options.target_name(),
         )?;
         for i in held {
@@ -325,8 +335,12 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     fn rows(shift: f64, slope: f64) -> (Vec<f64>, Vec<bool>, Vec<f64>) {
+        rows_between(0.02, 0.6, shift, slope)
+    }
+
+    fn rows_between(low: f64, high: f64, shift: f64, slope: f64) -> (Vec<f64>, Vec<bool>, Vec<f64>) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-        let p: Vec<f64> = (0..5_000).map(|_| rng.gen_range(0.02..0.6)).collect();
+        let p: Vec<f64> = (0..5_000).map(|_| rng.gen_range(low..high)).collect();
         let y = p
             .iter()
             .map(|p| rng.gen::<f64>() < sigmoid(shift + slope * logit(*p)))
@@ -337,14 +351,24 @@ mod tests {
     #[test]
     fn the_closed_test_picks_the_update_the_data_need() {
         let (p, y, w) = rows(0.0, 1.0);
-        assert_eq!(choose(&p, &y, &w, "t").unwrap().0, Update::Kept);
-        let (p, y, w) = rows(0.8, 1.0);
-        let Update::InTheLarge { a } = choose(&p, &y, &w, "t").unwrap().0 else {
-            panic!("in the large expected")
+        assert_eq!(choose(&p, &y, &w, 5_000, "t").unwrap().0, Update::Kept);
+        // Shifts of a fraction of a logit and of several logits alike.
+        for shift in [0.8, 3.0, -2.5] {
+            let (p, y, w) = rows(shift, 1.0);
+            let Update::InTheLarge { a } = choose(&p, &y, &w, 5_000, "t").unwrap().0 else {
+                panic!("in the large expected for {shift}")
+            };
+            assert!((a - shift).abs() < 0.15, "{shift}: {a}");
+        }
+        // A model predicting 0.1-5% where half the patients have the event: a
+        // shift of 4 logits (Newton's method from 0 diverges here).
+        let (p, y, w) = rows_between(0.001, 0.05, 4.0, 1.0);
+        let Update::InTheLarge { a } = choose(&p, &y, &w, 5_000, "t").unwrap().0 else {
+            panic!("in the large expected for a shift of 4")
         };
-        assert!((a - 0.8).abs() < 0.1, "{a}");
+        assert!((a - 4.0).abs() < 0.2, "{a}");
         let (p, y, w) = rows(0.3, 0.5);
-        let Update::Logistic { a, b } = choose(&p, &y, &w, "t").unwrap().0 else {
+        let Update::Logistic { a, b } = choose(&p, &y, &w, 5_000, "t").unwrap().0 else {
             panic!("logistic expected")
         };
         assert!((b - 0.5).abs() < 0.1 && (a - 0.3).abs() < 0.15, "{a} {b}");
