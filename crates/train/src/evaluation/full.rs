@@ -11,6 +11,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use carescore_core::artifact::Metric;
+
 use super::metrics::{evaluate, Metrics};
 
 /// Bootstrap resamples of the intervals.
@@ -56,6 +58,36 @@ pub struct Evaluation {
     pub calibration_intercept_ci95: Option<Interval>,
     /// Operating points at the target's thresholds.
     pub operating_points: Vec<OperatingPoint>,
+}
+
+impl Evaluation {
+    /// The figures an artifact publishes for this evaluation as its headline
+    /// estimate: discrimination and calibration with their intervals, and
+    /// the patients and events they are on (those that could be computed).
+    pub fn headline(&self) -> Vec<(Metric, f64)> {
+        let m = &self.metrics;
+        let lower = |ci: Option<Interval>| ci.map(|c| c.0);
+        let upper = |ci: Option<Interval>| ci.map(|c| c.1);
+        [
+            (Metric::Auc, m.auc),
+            (Metric::AucCi95Lower, lower(self.auc_ci95)),
+            (Metric::AucCi95Upper, upper(self.auc_ci95)),
+            (Metric::Brier, Some(m.brier)),
+            (Metric::BrierCi95Lower, lower(self.brier_ci95)),
+            (Metric::BrierCi95Upper, upper(self.brier_ci95)),
+            (Metric::CalibrationSlope, m.calibration_slope),
+            (Metric::CalibrationSlopeCi95Lower, lower(self.calibration_slope_ci95)),
+            (Metric::CalibrationSlopeCi95Upper, upper(self.calibration_slope_ci95)),
+            (Metric::CalibrationIntercept, m.calibration_intercept),
+            (Metric::Ece, Some(m.ece)),
+            (Metric::EventRate, Some(m.event_rate)),
+            (Metric::ValidationPatients, Some(self.patients as f64)),
+            (Metric::ValidationEvents, Some(self.events as f64)),
+        ]
+        .into_iter()
+        .filter_map(|(metric, value)| value.map(|v| (metric, v)))
+        .collect()
+    }
 }
 
 /// Net benefit of flagging rows with `p > threshold`: TP/n - FP/n · t/(1-t), weighted.

@@ -284,37 +284,17 @@ fn record_headline(
     assessment: &ArtifactEvaluation,
     training_patients: usize,
 ) {
-    let e = &assessment.overall;
-    let m = &e.metrics;
-    let interval = |ci: Option<(f64, f64)>| (ci.map(|c| c.0), ci.map(|c| c.1));
-    let (auc_lo, auc_hi) = interval(e.auc_ci95);
-    let (brier_lo, brier_hi) = interval(e.brier_ci95);
-    let (slope_lo, slope_hi) = interval(e.calibration_slope_ci95);
     let method_figure = match method {
         Method::NestedCrossValidation { outer_folds } => (Metric::NestedCvFolds, outer_folds as f64),
         Method::PatientHoldout { share } => (Metric::HoldoutShare, share),
     };
-    for (metric, value) in [
-        (Metric::Auc, m.auc),
-        (Metric::AucCi95Lower, auc_lo),
-        (Metric::AucCi95Upper, auc_hi),
-        (Metric::Brier, Some(m.brier)),
-        (Metric::BrierCi95Lower, brier_lo),
-        (Metric::BrierCi95Upper, brier_hi),
-        (Metric::CalibrationSlope, m.calibration_slope),
-        (Metric::CalibrationSlopeCi95Lower, slope_lo),
-        (Metric::CalibrationSlopeCi95Upper, slope_hi),
-        (Metric::CalibrationIntercept, m.calibration_intercept),
-        (Metric::Ece, Some(m.ece)),
-        (Metric::EventRate, Some(m.event_rate)),
-        (Metric::ValidationPatients, Some(e.patients as f64)),
-        (Metric::ValidationEvents, Some(e.events as f64)),
-        (method_figure.0, Some(method_figure.1)),
-        (Metric::TrainingPatients, Some(training_patients as f64)),
-    ] {
-        if let Some(v) = value {
-            artifact.metrics.insert(metric.name().to_string(), v);
-        }
+    let figures = assessment
+        .overall
+        .headline()
+        .into_iter()
+        .chain([method_figure, (Metric::TrainingPatients, training_patients as f64)]);
+    for (metric, value) in figures {
+        artifact.metrics.insert(metric.name().to_string(), value);
     }
 }
 

@@ -24,7 +24,7 @@
 use carescore_core::artifact::{sigmoid, Calibration, IsotonicStep, Metric, ModelArtifact};
 use serde::Serialize;
 
-use crate::evaluation::artifact::assess;
+use crate::evaluation::artifact::{assess, score_labelled};
 use crate::evaluation::{ArtifactEvaluation, Scored};
 use crate::model::regression;
 use crate::prepare::folds::grouped_folds;
@@ -243,15 +243,10 @@ pub fn recalibrate(artifact: &ModelArtifact, cohort: &Cohort<'_>, options: FitOp
         reason,
     };
     check_floor(data.y.len(), events).map_err(too_small)?;
-    let model = artifact.compile();
-    let p: Vec<f64> = data
-        .records
-        .iter()
-        .map(|&i| model.predict(&dataset.records[i]))
-        .collect();
-    let all: Vec<usize> = (0..data.y.len()).collect();
-    let original = Scored::of(&data, &all, p.clone());
+    let original = score_labelled(artifact, dataset, &data);
     let before = assess(dataset, &original, options);
+    let p = original.p;
+    let all: Vec<usize> = (0..data.y.len()).collect();
     let patients_of = |rows: &[usize]| {
         let mut groups: Vec<i64> = rows.iter().map(|&i| data.groups[i]).collect();
         groups.sort_unstable();
@@ -300,33 +295,19 @@ pub fn recalibrate(artifact: &ModelArtifact, cohort: &Cohort<'_>, options: FitOp
 
 /// The updated artifact's figures: the cross-validated procedure on the local rows.
 fn local_metrics(after: &ArtifactEvaluation, update: Update) -> std::collections::BTreeMap<String, f64> {
-    let e = &after.overall;
-    let m = &e.metrics;
     let (a, b) = update.coefficients();
-    let interval = |ci: Option<(f64, f64)>| (ci.map(|c| c.0), ci.map(|c| c.1));
-    let (auc_lo, auc_hi) = interval(e.auc_ci95);
-    let (slope_lo, slope_hi) = interval(e.calibration_slope_ci95);
-    [
-        (Metric::Auc, m.auc),
-        (Metric::AucCi95Lower, auc_lo),
-        (Metric::AucCi95Upper, auc_hi),
-        (Metric::Brier, Some(m.brier)),
-        (Metric::CalibrationSlope, m.calibration_slope),
-        (Metric::CalibrationSlopeCi95Lower, slope_lo),
-        (Metric::CalibrationSlopeCi95Upper, slope_hi),
-        (Metric::CalibrationIntercept, m.calibration_intercept),
-        (Metric::Ece, Some(m.ece)),
-        (Metric::EventRate, Some(m.event_rate)),
-        (Metric::ValidationPatients, Some(e.patients as f64)),
-        (Metric::ValidationEvents, Some(e.events as f64)),
-        (Metric::NestedCvFolds, Some(UPDATE_FOLDS as f64)),
-        (Metric::UpdateParameters, Some(update.parameters() as f64)),
-        (Metric::UpdateIntercept, Some(a)),
-        (Metric::UpdateSlope, Some(b)),
-    ]
-    .into_iter()
-    .filter_map(|(metric, value)| value.map(|v| (metric.name().to_string(), v)))
-    .collect()
+    after
+        .overall
+        .headline()
+        .into_iter()
+        .chain([
+            (Metric::NestedCvFolds, UPDATE_FOLDS as f64),
+            (Metric::UpdateParameters, update.parameters() as f64),
+            (Metric::UpdateIntercept, a),
+            (Metric::UpdateSlope, b),
+        ])
+        .map(|(metric, value)| (metric.name().to_string(), value))
+        .collect()
 }
 
 #[cfg(test)]
