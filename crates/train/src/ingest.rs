@@ -31,6 +31,9 @@ pub enum IngestError {
     /// The file is missing.
     #[error("{}: no such file", .0.display())]
     MissingFile(PathBuf),
+    /// The path names a directory, not a table file.
+    #[error("{}: is a directory, not a table file (.csv or .parquet)", .0.display())]
+    Directory(PathBuf),
     /// The file could not be read or decoded.
     #[error(transparent)]
     Table(#[from] TableError),
@@ -464,6 +467,9 @@ fn screen_spec(frame: &DataFrame, path: &Path, spec: &Spec) -> Result<Kept, Inge
 /// [`IngestError`]: a missing or unreadable file, missing or mistyped
 /// columns, too many excluded rows, unusable outcome columns.
 pub fn load(path: &Path, target: Target, reading: Reading) -> Result<Dataset, IngestError> {
+    if path.is_dir() {
+        return Err(IngestError::Directory(path.to_path_buf()));
+    }
     if !path.is_file() {
         return Err(IngestError::MissingFile(path.to_path_buf()));
     }

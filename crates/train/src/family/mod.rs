@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::model::design::Design;
 use crate::model::regression::FitError;
-use crate::model::trees::Binned;
+use crate::model::trees::{Binned, MAX_BINS};
 use crate::prepare::folds::CvSplit;
 use crate::prepare::{fit_error, FitOptions, Prepared, TrainError};
 
@@ -101,7 +101,7 @@ impl TreeData {
     /// Encodes and bins the prepared rows.
     pub(crate) fn new(prepared: &Prepared) -> TreeData {
         let design = Design::encode(&prepared.features, DesignKind::Raw, &prepared.records);
-        let binned = Binned::new(&design.values, design.cols, 255);
+        let binned = Binned::new(&design.values, design.cols, MAX_BINS);
         TreeData { design, binned }
     }
 }

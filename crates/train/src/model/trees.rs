@@ -26,6 +26,10 @@ pub struct GrowParams {
 /// Missing values' bin.
 const MISSING_BIN: u8 = u8::MAX;
 
+/// Most bins per feature the tree families use (the most a `u8` holds
+/// besides the missing-value bin).
+pub const MAX_BINS: usize = 255;
+
 /// Features binned for training: per column, the bin of every row and the
 /// upper edge of every bin but the last.
 #[derive(Debug, Clone)]

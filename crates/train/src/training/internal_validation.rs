@@ -35,15 +35,14 @@ use crate::family::ModelFamily;
 use crate::model::design::signature;
 use crate::prepare::folds::grouped_folds;
 use crate::prepare::labelled::Labelled;
-use crate::prepare::sample_size::{check_floor, riley, SampleSize};
+use crate::prepare::sample_size::{check_floor, riley, SampleSize, LARGE_DATA_PATIENTS};
 use crate::prepare::{labelled, Cohort, FitOptions, TrainError};
 use crate::rows::TableRow;
 
 /// Patients from which the estimate is an untouched hold-out instead of
-/// nested cross-validation (a fifth of them, 4,000 or more, gives an AUC
-/// interval of about ±0.02 at typical event rates; nested cross-validation
-/// would refit the pipeline five more times on data this large).
-pub const HOLDOUT_MIN_PATIENTS: usize = 20_000;
+/// nested cross-validation (a fifth of them is precise enough, and nested
+/// cross-validation would refit the pipeline five more times on data this large).
+pub const HOLDOUT_MIN_PATIENTS: usize = LARGE_DATA_PATIENTS;
 /// One patient in this many forms the untouched hold-out.
 pub const HOLDOUT_FOLDS: usize = 5;
 
@@ -304,7 +303,9 @@ pub const AUTO: &str = "auto";
 /// Repeated cross-validation of the whole pipeline (model selection over
 /// `families`, as `fit --model auto` runs it) on the same patient-grouped
 /// folds [`crate::evaluation::cross_validate`] gives the single families:
-/// its figure is what `fit --model auto` delivers. `progress` is told each
+/// its figure is what `fit --model auto` delivers. Returns the summary and,
+/// per repeat, the out-of-fold probability of every development row (in the
+/// order of [`crate::evaluation::OutOfFold::data`]). `progress` is told each
 /// split as it finishes.
 ///
 /// # Errors
@@ -315,7 +316,7 @@ pub fn cross_validate_pipeline(
     repeats: usize,
     families: &[&dyn ModelFamily],
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<CvResult, TrainError> {
+) -> Result<(CvResult, Vec<Vec<f64>>), TrainError> {
     let options = FitOptions {
         temporal_holdout: 0.0,
         ..options
@@ -325,14 +326,18 @@ pub fn cross_validate_pipeline(
     let sets = fold_sets(&dev, options.folds, repeats, options.seed);
     let total = sets.len() * options.folds;
     let mut per_fold = Vec::with_capacity(total);
-    for folds in &sets {
+    let mut per_repeat = vec![vec![f64::NAN; dev.y.len()]; sets.len()];
+    for (repeat, folds) in sets.iter().enumerate() {
         for test in 0..options.folds {
             let (rows, p, _) = pipeline_fold(cohort, options, families, &dev, folds, test, &mut |_| {})?;
             let y: Vec<bool> = rows.iter().map(|&i| dev.y[i]).collect();
             let w: Vec<f64> = rows.iter().map(|&i| dev.w[i]).collect();
             per_fold.push(evaluate(&p, &y, &w));
+            for (&i, &q) in rows.iter().zip(&p) {
+                per_repeat[repeat][i] = q;
+            }
             progress(per_fold.len(), total);
         }
     }
-    Ok(summarise(AUTO, &per_fold))
+    Ok((summarise(AUTO, &per_fold), per_repeat))
 }

@@ -22,14 +22,14 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::internal_validation::HOLDOUT_MIN_PATIENTS;
 use super::{fit, Fitted};
 use crate::evaluation::{cross_validate, Scored};
 use crate::family::ModelFamily;
+use crate::prepare::sample_size::LARGE_DATA_PATIENTS;
 use crate::prepare::{labelled, Cohort, FitOptions, TrainError};
 
 /// Below this many patients, families are chosen by repeated cross-validation.
-pub const CV_SELECTION_MAX_PATIENTS: usize = HOLDOUT_MIN_PATIENTS;
+pub const CV_SELECTION_MAX_PATIENTS: usize = LARGE_DATA_PATIENTS;
 /// Repeats of the selection's cross-validation.
 pub const SELECTION_REPEATS: usize = 2;
 
@@ -169,7 +169,7 @@ fn select_by_cross_validation(
     families: &[&dyn ModelFamily],
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Selection, TrainError> {
-    let results = cross_validate(cohort, options, SELECTION_REPEATS, families, &|_| {})?;
+    let results = cross_validate(cohort, options, SELECTION_REPEATS, families, &|_| {})?.results;
     let candidates: Vec<Candidate> = results
         .iter()
         .map(|r| Candidate {

@@ -32,8 +32,6 @@ pub struct GbdtParams {
     pub max_trees: usize,
     /// Stop after this many rounds without validation improvement.
     pub early_stopping_rounds: usize,
-    /// Most bins per feature (at most 255; one more bin holds missing values).
-    pub max_bins: usize,
 }
 
 impl Default for GbdtParams {
@@ -46,7 +44,6 @@ impl Default for GbdtParams {
             l2: 1.0,
             max_trees: 1000,
             early_stopping_rounds: 50,
-            max_bins: 255,
         }
     }
 }

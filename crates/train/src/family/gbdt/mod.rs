@@ -7,6 +7,7 @@ use std::time::Instant;
 use carescore_core::artifact::{sigmoid, Estimator, Metric};
 
 use super::{validation_split, FamilyFit, ModelFamily, TreeData, Tuning};
+use crate::model::trees::MAX_BINS;
 use crate::prepare::folds::CvSplit;
 pub mod booster;
 
@@ -71,7 +72,7 @@ impl ModelFamily for Gbdt {
             .collect();
         let description = format!(
             "Gradient-boosted trees: {} trees of up to {} leaves (chosen from {LEAVES_GRID:?}), learning rate {}, \
-             at least {} rows per leaf, L2 {} on leaf values, histogram binning (255 bins), missing values routed \
+             at least {} rows per leaf, L2 {} on leaf values, histogram binning ({MAX_BINS} bins), missing values routed \
              by each split; early stopping after {} rounds without improvement on a patient-grouped validation fold \
              (1 of {}), which also calibrates (Platt or isotonic, chosen by patient-split cross-fitting) and gives \
              the metrics below.",
