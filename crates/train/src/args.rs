@@ -120,6 +120,12 @@ pub struct CvArgs {
     /// Output on stdout: one JSON line per candidate, or a table.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
     pub format: OutputFormat,
+    /// Also write every labelled row's out-of-fold probabilities (`.csv` or
+    /// `.parquet`): a line per repeat and row with `repeat`, `fold`, `row`
+    /// (the data row, from 0), `patient`, `label`, `weight` and a column per
+    /// candidate, so other learners can be judged on the same folds.
+    #[arg(long)]
+    pub predictions: Option<PathBuf>,
 }
 
 /// Arguments of `predict`.

@@ -20,7 +20,8 @@
 //!    cohort ([`fit`]), and the choice among families ([`select`]).
 //! 7. **Evaluation** ([`evaluation`]): metrics, the full evaluation, curves,
 //!    an artifact scored on a table, cross-validation.
-//! 8. **Out**: model cards ([`model_card`]) and HTML reports ([`report`]);
+//! 8. **Out**: participants' characteristics ([`characteristics`]), model
+//!    cards ([`model_card`]) and HTML reports ([`report`]);
 //!    the artifact itself is `carescore_core::ModelArtifact`.
 //!
 //! The `carescore-train` binary is a thin command-line layer over this
@@ -53,7 +54,8 @@ pub mod training;
 // 7. Evaluation.
 pub mod evaluation;
 
-// 8. Out: model cards and reports.
+// 8. Out: participants' characteristics, model cards and reports.
+pub mod characteristics;
 pub mod model_card;
 pub mod report;
 

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use carescore_core::artifact::{Calibration, ModelArtifact};
 
+use crate::characteristics::{characteristics, Characteristics};
 use crate::evaluation::{Evaluation, Interval};
+use crate::rows::TableRow;
 use crate::spec::SpecOutcome;
 use crate::training::internal_validation::{Method, Validated};
 use crate::training::update::Updated;
@@ -45,8 +47,19 @@ fn performance_table(out: &mut String, e: &Evaluation) {
     let _ = writeln!(out, "| event rate (weighted) | {:.4} | |\n", m.event_rate);
 }
 
-/// Renders the model card of the delivered model of `validated`, trained on `data`.
-pub fn render(validated: &Validated, data: &Path) -> String {
+/// The participants' characteristics as a markdown table.
+fn characteristics_table(out: &mut String, c: &Characteristics) {
+    let (header, lines) = c.lines();
+    let _ = writeln!(out, "| predictor | {} |\n|---|---|---|---|", header.join(" | "));
+    for (label, cells) in lines {
+        let _ = writeln!(out, "| {label} | {} |", cells.join(" | "));
+    }
+    let _ = writeln!(out);
+}
+
+/// Renders the model card of the delivered model of `validated`, trained on
+/// `data`, whose ingested rows are `records`.
+pub fn render(validated: &Validated, data: &Path, records: &[TableRow]) -> String {
     let fitted = &validated.selection.chosen;
     let a = &fitted.artifact;
     let s = &fitted.screening;
@@ -102,6 +115,18 @@ pub fn render(validated: &Validated, data: &Path) -> String {
         out,
         "- Rows with a known label at the horizon that fitted the model: {} ({} events) from {} patients\n",
         a.training_data.rows, a.training_data.events, fitted.patients
+    );
+    let _ = writeln!(out, "### Participants\n");
+    let _ = writeln!(
+        out,
+        "The rows the performance figures below are on ({}), by outcome at the horizon (unweighted counts; rows \
+         censored before the horizon have no label and are not counted). Medians with interquartile ranges; \
+         \"missing\" is the rows without a value, which the model handles as it was trained to.\n",
+        validated.validation.method.describe()
+    );
+    characteristics_table(
+        &mut out,
+        &characteristics(&a.features, &validated.validation.scored, records),
     );
     let size = &validated.sample_size;
     let _ = writeln!(out, "### Sample size\n");

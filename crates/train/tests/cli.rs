@@ -207,6 +207,14 @@ fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
             && card.contains("Riley et al."),
         "{card}"
     );
+    // The participants: every predictor by outcome, with its missing values.
+    assert!(
+        card.contains("### Participants")
+            && card.contains("| predictor | all (n = ")
+            && card.contains("| bmi, median (IQR) |")
+            && card.contains("| albumin_g_dl, missing |"),
+        "{card}"
+    );
     let artifact: serde_json::Value = serde_json::from_str(&first).unwrap();
     let metrics = &artifact["metrics"];
     assert_eq!(metrics["nested_cv_folds"], 3.0, "{metrics}");
@@ -270,6 +278,11 @@ fn assert_report(html: &str, model: &str) {
         "days_since_transplant",
         "Operating points",
         "organ=kidney",
+        // Participants' characteristics by outcome, with missing values per predictor.
+        "Participants and missing values",
+        "age_years, median (IQR)",
+        "organ = kidney",
+        "tacrolimus_trough_ng_ml, missing",
     ] {
         assert!(html.contains(text), "{text} missing");
     }
@@ -278,7 +291,7 @@ fn assert_report(html: &str, model: &str) {
 }
 
 #[test]
-fn fit_refuses_an_unknown_target_and_a_missing_file() {
+fn fit_refuses_an_unknown_target_a_missing_file_and_a_directory() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m");
     assert_fails_with(
@@ -288,6 +301,12 @@ fn fit_refuses_an_unknown_target_and_a_missing_file() {
     assert_fails_with(
         &fit(&dir.path().join("nope.csv"), "infection_180d", &out, &[]),
         "nope.csv: no such file",
+    );
+    let folder = dir.path().join("cohort.csv");
+    std::fs::create_dir(&folder).unwrap();
+    assert_fails_with(
+        &fit(&folder, "infection_180d", &out, &[]),
+        "cohort.csv: is a directory, not a table file (.csv or .parquet)",
     );
 }
 
@@ -525,7 +544,7 @@ fn predict_scores_every_row_and_keeps_rejected_ones_in_place() {
 }
 
 #[test]
-fn cv_prints_one_json_line_per_candidate() {
+fn cv_prints_one_json_line_per_candidate_and_writes_the_out_of_fold_probabilities() {
     let dir = tempfile::tempdir().unwrap();
     let data = cohort(dir.path(), "3000", "31");
     let output = train(&[
@@ -538,6 +557,8 @@ fn cv_prints_one_json_line_per_candidate() {
         "3",
         "--repeats",
         "2",
+        "--predictions",
+        dir.path().join("oof.csv").to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
@@ -554,6 +575,53 @@ fn cv_prints_one_json_line_per_candidate() {
         for key in ["auc_sd", "brier", "calibration_slope", "calibration_intercept", "ece"] {
             assert!(line[key].as_f64().unwrap().is_finite(), "{key}: {line}");
         }
+    }
+    let predictions = std::fs::read_to_string(dir.path().join("oof.csv")).unwrap();
+    let mut rows = predictions.lines();
+    assert_eq!(
+        rows.next(),
+        Some("repeat,fold,row,patient,label,weight,logistic,forest,gbdt,auto")
+    );
+    // Per candidate, repeat and fold: weighted squared error and weight, to
+    // recompute the printed mean Brier score from the file.
+    let mut sums = std::collections::BTreeMap::<(usize, u32, u32), (f64, f64)>::new();
+    let mut fold_of = std::collections::HashMap::<(u32, i64), u32>::new();
+    let mut per_repeat = [0usize; 2];
+    for line in rows {
+        let cells: Vec<&str> = line.split(',').collect();
+        let (repeat, fold): (u32, u32) = (cells[0].parse().unwrap(), cells[1].parse().unwrap());
+        let patient: i64 = cells[3].parse().unwrap();
+        assert!(fold < 3, "{line}");
+        per_repeat[repeat as usize] += 1;
+        // A patient sits in one fold per repeat.
+        assert_eq!(*fold_of.entry((repeat, patient)).or_insert(fold), fold, "{line}");
+        let label: f64 = cells[4].parse().unwrap();
+        let weight: f64 = cells[5].parse().unwrap();
+        for candidate in 0..4 {
+            let p: f64 = cells[6 + candidate].parse().unwrap();
+            assert!((0.0..=1.0).contains(&p), "{line}");
+            let entry = sums.entry((candidate, repeat, fold)).or_default();
+            entry.0 += weight * (p - label).powi(2);
+            entry.1 += weight;
+        }
+    }
+    // Every labelled row once per repeat (most of the 3,000 rows have a 30-day label).
+    assert_eq!(per_repeat[0], per_repeat[1]);
+    assert!(per_repeat[0] > 2500, "{per_repeat:?}");
+    for (candidate, line) in lines.iter().enumerate() {
+        let folds: Vec<f64> = sums
+            .iter()
+            .filter(|((c, _, _), _)| *c == candidate)
+            .map(|(_, (loss, weight))| loss / weight)
+            .collect();
+        assert_eq!(folds.len(), 6);
+        let brier = folds.iter().sum::<f64>() / 6.0;
+        let printed = line["brier"].as_f64().unwrap();
+        assert!(
+            (brier - printed).abs() < 1e-9,
+            "{}: {brier} from the file, {printed} printed",
+            line["candidate"]
+        );
     }
 }
 

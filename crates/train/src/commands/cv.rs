@@ -1,14 +1,19 @@
 //! `carescore-train cv`: repeated stratified, patient-grouped k-fold
 //! cross-validation of the model families; one JSON line per candidate on
-//! stdout (or a table with `--format text`).
+//! stdout (or a table with `--format text`), and with `--predictions` every
+//! row's out-of-fold probabilities.
 
 use std::time::Instant;
 
 use anyhow::bail;
+use polars::prelude::{Column, DataFrame};
 
 use crate::args::{CvArgs, OutputFormat};
-use crate::commands::{censoring_of, check_options, load_table, parse_families, say, target_from_args};
-use crate::evaluation::cross_validate;
+use crate::commands::{
+    censoring_of, check_options, check_table_path, load_table, parse_families, say, target_from_args, write_table,
+};
+use crate::evaluation::{cross_validate, OutOfFold};
+use crate::ingest::Dataset;
 use crate::ingest::Reading;
 use crate::prepare::{Cohort, FitOptions};
 use crate::progress::Stage;
@@ -34,6 +39,9 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         temporal_holdout: 0.0,
     };
     check_options(&options)?;
+    if let Some(path) = &args.predictions {
+        check_table_path(path)?;
+    }
     let started = Instant::now();
     let dataset = load_table(&args.data, target, Reading::WithOutcome)?;
     let stage = Stage::start(format!(
@@ -43,28 +51,33 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         args.folds
     ));
     let cohort = Cohort::all(&dataset);
-    let mut results = cross_validate(&cohort, options, args.repeats, &families, &|name| {
+    let cv = cross_validate(&cohort, options, args.repeats, &families, &|name| {
         eprintln!("cv: {name} done ({:.1} s)", started.elapsed().as_secs_f64())
     })?;
     stage.finish();
+    let (mut results, mut out_of_fold) = (cv.results, cv.out_of_fold);
     if args.model == AUTO {
         // The whole auto pipeline (selection, tuning, calibration) nested in the same folds.
         let stage = Stage::start(format!(
             "cross-validating the auto pipeline, {} x {} folds",
             args.repeats, args.folds
         ));
-        results.push(cross_validate_pipeline(
-            &cohort,
-            options,
-            args.repeats,
-            &families,
-            &mut |done, total| {
+        let (result, probabilities) =
+            cross_validate_pipeline(&cohort, options, args.repeats, &families, &mut |done, total| {
                 if done == total {
                     eprintln!("cv: {AUTO} done ({:.1} s)", started.elapsed().as_secs_f64());
                 }
-            },
-        )?);
+            })?;
+        results.push(result);
+        out_of_fold.candidates.push((AUTO, probabilities));
         stage.finish();
+    }
+    if let Some(path) = &args.predictions {
+        write_table(
+            path,
+            &mut predictions_table(&dataset, &out_of_fold)?,
+            "out-of-fold predictions",
+        )?;
     }
     match args.format {
         OutputFormat::Json => {
@@ -99,4 +112,57 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The out-of-fold probabilities as a table: a line per repeat and labelled
+/// row, with its fold, data row, patient, label, censoring weight and each
+/// candidate's probability.
+fn predictions_table(dataset: &Dataset, oof: &OutOfFold) -> anyhow::Result<DataFrame> {
+    let rows = oof.data.y.len();
+    for (name, per_repeat) in &oof.candidates {
+        if per_repeat.len() != oof.folds.len() || per_repeat.iter().any(|p| p.len() != rows) {
+            bail!("the out-of-fold probabilities of {name} do not match the cross-validated rows");
+        }
+    }
+    let height = rows * oof.folds.len();
+    let each_repeat =
+        |f: &dyn Fn(usize) -> f64| -> Vec<f64> { oof.folds.iter().flat_map(|_| (0..rows).map(f)).collect() };
+    let mut columns = vec![
+        Column::new(
+            "repeat".into(),
+            (0..oof.folds.len() as u32)
+                .flat_map(|r| std::iter::repeat_n(r, rows))
+                .collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "fold".into(),
+            oof.folds.iter().flatten().map(|&f| f as u32).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "row".into(),
+            oof.folds
+                .iter()
+                .flat_map(|_| oof.data.records.iter().map(|&i| dataset.rows[i] as u64))
+                .collect::<Vec<u64>>(),
+        ),
+        Column::new(
+            "patient".into(),
+            oof.folds
+                .iter()
+                .flat_map(|_| oof.data.groups.iter().copied())
+                .collect::<Vec<i64>>(),
+        ),
+        Column::new(
+            "label".into(),
+            oof.folds
+                .iter()
+                .flat_map(|_| oof.data.y.iter().map(|&y| u32::from(y)))
+                .collect::<Vec<u32>>(),
+        ),
+        Column::new("weight".into(), each_repeat(&|i| oof.data.w[i])),
+    ];
+    for (name, per_repeat) in &oof.candidates {
+        columns.push(Column::new((*name).into(), per_repeat.concat()));
+    }
+    Ok(DataFrame::new(height, columns)?)
 }

@@ -108,7 +108,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         screening: &fitted.screening,
     })?;
     write_html(&report_path, &html)?;
-    let card = model_card::render(&validated, &args.data);
+    let card = model_card::render(&validated, &args.data, &dataset.records);
     write_atomically(&card_path, |w| w.write_all(card.as_bytes()))
         .with_context(|| format!("{}: cannot write the model card", card_path.display()))?;
 

@@ -16,7 +16,9 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use carescore_core::ModelArtifact;
 
-use crate::atomic::write_atomically;
+use polars::prelude::{CsvWriter, DataFrame, ParquetWriter, PolarsError, SerWriter};
+
+use crate::atomic::{parent_dir, write_atomically};
 use crate::family::{family, family_names, ModelFamily, FAMILIES};
 
 use crate::args::{CensoringChoice, Cli, Command};
@@ -25,6 +27,7 @@ use crate::labels::Censoring;
 use crate::prepare::options::{MAX_GBDT_LEAVES, MAX_TEMPORAL_HOLDOUT};
 use crate::prepare::{FitOptions, OptionError};
 use crate::spec::Spec;
+use crate::table::TableFormat;
 use crate::target::Target;
 
 /// Standard output was closed by its reader (`carescore-train evaluate ... | head`).
@@ -89,6 +92,35 @@ pub fn file_name(path: &Path) -> String {
 pub fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
     write_atomically(path, |w| w.write_all(html.as_bytes()))
         .with_context(|| format!("{}: cannot write the report", path.display()))
+}
+
+/// Checks that an output table can be written to `path` (`.csv` or
+/// `.parquet`, in a directory that exists) before any work starts.
+///
+/// # Errors
+/// Another file type, or a missing directory.
+pub fn check_table_path(path: &Path) -> anyhow::Result<TableFormat> {
+    let format = TableFormat::from_path(path)?;
+    if !parent_dir(path).is_dir() {
+        bail!("{}: directory does not exist", parent_dir(path).display());
+    }
+    Ok(format)
+}
+
+/// Writes `frame` to `path` (CSV or Parquet by its extension) atomically;
+/// `what` names the content in an error.
+///
+/// # Errors
+/// Another file type, or a write failure, naming the file.
+pub fn write_table(path: &Path, frame: &mut DataFrame, what: &str) -> anyhow::Result<()> {
+    let format = TableFormat::from_path(path)?;
+    write_atomically(path, |w| -> Result<(), PolarsError> {
+        match format {
+            TableFormat::Csv => CsvWriter::new(w).finish(frame),
+            TableFormat::Parquet => ParquetWriter::new(w).finish(frame).map(|_| ()),
+        }
+    })
+    .with_context(|| format!("{}: cannot write the {what}", path.display()))
 }
 
 /// Parses a built-in target name with an error listing the allowed ones.

@@ -10,11 +10,9 @@ use std::path::Path;
 use anyhow::Context;
 use carescore_core::artifact::{Explanation, Row};
 use carescore_core::{FieldValue, ModelArtifact};
-use polars::prelude::{Column, CsvWriter, DataFrame, ParquetWriter, PolarsError, SerWriter};
+use polars::prelude::{Column, DataFrame};
 
 use crate::args::PredictArgs;
-use crate::atomic::{parent_dir, write_atomically};
-use crate::table::TableFormat;
 
 fn shown(value: Option<FieldValue<'_>>) -> String {
     match value {
@@ -52,10 +50,7 @@ pub fn top_factors(artifact: &ModelArtifact, record: &dyn Row, explanation: &Exp
 /// # Errors
 /// An unreadable or refused artifact, unusable data, or a write failure.
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
-    let format = TableFormat::from_path(&args.out)?;
-    if !parent_dir(&args.out).is_dir() {
-        anyhow::bail!("{}: directory does not exist", parent_dir(&args.out).display());
-    }
+    crate::commands::check_table_path(&args.out)?;
     let artifact = crate::commands::load_artifact(&args.model)?;
     let target = crate::commands::target_of_artifact(&artifact, args.spec.as_deref())?;
     let dataset = crate::commands::load_table(&args.data, target, crate::ingest::Reading::FeaturesOnly)?;
@@ -85,13 +80,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     columns.push(Column::new("top_factors".into(), factors));
     columns.push(Column::new("errors".into(), errors));
     let mut frame = DataFrame::new(height, columns).context("building the output table")?;
-    write_atomically(&args.out, |w| -> Result<(), PolarsError> {
-        match format {
-            TableFormat::Csv => CsvWriter::new(w).finish(&mut frame),
-            TableFormat::Parquet => ParquetWriter::new(w).finish(&mut frame).map(|_| ()),
-        }
-    })
-    .with_context(|| format!("{}: cannot write the predictions", args.out.display()))?;
+    crate::commands::write_table(&args.out, &mut frame, "predictions")?;
     eprintln!(
         "{}: scored {} of {} rows ({} failed validation; see the errors column) into {}",
         model,

@@ -4,7 +4,9 @@
 //!
 //! Each family runs with its default settings ([`ModelFamily::cross_validate`])
 //! and is scored uncalibrated on the held-out fold, with the censoring weights
-//! of the labels.
+//! of the labels. The out-of-fold probabilities are kept ([`OutOfFold`]), so
+//! other learners can be judged on the same folds, labels and weights
+//! (`cv --predictions`).
 
 use serde::Serialize;
 
@@ -36,6 +38,28 @@ pub struct CvResult {
     pub ece: f64,
 }
 
+/// The out-of-fold probabilities of a cross-validation: every labelled row,
+/// its fold in each repeat, and each candidate's probability for it in each
+/// repeat (from the fit without its fold).
+#[derive(Debug, Clone)]
+pub struct OutOfFold {
+    /// The labelled rows, with labels, censoring weights and patients.
+    pub data: Labelled,
+    /// Per repeat, the fold of every row of `data`.
+    pub folds: Vec<Vec<usize>>,
+    /// Per candidate, its name and, per repeat, the probability of every row of `data`.
+    pub candidates: Vec<(&'static str, Vec<Vec<f64>>)>,
+}
+
+/// A cross-validation's summaries and its out-of-fold probabilities.
+#[derive(Debug, Clone)]
+pub struct CrossValidation {
+    /// One summary per candidate, in the order of the families.
+    pub results: Vec<CvResult>,
+    /// The probabilities behind them.
+    pub out_of_fold: OutOfFold,
+}
+
 fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len().max(1) as f64
 }
@@ -52,7 +76,7 @@ pub fn cross_validate(
     repeats: usize,
     families: &[&dyn ModelFamily],
     progress: &dyn Fn(&str),
-) -> Result<Vec<CvResult>, TrainError> {
+) -> Result<CrossValidation, TrainError> {
     let prepared = prepare(cohort, options)?;
     let data = &prepared.data;
     let k = prepared.k;
@@ -62,22 +86,36 @@ pub fn cross_validate(
         .flat_map(|folds| (0..k).map(move |test| CvSplit { folds, k, test }))
         .collect();
     let mut results = Vec::new();
+    let mut candidates = Vec::new();
     for family in families {
         let probabilities = family.cross_validate(&prepared, &options, &splits)?;
+        let mut per_repeat = vec![vec![f64::NAN; data.y.len()]; fold_sets.len()];
         let per_fold: Vec<_> = splits
             .iter()
             .zip(&probabilities)
-            .map(|(split, p)| {
+            .enumerate()
+            .map(|(s, (split, p))| {
                 let test = split.rows_of(split.test);
+                for (&i, &q) in test.iter().zip(p) {
+                    per_repeat[s / k][i as usize] = q;
+                }
                 let y: Vec<bool> = test.iter().map(|&i| data.y[i as usize]).collect();
                 let w: Vec<f64> = test.iter().map(|&i| data.w[i as usize]).collect();
                 evaluate(p, &y, &w)
             })
             .collect();
         results.push(summarise(family.name(), &per_fold));
+        candidates.push((family.name(), per_repeat));
         progress(family.name());
     }
-    Ok(results)
+    Ok(CrossValidation {
+        results,
+        out_of_fold: OutOfFold {
+            data: prepared.data.clone(),
+            folds: fold_sets,
+            candidates,
+        },
+    })
 }
 
 /// The fold of every row of `data` in each of `repeats` repeats (at least

@@ -14,6 +14,6 @@ pub mod metrics;
 pub mod subgroups;
 
 pub use artifact::{evaluate_artifact, score_table, ArtifactEvaluation, Scored};
-pub use cross_validation::{cross_validate, CvResult};
+pub use cross_validation::{cross_validate, CrossValidation, CvResult, OutOfFold};
 pub use full::{full_evaluation, Evaluation, Interval, OperatingPoint};
 pub use metrics::Metrics;

@@ -1,6 +1,7 @@
 //! `report.html`: a self-contained page for a clinical reviewer with the
 //! model's purpose, its metrics with intervals, the ROC, calibration and
-//! decision curves, feature importance, operating points and subgroups. Plots
+//! decision curves, feature importance, operating points, subgroups, and the
+//! participants' characteristics with missing values per predictor. Plots
 //! are inline SVG (plotters); the page loads nothing from the network. The
 //! numbers behind the curves come from [`crate::evaluation::curves`].
 
@@ -10,6 +11,7 @@ use std::fmt::Write;
 
 use carescore_core::artifact::{ModelArtifact, Row};
 
+use crate::characteristics::{characteristics, Characteristics};
 use crate::evaluation::{curves, Evaluation, Interval};
 use crate::evaluation::{ArtifactEvaluation, Scored};
 use crate::ingest::Screening;
@@ -112,6 +114,29 @@ fn metrics_table(out: &mut String, e: &Evaluation) {
         ("expected calibration error (10 bins)", format!("{:.4}", m.ece)),
     ] {
         let _ = writeln!(out, "<tr><td>{name}</td><td>{value}</td></tr>");
+    }
+    let _ = writeln!(out, "</table>");
+}
+
+/// The participants' characteristics and missing values of the scored rows.
+fn participants(out: &mut String, c: &Characteristics) {
+    let (header, lines) = c.lines();
+    let _ = writeln!(
+        out,
+        "<h2>Participants and missing values</h2><p class=\"note\">The scored rows by outcome at the horizon \
+         (unweighted counts; rows censored before the horizon have no label and are not counted). Medians with \
+         interquartile ranges; \"missing\" is the rows without a value.</p><table><tr><th>predictor</th>"
+    );
+    for h in &header {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    let _ = writeln!(out, "</tr>");
+    for (label, cells) in lines {
+        let _ = write!(out, "<tr><td>{}</td>", escape(&label));
+        for cell in &cells {
+            let _ = write!(out, "<td>{}</td>", escape(cell));
+        }
+        let _ = writeln!(out, "</tr>");
     }
     let _ = writeln!(out, "</table>");
 }
@@ -273,6 +298,7 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, PlotError> {
         metrics_table(&mut out, &temporal.evaluation.overall);
         let _ = writeln!(out, "</div></div>");
     }
+    participants(&mut out, &characteristics(&a.features, s, input.records));
     let sc = input.screening;
     let _ = writeln!(
         out,
