@@ -173,7 +173,11 @@ pub fn render(validated: &Validated, data: &Path, records: &[TableRow]) -> Strin
         Calibration::Platt { a, b } => format!("Platt scaling, a = {a:.4}, b = {b:.4}"),
         Calibration::Isotonic { steps } => format!("isotonic regression, {} steps", steps.len()),
     };
-    let _ = writeln!(out, "Calibration map: {calibration}.\n");
+    let _ = writeln!(
+        out,
+        "Calibration map: {calibration}; {}.\n",
+        fitted.calibration_choice.describe()
+    );
     let selection = &validated.selection;
     if selection.candidates.len() > 1 || !selection.not_offered.is_empty() {
         let _ = writeln!(out, "### Model selection\n");

@@ -1,6 +1,11 @@
 //! Calibration of raw scores: Platt scaling or isotonic regression, the choice
 //! made by two-fold cross-fitting (split by patient) on the calibration rows,
-//! then the chosen map refitted on all of them.
+//! then the chosen map refitted on all of them. Below
+//! [`ISOTONIC_MIN_ROWS`] calibration rows isotonic regression is not
+//! considered: on few rows its steps overfit (blocks of a handful of rows
+//! with no event, or only events, map to probabilities near 0 or 1, and the
+//! ties it makes lose ranking), while Platt scaling's two parameters are
+//! estimated reliably.
 
 use carescore_core::artifact::{Calibration, IsotonicStep};
 
@@ -9,6 +14,13 @@ use super::regression::FitError;
 
 /// Smallest (and one minus the largest) probability an isotonic step may hold.
 pub const ISOTONIC_FLOOR: f64 = 1e-4;
+
+/// Fewest calibration rows on which isotonic regression is considered.
+/// Niculescu-Mizil and Caruana (ICML 2005, "Predicting good probabilities
+/// with supervised learning") found isotonic regression calibrating worse
+/// than Platt scaling below about a thousand calibration points, as it
+/// overfits.
+pub const ISOTONIC_MIN_ROWS: usize = 1000;
 
 /// Isotonic regression (pool adjacent violators) of the labels on the raw
 /// scores: a non-decreasing step function, weighted.
@@ -47,13 +59,42 @@ pub fn fit_isotonic(raw: &[f64], y: &[bool], w: &[f64]) -> Vec<IsotonicStep> {
         .collect()
 }
 
-/// Held-out Brier scores of the two methods under cross-fitting.
+/// How the calibration method was chosen.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CalibrationChoice {
-    /// Platt scaling.
-    pub platt_brier: f64,
-    /// Isotonic regression.
-    pub isotonic_brier: f64,
+pub enum CalibrationChoice {
+    /// Both methods compared by their held-out Brier scores under cross-fitting.
+    Compared {
+        /// Platt scaling.
+        platt_brier: f64,
+        /// Isotonic regression.
+        isotonic_brier: f64,
+    },
+    /// Platt scaling without a comparison: too few rows for isotonic
+    /// regression ([`ISOTONIC_MIN_ROWS`]), or a cross-fitting half without
+    /// both classes.
+    PlattOnly {
+        /// The calibration rows.
+        rows: usize,
+    },
+}
+
+impl CalibrationChoice {
+    /// The choice in words, for the model card.
+    pub fn describe(&self) -> String {
+        match self {
+            CalibrationChoice::Compared {
+                platt_brier,
+                isotonic_brier,
+            } => format!(
+                "chosen by patient-split cross-fitting (held-out Brier score: Platt {platt_brier:.5}, isotonic \
+                 {isotonic_brier:.5})"
+            ),
+            CalibrationChoice::PlattOnly { rows } => format!(
+                "Platt scaling, as {rows} calibration rows are too few for isotonic regression (at least \
+                 {ISOTONIC_MIN_ROWS} with both outcomes in each cross-fitting half), which overfits small samples"
+            ),
+        }
+    }
 }
 
 fn brier(calibration: &Calibration, raw: &[f64], y: &[bool], w: &[f64], rows: &[usize]) -> f64 {
@@ -90,12 +131,9 @@ pub fn choose(
 ) -> Result<(Calibration, CalibrationChoice), FitError> {
     let halves: [Vec<usize>; 2] = [0, 1].map(|h| (0..raw.len()).filter(|&i| groups[i].rem_euclid(2) == h).collect());
     let both_classes = |rows: &[usize]| rows.iter().any(|&i| y[i]) && rows.iter().any(|&i| !y[i]);
-    if !halves.iter().all(|h| both_classes(h)) {
-        // Too little data to judge: Platt, the safer map for small samples.
-        let choice = CalibrationChoice {
-            platt_brier: f64::NAN,
-            isotonic_brier: f64::NAN,
-        };
+    if raw.len() < ISOTONIC_MIN_ROWS || !halves.iter().all(|h| both_classes(h)) {
+        // Too little data for isotonic regression: Platt, the safer map for small samples.
+        let choice = CalibrationChoice::PlattOnly { rows: raw.len() };
         return Ok((fit_method(false, raw, y, w)?, choice));
     }
     let mut scores = [0.0; 2];
@@ -109,12 +147,15 @@ pub fn choose(
             scores[m] += brier(&calibration, raw, y, w, test_rows);
         }
     }
-    let choice = CalibrationChoice {
-        platt_brier: scores[0] / 2.0,
-        isotonic_brier: scores[1] / 2.0,
-    };
-    let calibration = fit_method(choice.isotonic_brier < choice.platt_brier, raw, y, w)?;
-    Ok((calibration, choice))
+    let (platt_brier, isotonic_brier) = (scores[0] / 2.0, scores[1] / 2.0);
+    let calibration = fit_method(isotonic_brier < platt_brier, raw, y, w)?;
+    Ok((
+        calibration,
+        CalibrationChoice::Compared {
+            platt_brier,
+            isotonic_brier,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -166,5 +207,11 @@ mod tests {
             .collect();
         let (calibration, choice) = choose(&raw, &step, &w, &groups).unwrap();
         assert!(matches!(calibration, Calibration::Isotonic { .. }), "{choice:?}");
+        // The same step truth on fewer rows than isotonic regression needs: Platt, and said so.
+        let few = ISOTONIC_MIN_ROWS - 1;
+        let (calibration, choice) = choose(&raw[..few], &step[..few], &w[..few], &groups[..few]).unwrap();
+        assert!(matches!(calibration, Calibration::Platt { .. }), "{calibration:?}");
+        assert_eq!(choice, CalibrationChoice::PlattOnly { rows: few });
+        assert!(choice.describe().contains("too few for isotonic regression"));
     }
 }

@@ -22,7 +22,7 @@ use crate::evaluation::artifact::{assess, score_labelled};
 use crate::evaluation::{ArtifactEvaluation, Scored};
 use crate::family::{ModelFamily, Tuning};
 use crate::ingest::{Dataset, Screening};
-use crate::model::calibrate;
+use crate::model::calibrate::{self, CalibrationChoice};
 use crate::prepare::{fit_error, prepare, Cohort, FitOptions, Labelled, Prepared, TrainError};
 use crate::target::Target;
 
@@ -47,6 +47,8 @@ pub struct Fitted {
     pub folds: usize,
     /// How the model was chosen, for the model card.
     pub description: String,
+    /// How the calibration method was chosen.
+    pub calibration_choice: CalibrationChoice,
     /// The rows the family held out while tuning (out-of-fold, or the
     /// validation fold), with their calibrated probabilities: what model
     /// selection compares families on. They chose the settings and fitted the
@@ -115,7 +117,7 @@ pub fn fit(cohort: &Cohort<'_>, options: FitOptions, family: &dyn ModelFamily) -
     // The held-out rows' labels and weights; their probabilities once calibrated.
     let mut heldout = Scored::of(&prepared.data, &fitted.heldout, Vec::new());
     let groups: Vec<i64> = fitted.heldout.iter().map(|&i| prepared.data.groups[i]).collect();
-    let (calibration, _) =
+    let (calibration, calibration_choice) =
         calibrate::choose(&fitted.heldout_raw, &heldout.y, &heldout.w, &groups).map_err(fit_error(&options))?;
     heldout.p = fitted.heldout_raw.iter().map(|r| calibration.apply(*r)).collect();
     let Prepared {
@@ -131,6 +133,7 @@ pub fn fit(cohort: &Cohort<'_>, options: FitOptions, family: &dyn ModelFamily) -
         features,
         estimator: fitted.estimator,
         calibration,
+        calibration_choice,
         description: fitted.description,
         criterion: fitted.criterion,
         estimator_seconds: fitted.estimator_seconds,
@@ -148,6 +151,7 @@ struct Outcome {
     features: Vec<FeatureSpec>,
     estimator: Estimator,
     calibration: Calibration,
+    calibration_choice: CalibrationChoice,
     description: String,
     /// The family's own selection criterion, kept in the artifact's metrics.
     criterion: (Metric, f64),
@@ -170,6 +174,7 @@ fn finish(
         features,
         estimator,
         calibration,
+        calibration_choice,
         description,
         criterion,
         estimator_seconds,
@@ -215,6 +220,7 @@ fn finish(
         heldout,
         folds,
         description,
+        calibration_choice,
         temporal_rows: holdout,
         temporal: None,
         estimator_seconds,

@@ -78,7 +78,7 @@ impl ModelFamily for Forest {
             "Random forest: {} probability trees of up to {} leaves, each grown on a bootstrap sample of the \
              training folds with {} of {} columns drawn per split, at least {} bootstrap rows per leaf (chosen on a \
              patient-grouped validation fold, 1 of {}, by weighted Brier score), missing values routed by each split; \
-             the mean vote is calibrated on that fold (Platt or isotonic, chosen by patient-split cross-fitting), \
+             the mean vote is calibrated on that fold (the calibration map below), \
              which also gives the metrics below.",
             p.trees,
             p.max_leaves,

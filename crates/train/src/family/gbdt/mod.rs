@@ -74,7 +74,7 @@ impl ModelFamily for Gbdt {
             "Gradient-boosted trees: {} trees of up to {} leaves (chosen from {LEAVES_GRID:?}), learning rate {}, \
              at least {} rows per leaf, L2 {} on leaf values, histogram binning ({MAX_BINS} bins), missing values routed \
              by each split; early stopping after {} rounds without improvement on a patient-grouped validation fold \
-             (1 of {}), which also calibrates (Platt or isotonic, chosen by patient-split cross-fitting) and gives \
+             (1 of {}), which also calibrates (the calibration map below) and gives \
              the metrics below.",
             booster.trees.len(),
             params.max_leaves,
