@@ -142,8 +142,11 @@ fn share(count: usize, total: usize) -> String {
     format!("{count} ({:.1}%)", 100.0 * count as f64 / total as f64)
 }
 
-/// A number with about four significant digits.
+/// A number with about three significant digits; whole numbers without decimals.
 fn number(x: f64) -> String {
+    if x.fract() == 0.0 {
+        return format!("{x:.0}");
+    }
     let digits = if x.abs() >= 100.0 {
         0
     } else if x.abs() >= 10.0 {
@@ -156,8 +159,9 @@ fn number(x: f64) -> String {
 
 impl Characteristics {
     /// The table as text cells: a header, then per predictor its summary
-    /// lines and its missing values, each line a label and one cell per
-    /// column of [`COLUMNS`]. Both the card and the report render these.
+    /// lines and, when it has any, its missing values, each line a label and
+    /// one cell per column of [`COLUMNS`]. Both the card and the report
+    /// render these.
     pub fn lines(&self) -> (PerColumn<String>, Vec<(String, PerColumn<String>)>) {
         let header = [0, 1, 2].map(|c| format!("{} (n = {})", COLUMNS[c], self.rows[c]));
         let mut lines = Vec::new();
@@ -181,10 +185,12 @@ impl Characteristics {
                     }
                 }
             }
-            lines.push((
-                format!("{}, missing", p.name),
-                [0, 1, 2].map(|c| share(p.missing[c], self.rows[c])),
-            ));
+            if p.missing[0] > 0 {
+                lines.push((
+                    format!("{}, missing", p.name),
+                    [0, 1, 2].map(|c| share(p.missing[c], self.rows[c])),
+                ));
+            }
         }
         (header, lines)
     }
@@ -264,7 +270,7 @@ mod tests {
         let (header, lines) = c.lines();
         assert_eq!(header[1], "event (n = 2)");
         assert_eq!(lines[0].0, "age, median (IQR)");
-        assert_eq!(lines[0].1[0], "55.0 (47.5 to 62.5)");
+        assert_eq!(lines[0].1[0], "55 (47.5 to 62.5)");
         assert_eq!(
             lines[1],
             (
@@ -273,5 +279,14 @@ mod tests {
             )
         );
         assert_eq!(lines[2].0, "ward = icu");
+        // A predictor with no missing value has no missing line.
+        let first_two = Scored {
+            records: vec![0, 1],
+            p: vec![0.5; 2],
+            y: vec![true, false],
+            w: vec![1.0; 2],
+        };
+        let complete = characteristics(&features[..1], &first_two, &records);
+        assert_eq!(complete.lines().1.len(), 1);
     }
 }

@@ -121,7 +121,8 @@ pub fn render(validated: &Validated, data: &Path, records: &[TableRow]) -> Strin
         out,
         "The rows the performance figures below are on ({}), by outcome at the horizon (unweighted counts; rows \
          censored before the horizon have no label and are not counted). Medians with interquartile ranges; \
-         \"missing\" is the rows without a value, which the model handles as it was trained to.\n",
+         \"missing\" is the rows without a value, which the model handles as it was trained to (a predictor \
+         without a missing line has none).\n",
         validated.validation.method.describe()
     );
     characteristics_table(

@@ -125,7 +125,7 @@ fn participants(out: &mut String, c: &Characteristics) {
         out,
         "<h2>Participants and missing values</h2><p class=\"note\">The scored rows by outcome at the horizon \
          (unweighted counts; rows censored before the horizon have no label and are not counted). Medians with \
-         interquartile ranges; \"missing\" is the rows without a value.</p><table><tr><th>predictor</th>"
+         interquartile ranges; \"missing\" is the rows without a value (a predictor without a missing line has none).</p><table><tr><th>predictor</th>"
     );
     for h in &header {
         let _ = write!(out, "<th>{}</th>", escape(h));
