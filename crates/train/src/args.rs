@@ -122,8 +122,10 @@ pub struct CvArgs {
     pub format: OutputFormat,
     /// Also write every labelled row's out-of-fold probabilities (`.csv` or
     /// `.parquet`): a line per repeat and row with `repeat`, `fold`, `row`
-    /// (the data row, from 0), `patient`, `label`, `weight` and a column per
-    /// candidate, so other learners can be judged on the same folds.
+    /// (the data row, from 0), `patient` (the group number folds keep
+    /// together), `label`, `weight` (censoring weight) and a column per
+    /// candidate (the families' default settings uncalibrated, `auto`
+    /// calibrated), so other learners can be judged on the same folds.
     #[arg(long)]
     pub predictions: Option<PathBuf>,
 }

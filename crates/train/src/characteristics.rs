@@ -3,14 +3,20 @@
 //! described over the labelled rows, overall and by outcome at the horizon.
 //!
 //! Numbers are summarised by median and interquartile range, categories and
-//! yes/no values by counts and shares. No minimum or maximum is shown: on a
-//! small table an extreme is one patient's value.
+//! yes/no values by counts and shares. Nothing shown can be read back as one
+//! patient's value or outcome: no minimum or maximum; a median and quartiles
+//! only over at least [`MIN_CELL`] known values; a count from 1 to
+//! `MIN_CELL - 1` is shown as `< MIN_CELL` (a category with one patient in
+//! the event column would name that patient's outcome).
 
 use carescore_core::artifact::{FeatureKind, FeatureSpec, Row};
 use carescore_core::FieldValue;
 
 use crate::evaluation::Scored;
 use crate::rows::TableRow;
+
+/// Fewest values behind a published summary or count.
+pub const MIN_CELL: usize = 10;
 
 /// The three columns every figure is given for.
 pub const COLUMNS: [&str; 3] = ["all", "event", "no event"];
@@ -21,7 +27,7 @@ pub type PerColumn<T> = [T; 3];
 /// How one predictor's known values are summarised.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Summary {
-    /// Median, first and third quartile per column (none when no value is known).
+    /// Median, first and third quartile per column (none below [`MIN_CELL`] known values).
     Numeric(PerColumn<Option<[f64; 3]>>),
     /// Rows per level (category, or `true`/`false`), per column.
     Levels(Vec<(String, PerColumn<usize>)>),
@@ -59,9 +65,9 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64)
 }
 
-/// Median and quartiles of `values`, none when empty.
+/// Median and quartiles of `values`, none when fewer than [`MIN_CELL`].
 fn quartiles(mut values: Vec<f64>) -> Option<[f64; 3]> {
-    if values.is_empty() {
+    if values.len() < MIN_CELL {
         return None;
     }
     values.sort_by(f64::total_cmp);
@@ -93,9 +99,15 @@ fn describe(feature: &FeatureSpec, scored: &Scored, records: &[TableRow]) -> Pre
         FeatureKind::Boolean => vec![("true".to_string(), [0; 3]), ("false".to_string(), [0; 3])],
         FeatureKind::Numeric { .. } => Vec::new(),
     };
+    let is_numeric = matches!(feature.kind, FeatureKind::Numeric { .. });
     for (&record, &y) in scored.records.iter().zip(&scored.y) {
         let columns = columns_of(y);
-        match records[record].value(&feature.name).map(known) {
+        let value = records[record].value(&feature.name).map(known).map(|v| match v {
+            // A number in a category or yes/no column counts as a level of its own.
+            Known::Number(x) if !is_numeric => Known::Level(x.to_string()),
+            other => other,
+        });
+        match value {
             None => columns.iter().for_each(|&c| missing[c] += 1),
             Some(Known::Number(x)) => columns.iter().for_each(|&c| numbers[c].push(x)),
             Some(Known::Level(level)) => {
@@ -134,26 +146,23 @@ pub fn characteristics(features: &[FeatureSpec], scored: &Scored, records: &[Tab
     }
 }
 
-/// `count (share%)` of `total`.
+/// `count (share%)` of `total`; a count from 1 to [`MIN_CELL`] - 1 as `< MIN_CELL`.
 fn share(count: usize, total: usize) -> String {
+    if (1..MIN_CELL).contains(&count) {
+        return format!("< {MIN_CELL}");
+    }
     if total == 0 {
         return count.to_string();
     }
     format!("{count} ({:.1}%)", 100.0 * count as f64 / total as f64)
 }
 
-/// A number with about three significant digits; whole numbers without decimals.
+/// A number to three significant digits; whole numbers without decimals.
 fn number(x: f64) -> String {
     if x.fract() == 0.0 {
         return format!("{x:.0}");
     }
-    let digits = if x.abs() >= 100.0 {
-        0
-    } else if x.abs() >= 10.0 {
-        1
-    } else {
-        2
-    };
+    let digits = (2 - x.abs().log10().floor() as i32).max(0) as usize;
     format!("{x:.digits$}")
 }
 
@@ -171,7 +180,7 @@ impl Characteristics {
                     format!("{}, median (IQR)", p.name),
                     per_column.map(|q| {
                         q.map_or_else(
-                            || "n/a".to_string(),
+                            || format!("n/a (< {MIN_CELL} values)"),
                             |[m, lo, hi]| format!("{} ({} to {})", number(m), number(lo), number(hi)),
                         )
                     }),
@@ -211,7 +220,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_levels_and_missing_values_are_counted_by_outcome() {
+    fn numbers_levels_and_missing_values_are_counted_by_outcome_without_small_cells() {
         let names: Arc<[String]> = vec!["age".to_string(), "ward".to_string()].into();
         let records = vec![
             row(&names, vec![Cell::Number(40.0), Cell::Text("icu".into())]),
@@ -220,11 +229,12 @@ mod tests {
             row(&names, vec![Cell::Number(70.0), Cell::Missing]),
             row(&names, vec![Cell::Number(60.0), Cell::Text("surgical".into())]),
         ];
+        // Each record five times; records 0 and 2 have the event.
         let scored = Scored {
-            records: vec![0, 1, 2, 3, 4],
-            p: vec![0.5; 5],
-            y: vec![true, false, true, false, false],
-            w: vec![1.0; 5],
+            records: (0..25).map(|i| i % 5).collect(),
+            p: vec![0.5; 25],
+            y: (0..25).map(|i| i % 5 == 0 || i % 5 == 2).collect(),
+            w: vec![1.0; 25],
         };
         let features = [
             FeatureSpec {
@@ -244,49 +254,54 @@ mod tests {
             },
         ];
         let c = characteristics(&features, &scored, &records);
-        assert_eq!(c.rows, [5, 2, 3]);
+        assert_eq!(c.rows, [25, 10, 15]);
         let age = &c.predictors[0];
-        assert_eq!(age.missing, [1, 1, 0]);
-        // All: 40, 50, 60, 70 -> median 55, quartiles 47.5 and 62.5; events: 40 only; others: 50, 60, 70.
+        assert_eq!(age.missing, [5, 5, 0]);
+        // All: 40, 50, 60, 70 five times each -> median 55, quartiles 47.5 and
+        // 62.5; events: five values only, too few to summarise; others: 50, 60, 70.
         assert_eq!(
             age.summary,
-            Summary::Numeric([
-                Some([55.0, 47.5, 62.5]),
-                Some([40.0, 40.0, 40.0]),
-                Some([60.0, 55.0, 65.0])
-            ])
+            Summary::Numeric([Some([55.0, 47.5, 62.5]), None, Some([60.0, 50.0, 70.0])])
         );
         let ward = &c.predictors[1];
-        assert_eq!(ward.missing, [1, 0, 1]);
+        assert_eq!(ward.missing, [5, 0, 5]);
         // The model's categories first, then a level it did not see.
         assert_eq!(
             ward.summary,
             Summary::Levels(vec![
-                ("icu".into(), [2, 2, 0]),
-                ("medical".into(), [1, 0, 1]),
-                ("surgical".into(), [1, 0, 1]),
+                ("icu".into(), [10, 10, 0]),
+                ("medical".into(), [5, 0, 5]),
+                ("surgical".into(), [5, 0, 5]),
             ])
         );
         let (header, lines) = c.lines();
-        assert_eq!(header[1], "event (n = 2)");
-        assert_eq!(lines[0].0, "age, median (IQR)");
-        assert_eq!(lines[0].1[0], "55 (47.5 to 62.5)");
+        assert_eq!(header[1], "event (n = 10)");
+        let line = |label: &str| lines.iter().find(|(l, _)| l == label).map(|(_, cells)| cells.clone());
         assert_eq!(
-            lines[1],
-            (
-                "age, missing".to_string(),
-                ["1 (20.0%)".into(), "1 (50.0%)".into(), "0 (0.0%)".into()]
-            )
+            line("age, median (IQR)").unwrap(),
+            ["55 (47.5 to 62.5)", "n/a (< 10 values)", "60 (50 to 70)"]
         );
-        assert_eq!(lines[2].0, "ward = icu");
+        // Counts below ten are not shown: each would be a handful of patients' outcomes.
+        assert_eq!(line("age, missing").unwrap(), ["< 10", "< 10", "0 (0.0%)"]);
+        assert_eq!(line("ward = icu").unwrap(), ["10 (40.0%)", "10 (100.0%)", "0 (0.0%)"]);
+        assert_eq!(line("ward = surgical").unwrap(), ["< 10", "0 (0.0%)", "< 10"]);
         // A predictor with no missing value has no missing line.
-        let first_two = Scored {
-            records: vec![0, 1],
-            p: vec![0.5; 2],
-            y: vec![true, false],
-            w: vec![1.0; 2],
+        let known = Scored {
+            records: vec![0; 12],
+            p: vec![0.5; 12],
+            y: vec![false; 12],
+            w: vec![1.0; 12],
         };
-        let complete = characteristics(&features[..1], &first_two, &records);
+        let complete = characteristics(&features[..1], &known, &records);
         assert_eq!(complete.lines().1.len(), 1);
+    }
+
+    #[test]
+    fn numbers_keep_three_significant_digits() {
+        let shown: Vec<String> = [132.0, 31.62, 3.162, 0.0123, 0.5, 1500.25]
+            .into_iter()
+            .map(number)
+            .collect();
+        assert_eq!(shown, ["132", "31.6", "3.16", "0.0123", "0.500", "1500"]);
     }
 }

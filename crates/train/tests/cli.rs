@@ -546,7 +546,15 @@ fn predict_scores_every_row_and_keeps_rejected_ones_in_place() {
 #[test]
 fn cv_prints_one_json_line_per_candidate_and_writes_the_out_of_fold_probabilities() {
     let dir = tempfile::tempdir().unwrap();
-    let data = cohort(dir.path(), "3000", "31");
+    let source = cohort(dir.path(), "3000", "31");
+    // File row 6 (line 7) breaks a hard range: screened out, so record and file row differ after it.
+    let age = column_index(&source, "age_years");
+    let data = edited(dir.path(), &source, "one-bad-row.csv", |i, cells| {
+        if i == 7 {
+            cells[age] = "999".to_string();
+        }
+        true
+    });
     let output = train(&[
         "cv",
         "--data",
@@ -587,9 +595,14 @@ fn cv_prints_one_json_line_per_candidate_and_writes_the_out_of_fold_probabilitie
     let mut sums = std::collections::BTreeMap::<(usize, u32, u32), (f64, f64)>::new();
     let mut fold_of = std::collections::HashMap::<(u32, i64), u32>::new();
     let mut per_repeat = [0usize; 2];
+    let mut seen = std::collections::HashSet::<(u32, usize)>::new();
     for line in rows {
         let cells: Vec<&str> = line.split(',').collect();
         let (repeat, fold): (u32, u32) = (cells[0].parse().unwrap(), cells[1].parse().unwrap());
+        // Each file row at most once per repeat, never the screened-out one.
+        let row: usize = cells[2].parse().unwrap();
+        assert!(row < 3000 && row != 6, "{line}");
+        assert!(seen.insert((repeat, row)), "row {row} twice in repeat {repeat}");
         let patient: i64 = cells[3].parse().unwrap();
         assert!(fold < 3, "{line}");
         per_repeat[repeat as usize] += 1;

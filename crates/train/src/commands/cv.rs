@@ -119,9 +119,10 @@ pub fn run(args: &CvArgs) -> anyhow::Result<()> {
 /// candidate's probability.
 fn predictions_table(dataset: &Dataset, oof: &OutOfFold) -> anyhow::Result<DataFrame> {
     let rows = oof.data.y.len();
+    // Every row gets one probability per repeat, from the fit without its fold.
     for (name, per_repeat) in &oof.candidates {
-        if per_repeat.len() != oof.folds.len() || per_repeat.iter().any(|p| p.len() != rows) {
-            bail!("the out-of-fold probabilities of {name} do not match the cross-validated rows");
+        if per_repeat.len() != oof.folds.len() || per_repeat.iter().flatten().any(|p| !p.is_finite()) {
+            bail!("the out-of-fold probabilities of {name} do not cover every cross-validated row");
         }
     }
     let height = rows * oof.folds.len();

@@ -80,7 +80,7 @@ impl ModelFamily for Logistic {
         let total_w: f64 = data.w.iter().sum();
         let started = Instant::now();
         let mut tuning = Vec::new();
-        // (log-loss, penalty, out-of-fold raw scores); ties keep the smaller penalty.
+        // (log-loss, penalty, out-of-fold raw scores); ties keep the penalty tried first.
         let mut best: Option<(f64, f64, Vec<f64>)> = None;
         // The cross-validated log-loss of penalty `l2`, with its out-of-fold raw scores.
         let cross_validated = |l2: f64| -> Result<(f64, Vec<f64>), TrainError> {
