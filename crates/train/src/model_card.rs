@@ -12,6 +12,7 @@ use crate::rows::TableRow;
 use crate::spec::SpecOutcome;
 use crate::training::internal_validation::{Method, Validated};
 use crate::training::update::Updated;
+use crate::training::Fitted;
 
 fn opt(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_string(), |v| format!("{v:.3}"))
@@ -45,6 +46,17 @@ fn performance_table(out: &mut String, e: &Evaluation) {
     );
     let _ = writeln!(out, "| ECE (10 bins) | {:.4} | |", m.ece);
     let _ = writeln!(out, "| event rate (weighted) | {:.4} | |\n", m.event_rate);
+}
+
+/// The delivered model's calibration map and why it was chosen, one sentence
+/// (the card and the report both show it).
+pub fn calibration_text(fitted: &Fitted) -> String {
+    let map = match &fitted.artifact.calibration {
+        Calibration::Identity => "none (the raw log-odds)".to_string(),
+        Calibration::Platt { a, b } => format!("Platt scaling, a = {a:.4}, b = {b:.4}"),
+        Calibration::Isotonic { steps } => format!("isotonic regression, {} steps", steps.len()),
+    };
+    format!("Calibration map: {map}; {}.", fitted.calibration_choice.describe())
 }
 
 /// The participants' characteristics as a markdown table.
@@ -169,16 +181,7 @@ pub fn render(validated: &Validated, data: &Path, records: &[TableRow]) -> Strin
     }
     let _ = writeln!(out, "## Model\n");
     let _ = writeln!(out, "{}\n", fitted.description);
-    let calibration = match &a.calibration {
-        Calibration::Identity => "none (the raw log-odds)".to_string(),
-        Calibration::Platt { a, b } => format!("Platt scaling, a = {a:.4}, b = {b:.4}"),
-        Calibration::Isotonic { steps } => format!("isotonic regression, {} steps", steps.len()),
-    };
-    let _ = writeln!(
-        out,
-        "Calibration map: {calibration}; {}.\n",
-        fitted.calibration_choice.describe()
-    );
+    let _ = writeln!(out, "{}\n", calibration_text(fitted));
     let selection = &validated.selection;
     if selection.candidates.len() > 1 || !selection.not_offered.is_empty() {
         let _ = writeln!(out, "### Model selection\n");

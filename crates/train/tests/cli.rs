@@ -192,9 +192,12 @@ fn fit_writes_a_deterministic_artifact_and_card_and_evaluate_reads_it() {
             .collect::<Vec<_>>(),
         second.lines().filter(|l| !l.contains("sha256")).collect::<Vec<_>>()
     );
-    assert_report(
-        &std::fs::read_to_string(models.join("readmission_30d-1.report.html")).unwrap(),
-        "readmission_30d@1",
+    let fit_report = std::fs::read_to_string(models.join("readmission_30d-1.report.html")).unwrap();
+    assert_report(&fit_report, "readmission_30d@1");
+    // The report of `fit` says how the model was calibrated, as the card does.
+    assert!(
+        fit_report.contains("Calibration map: "),
+        "no calibration map in the report"
     );
     let card = std::fs::read_to_string(models.join("readmission_30d-1.model-card.md")).unwrap();
     assert!(card.contains("## Intended use") && card.contains("| AUC |"), "{card}");

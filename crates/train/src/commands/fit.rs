@@ -100,7 +100,11 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         artifact: &saved,
         source: &source,
         data_name: &file_name(&args.data),
-        description: Some(&fitted.description),
+        description: Some(&format!(
+            "{} {}",
+            fitted.description,
+            model_card::calibration_text(fitted)
+        )),
         scored: &validation.scored,
         records: &dataset.records,
         evaluation: &validation.assessment,
