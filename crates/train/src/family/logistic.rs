@@ -133,7 +133,7 @@ impl ModelFamily for Logistic {
                 }
             }
         }
-        let (cv_log_loss, l2, heldout_raw) = best.expect("the grid is not empty");
+        let (heldout_log_loss, l2, heldout_raw) = best.expect("the grid is not empty");
         let fit = regression::fit(&design.values, design.cols, &data.y, &data.w, l2).map_err(fit_error(options))?;
         let chosen_by = if large {
             format!(
@@ -164,7 +164,15 @@ impl ModelFamily for Logistic {
             heldout,
             heldout_raw,
             description,
-            criterion: (Metric::CvLogLoss, cv_log_loss),
+            // The held-out log-loss: cross-validated, or on the validation fold.
+            criterion: (
+                if large {
+                    Metric::ValidationLogLoss
+                } else {
+                    Metric::CvLogLoss
+                },
+                heldout_log_loss,
+            ),
             tuning,
             estimator_seconds: started.elapsed().as_secs_f64(),
         })
