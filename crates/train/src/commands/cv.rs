@@ -126,8 +126,13 @@ fn predictions_table(dataset: &Dataset, oof: &OutOfFold) -> anyhow::Result<DataF
         }
     }
     let height = rows * oof.folds.len();
-    let each_repeat =
-        |f: &dyn Fn(usize) -> f64| -> Vec<f64> { oof.folds.iter().flat_map(|_| (0..rows).map(f)).collect() };
+    // A row's own value, once per repeat (the file lists every repeat in turn).
+    fn each_repeat<T>(oof: &OutOfFold, value: impl Fn(usize) -> T) -> Vec<T> {
+        oof.folds
+            .iter()
+            .flat_map(|_| (0..oof.data.y.len()).map(&value))
+            .collect()
+    }
     let mut columns = vec![
         Column::new(
             "repeat".into(),
@@ -141,26 +146,11 @@ fn predictions_table(dataset: &Dataset, oof: &OutOfFold) -> anyhow::Result<DataF
         ),
         Column::new(
             "row".into(),
-            oof.folds
-                .iter()
-                .flat_map(|_| oof.data.records.iter().map(|&i| dataset.rows[i] as u64))
-                .collect::<Vec<u64>>(),
+            each_repeat(oof, |i| dataset.rows[oof.data.records[i]] as u64),
         ),
-        Column::new(
-            "patient".into(),
-            oof.folds
-                .iter()
-                .flat_map(|_| oof.data.groups.iter().copied())
-                .collect::<Vec<i64>>(),
-        ),
-        Column::new(
-            "label".into(),
-            oof.folds
-                .iter()
-                .flat_map(|_| oof.data.y.iter().map(|&y| u32::from(y)))
-                .collect::<Vec<u32>>(),
-        ),
-        Column::new("weight".into(), each_repeat(&|i| oof.data.w[i])),
+        Column::new("patient".into(), each_repeat(oof, |i| oof.data.groups[i])),
+        Column::new("label".into(), each_repeat(oof, |i| u32::from(oof.data.y[i]))),
+        Column::new("weight".into(), each_repeat(oof, |i| oof.data.w[i])),
     ];
     for (name, per_repeat) in &oof.candidates {
         columns.push(Column::new((*name).into(), per_repeat.concat()));

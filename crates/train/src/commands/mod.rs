@@ -99,12 +99,12 @@ pub fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// Another file type, or a missing directory.
-pub fn check_table_path(path: &Path) -> anyhow::Result<TableFormat> {
-    let format = TableFormat::from_path(path)?;
+pub fn check_table_path(path: &Path) -> anyhow::Result<()> {
+    TableFormat::from_path(path)?;
     if !parent_dir(path).is_dir() {
         bail!("{}: directory does not exist", parent_dir(path).display());
     }
-    Ok(format)
+    Ok(())
 }
 
 /// Writes `frame` to `path` (CSV or Parquet by its extension) atomically;

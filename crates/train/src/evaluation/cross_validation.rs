@@ -111,7 +111,7 @@ pub fn cross_validate(
     Ok(CrossValidation {
         results,
         out_of_fold: OutOfFold {
-            data: prepared.data.clone(),
+            data: prepared.data,
             folds: fold_sets,
             candidates,
         },

@@ -71,14 +71,6 @@ fn penalty_text(l2: f64) -> String {
     }
 }
 
-/// Distinct patients among the prepared rows.
-fn patients(prepared: &Prepared) -> usize {
-    let mut groups = prepared.data.groups.clone();
-    groups.sort_unstable();
-    groups.dedup();
-    groups.len()
-}
-
 impl ModelFamily for Logistic {
     fn name(&self) -> &'static str {
         "logistic"
@@ -90,7 +82,7 @@ impl ModelFamily for Logistic {
         let started = Instant::now();
         // Every fold held out in turn; on large data one validation fold is
         // precise enough and saves four fits per penalty.
-        let large = patients(prepared) >= LARGE_DATA_PATIENTS;
+        let large = prepared.data.patients() >= LARGE_DATA_PATIENTS;
         let tuning_folds: Vec<usize> = if large { vec![0] } else { (0..prepared.k).collect() };
         let heldout: Vec<usize> = (0..data.y.len())
             .filter(|&i| tuning_folds.contains(&prepared.folds[i]))

@@ -92,6 +92,14 @@ pub(crate) fn labelled(cohort: &Cohort<'_>, target: Target, censoring: Censoring
 }
 
 impl Labelled {
+    /// Distinct patients among the rows.
+    pub fn patients(&self) -> usize {
+        let mut groups = self.groups.clone();
+        groups.sort_unstable();
+        groups.dedup();
+        groups.len()
+    }
+
     /// The rows at `keep` positions.
     fn subset(&self, keep: &[usize]) -> Labelled {
         Labelled {

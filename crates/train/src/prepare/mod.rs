@@ -97,6 +97,20 @@ pub struct Prepared {
     pub folds: Vec<usize>,
 }
 
+/// The development rows of `cohort`: labelled, the temporal hold-out of
+/// `options` left out. Model selection and the internal validation count
+/// and split these.
+///
+/// # Errors
+/// As [`labelled`]: unusable outcomes or no known label.
+pub(crate) fn development_rows(cohort: &Cohort<'_>, options: FitOptions) -> Result<Labelled, TrainError> {
+    let all = labelled(cohort, options.target, options.censoring)?;
+    Ok(match all.split_temporal(options.temporal_holdout) {
+        Some((earlier, _, _)) => earlier,
+        None => all,
+    })
+}
+
 /// The labelled rows of `cohort`, their records and the feature signature
 /// learnt from them, after checking the options and that there are patients
 /// enough for the folds.
@@ -112,15 +126,10 @@ pub fn prepare(cohort: &Cohort<'_>, options: FitOptions) -> Result<Prepared, Tra
         None => (all, None),
     };
     // Every fold needs patients of its own.
-    let mut patients = data.groups.clone();
-    patients.sort_unstable();
-    patients.dedup();
+    let patients = data.patients();
     let k = options.folds;
-    if patients.len() < k {
-        return Err(TrainError::TooFewPatients {
-            patients: patients.len(),
-            folds: k,
-        });
+    if patients < k {
+        return Err(TrainError::TooFewPatients { patients, folds: k });
     }
     let records: Vec<TableRow> = data
         .records

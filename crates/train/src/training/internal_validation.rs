@@ -36,7 +36,7 @@ use crate::model::design::signature;
 use crate::prepare::folds::grouped_folds;
 use crate::prepare::labelled::Labelled;
 use crate::prepare::sample_size::{check_floor, riley, SampleSize, LARGE_DATA_PATIENTS};
-use crate::prepare::{labelled, Cohort, FitOptions, TrainError};
+use crate::prepare::{development_rows, Cohort, FitOptions, TrainError};
 use crate::rows::TableRow;
 
 /// Patients from which the estimate is an untouched hold-out instead of
@@ -116,15 +116,6 @@ pub enum Pass {
     Final,
 }
 
-/// The development rows of `cohort` (labelled, without the temporal hold-out).
-fn development_rows(cohort: &Cohort<'_>, options: FitOptions) -> Result<Labelled, TrainError> {
-    let all = labelled(cohort, options.target, options.censoring)?;
-    Ok(match all.split_temporal(options.temporal_holdout) {
-        Some((earlier, _, _)) => earlier,
-        None => all,
-    })
-}
-
 /// The sample size of the development rows, refusing data too small for any model.
 fn sample_size(cohort: &Cohort<'_>, options: FitOptions, dev: &Labelled) -> Result<SampleSize, TrainError> {
     let events = dev.y.iter().filter(|y| **y).count();
@@ -134,11 +125,8 @@ fn sample_size(cohort: &Cohort<'_>, options: FitOptions, dev: &Labelled) -> Resu
     })?;
     let records: Vec<&TableRow> = dev.records.iter().map(|&i| &cohort.dataset().records[i]).collect();
     let parameters = design_width(&signature(options.target, &records), DesignKind::Linear);
-    let mut patients = dev.groups.clone();
-    patients.sort_unstable();
-    patients.dedup();
     Ok(SampleSize {
-        patients: patients.len(),
+        patients: dev.patients(),
         ..riley(dev.y.len(), events, parameters)
     })
 }
@@ -199,16 +187,14 @@ pub fn fit_and_validate(
     options.check()?;
     let dev = development_rows(cohort, options)?;
     let sample_size = sample_size(cohort, options, &dev)?;
-    let mut patients = dev.groups.clone();
-    patients.sort_unstable();
-    patients.dedup();
-    let (method, k) = if patients.len() >= HOLDOUT_MIN_PATIENTS {
+    let patients = sample_size.patients;
+    let (method, k) = if patients >= HOLDOUT_MIN_PATIENTS {
         let share = 1.0 / HOLDOUT_FOLDS as f64;
         (Method::PatientHoldout { share }, HOLDOUT_FOLDS)
     } else {
-        if patients.len() < options.folds {
+        if patients < options.folds {
             return Err(TrainError::TooFewPatients {
-                patients: patients.len(),
+                patients,
                 folds: options.folds,
             });
         }

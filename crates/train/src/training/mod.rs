@@ -184,9 +184,6 @@ fn finish(
     let mut metrics = BTreeMap::new();
     metrics.insert(criterion.0.name().to_string(), criterion.1);
     let events = data.y.iter().filter(|y| **y).count() as u64;
-    let mut patients = data.groups.clone();
-    patients.sort_unstable();
-    patients.dedup();
     let artifact = ModelArtifact {
         format: ARTIFACT_FORMAT.to_string(),
         target: target.name().to_string(),
@@ -213,7 +210,7 @@ fn finish(
         artifact,
         screening: dataset.screening.clone(),
         labelled_rows: data.y.len(),
-        patients: patients.len(),
+        patients: data.patients(),
         target,
         family,
         tuning,

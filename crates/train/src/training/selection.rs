@@ -26,7 +26,7 @@ use super::{fit, Fitted};
 use crate::evaluation::{cross_validate, Scored};
 use crate::family::ModelFamily;
 use crate::prepare::sample_size::LARGE_DATA_PATIENTS;
-use crate::prepare::{labelled, Cohort, FitOptions, TrainError};
+use crate::prepare::{development_rows, Cohort, FitOptions, TrainError};
 
 /// Below this many patients, families are chosen by repeated cross-validation.
 pub const CV_SELECTION_MAX_PATIENTS: usize = LARGE_DATA_PATIENTS;
@@ -136,17 +136,10 @@ pub fn select(
     select_by_common_heldout(cohort, options, families, progress)
 }
 
-/// Distinct patients among the development rows of `cohort` (labelled, the
-/// temporal hold-out left out): the count the internal validation uses.
+/// Distinct patients among the development rows of `cohort`: the count the
+/// internal validation uses.
 fn patients(cohort: &Cohort<'_>, options: FitOptions) -> Result<usize, TrainError> {
-    let all = labelled(cohort, options.target, options.censoring)?;
-    let mut groups = match all.split_temporal(options.temporal_holdout) {
-        Some((earlier, _, _)) => earlier.groups,
-        None => all.groups,
-    };
-    groups.sort_unstable();
-    groups.dedup();
-    Ok(groups.len())
+    Ok(development_rows(cohort, options)?.patients())
 }
 
 /// The error when every family learned nothing.
