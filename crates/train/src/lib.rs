@@ -65,6 +65,9 @@ mod atomic;
 pub mod commands;
 mod progress;
 
+// Independent work shared out over the cores.
+mod cores;
+
 // The pipeline's entry points, in order.
 pub use evaluation::{cross_validate, evaluate_artifact, ArtifactEvaluation, Evaluation, Metrics, Scored};
 pub use family::{family, ModelFamily, FAMILIES};

@@ -51,12 +51,15 @@ pub enum Metric {
     TemporalCalibrationSlope,
     /// ECE on the temporal hold-out.
     TemporalEce,
-    /// Logistic family: cross-validated log loss of the chosen penalty.
+    /// Logistic and boosted trees below 20,000 patients: cross-validated
+    /// (out-of-fold) log loss of the chosen setting.
     CvLogLoss,
-    /// Boosted trees: log loss on the early-stopping validation fold.
+    /// Logistic and boosted trees from 20,000 patients: log loss on the validation fold.
     ValidationLogLoss,
-    /// Forest: uncalibrated Brier score on its validation fold.
+    /// Forest from 20,000 patients: uncalibrated Brier score on its validation fold.
     ValidationBrierUncalibrated,
+    /// Forest below 20,000 patients: cross-validated (out-of-fold) uncalibrated Brier score.
+    CvBrierUncalibrated,
     /// A recalibrated model: parameters the update re-estimated (0 kept, 1 in the large, 2 logistic).
     UpdateParameters,
     /// A recalibrated model: intercept `a` of `logit p' = a + b · logit p`.
@@ -67,7 +70,7 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric, in the order of this enum.
-    pub const ALL: [Metric; 27] = [
+    pub const ALL: [Metric; 28] = [
         Metric::Auc,
         Metric::AucCi95Lower,
         Metric::AucCi95Upper,
@@ -92,6 +95,7 @@ impl Metric {
         Metric::CvLogLoss,
         Metric::ValidationLogLoss,
         Metric::ValidationBrierUncalibrated,
+        Metric::CvBrierUncalibrated,
         Metric::UpdateParameters,
         Metric::UpdateIntercept,
         Metric::UpdateSlope,
@@ -124,6 +128,7 @@ impl Metric {
             Metric::CvLogLoss => "cv_log_loss",
             Metric::ValidationLogLoss => "validation_log_loss",
             Metric::ValidationBrierUncalibrated => "validation_brier_uncalibrated",
+            Metric::CvBrierUncalibrated => "cv_brier_uncalibrated",
             Metric::UpdateParameters => "update_parameters",
             Metric::UpdateIntercept => "update_intercept",
             Metric::UpdateSlope => "update_slope",

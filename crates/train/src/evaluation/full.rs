@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use carescore_core::artifact::Metric;
 
-use super::metrics::{evaluate, Metrics};
+use super::metrics::{evaluate, evaluate_in_order, score_order, Metrics};
+use crate::cores::on_all_cores;
 
 /// Bootstrap resamples of the intervals.
 pub const BOOTSTRAP_RESAMPLES: usize = 200;
@@ -166,16 +167,26 @@ fn patient_bootstrap(p: &[f64], y: &[bool], w: &[f64], groups: &[i64], seed: u64
         return Intervals::default();
     }
     let patient_of: Vec<usize> = groups.iter().map(|g| index[g]).collect();
+    // The resamples are drawn in turn from one generator (so the intervals
+    // do not depend on the number of cores) and evaluated in parallel, the
+    // rows sorted by probability once for all of them.
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let (mut aucs, mut briers, mut slopes, mut intercepts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut draws = vec![0.0; patients];
-    for _ in 0..BOOTSTRAP_RESAMPLES {
-        draws.iter_mut().for_each(|d| *d = 0.0);
-        for _ in 0..patients {
-            draws[rng.gen_range(0..patients)] += 1.0;
-        }
+    let draws: Vec<Vec<f64>> = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| {
+            let mut draws = vec![0.0; patients];
+            for _ in 0..patients {
+                draws[rng.gen_range(0..patients)] += 1.0;
+            }
+            draws
+        })
+        .collect();
+    let order = score_order(p);
+    let resampled = on_all_cores(&draws, |draws| {
         let weights: Vec<f64> = w.iter().zip(&patient_of).map(|(w, &k)| w * draws[k]).collect();
-        let m = evaluate(p, y, &weights);
+        evaluate_in_order(p, y, &weights, &order)
+    });
+    let (mut aucs, mut briers, mut slopes, mut intercepts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for m in resampled {
         aucs.extend(m.auc);
         briers.push(m.brier);
         slopes.extend(m.calibration_slope);

@@ -17,27 +17,38 @@ pub fn weighted_auc(scores: &[f64], labels: &[bool], weights: &[f64]) -> Option<
         scores.len() == labels.len() && labels.len() == weights.len(),
         "one label and weight per score"
     );
+    auc_in_order(scores, labels, weights, score_order(scores).into_iter())
+}
+
+/// The rows in increasing order of score, ties in row order: the order the
+/// AUC walks. Computed once, it serves every reweighting of the same scores
+/// (the bootstrap's resamples).
+pub fn score_order(scores: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    order
+}
+
+/// [`weighted_auc`] walking the rows in `order` (increasing score).
+fn auc_in_order(scores: &[f64], labels: &[bool], weights: &[f64], order: impl Iterator<Item = usize>) -> Option<f64> {
+    let mut order = order.peekable();
     let (mut negatives_below, mut correct, mut positives, mut negatives) = (0.0, 0.0, 0.0, 0.0);
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
+    while let Some(first) = order.next() {
+        let score = scores[first];
         let (mut tie_pos, mut tie_neg) = (0.0, 0.0);
-        while j < order.len() && scores[order[j]] == scores[order[i]] {
-            let k = order[j];
-            if labels[k] {
-                tie_pos += weights[k];
+        let mut k = Some(first);
+        while let Some(row) = k {
+            if labels[row] {
+                tie_pos += weights[row];
             } else {
-                tie_neg += weights[k];
+                tie_neg += weights[row];
             }
-            j += 1;
+            k = order.next_if(|&next| scores[next] == score);
         }
         correct += tie_pos * (negatives_below + 0.5 * tie_neg);
         negatives_below += tie_neg;
         positives += tie_pos;
         negatives += tie_neg;
-        i = j;
     }
     (positives > 0.0 && negatives > 0.0).then(|| correct / (positives * negatives))
 }
@@ -71,6 +82,13 @@ fn logit(p: f64) -> f64 {
 
 /// Computes [`Metrics`] over rows with a positive weight.
 pub fn evaluate(p: &[f64], y: &[bool], w: &[f64]) -> Metrics {
+    evaluate_in_order(p, y, w, &score_order(p))
+}
+
+/// [`evaluate`] with the rows' [`score_order`] given (the same figures, bit
+/// for bit, without sorting again).
+pub fn evaluate_in_order(p: &[f64], y: &[bool], w: &[f64], order: &[usize]) -> Metrics {
+    let auc = auc_in_order(p, y, w, order.iter().copied().filter(|&i| w[i] > 0.0));
     let keep: Vec<usize> = (0..p.len()).filter(|&i| w[i] > 0.0).collect();
     let p: Vec<f64> = keep.iter().map(|&i| p[i]).collect();
     let y: Vec<bool> = keep.iter().map(|&i| y[i]).collect();
@@ -101,7 +119,7 @@ pub fn evaluate(p: &[f64], y: &[bool], w: &[f64]) -> Metrics {
     Metrics {
         rows: p.len(),
         event_rate: mean(&yv),
-        auc: weighted_auc(&p, &y, &w),
+        auc,
         brier: mean(&|i| (p[i] - yv(i)).powi(2)),
         calibration_slope: recalibration.as_ref().map(|f| f.coefficients[0]),
         calibration_intercept: recalibration.as_ref().map(|f| f.intercept),
@@ -172,5 +190,27 @@ mod tests {
             }
         }
         assert!((roc_auc(&scores, &labels).unwrap() - wins / pairs).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_sort_serves_every_reweighting() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        // Coarse scores, so that ties span rows of both weights.
+        let p: Vec<f64> = (0..2_000).map(|_| f64::from(rng.gen_range(1..40u8)) / 40.0).collect();
+        let y: Vec<bool> = p.iter().map(|p| rng.gen::<f64>() < *p).collect();
+        let order = score_order(&p);
+        for _ in 0..5 {
+            // A bootstrap-like reweighting: some rows drawn twice, some not at all.
+            let w: Vec<f64> = (0..p.len()).map(|_| f64::from(rng.gen_range(0..3u8))).collect();
+            let kept: Vec<usize> = (0..p.len()).filter(|&i| w[i] > 0.0).collect();
+            let pick = |v: &[f64]| kept.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+            let yk: Vec<bool> = kept.iter().map(|&i| y[i]).collect();
+            // Bit for bit the figures of the rows with weight alone, sorted afresh.
+            assert_eq!(
+                evaluate_in_order(&p, &y, &w, &order),
+                evaluate(&pick(&p), &yk, &pick(&w))
+            );
+        }
     }
 }

@@ -1,20 +1,20 @@
 //! L2-regularised logistic regression over the linear design (standardised
 //! numerics, one-hot categories, missing-value indicators), its penalty chosen
 //! by patient-grouped k-fold cross-validation (from
-//! [`LARGE_DATA_PATIENTS`] patients on, on one validation fold, as the tree
+//! [`crate::prepare::sample_size::LARGE_DATA_PATIENTS`] patients on, on one validation fold, as the tree
 //! families do); the held-out scores of the chosen penalty calibrate it.
 
 use std::time::Instant;
 
 use carescore_core::artifact::{sigmoid, DesignKind, Estimator, Metric};
 
-use super::{FamilyFit, ModelFamily, Tuning};
+use super::{tunes_on_one_fold, FamilyFit, ModelFamily, Tuning};
+use crate::cores::on_all_cores;
 use crate::model::design::Design;
 use crate::model::loss::log_loss;
 use crate::model::regression;
 use crate::prepare::fit_error;
 use crate::prepare::folds::CvSplit;
-use crate::prepare::sample_size::LARGE_DATA_PATIENTS;
 use crate::prepare::{FitOptions, Prepared, TrainError};
 
 /// Penalties tried by cross-validation, a decade apart; the half-decades on
@@ -82,7 +82,7 @@ impl ModelFamily for Logistic {
         let started = Instant::now();
         // Every fold held out in turn; on large data one validation fold is
         // precise enough and saves four fits per penalty.
-        let large = prepared.data.patients() >= LARGE_DATA_PATIENTS;
+        let large = tunes_on_one_fold(prepared);
         let tuning_folds: Vec<usize> = if large { vec![0] } else { (0..prepared.k).collect() };
         let heldout: Vec<usize> = (0..data.y.len())
             .filter(|&i| tuning_folds.contains(&prepared.folds[i]))
@@ -114,8 +114,11 @@ impl ModelFamily for Logistic {
                 (0, _) | (_, None) => L2_GRID.to_vec(),
                 (_, Some((_, coarse, _))) => refinements(*coarse).to_vec(),
             };
-            for l2 in penalties {
-                let (loss, raw) = cross_validated(l2)?;
+            // The penalties of a stage are independent fits; their results
+            // are taken in grid order, as if fitted one after the other.
+            let results = on_all_cores(&penalties, |&l2| cross_validated(l2));
+            for (l2, result) in penalties.into_iter().zip(results) {
+                let (loss, raw) = result?;
                 tuning.push(Tuning {
                     setting: format!("l2 = {}", penalty_text(l2)),
                     criterion: loss,

@@ -9,13 +9,15 @@ pub mod forest;
 pub mod gbdt;
 pub mod logistic;
 
-use carescore_core::artifact::{DesignKind, Estimator, Metric};
+use carescore_core::artifact::{sigmoid, DesignKind, Estimator, Metric};
 use serde::Serialize;
 
 use crate::model::design::Design;
+use crate::model::loss::log_loss;
 use crate::model::regression::FitError;
 use crate::model::trees::{Binned, MAX_BINS};
 use crate::prepare::folds::CvSplit;
+use crate::prepare::sample_size::LARGE_DATA_PATIENTS;
 use crate::prepare::{fit_error, FitOptions, Prepared, TrainError};
 
 pub use forest::Forest;
@@ -106,10 +108,22 @@ impl TreeData {
     }
 }
 
-/// Training rows (folds 1..k) and validation rows (fold 0), refusing a side with one class.
-pub(crate) fn validation_split(prepared: &Prepared, options: &FitOptions) -> Result<(Vec<u32>, Vec<u32>), TrainError> {
+/// Whether a family tunes on one validation fold (fold 0) rather than on
+/// every fold in turn: from [`LARGE_DATA_PATIENTS`] patients on, where one
+/// fold of thousands of patients is precise enough and k-fold tuning would
+/// cost k times as many fits.
+pub(crate) fn tunes_on_one_fold(prepared: &Prepared) -> bool {
+    prepared.data.patients() >= LARGE_DATA_PATIENTS
+}
+
+/// Training rows and held-out rows of one split (indices into the prepared rows).
+pub(crate) type Split = (Vec<u32>, Vec<u32>);
+
+/// Training rows (every fold but `fold`) and held-out rows (fold `fold`),
+/// refusing a side with one class.
+pub(crate) fn fold_split(prepared: &Prepared, options: &FitOptions, fold: usize) -> Result<Split, TrainError> {
     let y = &prepared.data.y;
-    let (valid, train): (Vec<u32>, Vec<u32>) = (0..y.len() as u32).partition(|i| prepared.folds[*i as usize] == 0);
+    let (valid, train): (Vec<u32>, Vec<u32>) = (0..y.len() as u32).partition(|i| prepared.folds[*i as usize] == fold);
     let one_class = |rows: &[u32]| {
         let positives = rows.iter().filter(|r| y[**r as usize]).count();
         positives == 0 || positives == rows.len()
@@ -118,4 +132,33 @@ pub(crate) fn validation_split(prepared: &Prepared, options: &FitOptions) -> Res
         return Err(fit_error(options)(FitError::OneClass));
     }
     Ok((train, valid))
+}
+
+/// Training rows (folds 1..k) and validation rows (fold 0), refusing a side with one class.
+pub(crate) fn validation_split(prepared: &Prepared, options: &FitOptions) -> Result<Split, TrainError> {
+    fold_split(prepared, options, 0)
+}
+
+/// Every fold's training and held-out rows ([`fold_split`]).
+pub(crate) fn fold_splits(prepared: &Prepared, options: &FitOptions) -> Result<Vec<Split>, TrainError> {
+    (0..prepared.k)
+        .map(|fold| fold_split(prepared, options, fold))
+        .collect()
+}
+
+/// Out-of-fold values of every prepared row: `value(fold, row)` for each
+/// row of each fold, in row order.
+pub(crate) fn out_of_fold(folds: &[usize], value: impl Fn(usize, usize) -> f64) -> Vec<f64> {
+    folds.iter().enumerate().map(|(row, &fold)| value(fold, row)).collect()
+}
+
+/// Weighted mean log-loss of raw scores `raw` (one per prepared row).
+pub(crate) fn weighted_log_loss(prepared: &Prepared, raw: &[f64]) -> f64 {
+    let (y, w) = (&prepared.data.y, &prepared.data.w);
+    let (mut loss, mut total) = (0.0, 0.0);
+    for ((raw, y), w) in raw.iter().zip(y).zip(w) {
+        loss += w * log_loss(sigmoid(*raw), *y);
+        total += w;
+    }
+    loss / total.max(f64::MIN_POSITIVE)
 }

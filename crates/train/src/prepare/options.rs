@@ -17,7 +17,7 @@ pub struct FitOptions {
     pub censoring: Censoring,
     /// Cross-validation folds (at least 2).
     pub folds: usize,
-    /// Leaves per boosted tree; `None` chooses from 7, 15 and 31 leaves on the validation fold.
+    /// Leaves per boosted tree; `None` chooses from 7, 15 and 31 leaves by the family's tuning.
     pub gbdt_leaves: Option<usize>,
     /// Share of labelled rows, the latest by `index_date`, kept out of fitting
     /// and evaluated at the end (0 disables; ignored without `index_date`).

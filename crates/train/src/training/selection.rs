@@ -232,8 +232,8 @@ fn select_by_common_heldout(
     if fits.is_empty() {
         return Err(nothing_learned_error(options, &not_offered));
     }
-    // Families hold out different rows (out-of-fold for logistic, the
-    // validation fold for trees): compare them on the rows all held out.
+    // A family may hold out every row (out-of-fold) or one validation fold:
+    // compare them on the rows all held out.
     let scores = common_heldout_brier(&fits.iter().map(|c| &c.heldout).collect::<Vec<_>>());
     let best = (0..fits.len())
         .reduce(|best, i| if scores[i] < scores[best] { i } else { best })

@@ -1,13 +1,18 @@
-//! Random forests of probability trees ([`bagging`]): grown on
-//! the training folds, the smallest leaf size chosen on the patient-grouped
-//! validation fold (weighted Brier score of the mean vote), which then
-//! calibrates the chosen forest.
+//! Random forests of probability trees ([`bagging`]), the smallest leaf
+//! size chosen by the weighted Brier score of the mean vote, two ways by
+//! data size ([`super::tunes_on_one_fold`]):
+//!
+//! - below 20,000 patients, by patient-grouped k-fold cross-validation: the
+//!   out-of-fold votes choose the leaf size and calibrate the forest, which
+//!   is then grown on every row;
+//! - from there on, on one patient-grouped validation fold, which also
+//!   calibrates; the forest is grown on the other folds.
 
 use std::time::Instant;
 
-use carescore_core::artifact::{Estimator, Metric};
+use carescore_core::artifact::{Estimator, Metric, Tree};
 
-use super::{validation_split, FamilyFit, ModelFamily, TreeData, Tuning};
+use super::{fold_splits, out_of_fold, tunes_on_one_fold, validation_split, FamilyFit, ModelFamily, TreeData, Tuning};
 use crate::prepare::folds::CvSplit;
 pub mod bagging;
 
@@ -51,48 +56,54 @@ impl ModelFamily for Forest {
     }
 
     fn fit(&self, prepared: &Prepared, options: &FitOptions) -> Result<FamilyFit, TrainError> {
-        let data = &prepared.data;
-        let (train, valid) = validation_split(prepared, options)?;
         let started = Instant::now();
         let trees = TreeData::new(prepared);
-        let mut tuning = Vec::new();
-        let mut best: Option<(f64, ForestParams, Vec<carescore_core::artifact::Tree>, Vec<f64>)> = None;
-        for share in LEAF_SHARE_GRID {
-            let p = params(trees.binned.cols(), train.len(), share);
-            let grown = bagging::fit(&trees.binned, &data.y, &data.w, &train, &p, options.seed);
-            let votes: Vec<f64> = valid
-                .iter()
-                .map(|&r| bagging::mean_vote(&grown, trees.design.row(r as usize)))
-                .collect();
-            let score = brier(&votes, &valid, prepared);
-            tuning.push(Tuning {
-                setting: format!("at least {} rows per leaf", p.min_rows_in_leaf),
-                criterion: score,
-            });
-            if best.as_ref().is_none_or(|(s, ..)| score < *s) {
-                best = Some((score, p, grown, votes));
-            }
-        }
-        let (score, p, grown, heldout_raw) = best.expect("the grid is not empty");
+        let tuned = if tunes_on_one_fold(prepared) {
+            on_validation_fold(prepared, options, &trees)?
+        } else {
+            by_cross_validation(prepared, options, &trees)?
+        };
+        let Tuned {
+            forest,
+            params: p,
+            heldout,
+            heldout_raw,
+            criterion,
+            tuning,
+            tuned_by,
+        } = tuned;
         let description = format!(
-            "Random forest: {} probability trees of up to {} leaves, each grown on a bootstrap sample of the \
-             training folds with {} of {} columns drawn per split, at least {} bootstrap rows per leaf (chosen on a \
-             patient-grouped validation fold, 1 of {}, by weighted Brier score), missing values routed by each split; \
-             the mean vote is calibrated on that fold (the calibration map below), \
-             which also gives the metrics below.",
+            "Random forest: {} probability trees of up to {} leaves, each grown on a bootstrap sample of {tuned_by}, \
+             with {} of {} columns drawn per split, at least {} bootstrap rows per leaf (chosen from leaf shares \
+             {LEAF_SHARE_GRID:?} of the rows by {chosen_by}), missing values routed by each split; {calibrated_by} \
+             (the calibration map below).",
             p.trees,
             p.max_leaves,
             p.columns_per_split,
             trees.binned.cols(),
             p.min_rows_in_leaf,
-            prepared.k
+            chosen_by = match criterion.0 {
+                Metric::CvBrierUncalibrated => format!(
+                    "the weighted Brier score of the out-of-fold mean votes of {}-fold patient-grouped \
+                     cross-validation",
+                    prepared.k
+                ),
+                _ => format!(
+                    "the weighted Brier score of the mean vote on a patient-grouped validation fold (1 of {})",
+                    prepared.k
+                ),
+            },
+            calibrated_by = match criterion.0 {
+                Metric::CvBrierUncalibrated => "those out-of-fold votes calibrate the forest",
+                _ => "the mean vote is calibrated on that fold",
+            },
         );
         Ok(FamilyFit {
-            estimator: Estimator::RandomForest { trees: grown },
-            heldout: valid.iter().map(|r| *r as usize).collect(),
+            estimator: Estimator::RandomForest { trees: forest },
+            heldout,
             heldout_raw,
             description,
-            criterion: (Metric::ValidationBrierUncalibrated, score),
+            criterion,
             tuning,
             estimator_seconds: started.elapsed().as_secs_f64(),
         })
@@ -128,4 +139,99 @@ impl ModelFamily for Forest {
             })
             .collect())
     }
+}
+
+/// The tuned forest and what the tuning found.
+struct Tuned {
+    /// The delivered forest's trees.
+    forest: Vec<Tree>,
+    /// Its settings.
+    params: ForestParams,
+    /// Rows whose mean votes calibrate, and those votes.
+    heldout: Vec<usize>,
+    heldout_raw: Vec<f64>,
+    /// The chosen setting's criterion and every setting tried.
+    criterion: (Metric, f64),
+    tuning: Vec<Tuning>,
+    /// Which rows the delivered forest was grown on, for the description.
+    tuned_by: &'static str,
+}
+
+/// One validation fold chooses the leaf size and calibrates; the forest is
+/// grown on the other folds.
+fn on_validation_fold(prepared: &Prepared, options: &FitOptions, trees: &TreeData) -> Result<Tuned, TrainError> {
+    let data = &prepared.data;
+    let (train, valid) = validation_split(prepared, options)?;
+    let mut tuning = Vec::new();
+    let mut best: Option<(f64, ForestParams, Vec<Tree>, Vec<f64>)> = None;
+    for share in LEAF_SHARE_GRID {
+        let p = params(trees.binned.cols(), train.len(), share);
+        let grown = bagging::fit(&trees.binned, &data.y, &data.w, &train, &p, options.seed);
+        let votes: Vec<f64> = valid
+            .iter()
+            .map(|&r| bagging::mean_vote(&grown, trees.design.row(r as usize)))
+            .collect();
+        let score = brier(&votes, &valid, prepared);
+        tuning.push(Tuning {
+            setting: format!("at least {} rows per leaf", p.min_rows_in_leaf),
+            criterion: score,
+        });
+        if best.as_ref().is_none_or(|(s, ..)| score < *s) {
+            best = Some((score, p, grown, votes));
+        }
+    }
+    let (score, params, forest, heldout_raw) = best.expect("the grid is not empty");
+    Ok(Tuned {
+        forest,
+        params,
+        heldout: valid.iter().map(|r| *r as usize).collect(),
+        heldout_raw,
+        criterion: (Metric::ValidationBrierUncalibrated, score),
+        tuning,
+        tuned_by: "the training folds",
+    })
+}
+
+/// Patient-grouped k-fold cross-validation chooses the leaf size; the forest
+/// is grown on every row.
+fn by_cross_validation(prepared: &Prepared, options: &FitOptions, trees: &TreeData) -> Result<Tuned, TrainError> {
+    let data = &prepared.data;
+    let splits = fold_splits(prepared, options)?;
+    let every_row: Vec<u32> = (0..data.y.len() as u32).collect();
+    let mut tuning = Vec::new();
+    // (out-of-fold Brier score, leaf share, out-of-fold votes); ties keep the smaller leaves.
+    let mut best: Option<(f64, f64, Vec<f64>)> = None;
+    for share in LEAF_SHARE_GRID {
+        let forests: Vec<Vec<Tree>> = splits
+            .iter()
+            .map(|(train, _)| {
+                let p = params(trees.binned.cols(), train.len(), share);
+                bagging::fit(&trees.binned, &data.y, &data.w, train, &p, options.seed)
+            })
+            .collect();
+        let votes = out_of_fold(&prepared.folds, |fold, row| {
+            bagging::mean_vote(&forests[fold], trees.design.row(row))
+        });
+        let score = brier(&votes, &every_row, prepared);
+        let p = params(trees.binned.cols(), data.y.len(), share);
+        tuning.push(Tuning {
+            setting: format!("at least {} rows per leaf", p.min_rows_in_leaf),
+            criterion: score,
+        });
+        if best.as_ref().is_none_or(|(s, ..)| score < *s) {
+            best = Some((score, share, votes));
+        }
+    }
+    let (score, share, heldout_raw) = best.expect("the grid is not empty");
+    let params = params(trees.binned.cols(), every_row.len(), share);
+    let forest = bagging::fit(&trees.binned, &data.y, &data.w, &every_row, &params, options.seed);
+    Ok(Tuned {
+        forest,
+        params,
+        heldout: (0..data.y.len()).collect(),
+        heldout_raw,
+        criterion: (Metric::CvBrierUncalibrated, score),
+        tuning,
+        tuned_by: "every row",
+    })
 }

@@ -1,7 +1,8 @@
 //! Gradient-boosted decision trees for binary outcomes: trees grown on
 //! histograms ([`crate::model::trees`]) with shrinkage, leaf and size limits, an L2
 //! penalty on leaf values and native missing-value handling, sample weights,
-//! and early stopping on a validation set.
+//! and early stopping on a validation set (or a fixed number of rounds
+//! without one).
 //!
 //! Written here rather than taken from a crate: of the Rust boosters tried,
 //! perpetual needs nightly Rust, lightgbm3 and xgb need cmake or a prebuilt
@@ -28,7 +29,7 @@ pub struct GbdtParams {
     pub min_hessian_in_leaf: f64,
     /// L2 penalty on leaf values.
     pub l2: f64,
-    /// Most trees.
+    /// Most trees (the number of trees when there is no validation set).
     pub max_trees: usize,
     /// Stop after this many rounds without validation improvement.
     pub early_stopping_rounds: usize,
@@ -61,13 +62,17 @@ impl GbdtParams {
     }
 }
 
-/// A fitted booster.
+/// A fitted booster: every tree grown, and how many of them the early
+/// stopping keeps.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Booster {
     /// Starting log-odds.
     pub base_score: f64,
-    /// Trees, after early stopping.
-    pub trees: Vec<Tree>,
+    /// Every tree grown, including the rounds after the best one that early
+    /// stopping waited through (so the booster can be read at any round count).
+    pub grown: Vec<Tree>,
+    /// Rounds with the lowest validation loss (every round without a validation set).
+    pub best_rounds: usize,
     /// Validation log-loss per round.
     pub validation_loss: Vec<f64>,
 }
@@ -110,7 +115,8 @@ fn gradients(raw: &[f64], y: &[bool], w: &[f64], g: &mut [f64], h: &mut [f64]) {
     });
 }
 
-/// Boosts trees on `train` rows, early-stopping on `valid` rows.
+/// Boosts trees on `train` rows, early-stopping on `valid` rows; with no
+/// `valid` rows, boosts `p.max_trees` rounds.
 pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p: &GbdtParams) -> Booster {
     let (mut positive, mut total) = (0.0, 0.0);
     for &r in train {
@@ -140,11 +146,11 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p
             raw[r as usize] += predict_binned(&grown.tree, &grown.split_bins, data, r as usize);
         }
         trees.push(grown.tree);
-        let loss = if valid.is_empty() {
-            0.0
-        } else {
-            weighted_log_loss(&raw, y, w, valid)
-        };
+        if valid.is_empty() {
+            best_round = round;
+            continue;
+        }
+        let loss = weighted_log_loss(&raw, y, w, valid);
         validation_loss.push(loss);
         if loss < best_loss - 1e-9 {
             best_loss = loss;
@@ -153,18 +159,35 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p
             break;
         }
     }
-    trees.truncate(best_round + 1);
     Booster {
         base_score,
-        trees,
+        best_rounds: if trees.is_empty() { 0 } else { best_round + 1 },
+        grown: trees,
         validation_loss,
     }
 }
 
 impl Booster {
+    /// The trees early stopping keeps.
+    pub fn trees(&self) -> &[Tree] {
+        &self.grown[..self.best_rounds]
+    }
+
+    /// The kept trees, the rest dropped.
+    pub fn into_trees(mut self) -> Vec<Tree> {
+        self.grown.truncate(self.best_rounds);
+        self.grown
+    }
+
     /// The raw log-odds of a raw design row (the artifact's raw output, bit for bit).
     pub fn raw(&self, x: &[f64]) -> f64 {
-        self.base_score + leaf_sum(&self.trees, x)
+        self.base_score + leaf_sum(self.trees(), x)
+    }
+
+    /// The raw log-odds of a raw design row after the first `rounds` trees
+    /// (all grown trees if there are fewer).
+    pub fn raw_after(&self, rounds: usize, x: &[f64]) -> f64 {
+        self.base_score + leaf_sum(&self.grown[..rounds.min(self.grown.len())], x)
     }
 }
 
@@ -211,7 +234,7 @@ mod tests {
                 ..GbdtParams::default()
             },
         );
-        assert!(booster.trees.len() > 5, "{}", booster.trees.len());
+        assert!(booster.trees().len() > 5, "{}", booster.trees().len());
         let p = |a: f64, b: f64| sigmoid(booster.raw(&[a, b]));
         assert!((p(1.5, 0.5) - sigmoid(0.5)).abs() < 0.08, "{}", p(1.5, 0.5));
         assert!((p(-1.0, 0.5) - sigmoid(-1.5)).abs() < 0.05, "{}", p(-1.0, 0.5));
@@ -231,7 +254,7 @@ mod tests {
         for r in 0..200 {
             let binned: f64 = booster.base_score
                 + booster
-                    .trees
+                    .trees()
                     .iter()
                     .map(|t| predict_binned(t, &split_bins(t), &data, r))
                     .sum::<f64>();
@@ -258,8 +281,9 @@ mod tests {
         let (x, y) = problem(2000, 3);
         let data = Binned::new(&x, 2, 255);
         let rows: Vec<u32> = (0..2000).collect();
+        // More rounds than early stopping would wait through.
         let params = GbdtParams {
-            max_trees: 20,
+            max_trees: 80,
             ..GbdtParams::default()
         };
         let booster = fit(&data, &y, &vec![1.0; 2000], &rows, &[], &params);
@@ -286,10 +310,14 @@ mod tests {
             };
             ModelArtifact::from_json(a.to_json().as_bytes())
         };
-        assert!(!booster.trees.is_empty(), "{} trees", booster.trees.len());
-        with(booster.trees.clone()).expect("grown trees are valid artifact trees");
+        assert_eq!(
+            booster.trees().len(),
+            80,
+            "without a validation set, every round is kept"
+        );
+        with(booster.trees().to_vec()).expect("grown trees are valid artifact trees");
         // The check bites: a split on a column the signature does not have.
-        let mut broken = booster.trees.clone();
+        let mut broken = booster.trees().to_vec();
         let split = broken[0].feature.iter().position(|f| *f != LEAF).unwrap();
         broken[0].feature[split] = 2;
         assert!(with(broken).is_err());
