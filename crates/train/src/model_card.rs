@@ -11,6 +11,7 @@ use crate::evaluation::{Evaluation, Interval};
 use crate::rows::TableRow;
 use crate::spec::SpecOutcome;
 use crate::training::internal_validation::{Method, Validated};
+use crate::training::selection::SelectionMethod;
 use crate::training::update::Updated;
 use crate::training::Fitted;
 
@@ -183,7 +184,7 @@ pub fn render(validated: &Validated, data: &Path, records: &[TableRow]) -> Strin
     let _ = writeln!(out, "{}\n", fitted.description);
     let _ = writeln!(out, "{}\n", calibration_text(fitted));
     let selection = &validated.selection;
-    if selection.candidates.len() > 1 || !selection.not_offered.is_empty() {
+    if selection.candidates.len() > 1 || !selection.not_offered.is_empty() || selection.held_back.is_some() {
         let _ = writeln!(out, "### Model selection\n");
         let compared: Vec<String> = selection
             .candidates
@@ -193,15 +194,22 @@ pub fn render(validated: &Validated, data: &Path, records: &[TableRow]) -> Strin
                 None => format!("{} {:.5}", c.family, c.brier),
             })
             .collect();
-        let _ = writeln!(
-            out,
-            "Families compared by {}: {}; `{}` was fitted.",
-            selection.method.describe(),
-            compared.join(", "),
-            fitted.family
-        );
+        if selection.method == SelectionMethod::Single {
+            let _ = writeln!(out, "`{}` was fitted, the only family offered.", fitted.family);
+        } else {
+            let _ = writeln!(
+                out,
+                "Families compared by {}: {}; `{}` was fitted.",
+                selection.method.describe(),
+                compared.join(", "),
+                fitted.family
+            );
+        }
         for (family, kept) in &selection.not_offered {
             let _ = writeln!(out, "`{family}` learned nothing ({kept}) and was not offered.");
+        }
+        if let Some(held_back) = &selection.held_back {
+            let _ = writeln!(out, "{}.", held_back.describe());
         }
         let _ = writeln!(out);
     }

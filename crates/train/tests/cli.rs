@@ -482,14 +482,26 @@ fn tree_families_and_auto_selection_fit_and_evaluate() {
         ]),
         "r.pdf: the report must be an `.html` file",
     );
+    // `auto` on these 473 patients: short of Riley's minimum for the logistic
+    // model, so the tree ensembles are held back.
     let auto = fit(&data, "infection_180d", &models, &["--folds", "3"]);
     assert!(auto.status.success());
+    let said = String::from_utf8_lossy(&auto.stderr);
     assert!(
-        String::from_utf8_lossy(&auto.stderr).contains("one standard error of the best): logistic"),
-        "{auto:?}"
+        said.contains("forest and gbdt not offered: 2786 labelled rows are fewer than the 4422"),
+        "{said}"
     );
-    assert!(String::from_utf8_lossy(&auto.stderr).contains(", forest "), "{auto:?}");
+    assert!(said.contains("fitted a logistic model"), "{said}");
     assert!(models.join("infection_180d-3.json").is_file());
+    // On a cohort that meets it, every family is compared.
+    let larger = cohort(dir.path(), "8000", "13");
+    let auto = fit(&larger, "infection_180d", &models, &["--folds", "3"]);
+    assert!(auto.status.success());
+    let said = String::from_utf8_lossy(&auto.stderr);
+    assert!(!said.contains("not offered"), "{said}");
+    assert!(said.contains("one standard error of the best): logistic"), "{said}");
+    assert!(said.contains(", forest "), "{said}");
+    assert!(models.join("infection_180d-4.json").is_file());
     assert_fails_with(
         &fit(&data, "infection_180d", &models, &["--model", "svm"]),
         "unknown model \"svm\" (allowed: auto, logistic, forest, gbdt)",
@@ -732,6 +744,16 @@ fn a_small_table_trains_with_the_riley_warning_and_a_tiny_one_is_refused() {
     assert_eq!(summary["validation"]["method"], "nested_cross_validation", "{summary}");
     let card = std::fs::read_to_string(out.join("infection_180d-1.model-card.md")).unwrap();
     assert!(card.contains("**Warning:**"), "{card}");
+    // Short of Riley's minimum even for the logistic model: the tree
+    // ensembles are held back, said on the command line, in the summary and the card.
+    assert_eq!(summary["family"], "logistic", "{summary}");
+    assert_eq!(
+        summary["held_back"]["families"],
+        serde_json::json!(["forest", "gbdt"]),
+        "{summary}"
+    );
+    assert!(stderr.contains("forest and gbdt not offered"), "{stderr}");
+    assert!(card.contains("forest and gbdt not offered"), "{card}");
 
     // 15 rows: refused with the reason, nothing written.
     let tiny = cohort(dir.path(), "15", "3");

@@ -65,6 +65,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     for (family, kept) in &selection.not_offered {
         eprintln!("{family} learned nothing ({kept}) and is not offered");
     }
+    if let Some(held_back) = &selection.held_back {
+        eprintln!("{}", held_back.describe());
+    }
     if selection.candidates.len() > 1 {
         let scores: Vec<String> = selection
             .candidates
@@ -162,6 +165,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
                 "validation": validation.method,
                 "sample_size": validated.sample_size,
                 "not_offered": selection.not_offered,
+                "held_back": selection.held_back,
                 "selection": {"method": selection.method, "candidates": selection.candidates},
                 "metrics": fitted.artifact.metrics,
                 "tuning": fitted.tuning,

@@ -70,6 +70,16 @@ pub trait ModelFamily: Sync {
     /// Name on the command line (`--model`) and in `cv` output.
     fn name(&self) -> &'static str;
 
+    /// Whether the family learns non-linear shapes and interactions on its
+    /// own (the tree ensembles). Such families need several times the data
+    /// of a logistic model to reach their potential (van der Ploeg, Austin
+    /// and Steyerberg, BMC Med Res Methodol 2014;14:137), so model selection
+    /// offers them only when the data meet Riley's minimum for the logistic
+    /// model ([`crate::training::selection`]).
+    fn flexible(&self) -> bool {
+        false
+    }
+
     /// Fits with the family's own tuning on the prepared rows; `prepared.folds`
     /// holds the patient-grouped folds to tune or early-stop on.
     ///

@@ -9,7 +9,13 @@
 //! the logistic model (one-hot categories and missing-value indicators each
 //! count).
 
+use carescore_core::artifact::{design_width, DesignKind};
 use serde::Serialize;
+
+use super::{Cohort, Labelled};
+use crate::model::design::signature;
+use crate::rows::TableRow;
+use crate::target::Target;
 
 /// Target shrinkage of criterion 1 (expected uniform shrinkage at least 0.9).
 pub const TARGET_SHRINKAGE: f64 = 0.9;
@@ -120,6 +126,19 @@ pub fn riley(rows: usize, events: usize, parameters: usize) -> SampleSize {
         required_rows,
         required_events: (required_rows as f64 * phi).ceil() as usize,
         events_per_parameter: events as f64 / p,
+    }
+}
+
+/// The sample size of the development rows `dev` of `cohort` for `target`
+/// against Riley's criteria, the candidate parameters counted as the design
+/// columns of the logistic model the rows would give.
+pub fn of_rows(cohort: &Cohort<'_>, target: Target, dev: &Labelled) -> SampleSize {
+    let events = dev.y.iter().filter(|y| **y).count();
+    let records: Vec<&TableRow> = dev.records.iter().map(|&i| &cohort.dataset().records[i]).collect();
+    let parameters = design_width(&signature(target, &records), DesignKind::Linear);
+    SampleSize {
+        patients: dev.patients(),
+        ..riley(dev.y.len(), events, parameters)
     }
 }
 

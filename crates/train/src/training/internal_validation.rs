@@ -23,7 +23,7 @@
 
 use std::collections::HashMap;
 
-use carescore_core::artifact::{design_width, DesignKind, Metric, ModelArtifact};
+use carescore_core::artifact::{Metric, ModelArtifact};
 use serde::Serialize;
 
 use super::selection::{select, Progress, Selection};
@@ -32,12 +32,10 @@ use crate::evaluation::cross_validation::{fold_sets, summarise};
 use crate::evaluation::metrics::evaluate;
 use crate::evaluation::{ArtifactEvaluation, CvResult, Scored};
 use crate::family::ModelFamily;
-use crate::model::design::signature;
 use crate::prepare::folds::grouped_folds;
 use crate::prepare::labelled::Labelled;
-use crate::prepare::sample_size::{check_floor, riley, SampleSize, LARGE_DATA_PATIENTS};
+use crate::prepare::sample_size::{check_floor, of_rows, SampleSize, LARGE_DATA_PATIENTS};
 use crate::prepare::{development_rows, Cohort, FitOptions, TrainError};
-use crate::rows::TableRow;
 
 /// Patients from which the estimate is an untouched hold-out instead of
 /// nested cross-validation (a fifth of them is precise enough, and nested
@@ -123,12 +121,7 @@ fn sample_size(cohort: &Cohort<'_>, options: FitOptions, dev: &Labelled) -> Resu
         target: options.target_name(),
         reason,
     })?;
-    let records: Vec<&TableRow> = dev.records.iter().map(|&i| &cohort.dataset().records[i]).collect();
-    let parameters = design_width(&signature(options.target, &records), DesignKind::Linear);
-    Ok(SampleSize {
-        patients: dev.patients(),
-        ..riley(dev.y.len(), events, parameters)
-    })
+    Ok(of_rows(cohort, options.target, dev))
 }
 
 /// The outer fold of each patient of `dev`.

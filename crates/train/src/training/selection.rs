@@ -17,6 +17,14 @@
 //! A family whose estimator learned nothing (a booster that kept no tree,
 //! trees that found no split: the same output for every patient) is
 //! reported and not offered; the next candidate is fitted instead.
+//!
+//! When the data have fewer rows than Riley's criteria ask for even for the
+//! logistic model ([`crate::prepare::sample_size`]), the flexible families
+//! ([`ModelFamily::flexible`]: the tree ensembles, which need several times
+//! more data) are held back and not compared ([`HeldBack`]): on a centre's
+//! hundred patients, a comparison that can pick a forest by chance picks a
+//! worse model about as often as a better one. `--model forest` or `gbdt`
+//! still fits one.
 
 use std::collections::BTreeSet;
 
@@ -25,8 +33,8 @@ use serde::Serialize;
 use super::{fit, Fitted};
 use crate::evaluation::{cross_validate, Scored};
 use crate::family::ModelFamily;
-use crate::prepare::sample_size::LARGE_DATA_PATIENTS;
-use crate::prepare::{development_rows, Cohort, FitOptions, TrainError};
+use crate::prepare::sample_size::{of_rows, LARGE_DATA_PATIENTS};
+use crate::prepare::{development_rows, Cohort, FitOptions, Labelled, TrainError};
 
 /// Below this many patients, families are chosen by repeated cross-validation.
 pub const CV_SELECTION_MAX_PATIENTS: usize = LARGE_DATA_PATIENTS;
@@ -46,7 +54,7 @@ pub enum SelectionMethod {
     },
     /// Brier score of the tuned, calibrated fits on the rows all held out.
     CommonHeldout,
-    /// One family only: nothing to compare.
+    /// One family requested or offered: nothing to compare.
     Single,
 }
 
@@ -63,8 +71,35 @@ impl SelectionMethod {
                 "Brier score of each tuned, calibrated family on the rows every family held out, keeping the lowest"
                     .to_string()
             }
-            SelectionMethod::Single => "one family requested".to_string(),
+            SelectionMethod::Single => "one family requested or offered".to_string(),
         }
+    }
+}
+
+/// Flexible families held back because the data fall short of Riley's
+/// minimum for the logistic model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldBack {
+    /// The families held back.
+    pub families: Vec<&'static str>,
+    /// Labelled development rows.
+    pub rows: usize,
+    /// The rows Riley's criteria ask for.
+    pub required_rows: usize,
+}
+
+impl HeldBack {
+    /// What was held back and why, for the card and the command line.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} not offered: {} labelled rows are fewer than the {} that Riley et al. (BMJ 2020) criteria ask for \
+             even for the logistic model, and tree ensembles need several times more (van der Ploeg et al. 2014); \
+             `--model {}` fits one anyway",
+            self.families.join(" and "),
+            self.rows,
+            self.required_rows,
+            self.families.first().copied().unwrap_or("forest"),
+        )
     }
 }
 
@@ -90,6 +125,8 @@ pub struct Selection {
     pub candidates: Vec<Candidate>,
     /// Families that learned nothing, with what they kept; not offered.
     pub not_offered: Vec<(&'static str, String)>,
+    /// Flexible families held back on data too small for them.
+    pub held_back: Option<HeldBack>,
 }
 
 /// What a family that learned nothing kept, for the report.
@@ -130,16 +167,48 @@ pub fn select(
     if families.is_empty() {
         return Err(TrainError::NoFamilies);
     }
-    if families.len() > 1 && patients(cohort, options)? < CV_SELECTION_MAX_PATIENTS {
-        return select_by_cross_validation(cohort, options, families, progress);
+    if families.len() == 1 {
+        return select_by_common_heldout(cohort, options, families, progress);
     }
-    select_by_common_heldout(cohort, options, families, progress)
+    let dev = development_rows(cohort, options)?;
+    let patients = dev.patients();
+    let (offered, held_back) = if patients < CV_SELECTION_MAX_PATIENTS {
+        offered_families(cohort, options, &dev, families)
+    } else {
+        (families.to_vec(), None)
+    };
+    let mut selection = if offered.len() > 1 && patients < CV_SELECTION_MAX_PATIENTS {
+        select_by_cross_validation(cohort, options, &offered, progress)?
+    } else {
+        select_by_common_heldout(cohort, options, &offered, progress)?
+    };
+    selection.held_back = held_back;
+    Ok(selection)
 }
 
-/// Distinct patients among the development rows of `cohort`: the count the
-/// internal validation uses.
-fn patients(cohort: &Cohort<'_>, options: FitOptions) -> Result<usize, TrainError> {
-    Ok(development_rows(cohort, options)?.patients())
+/// The families to compare on the development rows `dev`: all of them, or,
+/// when the rows fall short of Riley's minimum for the logistic model, only
+/// the families that are not flexible (if any), the others held back.
+fn offered_families<'f>(
+    cohort: &Cohort<'_>,
+    options: FitOptions,
+    dev: &Labelled,
+    families: &[&'f dyn ModelFamily],
+) -> (Vec<&'f dyn ModelFamily>, Option<HeldBack>) {
+    let (flexible, simple): (Vec<_>, Vec<_>) = families.iter().copied().partition(|f| f.flexible());
+    if flexible.is_empty() || simple.is_empty() {
+        return (families.to_vec(), None);
+    }
+    let size = of_rows(cohort, options.target, dev);
+    if !size.is_short() {
+        return (families.to_vec(), None);
+    }
+    let held_back = HeldBack {
+        families: flexible.iter().map(|f| f.name()).collect(),
+        rows: size.rows,
+        required_rows: size.required_rows,
+    };
+    (simple, Some(held_back))
 }
 
 /// The error when every family learned nothing.
@@ -188,6 +257,7 @@ fn select_by_cross_validation(
                     },
                     candidates,
                     not_offered,
+                    held_back: None,
                 })
             }
         }
@@ -256,6 +326,7 @@ fn select_by_common_heldout(
         },
         candidates,
         not_offered,
+        held_back: None,
     })
 }
 

@@ -55,6 +55,10 @@ impl ModelFamily for Forest {
         "forest"
     }
 
+    fn flexible(&self) -> bool {
+        true
+    }
+
     fn fit(&self, prepared: &Prepared, options: &FitOptions) -> Result<FamilyFit, TrainError> {
         let started = Instant::now();
         let trees = TreeData::new(prepared);

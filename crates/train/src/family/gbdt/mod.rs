@@ -73,6 +73,10 @@ impl ModelFamily for Gbdt {
         "gbdt"
     }
 
+    fn flexible(&self) -> bool {
+        true
+    }
+
     fn fit(&self, prepared: &Prepared, options: &FitOptions) -> Result<FamilyFit, TrainError> {
         let started = Instant::now();
         let trees = TreeData::new(prepared);
