@@ -68,6 +68,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if let Some(held_back) = &selection.held_back {
         eprintln!("{}", held_back.describe());
     }
+    if let Some(warning) = selection.chosen.calibration_choice.warning() {
+        eprintln!("warning: {warning}");
+    }
     if selection.candidates.len() > 1 {
         let scores: Vec<String> = selection
             .candidates

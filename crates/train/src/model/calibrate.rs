@@ -83,6 +83,16 @@ pub enum CalibrationChoice {
     /// Platt scaling without a comparison: a cross-fitting half (patients
     /// split by the parity of their number) has one outcome only.
     PlattOneClassHalf,
+    /// The Platt map would not have increased with the model's score: the
+    /// held-out predictions rank patients no better than chance (or worse),
+    /// so the map is shrunk all the way to the event rate (slope 0) rather
+    /// than turn the model around.
+    NoHeldOutDiscrimination {
+        /// The Platt slope the held-out rows gave.
+        slope: f64,
+        /// The weighted event rate everyone is given.
+        event_rate: f64,
+    },
 }
 
 impl CalibrationChoice {
@@ -105,7 +115,49 @@ impl CalibrationChoice {
             CalibrationChoice::PlattOneClassHalf => "Platt scaling, as a cross-fitting half of the calibration \
                  rows has one outcome only, so isotonic regression could not be compared"
                 .to_string(),
+            CalibrationChoice::NoHeldOutDiscrimination { slope, event_rate } => format!(
+                "the Platt map fitted on the held-out predictions had slope {slope:.3}: they rank patients no \
+                 better than chance, so the map is shrunk to the event rate ({event_rate:.3}) for everyone instead \
+                 of turning the model around; this model does not discriminate, and more data or fewer candidate \
+                 predictors are needed"
+            ),
         }
+    }
+
+    /// A warning for the command line when the map could not be estimated as intended.
+    pub fn warning(&self) -> Option<String> {
+        match self {
+            CalibrationChoice::NoHeldOutDiscrimination { slope, event_rate } => Some(format!(
+                "the held-out predictions rank patients no better than chance (Platt slope {slope:.3}); the \
+                 calibration gives everyone the event rate, {event_rate:.3}"
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The map that never turns the model around: a Platt map whose slope is
+/// not positive becomes the event rate for everyone.
+fn never_inverted(
+    calibration: Calibration,
+    choice: CalibrationChoice,
+    y: &[bool],
+    w: &[f64],
+) -> (Calibration, CalibrationChoice) {
+    match calibration {
+        Calibration::Platt { a, .. } if a <= 0.0 => {
+            let total: f64 = w.iter().sum();
+            let events: f64 = y.iter().zip(w).filter(|(y, _)| **y).map(|(_, w)| w).sum();
+            let event_rate = events / total.max(f64::MIN_POSITIVE);
+            (
+                Calibration::Platt {
+                    a: 0.0,
+                    b: (event_rate / (1.0 - event_rate)).ln(),
+                },
+                CalibrationChoice::NoHeldOutDiscrimination { slope: a, event_rate },
+            )
+        }
+        _ => (calibration, choice),
     }
 }
 
@@ -154,11 +206,24 @@ fn fit_method(isotonic: bool, raw: &[f64], y: &[bool], w: &[f64]) -> Result<Cali
 }
 
 /// Chooses and fits the calibration map on `raw` scores; `groups` (patients)
-/// decide the cross-fitting halves.
+/// decide the cross-fitting halves. A Platt map that would turn the model
+/// around (slope not positive) is shrunk to the event rate instead, and the
+/// choice says so ([`CalibrationChoice::NoHeldOutDiscrimination`]).
 ///
 /// # Errors
 /// [`FitError::OneClass`] if the labels have one class.
 pub fn choose(
+    raw: &[f64],
+    y: &[bool],
+    w: &[f64],
+    groups: &[i64],
+) -> Result<(Calibration, CalibrationChoice), FitError> {
+    let (calibration, choice) = choose_map(raw, y, w, groups)?;
+    Ok(never_inverted(calibration, choice, y, w))
+}
+
+/// [`choose`] before the check that the map keeps the model's order.
+fn choose_map(
     raw: &[f64],
     y: &[bool],
     w: &[f64],
@@ -321,5 +386,33 @@ mod tests {
         assert!(matches!(calibration, Calibration::Platt { .. }), "{calibration:?}");
         assert_eq!(choice, CalibrationChoice::PlattOnly { rows: few });
         assert!(choice.describe().contains("too few for isotonic regression"));
+    }
+
+    #[test]
+    fn held_out_scores_that_rank_backwards_never_turn_the_model_around() {
+        // Higher raw scores go with fewer events: a Platt fit would have a negative slope.
+        let raw: Vec<f64> = (0..200).map(|i| f64::from(i) / 50.0).collect();
+        let y: Vec<bool> = (0..200).map(|i| i % 3 == 0 && i < 120).collect();
+        let w = vec![1.0; raw.len()];
+        let groups: Vec<i64> = (0..200).collect();
+        let (calibration, choice) = choose(&raw, &y, &w, &groups).unwrap();
+        let CalibrationChoice::NoHeldOutDiscrimination { slope, event_rate } = choice else {
+            panic!("{choice:?}");
+        };
+        assert!(slope < 0.0, "{slope}");
+        assert!((event_rate - 40.0 / 200.0).abs() < 1e-12, "{event_rate}");
+        // Everyone gets the event rate.
+        for r in [0.0, 2.0, 4.0] {
+            assert!((calibration.apply(r) - event_rate).abs() < 1e-12);
+        }
+        assert!(choice.warning().is_some() && choice.describe().contains("no better than chance"));
+        // Scores that rank forwards keep their Platt map.
+        let forwards: Vec<f64> = raw.iter().map(|r| -r).collect();
+        let (calibration, choice) = choose(&forwards, &y, &w, &groups).unwrap();
+        assert!(
+            matches!(calibration, Calibration::Platt { a, .. } if a > 0.0),
+            "{calibration:?}"
+        );
+        assert!(choice.warning().is_none());
     }
 }
