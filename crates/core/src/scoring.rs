@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::artifact::{CompiledModel, Estimator, FeatureSpec, ModelArtifact, Row};
+use crate::artifact::{CompiledModel, Estimator, FeatureSpec, LabelRule, ModelArtifact, Row};
 use crate::field::{Field, FieldKind, FieldValue};
 use crate::phase::Phase;
 use crate::policy::{self, Band, Flag, FollowUp, Grade, Policy};
@@ -19,13 +19,18 @@ use crate::validation::{SafetySignals, Warning};
 pub const INFECTION: &str = "infection_180d";
 /// Name of the readmission target.
 pub const READMISSION: &str = "readmission_30d";
-/// A built-in target: its name and the horizon its artifact must predict.
+/// A built-in target: its name, and the horizon and outcome columns its
+/// artifact must have been trained on (docs/data-contract.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BuiltInTarget {
     /// The target's name (`infection_180d`, `readmission_30d`).
     pub name: &'static str,
     /// The horizon in days.
     pub horizon_days: u32,
+    /// The training table's follow-up time column of the outcome.
+    pub time_column: &'static str,
+    /// The training table's event column of the outcome.
+    pub event_column: &'static str,
 }
 
 /// The built-in targets, infection first.
@@ -33,10 +38,14 @@ pub const BUILT_IN_TARGETS: [BuiltInTarget; 2] = [
     BuiltInTarget {
         name: INFECTION,
         horizon_days: 180,
+        time_column: "infection_time_days",
+        event_column: "infection_event",
     },
     BuiltInTarget {
         name: READMISSION,
         horizon_days: 30,
+        time_column: "readmission_time_days",
+        event_column: "readmission_event",
     },
 ];
 /// Factors listed per risk.
@@ -73,6 +82,23 @@ pub enum ModelsError {
         expected: u32,
         /// The artifact's horizon.
         found: u32,
+    },
+    /// An artifact for a built-in target trained on another outcome.
+    #[error(
+        "{model}: trained on the label rule {found}, but `{target}` is the event `{event_column}` by its horizon \
+         from `{time_column}`"
+    )]
+    WrongLabelRule {
+        /// The model.
+        model: String,
+        /// The built-in target.
+        target: &'static str,
+        /// The target's time column.
+        time_column: &'static str,
+        /// The target's event column.
+        event_column: &'static str,
+        /// The artifact's label rule, as JSON.
+        found: String,
     },
     /// An artifact reading columns that are not patient-record fields.
     #[error("{model}: features {features:?} are not patient-record fields (trained through a spec?)")]
@@ -118,7 +144,8 @@ fn kind_problem(spec: &FeatureSpec, field: Field) -> Option<String> {
 }
 
 /// Checks that `artifact` may serve the built-in `target`: the target's
-/// name and horizon, patient-record features read as their fields are typed.
+/// name, horizon and outcome columns, patient-record features read as their
+/// fields are typed.
 ///
 /// # Errors
 /// [`ModelsError`] naming the artifact and the problem.
@@ -126,6 +153,8 @@ pub fn admit(target: BuiltInTarget, artifact: &ModelArtifact) -> Result<(), Mode
     let BuiltInTarget {
         name: target,
         horizon_days: horizon,
+        time_column,
+        event_column,
     } = target;
     if artifact.target != target {
         return Err(ModelsError::WrongTarget {
@@ -139,6 +168,19 @@ pub fn admit(target: BuiltInTarget, artifact: &ModelArtifact) -> Result<(), Mode
             target,
             expected: horizon,
             found: artifact.horizon_days,
+        });
+    }
+    let outcome_matches = matches!(
+        &artifact.label_rule,
+        LabelRule::TimeToEvent { time_column: t, event_column: e, .. } if t == time_column && e == event_column
+    );
+    if !outcome_matches {
+        return Err(ModelsError::WrongLabelRule {
+            model: artifact.model_version(),
+            target,
+            time_column,
+            event_column,
+            found: serde_json::to_string(&artifact.label_rule).unwrap_or_default(),
         });
     }
     let foreign = artifact.non_record_features();
@@ -487,6 +529,38 @@ mod tests {
             "infection_180d@1: predicts 365 days ahead, but `infection_180d` is a 180-day risk"
         );
         assert!(refused(&|a| a.target = READMISSION.into()).contains("found one for `readmission_30d`"));
+        // Trained on another outcome (the readmission columns, or a label column).
+        let readmission_columns = |a: &mut ModelArtifact| {
+            a.label_rule = LabelRule::TimeToEvent {
+                time_column: "readmission_time_days".into(),
+                event_column: "infection_event".into(),
+                censoring: crate::artifact::CensoringRule::Drop,
+            }
+        };
+        assert!(
+            refused(&readmission_columns).contains(
+                "but `infection_180d` is the event `infection_event` by its horizon from `infection_time_days`"
+            ),
+            "{}",
+            refused(&readmission_columns)
+        );
+        let label_column = |a: &mut ModelArtifact| {
+            a.label_rule = LabelRule::LabelColumn {
+                column: "infected".into(),
+            }
+        };
+        assert!(
+            refused(&label_column).contains(r#"trained on the label rule {"type":"label_column","column":"infected"}"#)
+        );
+        // The censoring handling is the trainer's choice, not the target's.
+        let dropped = |a: &mut ModelArtifact| {
+            if let LabelRule::TimeToEvent { censoring, .. } = &mut a.label_rule {
+                *censoring = crate::artifact::CensoringRule::Drop;
+            }
+        };
+        let mut with_drop = artifact.clone();
+        dropped(&mut with_drop);
+        assert_eq!(admit(infection_target, &with_drop), Ok(()));
         let kind_of = |name: &'static str, kind: FeatureKind| {
             move |a: &mut ModelArtifact| {
                 let feature = a

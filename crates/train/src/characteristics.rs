@@ -244,6 +244,7 @@ mod tests {
                     scale: 1.0,
                 },
                 missing_indicator: true,
+                allowed_range: None,
             },
             FeatureSpec {
                 name: "ward".into(),
@@ -251,6 +252,7 @@ mod tests {
                     categories: vec!["icu".into(), "medical".into()],
                 },
                 missing_indicator: true,
+                allowed_range: None,
             },
         ];
         let c = characteristics(&features, &scored, &records);

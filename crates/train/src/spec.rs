@@ -237,6 +237,12 @@ impl Spec {
                 return Err(format!("operating threshold {t}: must be between 0 and 1 (exclusive)"));
             }
         }
+        if self.operating_thresholds.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(format!(
+                "operating_thresholds {:?}: must be in increasing order, each once (bands are named from them)",
+                self.operating_thresholds
+            ));
+        }
         let mut seen = BTreeSet::new();
         for f in &self.features {
             if !seen.insert(f.name.as_str()) {
@@ -342,6 +348,10 @@ kind = "boolean"
             "lower-case letters",
         );
         refused(&format!("target = \"x\"{features}"), "give either `label_column`");
+        refused(
+            &format!("target = \"x\"\nlabel_column = \"y\"\noperating_thresholds = [0.3, 0.1]{features}"),
+            "must be in increasing order, each once",
+        );
         refused(
             &format!("target = \"x\"\nlabel_column = \"y\"\ntime_column = \"t\"\nevent_column = \"e\"\nhorizon_days = 3{features}"),
             "(not both)",

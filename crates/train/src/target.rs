@@ -1,7 +1,16 @@
 //! Prediction targets: the two built-in ones and those defined by a training
 //! spec, with the outcome columns they read.
 
+use carescore_core::artifact::{CensoringRule, LabelRule};
+use carescore_core::scoring::{BuiltInTarget, BUILT_IN_TARGETS};
+
+use crate::labels::Censoring;
 use crate::spec::{Spec, SpecOutcome};
+
+/// The built-in targets' names, horizons and outcome columns: one home,
+/// shared with the service's admission of artifacts.
+const INFECTION: BuiltInTarget = BUILT_IN_TARGETS[0];
+const READMISSION: BuiltInTarget = BUILT_IN_TARGETS[1];
 
 /// A prediction target.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,8 +36,8 @@ impl Target {
     /// The target's name (artifact `target`, file names).
     pub fn name(self) -> &'static str {
         match self {
-            Target::Infection180d => "infection_180d",
-            Target::Readmission30d => "readmission_30d",
+            Target::Infection180d => INFECTION.name,
+            Target::Readmission30d => READMISSION.name,
             Target::Spec(spec) => &spec.target,
         }
     }
@@ -56,18 +65,33 @@ impl Target {
 
     /// The outcome columns.
     pub fn outcome(self) -> SpecOutcome<'static> {
+        let of = |b: BuiltInTarget| SpecOutcome::TimeEvent {
+            time: b.time_column,
+            event: b.event_column,
+            horizon_days: b.horizon_days,
+        };
         match self {
-            Target::Infection180d => SpecOutcome::TimeEvent {
-                time: "infection_time_days",
-                event: "infection_event",
-                horizon_days: 180,
-            },
-            Target::Readmission30d => SpecOutcome::TimeEvent {
-                time: "readmission_time_days",
-                event: "readmission_event",
-                horizon_days: 30,
-            },
+            Target::Infection180d => of(INFECTION),
+            Target::Readmission30d => of(READMISSION),
             Target::Spec(spec) => spec.outcome(),
+        }
+    }
+
+    /// The label rule an artifact of this target records, with the
+    /// censoring handling its labels were made with.
+    pub fn label_rule(self, censoring: Censoring) -> LabelRule {
+        match self.outcome() {
+            SpecOutcome::TimeEvent { time, event, .. } => LabelRule::TimeToEvent {
+                time_column: time.to_string(),
+                event_column: event.to_string(),
+                censoring: match censoring {
+                    Censoring::Ipcw => CensoringRule::Ipcw,
+                    Censoring::Drop => CensoringRule::Drop,
+                },
+            },
+            SpecOutcome::Label(column) => LabelRule::LabelColumn {
+                column: column.to_string(),
+            },
         }
     }
 

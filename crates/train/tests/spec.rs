@@ -142,6 +142,23 @@ fn a_spec_trains_evaluates_predicts_and_reports() {
         "categories seen in training"
     );
     assert_eq!(artifact["features"][0]["missing_indicator"], true);
+    // What serving needs travels in the artifact: the outcome, the spec's
+    // range (never the range seen in training) and the operating thresholds.
+    assert_eq!(artifact["format"], "carescore.model/2");
+    assert_eq!(
+        artifact["label_rule"],
+        serde_json::json!({"type": "time_to_event", "time_column": "followup_days", "event_column": "readmitted", "censoring": "ipcw"})
+    );
+    assert_eq!(
+        artifact["features"][0]["allowed_range"],
+        serde_json::json!({"min": 18.0, "max": 110.0})
+    );
+    assert!(artifact["features"][1].get("allowed_range").is_none());
+    assert_eq!(
+        artifact["operating_thresholds"],
+        serde_json::json!([0.1, 0.2]),
+        "the spec's default thresholds"
+    );
     // The ICU ward and diabetes raise the risk (coefficients after the age column and its missing indicator).
     let coefficients = artifact["estimator"]["coefficients"].as_array().unwrap();
     assert!(coefficients[2].as_f64().unwrap() > 0.5, "icu: {coefficients:?}");
@@ -241,6 +258,11 @@ fn a_spec_trains_evaluates_predicts_and_reports() {
     let artifact: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("icu_outcome-1.json")).unwrap()).unwrap();
     assert_eq!(artifact["horizon_days"], 0);
+    assert_eq!(
+        artifact["label_rule"],
+        serde_json::json!({"type": "label_column", "column": "outcome"})
+    );
+    assert_eq!(artifact["operating_thresholds"], serde_json::json!([0.3]));
     assert_eq!(artifact["training_data"]["rows"], 2999, "every kept row has a label");
     assert_fails_with(
         &train(&[

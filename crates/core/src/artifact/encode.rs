@@ -44,6 +44,24 @@ pub struct FeatureSpec {
     /// Whether a missing-value indicator column follows (the feature had
     /// missing values in training).
     pub missing_indicator: bool,
+    /// The values the training spec allowed (numeric features of a spec
+    /// model); rows outside were excluded from training. Absent for the
+    /// built-in targets, whose record fields carry their own ranges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_range: Option<AllowedRange>,
+}
+
+/// The values a spec allows for a numeric feature; either bound may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AllowedRange {
+    /// Smallest allowed value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Largest allowed value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
 }
 
 impl FeatureSpec {
@@ -67,8 +85,32 @@ impl FeatureSpec {
             FeatureKind::Categorical { categories } if categories.is_empty() => {
                 Err(format!("feature {}: no categories", self.name))
             }
-            _ => Ok(()),
+            _ => self.check_range(),
         }
+    }
+
+    fn check_range(&self) -> Result<(), String> {
+        let Some(AllowedRange { min, max }) = self.allowed_range else {
+            return Ok(());
+        };
+        if !matches!(self.kind, FeatureKind::Numeric { .. }) {
+            return Err(format!(
+                "feature {}: an allowed range on a non-numeric feature",
+                self.name
+            ));
+        }
+        if min.is_some_and(|v| !v.is_finite()) || max.is_some_and(|v| !v.is_finite()) {
+            return Err(format!("feature {}: allowed range bounds must be finite", self.name));
+        }
+        if let (Some(min), Some(max)) = (min, max) {
+            if min > max {
+                return Err(format!(
+                    "feature {}: allowed range min {min} is above max {max}",
+                    self.name
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Appends this feature's design columns for `value` to `out`.

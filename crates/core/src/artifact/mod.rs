@@ -14,15 +14,17 @@ mod encode;
 mod estimator;
 mod explain;
 mod fast_trees;
+mod label_rule;
 mod metric;
 mod tree;
 
 pub use calibration::{sigmoid, Calibration, IsotonicStep};
 pub use checksum::sha256_hex;
 pub use compiled::CompiledModel;
-pub use encode::{append_design, design_width, DesignKind, FeatureKind, FeatureSpec, Row};
+pub use encode::{append_design, design_width, AllowedRange, DesignKind, FeatureKind, FeatureSpec, Row};
 pub use estimator::{leaf_sum, Estimator};
 pub use explain::Explanation;
+pub use label_rule::{CensoringRule, LabelRule};
 pub use metric::Metric;
 pub use tree::{Tree, LEAF};
 
@@ -31,7 +33,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// The `format` value of artifacts this crate reads and writes.
-pub const ARTIFACT_FORMAT: &str = "carescore.model/1";
+pub const ARTIFACT_FORMAT: &str = "carescore.model/2";
 
 /// Largest artifact accepted, in bytes (far above any real model; stops a
 /// hostile file from exhausting memory).
@@ -73,8 +75,14 @@ pub struct ModelArtifact {
     pub format: String,
     /// Target name, e.g. `infection_180d`.
     pub target: String,
-    /// Prediction horizon in days.
+    /// Prediction horizon in days (0 for a label column).
     pub horizon_days: u32,
+    /// How the training labels were made.
+    pub label_rule: LabelRule,
+    /// Probability thresholds, increasing, at which the training evaluation
+    /// reported sensitivity, PPV and flag rate (for a served spec model, its
+    /// bands are named from them).
+    pub operating_thresholds: Vec<f64>,
     /// Version of this target's model (positive).
     pub version: u32,
     /// Input features, in the order the estimator reads them.
@@ -103,7 +111,10 @@ pub enum ArtifactError {
     #[error("not a model artifact: {0}")]
     Malformed(String),
     /// Another format or format version.
-    #[error("unsupported artifact format {found:?} (this build reads {ARTIFACT_FORMAT:?})")]
+    #[error(
+        "unsupported artifact format {found:?} (this build reads {ARTIFACT_FORMAT:?}): retrain the model with \
+         this build's carescore-train (`models/rebuild.sh` retrains the default models)"
+    )]
     Format {
         /// The format the file declares.
         found: String,
@@ -165,6 +176,10 @@ impl ModelArtifact {
         let raw_width = encode::design_width(&self.features, DesignKind::Raw);
         self.estimator.check(width, raw_width).map_err(ArtifactError::Invalid)?;
         self.calibration.check().map_err(ArtifactError::Invalid)?;
+        self.label_rule
+            .check(self.horizon_days)
+            .map_err(ArtifactError::Invalid)?;
+        label_rule::check_thresholds(&self.operating_thresholds).map_err(ArtifactError::Invalid)?;
         for feature in &self.features {
             feature.check().map_err(ArtifactError::Invalid)?;
         }

@@ -8,6 +8,12 @@ fn artifact() -> ModelArtifact {
         format: ARTIFACT_FORMAT.to_string(),
         target: "infection_180d".to_string(),
         horizon_days: 180,
+        label_rule: LabelRule::TimeToEvent {
+            time_column: "infection_time_days".to_string(),
+            event_column: "infection_event".to_string(),
+            censoring: CensoringRule::Ipcw,
+        },
+        operating_thresholds: vec![0.1, 0.2],
         version: 3,
         features: vec![
             FeatureSpec {
@@ -17,11 +23,13 @@ fn artifact() -> ModelArtifact {
                     scale: 10.0,
                 },
                 missing_indicator: false,
+                allowed_range: None,
             },
             FeatureSpec {
                 name: "diabetes".into(),
                 kind: FeatureKind::Boolean,
                 missing_indicator: false,
+                allowed_range: None,
             },
             FeatureSpec {
                 name: "cmv_serostatus".into(),
@@ -29,6 +37,7 @@ fn artifact() -> ModelArtifact {
                     categories: vec!["D+/R-".into(), "D-/R-".into()],
                 },
                 missing_indicator: false,
+                allowed_range: None,
             },
             FeatureSpec {
                 name: "igg_g_l".into(),
@@ -37,6 +46,7 @@ fn artifact() -> ModelArtifact {
                     scale: 2.0,
                 },
                 missing_indicator: true,
+                allowed_range: None,
             },
         ],
         estimator: Estimator::Logistic {
@@ -77,6 +87,50 @@ fn round_trip_preserves_everything_and_is_stable() {
 fn a_modified_artifact_is_refused() {
     let json = artifact().to_json().replace("0.3,", "0.31,");
     assert_eq!(ModelArtifact::from_json(json.as_bytes()), Err(ArtifactError::Checksum));
+}
+
+#[test]
+fn a_format_1_artifact_is_refused_with_how_to_retrain() {
+    let json = artifact().to_json().replace(ARTIFACT_FORMAT, "carescore.model/1");
+    let error = ModelArtifact::from_json(json.as_bytes()).unwrap_err();
+    assert_eq!(
+        error,
+        ArtifactError::Format {
+            found: "carescore.model/1".into()
+        }
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("retrain the model with this build's carescore-train"),
+        "{error}"
+    );
+}
+
+#[test]
+fn label_rule_thresholds_and_allowed_ranges_are_checked() {
+    let invalid = |change: &dyn Fn(&mut ModelArtifact)| {
+        let mut a = artifact();
+        change(&mut a);
+        match ModelArtifact::from_json(a.to_json().as_bytes()) {
+            Err(ArtifactError::Invalid(message)) => message,
+            other => panic!("expected an invalid artifact, got {other:?}"),
+        }
+    };
+    assert!(invalid(&|a| a.horizon_days = 0).contains("needs a positive horizon_days"));
+    assert!(invalid(&|a| a.label_rule = LabelRule::LabelColumn { column: "y".into() }).contains("has no horizon"));
+    assert!(invalid(&|a| a.operating_thresholds = vec![0.2, 0.1]).contains("increasing order"));
+    assert!(invalid(&|a| a.operating_thresholds = vec![0.1, 1.0]).contains("strictly between 0 and 1"));
+    let range = |min, max| Some(AllowedRange { min, max });
+    assert!(invalid(&|a| a.features[0].allowed_range = range(Some(90.0), Some(18.0))).contains("is above max"));
+    assert!(invalid(&|a| a.features[1].allowed_range = range(Some(0.0), None)).contains("non-numeric"));
+    // A label column with no horizon, and a numeric feature's range, are valid.
+    let mut fine = artifact();
+    fine.horizon_days = 0;
+    fine.label_rule = LabelRule::LabelColumn { column: "y".into() };
+    fine.features[0].allowed_range = range(Some(18.0), None);
+    let loaded = ModelArtifact::from_json(fine.to_json().as_bytes()).unwrap();
+    assert_eq!(loaded.features[0].allowed_range, range(Some(18.0), None));
 }
 
 #[test]
@@ -563,6 +617,7 @@ fn long_paths_over_many_features_explain_exactly() {
                 scale: 1.0,
             },
             missing_indicator: false,
+            allowed_range: None,
         })
         .collect();
     let a = ModelArtifact::from_json(a.to_json().as_bytes()).expect("random trees are well formed");

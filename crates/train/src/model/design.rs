@@ -1,6 +1,6 @@
 //! The feature signature learnt from training records, and the design matrix.
 
-use carescore_core::artifact::{append_design, design_width, DesignKind, FeatureKind, FeatureSpec, Row};
+use carescore_core::artifact::{append_design, design_width, AllowedRange, DesignKind, FeatureKind, FeatureSpec, Row};
 use std::borrow::Borrow;
 use std::collections::BTreeSet;
 
@@ -59,6 +59,7 @@ fn learn<R: Borrow<TableRow>>(name: &str, how: Learn, rows: &[R]) -> FeatureSpec
         name: name.to_string(),
         kind,
         missing_indicator,
+        allowed_range: None,
     }
 }
 
@@ -78,7 +79,15 @@ pub fn signature<R: Borrow<TableRow>>(target: Target, rows: &[R]) -> Vec<Feature
                     SpecKind::Boolean => Learn::Boolean,
                     SpecKind::Categorical => Learn::Categorical(f.categories.clone()),
                 };
-                learn(&f.name, how, rows)
+                // The spec's range travels with the model (serving refuses
+                // what training excluded); never the range seen in training,
+                // which would disclose the extreme patients' values.
+                let allowed_range =
+                    (f.min.is_some() || f.max.is_some()).then_some(AllowedRange { min: f.min, max: f.max });
+                FeatureSpec {
+                    allowed_range,
+                    ..learn(&f.name, how, rows)
+                }
             })
             .collect();
     }

@@ -188,6 +188,8 @@ fn finish(
         format: ARTIFACT_FORMAT.to_string(),
         target: target.name().to_string(),
         horizon_days: target.horizon_days(),
+        label_rule: target.label_rule(options.censoring),
+        operating_thresholds: target.operating_thresholds(),
         version: options.version,
         features,
         estimator,

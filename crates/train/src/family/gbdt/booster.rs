@@ -299,6 +299,7 @@ mod tests {
                     scale: 1.0,
                 },
                 missing_indicator: false,
+                allowed_range: None,
             })
             .to_vec();
         let with = |trees: Vec<Tree>| {
