@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use carescore_core::artifact::{check_flags, DeclaredFlag};
 use serde::Deserialize;
 
 use crate::labels::Censoring;
@@ -78,6 +79,10 @@ pub struct Spec {
     pub operating_thresholds: Vec<f64>,
     /// The features, in signature order.
     pub features: Vec<SpecFeature>,
+    /// Flags the model's answers raise when the probability is above a
+    /// threshold (`[[flags]] name = "...", above = 0.2`); they travel in the artifact.
+    #[serde(default)]
+    pub flags: Vec<DeclaredFlag>,
 }
 
 fn default_thresholds() -> Vec<f64> {
@@ -243,6 +248,7 @@ impl Spec {
                 self.operating_thresholds
             ));
         }
+        check_flags(&self.flags)?;
         let mut seen = BTreeSet::new();
         for f in &self.features {
             if !seen.insert(f.name.as_str()) {
@@ -351,6 +357,30 @@ kind = "boolean"
         refused(
             &format!("target = \"x\"\nlabel_column = \"y\"\noperating_thresholds = [0.3, 0.1]{features}"),
             "must be in increasing order, each once",
+        );
+        let flag = |name: &str, above: &str| format!("\n[[flags]]\nname = \"{name}\"\nabove = {above}\n");
+        refused(
+            &format!(
+                "target = \"x\"\nlabel_column = \"y\"{features}{}",
+                flag("Early!", "0.2")
+            ),
+            "flag \"Early!\": a name is lower-case letters",
+        );
+        refused(
+            &format!(
+                "target = \"x\"\nlabel_column = \"y\"{features}{}{}",
+                flag("early", "0.2"),
+                flag("early", "0.3")
+            ),
+            "flag `early` is declared twice",
+        );
+        refused(
+            &format!("target = \"x\"\nlabel_column = \"y\"{features}{}", flag("early", "1.2")),
+            "flag `early`: `above` 1.2 is not a probability",
+        );
+        refused(
+            &format!("target = \"x\"\nlabel_column = \"y\"{features}\n[[flags]]\nname = \"early\"\nbelow = 0.1\n"),
+            "unknown field `below`",
         );
         refused(
             &format!("target = \"x\"\nlabel_column = \"y\"\ntime_column = \"t\"\nevent_column = \"e\"\nhorizon_days = 3{features}"),

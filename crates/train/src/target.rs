@@ -1,7 +1,7 @@
 //! Prediction targets: the two built-in ones and those defined by a training
 //! spec, with the outcome columns they read.
 
-use carescore_core::artifact::{CensoringRule, LabelRule};
+use carescore_core::artifact::{CensoringRule, DeclaredFlag, LabelRule};
 use carescore_core::scoring::{BuiltInTarget, BUILT_IN_TARGETS};
 
 use crate::labels::Censoring;
@@ -106,6 +106,12 @@ impl Target {
             Target::Readmission30d => of(bands.readmission_30d),
             Target::Spec(spec) => spec.operating_thresholds.clone(),
         }
+    }
+
+    /// The flags a spec declares for its model's answers (none for the
+    /// built-in targets, whose flags come from the care policy).
+    pub fn declared_flags(self) -> Vec<DeclaredFlag> {
+        self.spec().map(|s| s.flags.clone()).unwrap_or_default()
     }
 
     /// The column grouping rows into patients for cross-validation folds.

@@ -103,7 +103,8 @@ fn a_spec_trains_evaluates_predicts_and_reports() {
         dir.path(),
         "timed.toml",
         "target = \"icu_readmission_30d\"\ntime_column = \"followup_days\"\nevent_column = \"readmitted\"\n\
-         horizon_days = 30\ngroup_column = \"patient\"\ndate_column = \"visit_date\"",
+         horizon_days = 30\ngroup_column = \"patient\"\ndate_column = \"visit_date\"\n\
+         [[flags]]\nname = \"early_review\"\nabove = 0.25",
     );
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let out = dir.path().join("models");
@@ -158,6 +159,10 @@ fn a_spec_trains_evaluates_predicts_and_reports() {
         artifact["operating_thresholds"],
         serde_json::json!([0.1, 0.2]),
         "the spec's default thresholds"
+    );
+    assert_eq!(
+        artifact["flags"],
+        serde_json::json!([{"name": "early_review", "above": 0.25}])
     );
     // The ICU ward and diabetes raise the risk (coefficients after the age column and its missing indicator).
     let coefficients = artifact["estimator"]["coefficients"].as_array().unwrap();
@@ -263,6 +268,7 @@ fn a_spec_trains_evaluates_predicts_and_reports() {
         serde_json::json!({"type": "label_column", "column": "outcome"})
     );
     assert_eq!(artifact["operating_thresholds"], serde_json::json!([0.3]));
+    assert!(artifact.get("flags").is_none(), "no flags declared: none written");
     assert_eq!(artifact["training_data"]["rows"], 2999, "every kept row has a label");
     assert_fails_with(
         &train(&[

@@ -14,6 +14,7 @@ mod encode;
 mod estimator;
 mod explain;
 mod fast_trees;
+mod flags;
 mod label_rule;
 mod metric;
 mod tree;
@@ -24,6 +25,7 @@ pub use compiled::CompiledModel;
 pub use encode::{append_design, design_width, AllowedRange, DesignKind, FeatureKind, FeatureSpec, Row};
 pub use estimator::{leaf_sum, Estimator};
 pub use explain::Explanation;
+pub use flags::{check_flags, is_flag_name, DeclaredFlag};
 pub use label_rule::{CensoringRule, LabelRule};
 pub use metric::Metric;
 pub use tree::{Tree, LEAF};
@@ -83,6 +85,10 @@ pub struct ModelArtifact {
     /// reported sensitivity, PPV and flag rate (for a served spec model, its
     /// bands are named from them).
     pub operating_thresholds: Vec<f64>,
+    /// Flags a spec declared for the model's answers (none for the built-in
+    /// targets, whose flags come from the care policy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<DeclaredFlag>,
     /// Version of this target's model (positive).
     pub version: u32,
     /// Input features, in the order the estimator reads them.
@@ -180,6 +186,7 @@ impl ModelArtifact {
             .check(self.horizon_days)
             .map_err(ArtifactError::Invalid)?;
         label_rule::check_thresholds(&self.operating_thresholds).map_err(ArtifactError::Invalid)?;
+        flags::check_flags(&self.flags).map_err(ArtifactError::Invalid)?;
         for feature in &self.features {
             feature.check().map_err(ArtifactError::Invalid)?;
         }

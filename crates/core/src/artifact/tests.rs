@@ -14,6 +14,7 @@ fn artifact() -> ModelArtifact {
             censoring: CensoringRule::Ipcw,
         },
         operating_thresholds: vec![0.1, 0.2],
+        flags: Vec::new(),
         version: 3,
         features: vec![
             FeatureSpec {
@@ -121,6 +122,13 @@ fn label_rule_thresholds_and_allowed_ranges_are_checked() {
     assert!(invalid(&|a| a.label_rule = LabelRule::LabelColumn { column: "y".into() }).contains("has no horizon"));
     assert!(invalid(&|a| a.operating_thresholds = vec![0.2, 0.1]).contains("increasing order"));
     assert!(invalid(&|a| a.operating_thresholds = vec![0.1, 1.0]).contains("strictly between 0 and 1"));
+    let flag = |name: &str, above| DeclaredFlag {
+        name: name.into(),
+        above,
+    };
+    assert!(invalid(&|a| a.flags = vec![flag("Early", 0.2)]).contains("lower-case letters"));
+    assert!(invalid(&|a| a.flags = vec![flag("early", 0.2), flag("early", 0.3)]).contains("declared twice"));
+    assert!(invalid(&|a| a.flags = vec![flag("early", 1.5)]).contains("strictly between 0 and 1"));
     let range = |min, max| Some(AllowedRange { min, max });
     assert!(invalid(&|a| a.features[0].allowed_range = range(Some(90.0), Some(18.0))).contains("is above max"));
     assert!(invalid(&|a| a.features[1].allowed_range = range(Some(0.0), None)).contains("non-numeric"));
@@ -129,8 +137,10 @@ fn label_rule_thresholds_and_allowed_ranges_are_checked() {
     fine.horizon_days = 0;
     fine.label_rule = LabelRule::LabelColumn { column: "y".into() };
     fine.features[0].allowed_range = range(Some(18.0), None);
+    fine.flags = vec![flag("early_intervention", 0.2)];
     let loaded = ModelArtifact::from_json(fine.to_json().as_bytes()).unwrap();
     assert_eq!(loaded.features[0].allowed_range, range(Some(18.0), None));
+    assert_eq!(loaded.flags, [flag("early_intervention", 0.2)]);
 }
 
 #[test]

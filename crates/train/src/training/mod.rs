@@ -190,6 +190,7 @@ fn finish(
         horizon_days: target.horizon_days(),
         label_rule: target.label_rule(options.censoring),
         operating_thresholds: target.operating_thresholds(),
+        flags: target.declared_flags(),
         version: options.version,
         features,
         estimator,
