@@ -3,7 +3,9 @@
 //! The shared heart of CareScore: the patient record that the case-management
 //! system (CMS) sends, its field contract, its validation and plausibility
 //! screening, the clinical phase derived from time since transplant, the
-//! model artifact and its scorer, and the care and underwriting policy.
+//! model artifact and its scorer, the input and score of a model trained on
+//! a centre's own columns ([`model_input`]), and the care and underwriting
+//! policy.
 //!
 //! Training (`carescore-train`) and serving (`carescore-serve`) both depend on
 //! this crate, so a record is parsed, validated, scored and interpreted the
@@ -30,6 +32,7 @@
 
 pub mod artifact;
 mod field;
+pub mod model_input;
 mod phase;
 pub mod policy;
 mod record;

@@ -213,6 +213,35 @@ fn a_spec_trains_evaluates_predicts_and_reports() {
     let header = text.lines().next().unwrap();
     assert!(header.starts_with("patient,visit_date,model,probability"), "{header}");
     assert_eq!(text.lines().count(), 3001);
+    // One scoring path: the same rows sent as the model's JSON input score
+    // bit for bit as `predict` scored them (row 3 has no age, which training
+    // saw missing).
+    let artifact = carescore_core::ModelArtifact::from_json(&std::fs::read(&artifact_path).unwrap()).unwrap();
+    let model = artifact.compile();
+    let table_text = std::fs::read_to_string(&data).unwrap();
+    for (table_line, score_line) in table_text.lines().skip(1).zip(text.lines().skip(1)).take(10) {
+        let cells: Vec<&str> = table_line.split(',').collect();
+        let age = if cells[2].is_empty() { "null" } else { cells[2] };
+        let body = format!(
+            r#"{{"case_id": "p{}", "age": {age}, "ward": "{}", "diabetic": {}}}"#,
+            cells[0],
+            cells[3],
+            cells[4] == "1"
+        );
+        let predicted = score_line.split(',').nth(3).unwrap();
+        match carescore_core::model_input::parse_model_input(&artifact, body.as_bytes()) {
+            Ok(input) => {
+                let score = carescore_core::model_input::score_model_input(&model, &input);
+                let predicted: f64 = predicted.parse().unwrap();
+                assert_eq!(score.probability.to_bits(), predicted.to_bits(), "{body}: {score_line}");
+            }
+            // Refused by both: row 7's age of 250 is outside the spec's range.
+            Err(e) => assert!(
+                predicted.is_empty() && cells[2] == "250.0",
+                "{body}: {e:?} / {score_line}"
+            ),
+        }
+    }
     let page = dir.path().join("again.html");
     assert_ok(&train(&[
         "report",

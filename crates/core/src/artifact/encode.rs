@@ -52,7 +52,7 @@ pub struct FeatureSpec {
 }
 
 /// The values a spec allows for a numeric feature; either bound may be open.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AllowedRange {

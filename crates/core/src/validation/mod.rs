@@ -21,6 +21,7 @@ mod values;
 
 pub use issue::{FieldError, RecordError, Rule, ValidationReport, Warning};
 pub use plausibility::{PlausibilityRule, PLAUSIBILITY_RULES};
+pub(crate) use rules::is_case_id;
 pub use rules::CASE_ID_MAX_CHARS;
 pub use safety::SafetySignals;
 

@@ -18,21 +18,22 @@ fn is_case_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }
 
+/// Whether `id` is a valid case identifier: 1-64 characters from `A-Z a-z 0-9 . _ -`.
+pub(crate) fn is_case_id(id: &str) -> bool {
+    (1..=CASE_ID_MAX_CHARS).contains(&id.chars().count()) && id.chars().all(is_case_id_char)
+}
+
 /// Checks one present value against its field's hard range or allowed set.
 fn check_value(field: Field, value: FieldValue<'_>) -> Option<FieldError> {
     let spec = field.spec();
     match (spec.kind, value) {
-        (FieldKind::CaseId, FieldValue::Text(id)) => {
-            let len = id.chars().count();
-            let ok = (1..=CASE_ID_MAX_CHARS).contains(&len) && id.chars().all(is_case_id_char);
-            (!ok).then(|| {
-                FieldError::of(
-                    field,
-                    "must be 1-64 characters from A-Z a-z 0-9 . _ -",
-                    Rule::CaseIdFormat,
-                )
-            })
-        }
+        (FieldKind::CaseId, FieldValue::Text(id)) => (!is_case_id(id)).then(|| {
+            FieldError::of(
+                field,
+                "must be 1-64 characters from A-Z a-z 0-9 . _ -",
+                Rule::CaseIdFormat,
+            )
+        }),
         (FieldKind::Category(names), FieldValue::Text(name)) => (!names.contains(&name))
             .then(|| FieldError::of(field, "is not one of the allowed values", Rule::NotAllowedValue)),
         (FieldKind::Number { min, max }, FieldValue::Number(x)) => {
