@@ -100,6 +100,24 @@ pub trait ModelFamily: Sync {
     ) -> Result<Vec<Vec<f64>>, TrainError>;
 }
 
+/// A tree family's tuned model and what the tuning found.
+pub(crate) struct Tuned<M, P> {
+    /// The delivered model (a booster, a forest's trees).
+    pub(crate) model: M,
+    /// Its settings.
+    pub(crate) params: P,
+    /// Rows whose raw scores calibrate (out-of-fold, or the validation fold).
+    pub(crate) heldout: Vec<usize>,
+    /// Their raw scores.
+    pub(crate) heldout_raw: Vec<f64>,
+    /// The chosen setting's criterion.
+    pub(crate) criterion: (Metric, f64),
+    /// Every setting tried.
+    pub(crate) tuning: Vec<Tuning>,
+    /// How the model was tuned and what calibrates, for the description.
+    pub(crate) tuned_by: String,
+}
+
 /// What the tree families share: the raw design, binned, and the split of the
 /// prepared rows into training folds and the validation fold (fold 0).
 pub(crate) struct TreeData {

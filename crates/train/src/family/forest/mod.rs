@@ -68,7 +68,7 @@ impl ModelFamily for Forest {
             by_cross_validation(prepared, options, &trees)?
         };
         let Tuned {
-            forest,
+            model: forest,
             params: p,
             heldout,
             heldout_raw,
@@ -145,21 +145,8 @@ impl ModelFamily for Forest {
     }
 }
 
-/// The tuned forest and what the tuning found.
-struct Tuned {
-    /// The delivered forest's trees.
-    forest: Vec<Tree>,
-    /// Its settings.
-    params: ForestParams,
-    /// Rows whose mean votes calibrate, and those votes.
-    heldout: Vec<usize>,
-    heldout_raw: Vec<f64>,
-    /// The chosen setting's criterion and every setting tried.
-    criterion: (Metric, f64),
-    tuning: Vec<Tuning>,
-    /// Which rows the delivered forest was grown on, for the description.
-    tuned_by: &'static str,
-}
+/// The tuned forest: its trees.
+type Tuned = super::Tuned<Vec<Tree>, ForestParams>;
 
 /// One validation fold chooses the leaf size and calibrates; the forest is
 /// grown on the other folds.
@@ -186,13 +173,13 @@ fn on_validation_fold(prepared: &Prepared, options: &FitOptions, trees: &TreeDat
     }
     let (score, params, forest, heldout_raw) = best.expect("the grid is not empty");
     Ok(Tuned {
-        forest,
+        model: forest,
         params,
         heldout: valid.iter().map(|r| *r as usize).collect(),
         heldout_raw,
         criterion: (Metric::ValidationBrierUncalibrated, score),
         tuning,
-        tuned_by: "the training folds",
+        tuned_by: "the training folds".to_string(),
     })
 }
 
@@ -230,12 +217,12 @@ fn by_cross_validation(prepared: &Prepared, options: &FitOptions, trees: &TreeDa
     let params = params(trees.binned.cols(), every_row.len(), share);
     let forest = bagging::fit(&trees.binned, &data.y, &data.w, &every_row, &params, options.seed);
     Ok(Tuned {
-        forest,
+        model: forest,
         params,
         heldout: (0..data.y.len()).collect(),
         heldout_raw,
         criterion: (Metric::CvBrierUncalibrated, score),
         tuning,
-        tuned_by: "every row",
+        tuned_by: "every row".to_string(),
     })
 }

@@ -52,21 +52,8 @@ fn params(max_leaves: usize, train_rows: usize) -> GbdtParams {
     }
 }
 
-/// The tuned booster and what the tuning found.
-struct Tuned {
-    /// The delivered booster.
-    booster: Booster,
-    /// Its settings.
-    params: GbdtParams,
-    /// Rows whose raw scores calibrate, and those scores.
-    heldout: Vec<usize>,
-    heldout_raw: Vec<f64>,
-    /// The chosen setting's criterion and every setting tried.
-    criterion: (Metric, f64),
-    tuning: Vec<Tuning>,
-    /// How the trees were counted and what calibrates, for the description.
-    tuned_by: String,
-}
+/// The tuned booster.
+type Tuned = super::Tuned<Booster, GbdtParams>;
 
 impl ModelFamily for Gbdt {
     fn name(&self) -> &'static str {
@@ -90,7 +77,7 @@ impl ModelFamily for Gbdt {
         };
         let estimator_seconds = started.elapsed().as_secs_f64();
         let Tuned {
-            booster,
+            model: booster,
             params,
             heldout,
             heldout_raw,
@@ -196,7 +183,7 @@ fn on_validation_fold(
         .map(|&r| booster.raw(trees.design.row(r as usize)))
         .collect();
     Ok(Tuned {
-        booster,
+        model: booster,
         params,
         heldout: valid.iter().map(|r| *r as usize).collect(),
         heldout_raw,
@@ -255,7 +242,7 @@ fn by_cross_validation(
     };
     let booster = booster::fit(&trees.binned, &data.y, &data.w, &every_row, &[], &params);
     Ok(Tuned {
-        booster,
+        model: booster,
         params,
         heldout: (0..data.y.len()).collect(),
         heldout_raw,
