@@ -100,6 +100,16 @@ pub enum ModelsError {
         /// The artifact's label rule, as JSON.
         found: String,
     },
+    /// An artifact carrying what only a spec model has (a feature's allowed
+    /// range, declared flags): the built-in targets take their ranges from
+    /// the record's fields and their flags from the care policy.
+    #[error("{model}: carries {what}, which only a model trained through a spec has")]
+    SpecOnly {
+        /// The model.
+        model: String,
+        /// What it carries.
+        what: String,
+    },
     /// An artifact reading columns that are not patient-record fields.
     #[error("{model}: features {features:?} are not patient-record fields (trained through a spec?)")]
     NotRecordFeatures {
@@ -144,8 +154,8 @@ fn kind_problem(spec: &FeatureSpec, field: Field) -> Option<String> {
 }
 
 /// Checks that `artifact` may serve the built-in `target`: the target's
-/// name, horizon and outcome columns, patient-record features read as their
-/// fields are typed.
+/// name, horizon and outcome columns, nothing only a spec model carries,
+/// patient-record features read as their fields are typed.
 ///
 /// # Errors
 /// [`ModelsError`] naming the artifact and the problem.
@@ -183,6 +193,18 @@ pub fn admit(target: BuiltInTarget, artifact: &ModelArtifact) -> Result<(), Mode
             found: serde_json::to_string(&artifact.label_rule).unwrap_or_default(),
         });
     }
+    if !artifact.flags.is_empty() {
+        return Err(ModelsError::SpecOnly {
+            model: artifact.model_version(),
+            what: "declared flags".to_string(),
+        });
+    }
+    if let Some(feature) = artifact.features.iter().find(|f| f.allowed_range.is_some()) {
+        return Err(ModelsError::SpecOnly {
+            model: artifact.model_version(),
+            what: format!("an allowed range on feature `{}`", feature.name),
+        });
+    }
     let foreign = artifact.non_record_features();
     if !foreign.is_empty() {
         return Err(ModelsError::NotRecordFeatures {
@@ -204,8 +226,9 @@ pub fn admit(target: BuiltInTarget, artifact: &ModelArtifact) -> Result<(), Mode
 }
 
 impl Models {
-    /// Admits each artifact for its built-in target: the target's name and
-    /// horizon, patient-record features read as their fields are typed.
+    /// Admits each artifact for its built-in target ([`admit`]): the
+    /// target's name, horizon and outcome columns, nothing only a spec model
+    /// carries, patient-record features read as their fields are typed.
     ///
     /// # Errors
     /// [`ModelsError`] naming the artifact and the problem.
@@ -561,6 +584,24 @@ mod tests {
         let mut with_drop = artifact.clone();
         dropped(&mut with_drop);
         assert_eq!(admit(infection_target, &with_drop), Ok(()));
+        // What only a spec model carries is refused, not silently ignored.
+        let flagged = |a: &mut ModelArtifact| {
+            a.flags = vec![crate::artifact::DeclaredFlag {
+                name: "early".into(),
+                above: 0.2,
+            }]
+        };
+        assert_eq!(
+            refused(&flagged),
+            "infection_180d@1: carries declared flags, which only a model trained through a spec has"
+        );
+        let ranged = |a: &mut ModelArtifact| {
+            a.features[1].allowed_range = Some(crate::artifact::AllowedRange {
+                min: Some(18.0),
+                max: None,
+            })
+        };
+        assert!(refused(&ranged).contains("carries an allowed range on feature `age_years`"));
         let kind_of = |name: &'static str, kind: FeatureKind| {
             move |a: &mut ModelArtifact| {
                 let feature = a

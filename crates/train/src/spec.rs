@@ -10,7 +10,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use carescore_core::artifact::{check_flags, DeclaredFlag};
+use carescore_core::artifact::{check_flags, check_thresholds, DeclaredFlag};
+use carescore_core::scoring::BUILT_IN_TARGETS;
 use serde::Deserialize;
 
 use crate::labels::Censoring;
@@ -211,6 +212,13 @@ impl Spec {
                 self.target
             ));
         }
+        if BUILT_IN_TARGETS.iter().any(|b| b.name == self.target) {
+            return Err(format!(
+                "target `{0}` is a built-in target: train it with `--target {0}`, or give the spec's target \
+                 another name",
+                self.target
+            ));
+        }
         let mut outcome_columns = Vec::new();
         match (&self.label_column, &self.time_column, &self.event_column) {
             (Some(label), None, None) => {
@@ -237,17 +245,7 @@ impl Spec {
         if self.features.is_empty() {
             return Err("`features` is empty: list at least one [[features]] entry".into());
         }
-        for t in &self.operating_thresholds {
-            if !(*t > 0.0 && *t < 1.0) {
-                return Err(format!("operating threshold {t}: must be between 0 and 1 (exclusive)"));
-            }
-        }
-        if self.operating_thresholds.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(format!(
-                "operating_thresholds {:?}: must be in increasing order, each once (bands are named from them)",
-                self.operating_thresholds
-            ));
-        }
+        check_thresholds(&self.operating_thresholds)?;
         check_flags(&self.flags)?;
         let mut seen = BTreeSet::new();
         for f in &self.features {
@@ -355,8 +353,12 @@ kind = "boolean"
         );
         refused(&format!("target = \"x\"{features}"), "give either `label_column`");
         refused(
+            &format!("target = \"infection_180d\"\nlabel_column = \"y\"{features}"),
+            "target `infection_180d` is a built-in target: train it with `--target infection_180d`",
+        );
+        refused(
             &format!("target = \"x\"\nlabel_column = \"y\"\noperating_thresholds = [0.3, 0.1]{features}"),
-            "must be in increasing order, each once",
+            "operating thresholds must be in increasing order, each once",
         );
         let flag = |name: &str, above: &str| format!("\n[[flags]]\nname = \"{name}\"\nabove = {above}\n");
         refused(

@@ -70,14 +70,17 @@ impl LabelRule {
 
 /// Checks operating thresholds: probabilities strictly between 0 and 1, in
 /// increasing order (bands are named from them).
-pub(crate) fn check_thresholds(thresholds: &[f64]) -> Result<(), String> {
+///
+/// # Errors
+/// The first problem, in words.
+pub fn check_thresholds(thresholds: &[f64]) -> Result<(), String> {
     if let Some(t) = thresholds.iter().find(|t| !(t.is_finite() && **t > 0.0 && **t < 1.0)) {
         return Err(format!(
             "operating threshold {t} is not a probability strictly between 0 and 1"
         ));
     }
     if thresholds.windows(2).any(|w| w[0] >= w[1]) {
-        return Err("operating thresholds must be in increasing order, each once".into());
+        return Err("operating thresholds must be in increasing order, each once (bands are named from them)".into());
     }
     Ok(())
 }

@@ -26,7 +26,7 @@ pub use encode::{append_design, design_width, AllowedRange, DesignKind, FeatureK
 pub use estimator::{leaf_sum, Estimator};
 pub use explain::Explanation;
 pub use flags::{check_flags, is_flag_name, DeclaredFlag};
-pub use label_rule::{CensoringRule, LabelRule};
+pub use label_rule::{check_thresholds, CensoringRule, LabelRule};
 pub use metric::Metric;
 pub use tree::{Tree, LEAF};
 

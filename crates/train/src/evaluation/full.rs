@@ -171,18 +171,23 @@ fn patient_bootstrap(p: &[f64], y: &[bool], w: &[f64], groups: &[i64], seed: u64
     // do not depend on the number of cores) and evaluated in parallel, the
     // rows sorted by probability once for all of them.
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let draws: Vec<Vec<f64>> = (0..BOOTSTRAP_RESAMPLES)
+    // Counts as u32: half the memory of all resamples held at once.
+    let draws: Vec<Vec<u32>> = (0..BOOTSTRAP_RESAMPLES)
         .map(|_| {
-            let mut draws = vec![0.0; patients];
+            let mut draws = vec![0u32; patients];
             for _ in 0..patients {
-                draws[rng.gen_range(0..patients)] += 1.0;
+                draws[rng.gen_range(0..patients)] += 1;
             }
             draws
         })
         .collect();
     let order = score_order(p);
     let resampled = on_all_cores(&draws, |draws| {
-        let weights: Vec<f64> = w.iter().zip(&patient_of).map(|(w, &k)| w * draws[k]).collect();
+        let weights: Vec<f64> = w
+            .iter()
+            .zip(&patient_of)
+            .map(|(w, &k)| w * f64::from(draws[k]))
+            .collect();
         evaluate_in_order(p, y, &weights, &order)
     });
     let (mut aucs, mut briers, mut slopes, mut intercepts) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());

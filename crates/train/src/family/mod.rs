@@ -118,8 +118,8 @@ pub(crate) struct Tuned<M, P> {
     pub(crate) tuned_by: String,
 }
 
-/// What the tree families share: the raw design, binned, and the split of the
-/// prepared rows into training folds and the validation fold (fold 0).
+/// What the tree families share: the raw design of the prepared rows, and
+/// its histogram bins.
 pub(crate) struct TreeData {
     /// The raw design (missing values as NaN).
     pub(crate) design: Design,

@@ -275,6 +275,26 @@ mod tests {
     }
 
     #[test]
+    fn boosting_on_without_validation_grows_the_same_trees_first() {
+        let (x, y) = problem(3000, 4);
+        let data = Binned::new(&x, 2, 64);
+        let w = vec![1.0; y.len()];
+        let train: Vec<u32> = (0..2500).collect();
+        let valid: Vec<u32> = (2500..3000).collect();
+        let stopped = fit(&data, &y, &w, &train, &valid, &GbdtParams::default());
+        let longer = GbdtParams {
+            max_trees: stopped.grown.len() + 20,
+            ..GbdtParams::default()
+        };
+        let on = fit(&data, &y, &w, &train, &[], &longer);
+        assert_eq!(on.grown.len(), stopped.grown.len() + 20);
+        assert!(
+            on.grown[..stopped.grown.len()] == stopped.grown[..],
+            "the validation rows shape no tree"
+        );
+    }
+
+    #[test]
     fn trees_pass_the_artifact_checks() {
         use carescore_core::artifact::{Estimator, FeatureKind, FeatureSpec};
         use carescore_core::ModelArtifact;

@@ -85,8 +85,13 @@ impl ModelFamily for Gbdt {
             tuning,
             tuned_by,
         } = tuned;
+        let leaves_from = if grid.len() > 1 {
+            format!("chosen from {grid:?}")
+        } else {
+            "set by --gbdt-leaves".to_string()
+        };
         let description = format!(
-            "Gradient-boosted trees: {} trees of up to {} leaves (chosen from {LEAVES_GRID:?}), learning rate {}, \
+            "Gradient-boosted trees: {} trees of up to {} leaves ({leaves_from}), learning rate {}, \
              at least {} rows per leaf, L2 {} on leaf values, histogram binning ({MAX_BINS} bins), missing values \
              routed by each split; {tuned_by} (the calibration map below).",
             booster.trees().len(),
@@ -191,8 +196,14 @@ fn on_validation_fold(
         tuning,
         tuned_by: format!(
             "early stopping after {} rounds without improvement on a patient-grouped validation fold (1 of {}), \
-             which also chose the leaf count and calibrates",
-            params.early_stopping_rounds, prepared.k
+             which also {}calibrates",
+            params.early_stopping_rounds,
+            prepared.k,
+            if grid.len() > 1 {
+                "chose the leaf count and "
+            } else {
+                ""
+            }
         ),
     })
 }
@@ -222,6 +233,25 @@ fn by_cross_validation(
             )
         });
         let rounds = mean_rounds(&boosters);
+        // A fold that stopped early (its best round far below the mean) has
+        // fewer trees than `rounds`: boost it on to `rounds`, so that every
+        // fold's out-of-fold scores are read at the delivered number of trees.
+        // Boosting never looks at the validation rows, so the refit's first
+        // trees are the ones it had.
+        let boosters: Vec<Booster> = splits
+            .iter()
+            .zip(boosters)
+            .map(|((train, _), fold)| {
+                if fold.grown.len() >= rounds {
+                    return fold;
+                }
+                let longer = GbdtParams {
+                    max_trees: rounds,
+                    ..params(max_leaves, train.len())
+                };
+                booster::fit(&trees.binned, &data.y, &data.w, train, &[], &longer)
+            })
+            .collect();
         let raw = out_of_fold(&prepared.folds, |fold, row| {
             boosters[fold].raw_after(rounds, trees.design.row(row))
         });
@@ -250,10 +280,15 @@ fn by_cross_validation(
         tuning,
         tuned_by: format!(
             "the number of trees is the mean, over {}-fold patient-grouped cross-validation, of the round each \
-             fold's early stopping chose ({} rounds without improvement), the leaf count the one with the lowest \
-             out-of-fold log-loss at that number of trees; refitted on every row, its out-of-fold predictions \
-             calibrate",
-            prepared.k, params.early_stopping_rounds
+             fold's early stopping chose ({} rounds without improvement){}; refitted on every row, its \
+             out-of-fold predictions calibrate",
+            prepared.k,
+            params.early_stopping_rounds,
+            if grid.len() > 1 {
+                ", the leaf count the one with the lowest out-of-fold log-loss at that number of trees"
+            } else {
+                ""
+            }
         ),
     })
 }
