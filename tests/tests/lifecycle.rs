@@ -26,7 +26,7 @@ fn train_into(data: &Path, dir: &Path, target: Target, family_name: &str, versio
         target,
         seed: 42,
         version,
-        censoring: carescore_train::labels::Censoring::Ipcw,
+        censoring: carescore_train::labels::CensoringRule::Ipcw,
         folds: 3,
         gbdt_leaves: Some(7),
         temporal_holdout: 0.0,

@@ -168,11 +168,11 @@ pub enum CensoringChoice {
     Drop,
 }
 
-impl From<CensoringChoice> for crate::labels::Censoring {
+impl From<CensoringChoice> for crate::labels::CensoringRule {
     fn from(choice: CensoringChoice) -> Self {
         match choice {
-            CensoringChoice::Ipcw => crate::labels::Censoring::Ipcw,
-            CensoringChoice::Drop => crate::labels::Censoring::Drop,
+            CensoringChoice::Ipcw => crate::labels::CensoringRule::Ipcw,
+            CensoringChoice::Drop => crate::labels::CensoringRule::Drop,
         }
     }
 }

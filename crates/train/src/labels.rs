@@ -4,27 +4,18 @@
 //! followed event-free through H; unknown if censored before H — such a row is
 //! not a negative. Rows with an unknown label get weight 0.
 //!
-//! Weights: with [`Censoring::Ipcw`] (the default) each row with a known label
+//! Weights: with [`CensoringRule::Ipcw`] (the default) each row with a known label
 //! is weighted by the inverse probability of having stayed uncensored long
 //! enough to be labelled, `1 / G(min(T, H)-)`, where `G` is the Kaplan-Meier
 //! estimate of the censoring distribution (censorings are its events; at tied
 //! times events come first). The weighted event rate is then an unbiased
 //! estimate of the true risk under independent censoring, where dropping
-//! censored rows over-states it. With [`Censoring::Drop`] every known row
+//! censored rows over-states it. With [`CensoringRule::Drop`] every known row
 //! weighs 1. The same weights go into fitting and into every metric.
 
-use serde::{Deserialize, Serialize};
-
-/// How rows censored before the horizon are handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Censoring {
-    /// Inverse probability of censoring weights (Kaplan-Meier of censoring).
-    #[default]
-    Ipcw,
-    /// Drop censored rows; known rows weigh 1.
-    Drop,
-}
+/// How rows censored before the horizon are handled: the artifact's own
+/// type, so a model records exactly what its labels were made with.
+pub use carescore_core::artifact::CensoringRule;
 
 /// Labels and weights of one target.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,7 +143,7 @@ pub fn horizon_labels(
     times: &[f64],
     events: &[bool],
     horizon_days: f64,
-    censoring: Censoring,
+    censoring: CensoringRule,
 ) -> Result<HorizonLabels, LabelError> {
     if times.len() != events.len() {
         return Err(LabelError::LengthMismatch {
@@ -172,8 +163,8 @@ pub fn horizon_labels(
         .map(|(t, e)| horizon_label(*t, *e, horizon_days))
         .collect();
     let weights = match censoring {
-        Censoring::Drop => labels.iter().map(|l| if l.is_some() { 1.0 } else { 0.0 }).collect(),
-        Censoring::Ipcw => {
+        CensoringRule::Drop => labels.iter().map(|l| if l.is_some() { 1.0 } else { 0.0 }).collect(),
+        CensoringRule::Ipcw => {
             let g = CensoringSurvival::fit(times, events);
             labels
                 .iter()
@@ -217,7 +208,7 @@ mod tests {
         assert_eq!(g.before(1.0), 1.0);
         assert!((g.before(2.0) - 0.8).abs() < 1e-12);
         assert!((g.before(3.5) - 0.8 * (2.0 / 3.0)).abs() < 1e-12);
-        let labels = horizon_labels(&times, &events, 4.0, Censoring::Ipcw).unwrap();
+        let labels = horizon_labels(&times, &events, 4.0, CensoringRule::Ipcw).unwrap();
         assert_eq!(labels.labels, [None, Some(true), None, Some(true), Some(false)]);
         assert_eq!(labels.weights[0], 0.0);
         assert!((labels.weights[1] - 1.25).abs() < 1e-12);
@@ -230,7 +221,7 @@ mod tests {
 
     #[test]
     fn drop_weighs_known_rows_one() {
-        let labels = horizon_labels(&[1.0, 10.0, 3.0], &[false, false, true], 5.0, Censoring::Drop).unwrap();
+        let labels = horizon_labels(&[1.0, 10.0, 3.0], &[false, false, true], 5.0, CensoringRule::Drop).unwrap();
         assert_eq!(labels.weights, [0.0, 1.0, 1.0]);
         assert_eq!(labels.known(), 2);
         assert!((labels.weighted_rate() - 0.5).abs() < 1e-12);
@@ -239,15 +230,15 @@ mod tests {
     #[test]
     fn bad_input_is_refused() {
         assert_eq!(
-            horizon_labels(&[1.0], &[], 30.0, Censoring::Ipcw),
+            horizon_labels(&[1.0], &[], 30.0, CensoringRule::Ipcw),
             Err(LabelError::LengthMismatch { times: 1, events: 0 })
         );
         assert_eq!(
-            horizon_labels(&[1.0, -2.0], &[true, true], 30.0, Censoring::Ipcw),
+            horizon_labels(&[1.0, -2.0], &[true, true], 30.0, CensoringRule::Ipcw),
             Err(LabelError::BadTime { row: 1 })
         );
         assert_eq!(
-            horizon_labels(&[1.0], &[true], 0.0, Censoring::Ipcw),
+            horizon_labels(&[1.0], &[true], 0.0, CensoringRule::Ipcw),
             Err(LabelError::BadHorizon)
         );
     }

@@ -14,7 +14,7 @@ use carescore_core::artifact::{check_flags, check_thresholds, DeclaredFlag};
 use carescore_core::scoring::BUILT_IN_TARGETS;
 use serde::Deserialize;
 
-use crate::labels::Censoring;
+use crate::labels::CensoringRule;
 
 /// Kind of a spec feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -45,16 +45,6 @@ pub struct SpecFeature {
     pub categories: Option<Vec<String>>,
 }
 
-/// Censoring handling named in a spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SpecCensoring {
-    /// Inverse probability of censoring weights.
-    Ipcw,
-    /// Drop rows censored before the horizon.
-    Drop,
-}
-
 /// A training spec.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -70,7 +60,7 @@ pub struct Spec {
     /// A plain 0/1 (or true/false) label column, in place of time and event.
     pub label_column: Option<String>,
     /// Censoring handling for time/event outcomes (default IPCW).
-    pub censoring: Option<SpecCensoring>,
+    pub censoring: Option<CensoringRule>,
     /// Column grouping rows for cross-validation folds (default `patient_id` when present).
     pub group_column: Option<String>,
     /// Date column for the temporal hold-out (default `index_date` when present).
@@ -192,11 +182,8 @@ impl Spec {
     }
 
     /// The censoring handling.
-    pub fn censoring(&self) -> Censoring {
-        match self.censoring {
-            Some(SpecCensoring::Drop) => Censoring::Drop,
-            Some(SpecCensoring::Ipcw) | None => Censoring::Ipcw,
-        }
+    pub fn censoring(&self) -> CensoringRule {
+        self.censoring.unwrap_or_default()
     }
 
     fn check(&self) -> Result<(), String> {
@@ -331,7 +318,7 @@ kind = "boolean"
                 horizon_days: 3
             }
         );
-        assert_eq!(spec.censoring(), Censoring::Ipcw);
+        assert_eq!(spec.censoring(), CensoringRule::Ipcw);
         assert_eq!(spec.operating_thresholds, [0.1, 0.2]);
         assert_eq!(spec.features.len(), 3);
         assert_eq!(spec.features[0].min, Some(18.0));

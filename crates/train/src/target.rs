@@ -4,7 +4,6 @@
 use carescore_core::artifact::{CensoringRule, DeclaredFlag, LabelRule};
 use carescore_core::scoring::{BuiltInTarget, BUILT_IN_TARGETS};
 
-use crate::labels::Censoring;
 use crate::spec::{Spec, SpecOutcome};
 
 /// The built-in targets' names, horizons and outcome columns: one home,
@@ -79,15 +78,12 @@ impl Target {
 
     /// The label rule an artifact of this target records, with the
     /// censoring handling its labels were made with.
-    pub fn label_rule(self, censoring: Censoring) -> LabelRule {
+    pub fn label_rule(self, censoring: CensoringRule) -> LabelRule {
         match self.outcome() {
             SpecOutcome::TimeEvent { time, event, .. } => LabelRule::TimeToEvent {
                 time_column: time.to_string(),
                 event_column: event.to_string(),
-                censoring: match censoring {
-                    Censoring::Ipcw => CensoringRule::Ipcw,
-                    Censoring::Drop => CensoringRule::Drop,
-                },
+                censoring,
             },
             SpecOutcome::Label(column) => LabelRule::LabelColumn {
                 column: column.to_string(),

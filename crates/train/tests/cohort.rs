@@ -4,7 +4,7 @@
 //! nested inside a cross-validation or a bootstrap.
 
 use carescore_core::ModelArtifact;
-use carescore_train::labels::Censoring;
+use carescore_train::labels::CensoringRule;
 use carescore_train::synth::{generate, SynthConfig, SynthRow};
 use carescore_train::table::write_cohort;
 use carescore_train::{family, fit, load, select, Cohort, FitOptions, Reading, Target};
@@ -14,7 +14,7 @@ fn options(target: Target) -> FitOptions {
         target,
         seed: 7,
         version: 1,
-        censoring: Censoring::Ipcw,
+        censoring: CensoringRule::Ipcw,
         folds: 3,
         gbdt_leaves: Some(7),
         temporal_holdout: 0.2,

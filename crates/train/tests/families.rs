@@ -6,7 +6,7 @@
 use carescore_core::artifact::{DesignKind, Estimator, Metric};
 use carescore_train::family::forest::bagging::{self, ForestParams};
 use carescore_train::family::gbdt::booster::{self, GbdtParams};
-use carescore_train::labels::Censoring;
+use carescore_train::labels::CensoringRule;
 use carescore_train::model::design::Design;
 use carescore_train::model::trees::{Binned, MAX_BINS};
 use carescore_train::synth::{generate, SynthConfig};
@@ -28,7 +28,7 @@ fn tree_families_deliver_a_model_of_every_row_calibrated_out_of_fold() {
         target: Target::Infection180d,
         seed: 4,
         version: 1,
-        censoring: Censoring::Ipcw,
+        censoring: CensoringRule::Ipcw,
         folds: 3,
         gbdt_leaves: None,
         temporal_holdout: 0.0,

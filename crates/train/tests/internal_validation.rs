@@ -5,7 +5,7 @@
 
 use carescore_core::artifact::Metric;
 use carescore_train::evaluation::metrics::evaluate;
-use carescore_train::labels::Censoring;
+use carescore_train::labels::CensoringRule;
 use carescore_train::prepare::folds::grouped_folds;
 use carescore_train::synth::{generate, SynthConfig};
 use carescore_train::table::write_cohort;
@@ -28,7 +28,7 @@ fn the_headline_is_the_nested_pipeline_on_unseen_patients() {
         target: Target::Readmission30d,
         seed: 3,
         version: 1,
-        censoring: Censoring::Ipcw,
+        censoring: CensoringRule::Ipcw,
         folds: 3,
         gbdt_leaves: Some(7),
         temporal_holdout: 0.0,

@@ -7,10 +7,12 @@
 use serde::{Deserialize, Serialize};
 
 /// How rows censored before the horizon were handled in training.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CensoringRule {
-    /// Inverse probability of censoring weights (Kaplan-Meier of the censoring times).
+    /// Inverse probability of censoring weights (Kaplan-Meier of the censoring
+    /// times); the default.
+    #[default]
     Ipcw,
     /// Rows censored before the horizon dropped.
     Drop,

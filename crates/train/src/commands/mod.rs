@@ -23,7 +23,7 @@ use crate::family::{family, family_names, ModelFamily, FAMILIES};
 
 use crate::args::{CensoringChoice, Cli, Command};
 use crate::ingest::{Dataset, Reading};
-use crate::labels::Censoring;
+use crate::labels::CensoringRule;
 use crate::prepare::options::{MAX_GBDT_LEAVES, MAX_TEMPORAL_HOLDOUT};
 use crate::prepare::{FitOptions, OptionError};
 use crate::spec::Spec;
@@ -241,11 +241,11 @@ pub fn scoring_options(
 }
 
 /// The censoring handling: `--censoring` if given, else the spec's, else IPCW.
-pub fn censoring_of(choice: Option<CensoringChoice>, target: Target) -> Censoring {
+pub fn censoring_of(choice: Option<CensoringChoice>, target: Target) -> CensoringRule {
     match (choice, target.spec()) {
         (Some(choice), _) => choice.into(),
         (None, Some(spec)) => spec.censoring(),
-        (None, None) => Censoring::Ipcw,
+        (None, None) => CensoringRule::Ipcw,
     }
 }
 

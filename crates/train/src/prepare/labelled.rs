@@ -4,7 +4,7 @@
 
 use super::{Cohort, TrainError};
 use crate::ingest::Outcome;
-use crate::labels::{horizon_labels, Censoring};
+use crate::labels::{horizon_labels, CensoringRule};
 use crate::spec::SpecOutcome;
 use crate::target::Target;
 
@@ -26,7 +26,7 @@ pub struct Labelled {
 /// The rows of `cohort` with a known label for `target`, each weighted by
 /// its censoring weight times the copies the cohort takes of it. The
 /// censoring distribution (IPCW) is estimated on the cohort's own rows.
-pub(crate) fn labelled(cohort: &Cohort<'_>, target: Target, censoring: Censoring) -> Result<Labelled, TrainError> {
+pub(crate) fn labelled(cohort: &Cohort<'_>, target: Target, censoring: CensoringRule) -> Result<Labelled, TrainError> {
     let dataset = cohort.dataset();
     let Some(outcome) = &dataset.outcome else {
         return Err(TrainError::NoKnownLabels(

@@ -1,7 +1,7 @@
 //! The options of a fit, checked once ([`FitOptions::check`]) before any
 //! work starts.
 
-use crate::labels::Censoring;
+use crate::labels::CensoringRule;
 use crate::target::Target;
 
 /// Options of a fit.
@@ -14,7 +14,7 @@ pub struct FitOptions {
     /// Version written into the artifact.
     pub version: u32,
     /// Censoring handling.
-    pub censoring: Censoring,
+    pub censoring: CensoringRule,
     /// Cross-validation folds (at least 2).
     pub folds: usize,
     /// Leaves per boosted tree; `None` chooses from 7, 15 and 31 leaves by the family's tuning.
@@ -87,7 +87,7 @@ mod tests {
             target: Target::Infection180d,
             seed: 1,
             version: 1,
-            censoring: Censoring::Ipcw,
+            censoring: CensoringRule::Ipcw,
             folds: 5,
             gbdt_leaves: None,
             temporal_holdout: 0.2,

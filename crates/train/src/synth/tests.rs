@@ -198,7 +198,7 @@ fn invalid_configurations_are_refused() {
 
 #[test]
 fn ipcw_weighted_rates_recover_the_true_risk_where_naive_labels_are_biased() {
-    use crate::labels::{horizon_labels, Censoring};
+    use crate::labels::{horizon_labels, CensoringRule};
     // About 30% of rows censored before the horizon makes the biases visible.
     let rows = generate(
         &SynthConfig {
@@ -214,10 +214,10 @@ fn ipcw_weighted_rates_recover_the_true_risk_where_naive_labels_are_biased() {
     let times: Vec<f64> = rows.iter().map(|r| f64::from(r.infection_time_days)).collect();
     let events: Vec<bool> = rows.iter().map(|r| r.infection_event).collect();
     let truth = rows.iter().map(|r| r.true_p_infection_180d).sum::<f64>() / rows.len() as f64;
-    let ipcw = horizon_labels(&times, &events, 180.0, Censoring::Ipcw)
+    let ipcw = horizon_labels(&times, &events, 180.0, CensoringRule::Ipcw)
         .unwrap()
         .weighted_rate();
-    let dropped = horizon_labels(&times, &events, 180.0, Censoring::Drop)
+    let dropped = horizon_labels(&times, &events, 180.0, CensoringRule::Drop)
         .unwrap()
         .weighted_rate();
     // The naive alternative: every row without an observed event by day 180 counted as a negative.
