@@ -11,7 +11,7 @@ use carescore_core::artifact::{sigmoid, DesignKind, Estimator, Metric};
 use super::{tunes_on_one_fold, FamilyFit, ModelFamily, Tuning};
 use crate::cores::on_all_cores;
 use crate::model::design::Design;
-use crate::model::loss::log_loss;
+use crate::model::loss::mean_log_loss;
 use crate::model::regression;
 use crate::prepare::fit_error;
 use crate::prepare::folds::CvSplit;
@@ -89,7 +89,6 @@ impl ModelFamily for Logistic {
             .collect();
         let position: std::collections::HashMap<usize, usize> =
             heldout.iter().enumerate().map(|(j, &i)| (i, j)).collect();
-        let heldout_w: f64 = heldout.iter().map(|&i| data.w[i]).sum();
         let mut tuning = Vec::new();
         // (log-loss, penalty, held-out raw scores); ties keep the penalty tried first.
         let mut best: Option<(f64, f64, Vec<f64>)> = None;
@@ -101,12 +100,7 @@ impl ModelFamily for Logistic {
                     raw[position[&i]] = r;
                 }
             }
-            let loss = heldout
-                .iter()
-                .zip(&raw)
-                .map(|(&i, r)| data.w[i] * log_loss(sigmoid(*r), data.y[i]))
-                .sum::<f64>()
-                / heldout_w;
+            let loss = mean_log_loss(heldout.iter().zip(&raw).map(|(&i, r)| (*r, data.y[i], data.w[i])));
             Ok((loss, raw))
         };
         for stage in 0..2 {

@@ -9,11 +9,11 @@ pub mod forest;
 pub mod gbdt;
 pub mod logistic;
 
-use carescore_core::artifact::{sigmoid, DesignKind, Estimator, Metric};
+use carescore_core::artifact::{DesignKind, Estimator, Metric};
 use serde::Serialize;
 
 use crate::model::design::Design;
-use crate::model::loss::log_loss;
+use crate::model::loss::mean_log_loss;
 use crate::model::regression::FitError;
 use crate::model::trees::{Binned, MAX_BINS};
 use crate::prepare::folds::CvSplit;
@@ -183,10 +183,5 @@ pub(crate) fn out_of_fold(folds: &[usize], value: impl Fn(usize, usize) -> f64) 
 /// Weighted mean log-loss of raw scores `raw` (one per prepared row).
 pub(crate) fn weighted_log_loss(prepared: &Prepared, raw: &[f64]) -> f64 {
     let (y, w) = (&prepared.data.y, &prepared.data.w);
-    let (mut loss, mut total) = (0.0, 0.0);
-    for ((raw, y), w) in raw.iter().zip(y).zip(w) {
-        loss += w * log_loss(sigmoid(*raw), *y);
-        total += w;
-    }
-    loss / total.max(f64::MIN_POSITIVE)
+    mean_log_loss(raw.iter().zip(y).zip(w).map(|((r, y), w)| (*r, *y, *w)))
 }

@@ -13,7 +13,7 @@
 
 use carescore_core::artifact::{leaf_sum, sigmoid, Tree};
 
-use crate::model::loss::log_loss;
+use crate::model::loss::mean_log_loss;
 use crate::model::trees::{grow, predict_binned, Binned, ColumnChoice, GrowParams};
 
 /// Booster settings.
@@ -75,16 +75,6 @@ pub struct Booster {
     pub best_rounds: usize,
     /// Validation log-loss per round.
     pub validation_loss: Vec<f64>,
-}
-
-fn weighted_log_loss(raw: &[f64], y: &[bool], w: &[f64], rows: &[u32]) -> f64 {
-    let (mut loss, mut total) = (0.0, 0.0);
-    for &r in rows {
-        let r = r as usize;
-        loss += w[r] * log_loss(sigmoid(raw[r]), y[r]);
-        total += w[r];
-    }
-    loss / total.max(f64::MIN_POSITIVE)
 }
 
 /// The log-loss gradient and hessian of every row (the training rows' are
@@ -150,7 +140,7 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p
             best_round = round;
             continue;
         }
-        let loss = weighted_log_loss(&raw, y, w, valid);
+        let loss = mean_log_loss(valid.iter().map(|&r| (raw[r as usize], y[r as usize], w[r as usize])));
         validation_loss.push(loss);
         if loss < best_loss - 1e-9 {
             best_loss = loss;
