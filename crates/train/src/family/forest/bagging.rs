@@ -15,6 +15,7 @@ use carescore_core::artifact::{leaf_sum, Tree};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::cores::on_all_cores;
 use crate::model::trees::{grow, Binned, ColumnChoice, GrowParams};
 
 /// Forest settings.
@@ -70,22 +71,9 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], p: &ForestParams
     if train.is_empty() {
         return Vec::new();
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(p.trees.max(1));
-    let mut trees: Vec<Option<Tree>> = vec![None; p.trees];
-    std::thread::scope(|scope| {
-        for (i, chunk) in trees.chunks_mut(p.trees.div_ceil(threads).max(1)).enumerate() {
-            let first = i * p.trees.div_ceil(threads).max(1);
-            let grow_tree = &grow_tree;
-            scope.spawn(move || {
-                for (j, slot) in chunk.iter_mut().enumerate() {
-                    *slot = Some(grow_tree(first + j));
-                }
-            });
-        }
-    });
-    trees.into_iter().flatten().collect()
+    // Tree `t` depends on `t` alone: the trees are grown side by side and kept in order.
+    let indices: Vec<usize> = (0..p.trees).collect();
+    on_all_cores(&indices, |&t| grow_tree(t))
 }
 
 /// The forest's mean vote for a raw design row (the artifact's raw output, bit for bit).
