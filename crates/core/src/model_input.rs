@@ -21,7 +21,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::artifact::{CompiledModel, Explanation, FeatureKind, FeatureSpec, ModelArtifact, Row};
-use crate::field::FieldValue;
+use crate::field::{FieldKind, FieldValue};
 use crate::validation::{is_case_id, FieldError, Rule};
 
 /// The key of the optional case identifier.
@@ -149,7 +149,7 @@ fn check(feature: &FeatureSpec, value: &serde_json::Value) -> Result<InputValue,
 
 /// Checks a case identifier, as the patient record's.
 fn check_case_id(value: &serde_json::Value) -> Result<String, FieldError> {
-    let allowed = "1-64 characters from A-Z a-z 0-9 . _ -";
+    let allowed = FieldKind::CaseId.allowed();
     match value.as_str() {
         Some(id) if is_case_id(id) => Ok(id.to_string()),
         Some(_) => Err(FieldError::new(
@@ -167,12 +167,12 @@ fn check_case_id(value: &serde_json::Value) -> Result<String, FieldError> {
 /// # Errors
 /// [`InputError`]: not JSON, not an object, or every problem of the object.
 pub fn parse_model_input(artifact: &ModelArtifact, body: &[u8]) -> Result<ModelInput, InputError> {
-    let document: serde_json::Value = serde_json::from_slice(body).map_err(|e| InputError::NotJson(e.to_string()))?;
-    if !document.is_object() {
-        return Err(InputError::NotObject);
-    }
-    drop(document);
-    let Entries(entries) = serde_json::from_slice(body).map_err(|e| InputError::NotJson(e.to_string()))?;
+    // One pass: the values are read as JSON values, so the only data error
+    // left is a document that is not an object.
+    let Entries(entries) = serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => InputError::NotObject,
+        _ => InputError::NotJson(e.to_string()),
+    })?;
     let mut errors = Vec::new();
     let mut case_id = None;
     let mut given: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
