@@ -216,10 +216,15 @@ pub fn render(validated: &Validated, data: &Path, records: &[TableRow]) -> Strin
     let v = &validated.validation;
     let e = &v.assessment.overall;
     let _ = writeln!(out, "## Performance on patients the model did not see (weighted)\n");
+    let widened = v
+        .spread
+        .and_then(|s| s.describe())
+        .map(|w| format!(", {w}"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "Estimated by {}. {} patients, {} rows with a known label, {} events; intervals are 95% percentile \
-         bootstrap over patients.\n",
+         bootstrap over patients{widened}.\n",
         v.method.describe(),
         e.patients,
         e.metrics.rows,

@@ -141,6 +141,9 @@ fn dropout_rate_out_of_range_is_refused() {
 }
 
 /// Runs `fit` on `data` for `target` into `out`, with `extra` options.
+/// `fit` with `extra` arguments; without the refits of the pipeline for the
+/// intervals unless `extra` asks for them (they multiply a debug build's
+/// time, and only the tests of the intervals need them).
 fn fit(data: &Path, target: &str, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "fit",
@@ -152,6 +155,9 @@ fn fit(data: &Path, target: &str, out: &Path, extra: &[&str]) -> Output {
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
+    if !extra.contains(&"--interval-refits") {
+        args.extend_from_slice(&["--interval-refits", "0"]);
+    }
     train(&args)
 }
 
@@ -725,7 +731,12 @@ fn a_small_table_trains_with_the_riley_warning_and_a_tiny_one_is_refused() {
     // the sample-size warning and an honest, wide interval.
     let small = cohort(dir.path(), "200", "3");
     let out = dir.path().join("small-models");
-    let output = fit(&small, "infection_180d", &out, &["--folds", "3", "--format", "json"]);
+    let output = fit(
+        &small,
+        "infection_180d",
+        &out,
+        &["--folds", "3", "--format", "json", "--interval-refits", "20"],
+    );
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -744,6 +755,11 @@ fn a_small_table_trains_with_the_riley_warning_and_a_tiny_one_is_refused() {
     assert_eq!(summary["validation"]["method"], "nested_cross_validation", "{summary}");
     let card = std::fs::read_to_string(out.join("infection_180d-1.model-card.md")).unwrap();
     assert!(card.contains("**Warning:**"), "{card}");
+    // The interval is widened by refits of the whole pipeline, and says so.
+    assert_eq!(metrics["interval_refits"], 20.0, "{metrics}");
+    assert!(card.contains("over 20 refits of the whole pipeline"), "{card}");
+    let report = std::fs::read_to_string(out.join("infection_180d-1.report.html")).unwrap();
+    assert!(report.contains("over 20 refits of the whole pipeline"));
     // Short of Riley's minimum even for the logistic model: the tree
     // ensembles are held back, said on the command line, in the summary and the card.
     assert_eq!(summary["family"], "logistic", "{summary}");

@@ -1,7 +1,8 @@
 //! The headline figures are those of the whole pipeline on patients it did
 //! not see: rebuilt here by hand (each outer fold's patients left out, the
 //! pipeline fitted on the rest, their rows scored), they must equal what
-//! `fit_and_validate` writes into the artifact.
+//! `fit_and_validate` writes into the artifact. Refits of the pipeline on
+//! bootstrap resamples widen its intervals to their spread.
 
 use carescore_core::artifact::Metric;
 use carescore_train::evaluation::metrics::evaluate;
@@ -35,7 +36,7 @@ fn the_headline_is_the_nested_pipeline_on_unseen_patients() {
     };
     let families = [family("logistic").unwrap(), family("gbdt").unwrap()];
     let cohort = Cohort::all(&dataset);
-    let validated = fit_and_validate(&cohort, options, &families, &mut |_, _| {}).unwrap();
+    let validated = fit_and_validate(&cohort, options, &families, 0, &mut |_, _| {}).unwrap();
     assert_eq!(
         validated.validation.method,
         Method::NestedCrossValidation { outer_folds: 3 }
@@ -87,5 +88,62 @@ fn the_headline_is_the_nested_pipeline_on_unseen_patients() {
     assert_eq!(
         everyone.chosen.artifact.estimator,
         validated.selection.chosen.artifact.estimator
+    );
+}
+
+#[test]
+fn refits_of_the_pipeline_widen_the_nested_interval_to_their_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SynthConfig {
+        rows: 1_500,
+        seed: 8,
+        dropout_rate: 0.1,
+    };
+    let path = dir.path().join("cohort.csv");
+    write_cohort(&generate(&config, |_| {}).unwrap(), &path).unwrap();
+    let dataset = load(&path, Target::Infection180d, Reading::WithOutcome).unwrap();
+    let options = FitOptions {
+        target: Target::Infection180d,
+        seed: 5,
+        version: 1,
+        censoring: CensoringRule::Ipcw,
+        folds: 3,
+        gbdt_leaves: None,
+        temporal_holdout: 0.0,
+    };
+    let families = [family("logistic").unwrap()];
+    let cohort = Cohort::all(&dataset);
+    let fit = |refits| fit_and_validate(&cohort, options, &families, refits, &mut |_, _| {}).unwrap();
+    let (alone, refitted) = (fit(0), fit(12));
+    let figure = |v: &carescore_train::training::internal_validation::Validated, m: Metric| {
+        v.selection.chosen.artifact.metrics.get(m.name()).copied()
+    };
+    // The estimate and the delivered model are the same; only the intervals change.
+    assert_eq!(figure(&alone, Metric::Auc), figure(&refitted, Metric::Auc));
+    assert_eq!(
+        alone.selection.chosen.artifact.estimator,
+        refitted.selection.chosen.artifact.estimator
+    );
+    assert_eq!(figure(&alone, Metric::IntervalRefits), None);
+    assert_eq!(figure(&refitted, Metric::IntervalRefits), Some(12.0));
+    let spread = refitted.validation.spread.expect("a spread from 12 refits");
+    let sd = spread.auc.expect("the refits' AUC spread");
+    assert!(sd > 0.0 && spread.refits == 12, "{spread:?}");
+    let auc = figure(&refitted, Metric::Auc).unwrap();
+    let (lower, upper) = (
+        figure(&refitted, Metric::AucCi95Lower).unwrap(),
+        figure(&refitted, Metric::AucCi95Upper).unwrap(),
+    );
+    assert!(
+        lower <= auc - 1.959 * sd && upper >= auc + 1.959 * sd,
+        "{lower} {auc} {upper} sd {sd}"
+    );
+    // Never narrower than the patient bootstrap alone.
+    assert!(lower <= figure(&alone, Metric::AucCi95Lower).unwrap());
+    assert!(upper >= figure(&alone, Metric::AucCi95Upper).unwrap());
+    // The same seed, the same refits: the artifact is byte-identical.
+    assert_eq!(
+        fit(12).selection.chosen.artifact.to_json(),
+        refitted.selection.chosen.artifact.to_json()
     );
 }

@@ -120,6 +120,8 @@ fn a_spec_trains_evaluates_predicts_and_reports() {
         "logistic",
         "--format",
         "json",
+        "--interval-refits",
+        "0",
     ]);
     assert_ok(&fit);
     let summary: serde_json::Value = serde_json::from_slice(&fit.stdout).unwrap();
@@ -287,6 +289,8 @@ fn a_spec_trains_evaluates_predicts_and_reports() {
         "forest",
         "--format",
         "json",
+        "--interval-refits",
+        "0",
     ]);
     assert_ok(&fit);
     let artifact: serde_json::Value =

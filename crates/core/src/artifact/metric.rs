@@ -39,6 +39,10 @@ pub enum Metric {
     /// Outer folds of the cross-validation behind the estimate: of the whole
     /// fitting pipeline (`fit`) or of the update procedure (`recalibrate`); absent for a hold-out.
     NestedCvFolds,
+    /// Refits of the whole pipeline on bootstrap resamples of the patients
+    /// whose nested estimates' spread widened the intervals (absent when
+    /// the intervals are the patient bootstrap's alone).
+    IntervalRefits,
     /// Share of patients in the untouched hold-out behind the estimate (absent for nested cross-validation).
     HoldoutShare,
     /// Patients whose rows fitted the delivered model.
@@ -70,7 +74,7 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric, in the order of this enum.
-    pub const ALL: [Metric; 28] = [
+    pub const ALL: [Metric; 29] = [
         Metric::Auc,
         Metric::AucCi95Lower,
         Metric::AucCi95Upper,
@@ -86,6 +90,7 @@ impl Metric {
         Metric::ValidationPatients,
         Metric::ValidationEvents,
         Metric::NestedCvFolds,
+        Metric::IntervalRefits,
         Metric::HoldoutShare,
         Metric::TrainingPatients,
         Metric::TemporalAuc,
@@ -119,6 +124,7 @@ impl Metric {
             Metric::ValidationPatients => "validation_patients",
             Metric::ValidationEvents => "validation_events",
             Metric::NestedCvFolds => "nested_cv_folds",
+            Metric::IntervalRefits => "interval_refits",
             Metric::HoldoutShare => "holdout_share",
             Metric::TrainingPatients => "training_patients",
             Metric::TemporalAuc => "temporal_auc",

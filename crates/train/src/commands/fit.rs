@@ -47,10 +47,14 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         &Cohort::all(&dataset),
         options,
         &families,
+        args.interval_refits,
         &mut |pass, event| match event {
             Progress::Fitting(family) => {
                 let which = match pass {
                     Pass::Outer { fold, folds } => format!("validation fit {fold} of {folds}"),
+                    Pass::Refits { refits } => {
+                        format!("{refits} refits on bootstrap resamples, for the intervals")
+                    }
                     Pass::Final => "delivered model".to_string(),
                 };
                 stage = Some(Stage::start(format!("fitting {family} ({}, {which})", target.name())));
@@ -102,6 +106,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         carescore_core::ModelArtifact::from_json(json.as_bytes()).context("the written artifact does not load")?;
     let report_path: PathBuf = args.out.join(format!("{stem}.report.html"));
     let source = format!("patients the model did not see, by {}", validation.method.describe());
+    let widened = validation.spread.and_then(|s| s.describe());
     let html = render(&ReportInput {
         artifact: &saved,
         source: &source,
@@ -116,6 +121,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         evaluation: &validation.assessment,
         temporal: fitted.temporal.as_ref(),
         screening: &fitted.screening,
+        intervals_widened: widened.as_deref(),
     })?;
     write_html(&report_path, &html)?;
     let card = model_card::render(&validated, &args.data, &dataset.records);

@@ -35,6 +35,7 @@ pub fn run(args: &ReportArgs) -> anyhow::Result<()> {
         evaluation: &evaluation,
         temporal: None,
         screening: &dataset.screening,
+        intervals_widened: None,
     })?;
     stage.finish();
     write_html(&args.out, &html)?;

@@ -48,6 +48,18 @@ impl<'a> Cohort<'a> {
         }
     }
 
+    /// This cohort with each patient's copies multiplied by `draws` (a
+    /// bootstrap resample of its patients: 0 leaves one out, k counts it k times).
+    pub fn resampled(&self, draws: impl Fn(i64) -> u32) -> Cohort<'a> {
+        let copies = (0..self.dataset.records.len())
+            .map(|i| self.copies(i) * draws(self.dataset.groups[i]))
+            .collect();
+        Cohort {
+            dataset: self.dataset,
+            copies: Some(copies),
+        }
+    }
+
     /// The dataset the cohort is drawn from; record indices refer to it.
     pub fn dataset(&self) -> &'a Dataset {
         self.dataset

@@ -45,6 +45,8 @@ pub struct ReportInput<'a> {
     pub temporal: Option<&'a Temporal>,
     /// Screening of the input table.
     pub screening: &'a Screening,
+    /// How refits of the pipeline widened the intervals (a fit's nested estimate), in words.
+    pub intervals_widened: Option<&'a str>,
 }
 
 /// Escapes text for HTML.
@@ -228,9 +230,13 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, PlotError> {
     }
     let _ = writeln!(out, "<div>");
     metrics_table(&mut out, &e.overall);
+    let widened = input
+        .intervals_widened
+        .map(|w| format!("; {}", escape(w)))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "<p class=\"note\">Intervals: 95% percentile bootstrap over patients ({} resamples).</p>",
+        "<p class=\"note\">Intervals: 95% percentile bootstrap over patients ({} resamples){widened}.</p>",
         crate::evaluation::full::BOOTSTRAP_RESAMPLES
     );
     let _ = writeln!(out, "</div></div>");

@@ -17,20 +17,28 @@
 //!   (Steyerberg, Clinical Prediction Models, 2nd ed., ch. 17; TRIPOD+AI 12e).
 //!
 //! Either way the intervals come from a bootstrap over patients, and the
-//! numbers of patients and events stand beside them. The sample size is
+//! numbers of patients and events stand beside them. Nested
+//! cross-validation's are widened by the spread of its estimate over
+//! refits of the pipeline on bootstrap resamples
+//! ([`crate::evaluation::refit_spread`]): the patient bootstrap holds the
+//! fitted models fixed and alone is about a fifth too narrow. The sample size is
 //! checked first: too few rows or events are refused, fewer than Riley's
 //! criteria ask for are warned about ([`crate::prepare::sample_size`]).
 
 use std::collections::HashMap;
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
 use carescore_core::artifact::{Metric, ModelArtifact};
 use serde::Serialize;
 
 use super::selection::{select, Progress, Selection};
+use crate::cores::on_all_cores;
 use crate::evaluation::artifact::assess;
 use crate::evaluation::cross_validation::{fold_sets, summarise};
 use crate::evaluation::metrics::evaluate;
-use crate::evaluation::{ArtifactEvaluation, CvResult, Scored};
+use crate::evaluation::{ArtifactEvaluation, CvResult, Metrics, RefitSpread, Scored};
 use crate::family::ModelFamily;
 use crate::prepare::folds::grouped_folds;
 use crate::prepare::labelled::Labelled;
@@ -87,6 +95,9 @@ pub struct InternalValidation {
     pub assessment: ArtifactEvaluation,
     /// The family each outer fit chose (nested cross-validation), in fold order.
     pub outer_choices: Vec<&'static str>,
+    /// The nested estimate's spread over refits of the pipeline, which
+    /// widened the intervals (nested cross-validation with refits).
+    pub spread: Option<RefitSpread>,
 }
 
 /// The delivered model, the estimate of how it does, and the sample size.
@@ -109,6 +120,11 @@ pub enum Pass {
         fold: usize,
         /// Outer folds.
         folds: usize,
+    },
+    /// The refits of the pipeline on bootstrap resamples (all at once, side by side).
+    Refits {
+        /// How many.
+        refits: usize,
     },
     /// The delivered model.
     Final,
@@ -167,7 +183,10 @@ pub fn pipeline_fold(
 }
 
 /// Fits the delivered model on `cohort` by model selection over `families`,
-/// and estimates how the whole pipeline does on unseen patients.
+/// and estimates how the whole pipeline does on unseen patients; with
+/// nested cross-validation, `interval_refits` bootstrap refits of the
+/// pipeline widen the intervals ([`crate::evaluation::refit_spread`]; 0
+/// keeps the patient bootstrap's alone).
 ///
 /// # Errors
 /// [`TrainError::TooSmall`] below the sample-size floor; otherwise as [`select`].
@@ -175,6 +194,7 @@ pub fn fit_and_validate(
     cohort: &Cohort<'_>,
     options: FitOptions,
     families: &[&dyn ModelFamily],
+    interval_refits: usize,
     progress: &mut dyn FnMut(Pass, Progress),
 ) -> Result<Validated, TrainError> {
     options.check()?;
@@ -214,33 +234,45 @@ pub fn fit_and_validate(
             }
             selection
         }
-        Method::NestedCrossValidation { outer_folds } => {
-            for test in 0..outer_folds {
-                let pass = Pass::Outer {
-                    fold: test + 1,
-                    folds: outer_folds,
-                };
-                let (rows, q, family) = pipeline_fold(cohort, options, families, &dev, &folds, test, &mut |event| {
-                    progress(pass, event)
-                })?;
-                for (i, q) in rows.into_iter().zip(q) {
-                    p[i] = q;
-                    validated[i] = true;
-                }
-                outer_choices.push(family);
-            }
+        Method::NestedCrossValidation { .. } => {
+            let mut report = |pass, event| progress(pass, event);
+            let nested = nested_estimate(cohort, options, families, &dev, &folds, &mut report)?;
+            (p, validated, outer_choices) = (nested.p, nested.validated, nested.choices);
             select(cohort, options, families, &mut |event| progress(Pass::Final, event))?
         }
     };
     let validated: Vec<usize> = (0..p.len()).filter(|&i| validated[i]).collect();
     let scored = Scored::of(&dev, &validated, validated.iter().map(|&i| p[i]).collect());
-    let assessment = assess(cohort.dataset(), &scored, options);
+    let mut assessment = assess(cohort.dataset(), &scored, options);
+    let spread = match method {
+        // A hold-out scores the delivered model itself: its patient bootstrap is the whole error.
+        Method::PatientHoldout { .. } => None,
+        Method::NestedCrossValidation { .. } if interval_refits == 0 => None,
+        Method::NestedCrossValidation { .. } => {
+            progress(
+                Pass::Refits {
+                    refits: interval_refits,
+                },
+                Progress::Fitting(AUTO),
+            );
+            let spread = refit_spread(cohort, options, families, &dev, interval_refits);
+            progress(
+                Pass::Refits {
+                    refits: interval_refits,
+                },
+                Progress::Fitted(AUTO),
+            );
+            spread.widen(&mut assessment.overall);
+            Some(spread)
+        }
+    };
     let mut selection = selection;
     record_headline(
         &mut selection.chosen.artifact,
         method,
         &assessment,
         selection.chosen.patients,
+        spread,
     );
     selection.chosen.assess_temporal(cohort.dataset(), options);
     Ok(Validated {
@@ -250,10 +282,113 @@ pub fn fit_and_validate(
             scored,
             assessment,
             outer_choices,
+            spread,
         },
         sample_size,
     })
 }
+
+/// The pooled out-of-fold predictions of a nested cross-validation.
+struct Nested {
+    /// Each development row's out-of-sample probability.
+    p: Vec<f64>,
+    /// Whether the row was in a fold (patients outside every fold are not).
+    validated: Vec<bool>,
+    /// The family each outer fit chose, in fold order.
+    choices: Vec<&'static str>,
+}
+
+/// Runs the pipeline nested in the outer `folds` of `dev`: fitted without
+/// each fold's patients and scored on them.
+fn nested_estimate(
+    cohort: &Cohort<'_>,
+    options: FitOptions,
+    families: &[&dyn ModelFamily],
+    dev: &Labelled,
+    folds: &[usize],
+    progress: &mut dyn FnMut(Pass, Progress),
+) -> Result<Nested, TrainError> {
+    let mut nested = Nested {
+        p: vec![0.0; dev.y.len()],
+        validated: vec![false; dev.y.len()],
+        choices: Vec::new(),
+    };
+    for test in 0..options.folds {
+        let pass = Pass::Outer {
+            fold: test + 1,
+            folds: options.folds,
+        };
+        let (rows, p, family) = pipeline_fold(cohort, options, families, dev, folds, test, &mut |event| {
+            progress(pass, event)
+        })?;
+        for (i, q) in rows.into_iter().zip(p) {
+            nested.p[i] = q;
+            nested.validated[i] = true;
+        }
+        nested.choices.push(family);
+    }
+    Ok(nested)
+}
+
+/// The nested estimate's figures on one bootstrap resample of the patients
+/// of `dev` (drawn by `seed`): the same procedure, outer folds included,
+/// on the resample; `None` when the pipeline cannot run on it (e.g. a fold
+/// without an event).
+fn refit(
+    cohort: &Cohort<'_>,
+    options: FitOptions,
+    families: &[&dyn ModelFamily],
+    patients: &[i64],
+    seed: u64,
+) -> Option<Metrics> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut draws: HashMap<i64, u32> = HashMap::with_capacity(patients.len());
+    for _ in 0..patients.len() {
+        *draws.entry(patients[rng.gen_range(0..patients.len())]).or_default() += 1;
+    }
+    // Patients outside the development rows (a temporal hold-out's) keep their copies.
+    let resample = cohort.resampled(|patient| {
+        if patients.binary_search(&patient).is_ok() {
+            draws.get(&patient).copied().unwrap_or(0)
+        } else {
+            1
+        }
+    });
+    let options = FitOptions { seed, ..options };
+    let dev = development_rows(&resample, options).ok()?;
+    let folds = grouped_folds(&dev.groups, &dev.y, options.folds, seed);
+    let nested = nested_estimate(&resample, options, families, &dev, &folds, &mut |_, _| {}).ok()?;
+    let rows: Vec<usize> = (0..dev.y.len()).filter(|&i| nested.validated[i]).collect();
+    let pick = |values: &[f64]| rows.iter().map(|&i| values[i]).collect::<Vec<f64>>();
+    let y: Vec<bool> = rows.iter().map(|&i| dev.y[i]).collect();
+    Some(evaluate(&pick(&nested.p), &y, &pick(&dev.w)))
+}
+
+/// The spread of the nested estimate over `refits` bootstrap resamples of
+/// the patients of `dev`, refitted side by side on the cores
+/// ([`crate::evaluation::refit_spread`]).
+fn refit_spread(
+    cohort: &Cohort<'_>,
+    options: FitOptions,
+    families: &[&dyn ModelFamily],
+    dev: &Labelled,
+    refits: usize,
+) -> RefitSpread {
+    let mut patients = dev.groups.clone();
+    patients.sort_unstable();
+    patients.dedup();
+    // One seed per resample, drawn in turn, so the result does not depend on the cores.
+    let mut seeds = ChaCha8Rng::seed_from_u64(options.seed ^ REFIT_SEED);
+    let seeds: Vec<u64> = (0..refits).map(|_| seeds.gen()).collect();
+    let estimates: Vec<Metrics> = on_all_cores(&seeds, |seed| refit(cohort, options, families, &patients, *seed))
+        .into_iter()
+        .flatten()
+        .collect();
+    RefitSpread::of(&estimates)
+}
+
+/// Mixed into the fit's seed for the resamples' seeds (so they are not the folds').
+const REFIT_SEED: u64 = 0x005e_ed0f_2ef1_7500;
 
 /// Writes the internal validation's figures into the artifact's metrics.
 fn record_headline(
@@ -261,6 +396,7 @@ fn record_headline(
     method: Method,
     assessment: &ArtifactEvaluation,
     training_patients: usize,
+    spread: Option<RefitSpread>,
 ) {
     let method_figure = match method {
         Method::NestedCrossValidation { outer_folds } => (Metric::NestedCvFolds, outer_folds as f64),
@@ -270,7 +406,12 @@ fn record_headline(
         .overall
         .headline()
         .into_iter()
-        .chain([method_figure, (Metric::TrainingPatients, training_patients as f64)]);
+        .chain([method_figure, (Metric::TrainingPatients, training_patients as f64)])
+        .chain(
+            spread
+                .filter(|s| s.auc.is_some())
+                .map(|s| (Metric::IntervalRefits, s.refits as f64)),
+        );
     for (metric, value) in figures {
         artifact.metrics.insert(metric.name().to_string(), value);
     }
