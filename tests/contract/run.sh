@@ -3,14 +3,19 @@
 #  1. schemathesis --checks all against /openapi.json, without API keys and
 #     with keys configured (0 failures; settings in schemathesis.toml);
 #  2. a Python client generated from /openapi.json by openapi-python-client
-#     makes one score, one batch and one grade call (client_calls.py).
+#     makes one score, one batch and one grade call (client_calls.py);
+#  3. a model trained through a spec (notebooks-data/kidney_centre.*) is
+#     copied into the models directory and reloaded: a client generated
+#     before the reload has no call for it, one generated after scores
+#     through it (spec_client_calls.py), and schemathesis checks its routes.
 #
-# Usage: tests/contract/run.sh [PATH_TO_carescore-serve]
+# Usage: tests/contract/run.sh [PATH_TO_carescore-serve [PATH_TO_carescore-train]]
 # Env: CONTRACT_VENV (virtual environment for the PyPI tools, created if
 # missing; default ~/.cache/carescore/contract-venv).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 binary="${1:-${CARGO_TARGET_DIR:-$here/../../target}/debug/carescore-serve}"
+train="${2:-$(dirname "$binary")/carescore-train}"
 venv="${CONTRACT_VENV:-$HOME/.cache/carescore/contract-venv}"
 SCHEMATHESIS="schemathesis==4.32.5"
 CLIENT_GENERATOR="openapi-python-client==0.29.1"
@@ -64,8 +69,8 @@ schemathesis_run() {
   (cd "$here" && "$venv/bin/schemathesis" run "$url/openapi.json" --checks all --workers 1 "$@")
 }
 
-generated_client_calls() {
-  local key="${1:-}"
+# generate_client: writes a client generated from the served document to $work/client.
+generate_client() {
   curl -fsS "$url/openapi.json" >"$work/openapi.json"
   printf 'project_name_override: carescore-client\npackage_name_override: carescore_client\npost_hooks: []\n' \
     >"$work/generator.yaml"
@@ -73,6 +78,11 @@ generated_client_calls() {
   mkdir -p "$work/client"
   "$venv/bin/openapi-python-client" generate --path "$work/openapi.json" --meta none \
     --config "$work/generator.yaml" --output-path "$work/client/carescore_client" --overwrite
+}
+
+generated_client_calls() {
+  local key="${1:-}"
+  generate_client
   "$venv/bin/python" "$here/client_calls.py" "$work/client" "$url" $key
 }
 
@@ -89,5 +99,21 @@ printf '[[keys]]\nname = "contract"\nsha256 = "%s"\nscopes = ["score", "underwri
 start_server keys --config "$work/keys.toml"
 schemathesis_run --header "Authorization: Bearer $key"
 generated_client_calls "$key"
+stop_server
+
+echo "--> a spec model added on reload"
+examples="$here/../../notebooks-data"
+"$train" fit --data "$examples/kidney_centre.csv" --spec "$examples/kidney_centre.toml" --out "$work/trained" \
+  --model logistic --interval-refits 0 >/dev/null
+mkdir -p "$work/models"
+input='{"case_id": "kc-1", "recipient_age": 43.2, "donor_type": "living", "cold_ischaemia_hours": 1.4, "hla_mismatches": 0, "delayed_graft_function": false, "creatinine_day7_umol_l": 92}'
+start_server spec --models-dir "$work/models"
+generate_client
+"$venv/bin/python" "$here/spec_client_calls.py" "$work/client" "$url" rejection_365d "$input" --absent
+cp "$work/trained/rejection_365d-1.json" "$work/models/"
+curl -fsS -X POST "$url/v1/admin/reload" >/dev/null
+generate_client
+"$venv/bin/python" "$here/spec_client_calls.py" "$work/client" "$url" rejection_365d "$input"
+schemathesis_run --include-path-regex '^/v1/models/'
 stop_server
 echo "contract checks passed"

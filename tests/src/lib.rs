@@ -155,3 +155,21 @@ pub async fn http_get(address: SocketAddr, path: &str) -> std::io::Result<(u16, 
         .unwrap_or_default();
     Ok((status, body))
 }
+
+/// Runs `carescore-train` with `args`, through the binary's own argument
+/// parsing and dispatch.
+///
+/// # Panics
+/// If the arguments are refused or the command fails.
+pub fn carescore_train(args: &[&str]) {
+    use clap::Parser as _;
+    let argv = std::iter::once("carescore-train").chain(args.iter().copied());
+    let cli = carescore_train::args::Cli::try_parse_from(argv).unwrap_or_else(|e| panic!("{e}"));
+    carescore_train::commands::run(cli).unwrap_or_else(|e| panic!("carescore-train {}: {e:#}", args.join(" ")));
+}
+
+/// The example table and spec of a centre's own columns (`notebooks-data/kidney_centre.*`).
+pub fn kidney_centre_example() -> (std::path::PathBuf, std::path::PathBuf) {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../notebooks-data");
+    (examples.join("kidney_centre.csv"), examples.join("kidney_centre.toml"))
+}

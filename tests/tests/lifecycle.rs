@@ -2,12 +2,13 @@
 //! service serves them from a directory behind API keys, a new version is
 //! reloaded, a corrupt one is refused while the old one keeps answering, the
 //! metrics count it all, and the service's probability equals
-//! `carescore-train predict`'s for the same record.
+//! `carescore-train predict`'s for the same record; a model trained through
+//! a spec on a centre's own columns is served once a reload finds it.
 
 use std::io::Write as _;
 use std::path::Path;
 
-use carescore_e2e::{http, start_service, Reply};
+use carescore_e2e::{carescore_train, http, kidney_centre_example, start_service, Reply};
 use carescore_serve::{AppState, ModelSource, Sources};
 use carescore_train::synth::{generate, SynthConfig};
 use carescore_train::{family, fit, load, Cohort, FitOptions, Reading, Target};
@@ -34,6 +35,21 @@ fn train_into(data: &Path, dir: &Path, target: Target, family_name: &str, versio
     let fitted = fit(&Cohort::all(&dataset), options, family(family_name).unwrap()).unwrap();
     let path = dir.join(format!("{}-{version}.json", target.name()));
     std::fs::write(path, fitted.artifact.to_json()).unwrap();
+}
+
+/// The probability `carescore-train predict` wrote for the first row of its table.
+fn first_probability(scores: &Path) -> f64 {
+    let text = std::fs::read_to_string(scores).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|c| *c == "probability").unwrap();
+    text.lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(column)
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 async fn call(address: std::net::SocketAddr, method: &str, path: &str, key: Option<&str>, body: &str) -> Reply {
@@ -148,18 +164,7 @@ async fn train_serve_reload_and_agree_with_predict() {
         top: 3,
     })
     .unwrap();
-    let text = std::fs::read_to_string(&scores).unwrap();
-    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
-    let column = header.iter().position(|c| *c == "probability").unwrap();
-    let offline: f64 = text
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .nth(column)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let offline = first_probability(&scores);
     let online = first["risks"]["infection_180d"]["probability"].as_f64().unwrap();
     assert_eq!(online, offline, "the service and predict give the same probability");
 
@@ -390,4 +395,151 @@ async fn a_key_over_its_rate_gets_429_with_retry_after() {
     assert_eq!(reply.status, 429);
     assert_eq!(reply.header("retry-after"), Some("1"));
     assert_eq!(reply.json()["type"], "https://carescore.invalid/problems/rate-limited");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spec_model_is_served_after_a_reload_and_agrees_with_predict() {
+    let (data, spec) = kidney_centre_example();
+    let (data, spec) = (data.to_str().unwrap(), spec.to_str().unwrap());
+    let work = tempfile::tempdir().unwrap();
+    let trained = work.path().join("trained");
+    carescore_train(&[
+        "fit",
+        "--data",
+        data,
+        "--spec",
+        spec,
+        "--out",
+        trained.to_str().unwrap(),
+        "--model",
+        "logistic",
+        "--interval-refits",
+        "0",
+        "--format",
+        "json",
+    ]);
+    let models = work.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    let state = AppState::load(Sources {
+        models: ModelSource::Directory(models.clone()),
+        policy: None,
+        settings: None,
+    })
+    .unwrap();
+    let audit_path = work.path().join("audit.jsonl");
+    let audit = carescore_serve::AuditLog::open(&audit_path, Some("a-salt-of-sixteen-chars"), false).unwrap();
+    let address = start_service(state.with_audit(audit)).await;
+    let score_path = "/v1/models/rejection_365d/score";
+
+    // An empty directory serves the built-in targets from the embedded defaults, and no spec model.
+    let listed = call(address, "GET", "/v1/models", None, "").await.json();
+    let sources: Vec<&str> = listed["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["embedded", "embedded"]);
+    let doc = call(address, "GET", "/openapi.json", None, "").await.json();
+    assert!(doc["paths"][score_path].is_null());
+    let input = r#"{"case_id": "kc-1", "recipient_age": 43.2, "donor_type": "living", "cold_ischaemia_hours": 1.4,
+        "hla_mismatches": 0, "delayed_graft_function": false, "creatinine_day7_umol_l": 92}"#;
+    assert_eq!(call(address, "POST", score_path, None, input).await.status, 404);
+
+    // The artifact is copied in; a reload serves it, and the document describes it.
+    std::fs::copy(
+        trained.join("rejection_365d-1.json"),
+        models.join("rejection_365d-1.json"),
+    )
+    .unwrap();
+    let reply = call(address, "POST", "/v1/admin/reload", None, "").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["models"]["rejection_365d"], "rejection_365d@1");
+    let doc = call(address, "GET", "/openapi.json", None, "").await.json();
+    let input_schema = &doc["components"]["schemas"]["rejection_365d_input"];
+    assert_eq!(
+        input_schema["properties"]["donor_type"]["enum"],
+        serde_json::json!(["living", "deceased_dbd", "deceased_dcd"])
+    );
+    assert_eq!(input_schema["properties"]["recipient_age"]["maximum"], 90.0);
+    // Training saw frailty missing: it may be left out; the others may not.
+    let required: Vec<&str> = input_schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        !required.contains(&"frailty_score") && required.contains(&"recipient_age"),
+        "{required:?}"
+    );
+    assert_eq!(
+        doc["paths"][score_path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/rejection_365d_input"
+    );
+
+    // Online equals offline: the first row of the table, as predict scores it.
+    let reply = call(address, "POST", score_path, None, input).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let answer = reply.json();
+    assert_eq!(answer["model_version"], "rejection_365d@1");
+    assert_eq!(answer["case_id"], "kc-1");
+    let scores = work.path().join("scores.csv");
+    carescore_train(&[
+        "predict",
+        "--model",
+        models.join("rejection_365d-1.json").to_str().unwrap(),
+        "--spec",
+        spec,
+        "--data",
+        data,
+        "--out",
+        scores.to_str().unwrap(),
+    ]);
+    let offline = first_probability(&scores);
+    assert_eq!(
+        answer["probability"].as_f64().unwrap(),
+        offline,
+        "the service and predict agree"
+    );
+    let thresholds = [0.15, 0.3];
+    let band = ["low", "medium", "high"][thresholds.iter().filter(|t| offline > **t).count()];
+    assert_eq!(answer["band"], band);
+    assert_eq!(
+        answer["flags"],
+        if offline > 0.3 {
+            serde_json::json!(["early_biopsy_review"])
+        } else {
+            serde_json::json!([])
+        }
+    );
+
+    // Out of the spec's range: refused, naming the field and the range, never the value.
+    let refused = call(address, "POST", score_path, None, &input.replace("43.2", "143.2")).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let error = &refused.json()["errors"][0];
+    assert_eq!(
+        (error["field"].as_str(), error["rule"].as_str()),
+        (Some("recipient_age"), Some("out_of_range"))
+    );
+    assert_eq!(error["allowed"], "a number from 18 to 90");
+    assert!(!refused.body.contains("143.2"));
+
+    // The audit line names the model and hashes the case id; the metrics have the model's series.
+    let audit = std::fs::read_to_string(&audit_path).unwrap();
+    let line: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(line["route"], "model_score");
+    assert_eq!(line["model_versions"]["rejection_365d"], "rejection_365d@1");
+    assert_eq!(line["probabilities"]["rejection_365d"], answer["probability"]);
+    assert!(!audit.contains("kc-1"), "case ids are only hashed");
+    assert_eq!(line["case_id_sha256"].as_str().unwrap().len(), 64);
+    let metrics = call(address, "GET", "/metrics", None, "").await.body;
+    for expected in [
+        "carescore_probability_count{target=\"rejection_365d\"} 1",
+        "carescore_model_info{target=\"rejection_365d\",model_version=\"rejection_365d@1\"} 1",
+        "carescore_requests_total{route=\"/v1/models/{target}/score\",status=\"200\"} 1",
+        "carescore_requests_total{route=\"/v1/models/{target}/score\",status=\"404\"} 1",
+    ] {
+        assert!(metrics.contains(expected), "{expected} missing in\n{metrics}");
+    }
 }

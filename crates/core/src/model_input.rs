@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use crate::artifact::{CompiledModel, Explanation, FeatureKind, FeatureSpec, ModelArtifact, Row};
 use crate::field::{FieldKind, FieldValue};
+use crate::scoring::{json_value, Factor};
 use crate::validation::{is_case_id, FieldError, Rule};
 
 /// The key of the optional case identifier.
@@ -258,6 +259,8 @@ pub struct ModelScore {
     pub band: Option<String>,
     /// The raw output explained: base value and one contribution per feature.
     pub explanation: Explanation,
+    /// Every feature with the input's value and its contribution, in signature order.
+    pub factors: Vec<Factor>,
     /// The declared flags the probability raises, in declaration order.
     pub flags: Vec<String>,
 }
@@ -267,8 +270,19 @@ pub fn score_model_input(model: &CompiledModel, input: &ModelInput) -> ModelScor
     let explanation = model.explain(input);
     let probability = model.calibrate(explanation.raw);
     let artifact = model.artifact();
+    let factors = artifact
+        .features
+        .iter()
+        .zip(&explanation.contributions)
+        .map(|(feature, contribution)| Factor {
+            feature: feature.name.clone(),
+            value: json_value(input.value(&feature.name)),
+            contribution: *contribution,
+        })
+        .collect();
     ModelScore {
         probability,
+        factors,
         band: band_of(probability, &artifact.operating_thresholds),
         flags: artifact
             .flags

@@ -341,7 +341,8 @@ pub struct Underwriting {
     pub neutralised_probabilities: BTreeMap<&'static str, f64>,
 }
 
-fn json_value(value: Option<FieldValue<'_>>) -> serde_json::Value {
+/// A row's value as JSON (null when missing), as the answers show it.
+pub(crate) fn json_value(value: Option<FieldValue<'_>>) -> serde_json::Value {
     match value {
         None => serde_json::Value::Null,
         Some(FieldValue::Number(x)) => serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, Into::into),

@@ -60,22 +60,27 @@ pub(crate) struct Decision<'a> {
     /// Position in a batch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<usize>,
-    /// Salted SHA-256 of the case id (hex).
-    pub case_id_sha256: String,
+    /// Salted SHA-256 of the case id (hex); absent when a spec model's
+    /// input carried no case id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_id_sha256: Option<String>,
     /// Model version by target.
-    pub model_versions: BTreeMap<&'static str, &'a str>,
+    pub model_versions: BTreeMap<&'a str, &'a str>,
     /// The artifact's checksum by target.
-    pub model_sha256: BTreeMap<&'static str, &'a str>,
+    pub model_sha256: BTreeMap<&'a str, &'a str>,
     /// Policy version.
     pub policy_version: &'a str,
     /// Probability by target.
-    pub probabilities: BTreeMap<&'static str, f64>,
+    pub probabilities: BTreeMap<&'a str, f64>,
     /// Recommended tier (scores).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier: Option<carescore_core::Tier>,
     /// Flags raised (scores).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flags: Option<&'a [carescore_core::policy::Flag]>,
+    /// Flags a spec model declared and the probability raised (spec-model scores).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declared_flags: Option<&'a [String]>,
     /// Risk class (grades).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk_class: Option<carescore_core::policy::RiskClass>,

@@ -34,17 +34,18 @@ pub use auth::{ApiKey, Keys, Scope};
 pub use config::{Config, ConfigError, LogFormat};
 pub use http::admin::{reload_and_record, Reloaded};
 pub use http::app;
-pub use loading::LoadError;
+pub use loading::{LoadError, Loaded, SpecModels};
 pub use problem::{FieldProblem, Problem, ProblemKind};
 pub use routes::Route;
 pub use server::serve;
 pub use settings::{Limits, Settings};
 pub use state::{AppState, Live, ModelSource, ReloadError, Shared, Sources};
 
-/// The OpenAPI document the service publishes, for a service with
-/// (`keys`) or without API keys: what `GET /openapi.json` answers.
+/// The OpenAPI document a service on the built-in targets alone publishes,
+/// with (`keys`) or without API keys: what `GET /openapi.json` answers
+/// when no model trained through a spec is loaded.
 pub fn openapi_document(keys: bool) -> serde_json::Value {
-    http::openapi::document(keys)
+    http::openapi::document(keys, &loading::SpecModels::new())
 }
 
 /// The state a configuration asks for: models from `--models-dir` or the

@@ -67,8 +67,19 @@ async fn run(config: Config) -> anyhow::Result<()> {
     if !keys {
         tracing::warn!("no API keys configured (--config): every route is open, so only loopback is served");
     }
-    for (target, artifact) in state.live.load().models.iter() {
-        tracing::info!(target, model = %artifact.model_version(), "model loaded");
+    {
+        let live = state.live.load();
+        for (target, artifact) in live.artifacts() {
+            tracing::info!(target, model = %artifact.model_version(), "model loaded");
+        }
+        if matches!(state.sources.models, carescore_serve::ModelSource::Directory(_)) {
+            for target in &live.embedded_targets {
+                tracing::warn!(
+                    target,
+                    "the models directory has no artifact for this target: serving the embedded default"
+                );
+            }
+        }
     }
     spawn_reload_on_sighup(state.clone());
     let listener = tokio::net::TcpListener::bind(config.bind)

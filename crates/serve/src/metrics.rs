@@ -6,13 +6,16 @@
 //! their own registries, protobuf or HTTP stacks. What every request updates
 //! is laid out in atomics when the service starts, so the request path takes
 //! no lock and builds no label string; rare series sit in a mutex-guarded
-//! map. No label ever holds a patient value: routes, status codes, targets,
+//! map. A model trained through a spec gets its series when it is loaded
+//! (at start or on a reload), swapped in whole. No label ever holds a patient value: routes, status codes, targets,
 //! model versions, flag, field and rule names only.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
 
 use carescore_core::policy::Flag;
 use carescore_core::scoring::{INFECTION, READMISSION};
@@ -277,6 +280,20 @@ impl Histograms {
     }
 }
 
+/// The series of one model trained through a spec: its probabilities and
+/// the flags it declared, laid out when the model is first loaded.
+#[derive(Debug)]
+struct SpecSeries {
+    probabilities: AtomicHistogram,
+    /// Label text and count of each declared flag.
+    flags: Vec<(String, String, AtomicU64)>,
+}
+
+/// The spec models' series by target. A reload that adds a model swaps in
+/// a new map (keeping every series already counted), so the request path
+/// reads it without a lock.
+type SpecSeriesMap = BTreeMap<String, Arc<SpecSeries>>;
+
 /// The service's metrics.
 ///
 /// What every request updates (requests by route and status, latency,
@@ -290,6 +307,7 @@ pub struct Metrics {
     missing: Counters,
     probabilities: Histograms,
     flags: Counters,
+    spec: ArcSwap<SpecSeriesMap>,
     cold: Mutex<Cold>,
 }
 
@@ -334,6 +352,7 @@ impl Default for Metrics {
             ),
             probabilities: Histograms::new(Metric::Probability, &PROBABILITY_BUCKETS, labels_of("target", TARGETS)),
             flags: Counters::new(Metric::Flags, labels_of("flag", Flag::ALL.map(Flag::as_str))),
+            spec: ArcSwap::default(),
             cold: Mutex::default(),
         }
     }
@@ -426,6 +445,70 @@ impl Metrics {
         self.cold(|m| m.models = versions.into_iter().collect());
     }
 
+    /// Records what `live` serves: every model's version
+    /// (`carescore_model_info`), and the series of its spec models.
+    pub(crate) fn set_live(&self, live: &crate::state::Live) {
+        self.set_models(
+            live.artifacts()
+                .into_iter()
+                .map(|(t, a)| (t.to_string(), a.model_version())),
+        );
+        self.add_spec_models(live.spec_models.iter().map(|(target, model)| {
+            let flags = model.artifact().flags.iter().map(|f| f.name.as_str()).collect();
+            (target.as_str(), flags)
+        }));
+    }
+
+    /// Lays out the series of the spec models `flags` names (target and
+    /// declared flag names) that have none yet; every series already
+    /// counted stays, so no counter goes back on a reload. Called at start
+    /// and on reload, under the lock so two reloads cannot lose a series.
+    pub fn add_spec_models<'a>(&self, models: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>) {
+        self.cold(|_| {
+            let mut map = SpecSeriesMap::clone(&self.spec.load());
+            for (target, flags) in models {
+                map.entry(target.to_string()).or_insert_with(|| {
+                    Arc::new(SpecSeries {
+                        probabilities: AtomicHistogram::new(PROBABILITY_BUCKETS.len()),
+                        flags: flags
+                            .into_iter()
+                            .map(|f| {
+                                (
+                                    f.to_string(),
+                                    label(&[("flag", f), ("target", target)]),
+                                    AtomicU64::new(0),
+                                )
+                            })
+                            .collect(),
+                    })
+                });
+            }
+            self.spec.store(Arc::new(map));
+        });
+    }
+
+    /// A spec model's probability and the flags it raised.
+    pub fn spec_score(&self, target: &str, p: f64, flags: &[String]) {
+        let map = self.spec.load();
+        let Some(series) = map.get(target) else {
+            // A model loaded without its series (not through `add_spec_models`): counted under the lock.
+            self.probability(target, p);
+            for flag in flags {
+                self.count(Metric::Flags, &[("flag", flag), ("target", target)], 1);
+            }
+            return;
+        };
+        series.probabilities.observe(&PROBABILITY_BUCKETS, p);
+        for flag in flags {
+            match series.flags.iter().find(|(name, _, _)| name == flag) {
+                Some((_, _, count)) => {
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+                None => self.count(Metric::Flags, &[("flag", flag), ("target", target)], 1),
+            }
+        }
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let (mut counters, mut histograms, models) =
@@ -435,6 +518,17 @@ impl Metrics {
         }
         for family in [&self.latency, &self.probabilities] {
             family.snapshot_into(&mut histograms);
+        }
+        for (target, series) in self.spec.load().iter() {
+            if let Some(h) = series.probabilities.snapshot() {
+                histograms.insert((Metric::Probability, label(&[("target", target)])), h);
+            }
+            for (_, labels, count) in &series.flags {
+                let count = count.load(Ordering::Relaxed);
+                if count > 0 {
+                    *counters.entry((Metric::Flags, labels.clone())).or_default() += count;
+                }
+            }
         }
         let mut out = String::new();
         for metric in Metric::ALL.iter().copied() {
@@ -557,6 +651,29 @@ mod tests {
         assert!(text.contains("carescore_reloads_total{result=\"refused\"} 1"));
         assert!(text.contains("carescore_shed_total{reason=\"timeout\"} 1"));
         assert!(text.contains("carescore_plausibility_warnings_total{rule=\"bmi_extreme\"} 2"));
+    }
+
+    #[test]
+    fn spec_models_get_their_series_on_load_and_keep_them_on_reload() {
+        let m = Metrics::default();
+        m.add_spec_models([("graft_loss", vec!["early"])]);
+        m.spec_score("graft_loss", 0.3, &["early".to_string()]);
+        m.add_spec_models([("graft_loss", vec!["early"]), ("sepsis", vec![])]);
+        m.spec_score("graft_loss", 0.1, &[]);
+        m.spec_score("sepsis", 0.6, &[]);
+        let text = m.render();
+        assert!(
+            text.contains("carescore_probability_count{target=\"graft_loss\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("carescore_probability_bucket{target=\"graft_loss\",le=\"0.1\"} 1"));
+        assert!(text.contains("carescore_flags_total{flag=\"early\",target=\"graft_loss\"} 1"));
+        assert!(text.contains("carescore_probability_count{target=\"sepsis\"} 1"));
+        // A flag the first version did not declare is still counted.
+        m.spec_score("graft_loss", 0.9, &["late".to_string()]);
+        assert!(m
+            .render()
+            .contains("carescore_flags_total{flag=\"late\",target=\"graft_loss\"} 1"));
     }
 
     #[test]

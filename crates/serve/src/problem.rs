@@ -65,6 +65,8 @@ problem_kinds! {
     UnsupportedMediaType => UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type";
     /// 422: the JSON does not make a valid patient record; every field problem listed.
     InvalidRecord => UNPROCESSABLE_ENTITY, "invalid-record", "Invalid patient record";
+    /// 422: the JSON is not a valid input of a spec model; every field problem listed.
+    InvalidInput => UNPROCESSABLE_ENTITY, "invalid-input", "Invalid model input";
     /// 422: the request around the records is mis-shaped (e.g. a batch without `records`).
     InvalidRequest => UNPROCESSABLE_ENTITY, "invalid-request", "Invalid request";
     /// 422: a reload found a file it refuses (or one removing every API key); the previous set keeps serving.
@@ -214,6 +216,16 @@ impl Problem {
         let mut p = Problem::new(ProblemKind::InvalidRecord, detail);
         p.errors = errors.iter().map(FieldProblem::from).collect();
         p.safety_flags = safety_flags;
+        p
+    }
+
+    /// 422: an input of a spec model that is JSON but not valid; every field problem listed.
+    pub fn invalid_input(errors: &[FieldError]) -> Problem {
+        let mut p = Problem::new(
+            ProblemKind::InvalidInput,
+            format!("the input has {} invalid field(s)", errors.len()),
+        );
+        p.errors = errors.iter().map(FieldProblem::from).collect();
         p
     }
 

@@ -34,11 +34,11 @@ macro_rules! routes {
                 }
             }
 
-            /// The route of a request path.
+            /// The route of a request path (a model's path is its template's route).
             pub fn of(path: &str) -> Route {
                 match path {
                     $($path => Route::$route,)+
-                    _ => Route::Other,
+                    _ => Route::of_model_path(path),
                 }
             }
         }
@@ -64,7 +64,16 @@ routes! {
     Models => "GET, HEAD" "/v1/models",
     /// `POST /v1/admin/reload`: re-read models, policy and keys.
     Reload => "POST" "/v1/admin/reload",
+    /// `GET /v1/models/{target}`: one model trained through a spec.
+    SpecModel => "GET, HEAD" "/v1/models/{target}",
+    /// `POST /v1/models/{target}/score`: one input of a spec model.
+    SpecScore => "POST" "/v1/models/{target}/score",
+    /// `POST /v1/models/{target}/score/batch`: up to 10,000 inputs of a spec model.
+    SpecScoreBatch => "POST" "/v1/models/{target}/score/batch",
 }
+
+/// Where the routes of one spec model start.
+const MODEL_PREFIX: &str = "/v1/models/";
 
 impl Route {
     /// The route's path (the routers register it).
@@ -75,6 +84,29 @@ impl Route {
     /// The route's place in [`Route::ALL`] (a slot in the metrics).
     pub const fn slot(self) -> usize {
         self as usize
+    }
+
+    /// The concrete path of a spec model's route for `target` (the
+    /// template's `{target}` filled in), as the OpenAPI document lists it.
+    pub fn for_target(self, target: &str) -> String {
+        self.name().replace("{target}", target)
+    }
+
+    /// The spec-model route of a concrete path (`/v1/models/x/score`), else `Other`.
+    fn of_model_path(path: &str) -> Route {
+        let Some(rest) = path.strip_prefix(MODEL_PREFIX) else {
+            return Route::Other;
+        };
+        let (target, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        if target.is_empty() {
+            return Route::Other;
+        }
+        match tail {
+            "" => Route::SpecModel,
+            "score" => Route::SpecScore,
+            "score/batch" => Route::SpecScoreBatch,
+            _ => Route::Other,
+        }
     }
 }
 
@@ -89,6 +121,18 @@ mod tests {
             assert_eq!(Route::of(route.name()), *route);
         }
         assert_eq!(Route::of("/v1/nowhere"), Route::Other);
+        assert_eq!(Route::of("/v1/models/graft_loss/score"), Route::SpecScore);
+        assert_eq!(Route::of("/v1/models/graft_loss/score/batch"), Route::SpecScoreBatch);
+        assert_eq!(Route::of("/v1/models/graft_loss"), Route::SpecModel);
+        assert_eq!(Route::SpecScore.for_target("graft_loss"), "/v1/models/graft_loss/score");
+        for path in [
+            "/v1/models/",
+            "/v1/models//score",
+            "/v1/models/x/explain",
+            "/v1/models/x/score/",
+        ] {
+            assert_eq!(Route::of(path), Route::Other, "{path}");
+        }
         assert_eq!(Route::of("other"), Route::Other);
     }
 }

@@ -9,7 +9,7 @@ use carescore_core::scoring::Models;
 use carescore_core::Policy;
 
 use crate::auth::Keys;
-use crate::loading::LoadError;
+use crate::loading::{LoadError, Loaded, SpecModels};
 use crate::settings::{Limits, Settings};
 
 /// Where the models come from.
@@ -35,12 +35,51 @@ pub struct Sources {
 /// Everything a request is answered with; requests see one whole set, never a mix.
 #[derive(Debug)]
 pub struct Live {
-    /// The models.
+    /// The built-in targets' models.
     pub models: Models,
+    /// The built-in targets served from their embedded default.
+    pub embedded_targets: Vec<&'static str>,
+    /// The models trained through a spec, by target.
+    pub spec_models: SpecModels,
     /// The policy.
     pub policy: Policy,
     /// The API keys.
     pub keys: Keys,
+    /// The OpenAPI document of this set (its models' routes, its
+    /// security), serialised once.
+    pub openapi: axum::body::Bytes,
+}
+
+impl Live {
+    /// The set of `models` with `policy` and `keys`, and its OpenAPI document.
+    fn new(models: Loaded, policy: Policy, keys: Keys) -> Live {
+        let document = crate::http::openapi::document(keys.enabled(), &models.spec);
+        let openapi = serde_json::to_vec(&document).unwrap_or_default().into();
+        Live {
+            models: models.models,
+            embedded_targets: models.embedded_targets,
+            spec_models: models.spec,
+            policy,
+            keys,
+            openapi,
+        }
+    }
+
+    /// Every artifact served, by target: the built-in targets, then the spec models.
+    pub fn artifacts(&self) -> Vec<(&str, &carescore_core::ModelArtifact)> {
+        let built_in = self.models.iter().into_iter();
+        let spec = self.spec_models.iter().map(|(t, m)| (t.as_str(), m.artifact()));
+        built_in.chain(spec).collect()
+    }
+
+    /// The models as loaded (built-in, where each came from, spec models).
+    fn loaded(&self) -> Loaded {
+        Loaded {
+            models: self.models.clone(),
+            embedded_targets: self.embedded_targets.clone(),
+            spec: self.spec_models.clone(),
+        }
+    }
 }
 
 /// Why a reload was refused.
@@ -175,7 +214,7 @@ impl AppState {
             return Err(ReloadError::Embedded);
         }
         let models = match &sources.models {
-            ModelSource::Embedded => self.live.load().models.clone(),
+            ModelSource::Embedded => self.live.load().loaded(),
             ModelSource::Directory(dir) => crate::loading::from_dir(dir)?,
         };
         let (policy, settings) = read_policy_and_settings(sources)?;
@@ -183,11 +222,7 @@ impl AppState {
             return Err(ReloadError::KeysRemoved);
         }
         let waiting = self.limits.differences(&settings.limits);
-        let live = Arc::new(Live {
-            models,
-            policy,
-            keys: settings.keys,
-        });
+        let live = Arc::new(Live::new(models, policy, settings.keys));
         self.live.store(live.clone());
         Ok((live, waiting))
     }
@@ -221,12 +256,5 @@ fn read(sources: &Sources) -> Result<(Live, Limits), LoadError> {
         ModelSource::Directory(dir) => crate::loading::from_dir(dir)?,
     };
     let (policy, settings) = read_policy_and_settings(sources)?;
-    Ok((
-        Live {
-            models,
-            policy,
-            keys: settings.keys,
-        },
-        settings.limits,
-    ))
+    Ok((Live::new(models, policy, settings.keys), settings.limits))
 }

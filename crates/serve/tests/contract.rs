@@ -371,6 +371,9 @@ fn keyed_app(dir: &Path, rate: Option<u32>) -> Router {
     for name in ["infection_180d-1.json", "readmission_30d-1.json"] {
         std::fs::copy(repo.join(name), models.join(name)).unwrap();
     }
+    let spec = spec_models_dir();
+    let spec_model = format!("{SPEC_TARGET}-1.json");
+    std::fs::copy(spec.path().join(&spec_model), models.join(&spec_model)).unwrap();
     let mut settings = String::new();
     for (name, key, scopes) in KEYS {
         let sha = carescore_core::artifact::sha256_hex(key.as_bytes());
@@ -463,17 +466,24 @@ async fn security_is_published_as_configured_and_enforced_as_published() {
             );
         }
     }
-    let keyed = openapi_document(true);
-    assert_eq!(keyed["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        openapi_document(true)["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    // The service with keys and a spec model: its routes are published and enforced too.
     let dir = tempfile::tempdir().unwrap();
     let app = keyed_app(dir.path(), None);
+    let keyed = get(&app, "/openapi.json", None).await.json();
+    assert!(keyed["paths"][Route::SpecScore.for_target(SPEC_TARGET)].is_object());
+    let input = spec_input(&keyed).to_string();
     let open_routes = [Route::Healthz, Route::Readyz, Route::Metrics, Route::OpenApi];
     for (path, method, operation) in operations(&keyed) {
         let method: Method = method.to_ascii_uppercase().parse().unwrap();
-        let body = if path == "/v1/score/batch" {
-            format!("{{\"records\": [{EXAMPLE_RECORD_JSON}]}}")
-        } else {
-            EXAMPLE_RECORD_JSON.to_string()
+        let body = match Route::of(&path) {
+            Route::ScoreBatch => format!("{{\"records\": [{EXAMPLE_RECORD_JSON}]}}"),
+            Route::SpecScore => input.clone(),
+            Route::SpecScoreBatch => format!("{{\"records\": [{input}]}}"),
+            _ => EXAMPLE_RECORD_JSON.to_string(),
         };
         let send = |key: Option<&'static str>| {
             let content_type = (method == Method::POST).then_some("application/json");
@@ -502,52 +512,254 @@ async fn security_is_published_as_configured_and_enforced_as_published() {
     }
 }
 
+/// The spec model the tests serve.
+const SPEC_TARGET: &str = "graft_loss";
+
+/// A models directory with a model trained through a spec, `graft_loss-1.json`:
+/// the default infection model's estimator under another target, with what a
+/// spec adds (declared flags, an allowed range on every numeric feature,
+/// here the record field's).
+fn spec_models_dir() -> tempfile::TempDir {
+    let bytes =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/infection_180d-1.json")).unwrap();
+    let mut artifact = carescore_core::ModelArtifact::from_json(&bytes).unwrap();
+    artifact.target = SPEC_TARGET.to_string();
+    artifact.flags = vec![carescore_core::artifact::DeclaredFlag {
+        name: "early_review".into(),
+        above: 0.2,
+    }];
+    for feature in &mut artifact.features {
+        if let carescore_core::artifact::FeatureKind::Numeric { .. } = feature.kind {
+            let field = carescore_core::Field::from_name(&feature.name).unwrap();
+            let (min, max) = match field.spec().kind {
+                carescore_core::FieldKind::Number { min, max } => (min, max),
+                carescore_core::FieldKind::Integer { min, max } => (min as f64, max as f64),
+                other => panic!("{other:?}"),
+            };
+            feature.allowed_range = Some(carescore_core::artifact::AllowedRange {
+                min: Some(min),
+                max: Some(max),
+            });
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(format!("{SPEC_TARGET}-1.json")), artifact.to_json()).unwrap();
+    dir
+}
+
+/// The service on `dir`'s models (the built-in targets embedded), without keys.
+fn dir_app(dir: &Path) -> Router {
+    app(AppState::load(Sources {
+        models: ModelSource::Directory(dir.to_path_buf()),
+        policy: None,
+        settings: None,
+    })
+    .unwrap())
+}
+
+/// The document `app` serves.
+async fn served_document(app: &Router) -> Value {
+    get(app, "/openapi.json", None).await.json()
+}
+
+/// A valid input of the test's spec model: the example record's values of its features.
+fn spec_input(doc: &Value) -> Value {
+    let features = &component(doc, "graft_loss_input")["properties"];
+    let record = example();
+    let input: serde_json::Map<String, Value> = record
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(key, _)| features.get(key.as_str()).is_some())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Value::Object(input)
+}
+
 #[tokio::test]
 async fn the_route_table_the_routers_and_the_document_agree() {
-    let doc = openapi_document(false);
+    let dir = spec_models_dir();
+    let app = dir_app(dir.path());
+    let doc = served_document(&app).await;
+    // A spec model's score routes are published concretely, one pair per model.
+    let concrete = |route: Route| match route {
+        Route::SpecScore | Route::SpecScoreBatch => route.for_target(SPEC_TARGET),
+        _ => route.path().to_string(),
+    };
     let published: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     let table: BTreeSet<String> = Route::ALL
         .iter()
         .filter(|r| **r != Route::Other)
-        .map(|r| r.path().to_string())
+        .map(|r| concrete(*r))
         .collect();
     assert_eq!(published, table, "paths of the document vs the route table");
-    let app = open_app();
+    let without_spec_models: BTreeSet<String> = openapi_document(false)["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let built_in_only: BTreeSet<String> = table
+        .iter()
+        .filter(|p| !p.starts_with(&format!("/v1/models/{SPEC_TARGET}")))
+        .cloned()
+        .collect();
+    assert_eq!(
+        without_spec_models, built_in_only,
+        "no spec model, no score routes for one"
+    );
     for route in Route::ALL.iter().filter(|r| **r != Route::Other) {
+        let path = &concrete(*route).replace("{target}", SPEC_TARGET);
         for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE] {
             let takes = route.allow().split(", ").any(|m| m == method.as_str());
-            let answer = call(&app, method.clone(), route.path(), None, Some("application/json"), "{}").await;
+            let answer = call(&app, method.clone(), path, None, Some("application/json"), "{}").await;
             assert_ne!(
                 answer.status,
                 StatusCode::NOT_FOUND,
-                "{method} {}: not routed",
-                route.path()
+                "{method} {path}: not routed: {}",
+                answer.text
             );
             if takes {
-                assert_ne!(
-                    answer.status,
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "{method} {}",
-                    route.path()
-                );
-                let published = &doc["paths"][route.path()][method.as_str().to_ascii_lowercase()];
-                assert!(published.is_object(), "{method} {} is not published", route.path());
+                assert_ne!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+                let published = &doc["paths"][concrete(*route)][method.as_str().to_ascii_lowercase()];
+                assert!(published.is_object(), "{method} {path} is not published");
             } else {
-                assert_eq!(
-                    answer.status,
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "{method} {}",
-                    route.path()
-                );
-                assert_eq!(
-                    answer.allow.as_deref(),
-                    Some(route.allow()),
-                    "{method} {}",
-                    route.path()
-                );
+                assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+                assert_eq!(answer.allow.as_deref(), Some(route.allow()), "{method} {path}");
             }
         }
     }
+}
+
+#[tokio::test]
+async fn every_answer_of_a_spec_model_is_published() {
+    let dir = spec_models_dir();
+    let app = dir_app(dir.path());
+    let doc = served_document(&app).await;
+    let score_path = Route::SpecScore.for_target(SPEC_TARGET);
+    let batch_path = Route::SpecScoreBatch.for_target(SPEC_TARGET);
+    let input = spec_input(&doc);
+    assert!(
+        schema_errors(&doc, component(&doc, "graft_loss_input"), &input).is_empty(),
+        "{:?}",
+        schema_errors(&doc, component(&doc, "graft_loss_input"), &input)
+    );
+    let scored = post(&app, &score_path, None, &input.to_string()).await;
+    assert_eq!(scored.status, StatusCode::OK, "{}", scored.text);
+    assert_published(&doc, "POST", &score_path, &scored);
+    let answer = scored.json();
+    // The answer explains the raw output: base value + contributions.
+    let raw: f64 = answer["base_value"].as_f64().unwrap()
+        + answer["contributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["contribution"].as_f64().unwrap())
+            .sum::<f64>();
+    let p = answer["probability"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p) && raw.is_finite());
+    assert_eq!(
+        answer["flags"],
+        if p > 0.2 { json!(["early_review"]) } else { json!([]) }
+    );
+    // Every problem at once, naming the field and the rule, never the value.
+    let mut bad = input.clone();
+    bad["age_years"] = json!(250.5);
+    bad["organ"] = json!("pancreas");
+    bad["favourite_colour"] = json!("blue");
+    bad.as_object_mut().unwrap().remove("bmi");
+    let refused = post(&app, &score_path, None, &bad.to_string()).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert_published(&doc, "POST", &score_path, &refused);
+    let problem = refused.json();
+    let rules: BTreeSet<(String, String)> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_string(),
+                e["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        ("age_years", "out_of_range"),
+        ("organ", "not_allowed_value"),
+        ("favourite_colour", "unknown_field"),
+        ("bmi", "required"),
+    ]
+    .into_iter()
+    .map(|(f, r)| (f.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(rules, expected, "{}", refused.text);
+    assert!(!refused.text.contains("250.5") && !refused.text.contains("pancreas") && !refused.text.contains("blue"));
+    // A batch: one result per input, a bad one refused on its own.
+    let body = json!({"records": [input, bad, 7]}).to_string();
+    let batch = post(&app, &batch_path, None, &body).await;
+    assert_eq!(batch.status, StatusCode::OK, "{}", batch.text);
+    assert_published(&doc, "POST", &batch_path, &batch);
+    let batch = batch.json();
+    assert_eq!((batch["scored"].as_u64(), batch["failed"].as_u64()), (Some(1), Some(2)));
+    assert_eq!(batch["results"][0]["ok"]["probability"], answer["probability"]);
+    for (path, body) in [
+        (&score_path, "[1, 2]".to_string()),
+        (&score_path, "{".to_string()),
+        (&batch_path, "{\"records\": []}".to_string()),
+    ] {
+        let answer = post(&app, path, None, &body).await;
+        assert_published(&doc, "POST", path, &answer);
+    }
+    // The model's own description, and the 404 of a model not served.
+    let info_path = format!("/v1/models/{SPEC_TARGET}");
+    let info = get(&app, &info_path, None).await;
+    assert_eq!(info.status, StatusCode::OK, "{}", info.text);
+    assert_published(&doc, "GET", Route::SpecModel.path(), &info);
+    let info = info.json();
+    assert_eq!(info["request_schema"], *component(&doc, "graft_loss_input"));
+    // The default infection model's two operating thresholds make three bands.
+    assert_eq!(info["operating_thresholds"].as_array().unwrap().len(), 2);
+    assert_eq!(info["bands"], json!(["low", "medium", "high"]));
+    let thresholds: Vec<f64> = serde_json::from_value(info["operating_thresholds"].clone()).unwrap();
+    let band = ["low", "medium", "high"][thresholds.iter().filter(|t| p > **t).count()];
+    assert_eq!(answer["band"], band);
+    for path in ["/v1/models/sepsis/score", "/v1/models/infection_180d/score"] {
+        let missing = post(&app, path, None, &input.to_string()).await;
+        assert_eq!(missing.status, StatusCode::NOT_FOUND, "{path}");
+        assert_problem(&doc, &missing);
+    }
+    let missing = get(&app, "/v1/models/sepsis", None).await;
+    assert_published(&doc, "GET", Route::SpecModel.path(), &missing);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_input_a_spec_model_schema_allows_is_scored(seed in any::<u64>()) {
+        let dir = spec_models_dir();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let app = dir_app(dir.path());
+        let doc = runtime.block_on(served_document(&app));
+        let inputs = inputs_from_schema(&doc, component(&doc, "graft_loss_input"));
+        let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+            ProptestConfig::default(),
+            proptest::test_runner::TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed_bytes(seed)),
+        );
+        let input = inputs.new_tree(&mut runner).unwrap().current();
+        prop_assert!(schema_errors(&doc, component(&doc, "graft_loss_input"), &input).is_empty());
+        let path = Route::SpecScore.for_target(SPEC_TARGET);
+        let answer = runtime.block_on(post(&app, &path, None, &input.to_string()));
+        prop_assert_eq!(answer.status, StatusCode::OK, "{}: {}", input, answer.text);
+        assert_published(&doc, "POST", &path, &answer);
+    }
+}
+
+/// 32 seed bytes from a number.
+fn seed_bytes(seed: u64) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes
 }
 
 #[test]
@@ -619,7 +831,12 @@ fn values_of(doc: &Value, schema: &Value) -> BoxedStrategy<Value> {
 /// Records drawn from the published `PatientRecord` schema: required
 /// fields always, optional ones present or absent.
 fn records_from_schema(doc: &Value) -> BoxedStrategy<Value> {
-    let schema = component(doc, "PatientRecord");
+    inputs_from_schema(doc, component(doc, "PatientRecord"))
+}
+
+/// Objects drawn from an object schema inside `doc`: required properties
+/// always, optional ones present or absent.
+fn inputs_from_schema(doc: &Value, schema: &Value) -> BoxedStrategy<Value> {
     let required: BTreeSet<&str> = schema["required"]
         .as_array()
         .unwrap()

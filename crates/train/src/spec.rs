@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use carescore_core::artifact::{check_flags, check_thresholds, DeclaredFlag};
+use carescore_core::artifact::{check_flags, check_thresholds, is_target_name, DeclaredFlag};
 use carescore_core::scoring::BUILT_IN_TARGETS;
 use serde::Deserialize;
 
@@ -187,13 +187,7 @@ impl Spec {
     }
 
     fn check(&self) -> Result<(), String> {
-        let valid_name = !self.target.is_empty()
-            && self.target.len() <= 64
-            && self
-                .target
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid_name {
+        if !is_target_name(&self.target) {
             return Err(format!(
                 "target {:?}: use 1-64 lower-case letters, digits and `_`",
                 self.target

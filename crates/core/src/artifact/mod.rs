@@ -133,6 +133,15 @@ pub enum ArtifactError {
     Invalid(String),
 }
 
+/// Whether `name` is a target name: 1 to 64 lower-case letters, digits and
+/// `_` (it names the artifact's files and the service's routes).
+pub fn is_target_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 impl ModelArtifact {
     /// The model's name in responses: `<target>@<version>`.
     pub fn model_version(&self) -> String {
@@ -178,6 +187,11 @@ impl ModelArtifact {
         if self.version == 0 {
             return Err(ArtifactError::Invalid("version must be positive".into()));
         }
+        if !is_target_name(&self.target) {
+            return Err(ArtifactError::Invalid(
+                "the target must be 1-64 lower-case letters, digits and `_`".into(),
+            ));
+        }
         let width = encode::design_width(&self.features, DesignKind::Linear);
         let raw_width = encode::design_width(&self.features, DesignKind::Raw);
         self.estimator.check(width, raw_width).map_err(ArtifactError::Invalid)?;
@@ -194,8 +208,8 @@ impl ModelArtifact {
     }
 
     /// Features of the signature that are not fields of [`crate::PatientRecord`]
-    /// (an artifact trained from another table through a spec). The service
-    /// refuses artifacts for which this is not empty.
+    /// (an artifact trained from another table through a spec). A built-in
+    /// target refuses artifacts for which this is not empty.
     pub fn non_record_features(&self) -> Vec<&str> {
         self.features
             .iter()

@@ -18,14 +18,14 @@ use crate::state::{AppState, ReloadError};
 /// A successful reload.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Reloaded {
-    /// Model versions now serving, by target.
-    pub models: std::collections::BTreeMap<&'static str, String>,
+    /// Model versions now serving, by target (built-in and spec models).
+    pub models: std::collections::BTreeMap<String, String>,
     /// Policy version now in force.
     pub policy_version: String,
     /// API keys configured.
     pub keys: usize,
     /// The artifacts' checksums by target.
-    pub model_sha256: std::collections::BTreeMap<&'static str, String>,
+    pub model_sha256: std::collections::BTreeMap<String, String>,
     /// Settings that changed in the file but apply only after a restart
     /// (the limits are fixed at start-up), e.g. `limits.max_in_flight`.
     pub restart_required: Vec<&'static str>,
@@ -39,23 +39,18 @@ pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
     match state.reload() {
         Ok((live, restart_required)) => {
             state.metrics.reload(ReloadResult::Ok);
-            state
-                .metrics
-                .set_models(live.models.iter().map(|(t, a)| (t.to_string(), a.model_version())));
+            state.metrics.set_live(&live);
+            let artifacts = live.artifacts();
             let reloaded = Reloaded {
-                models: live
-                    .models
+                models: artifacts
                     .iter()
-                    .map(|(t, a)| (t, a.model_version()))
-                    .into_iter()
+                    .map(|(t, a)| (t.to_string(), a.model_version()))
                     .collect(),
                 policy_version: live.policy.version.clone(),
                 keys: live.keys.0.len(),
-                model_sha256: live
-                    .models
+                model_sha256: artifacts
                     .iter()
-                    .map(|(t, a)| (t, a.sha256.clone()))
-                    .into_iter()
+                    .map(|(t, a)| (t.to_string(), a.sha256.clone()))
                     .collect(),
                 restart_required,
             };

@@ -39,6 +39,42 @@ pub(crate) enum RecordProblems {
     Unavailable(ProblemSchema),
 }
 
+/// The problem answers of a spec model's score routes.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(crate) enum ModelProblems {
+    /// Not JSON, not an object, or nested too deeply.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadJson(ProblemSchema),
+    /// No or unknown API key.
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(ProblemSchema),
+    /// The key lacks the route's scope.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(ProblemSchema),
+    /// No model trained through a spec serves this target.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(ProblemSchema),
+    /// Body too large (1 MiB for one input, 16 MiB for a batch).
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(ProblemSchema),
+    /// Not sent as `application/json`.
+    #[response(status = 415, content_type = "application/problem+json")]
+    MediaType(ProblemSchema),
+    /// Not a valid input (or batch): every field problem, with its rule.
+    #[response(status = 422, content_type = "application/problem+json")]
+    Invalid(ProblemSchema),
+    /// The key is over its rate limit (`Retry-After`).
+    #[response(status = 429, content_type = "application/problem+json")]
+    RateLimited(ProblemSchema),
+    /// A fault of the service (a worker failed); never bad input.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(ProblemSchema),
+    /// Shedding load, over the request timeout, or the audit line could not be written (`Retry-After`).
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(ProblemSchema),
+}
+
 /// The problem answers of a route that takes any valid key.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]

@@ -6,22 +6,26 @@
 //! | `score.rs` | `POST /v1/score`, `POST /v1/score/batch` |
 //! | `underwriting.rs` | `POST /v1/underwriting/grade` |
 //! | `models.rs` | `GET /v1/models` |
+//! | `spec_models.rs` | `GET /v1/models/{target}`, `POST /v1/models/{target}/score`, `POST /v1/models/{target}/score/batch` |
 //! | `admin.rs` | `POST /v1/admin/reload` |
 //! | `metrics.rs` | `GET /metrics` |
 //! | `health.rs` | `GET /healthz`, `GET /readyz` |
 //! | `openapi.rs` | `GET /openapi.json` |
 //!
-//! `records.rs` is how the record routes take a record in; `answers.rs`
+//! `records.rs` is how the record routes take a record in; `batch.rs` how
+//! the batch routes spread their items over the cores; `answers.rs`
 //! lists the problem answers each kind of route publishes.
 
 pub(crate) mod admin;
 pub(crate) mod answers;
+pub(crate) mod batch;
 pub(crate) mod health;
 pub(crate) mod metrics;
 pub(crate) mod models;
 pub(crate) mod openapi;
 pub(crate) mod records;
 pub(crate) mod score;
+pub(crate) mod spec_models;
 pub(crate) mod underwriting;
 
 use axum::http::{header, HeaderValue, Method};
@@ -51,17 +55,13 @@ async fn method_not_allowed(uri: axum::http::Uri, method: Method) -> Response {
 
 /// The service's router with every route, serving `state`.
 pub fn app(state: AppState) -> Router {
-    {
-        let live = state.live.load();
-        state
-            .metrics
-            .set_models(live.models.iter().map(|(t, a)| (t.to_string(), a.model_version())));
-    }
+    state.metrics.set_live(&state.live.load());
     Router::new()
         .merge(health::router())
         .merge(score::router())
         .merge(underwriting::router())
         .merge(models::router())
+        .merge(spec_models::router())
         .merge(admin::router())
         .merge(metrics::router())
         .merge(openapi::router())

@@ -14,11 +14,20 @@ use crate::problem::Problem;
 use crate::routes::Route;
 use crate::state::{AppState, ModelSource};
 
+/// The `source` of a model built into the service.
+pub(crate) const EMBEDDED: &str = "embedded";
+/// The `source` of a model read from the models directory.
+pub(crate) const DIRECTORY: &str = "directory";
+
 /// One active model in `GET /v1/models`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ModelInfo {
     /// Target name.
     pub target: String,
+    /// Where the artifact comes from: `directory` (`--models-dir`) or
+    /// `embedded` (the default built into the service: the default models,
+    /// or a built-in target the models directory has no artifact for).
+    pub source: &'static str,
     /// `<target>@<version>`.
     pub model_version: String,
     /// The artifact's checksum, as in every answer and audit line.
@@ -44,9 +53,11 @@ pub(crate) struct ModelInfo {
 }
 
 impl ModelInfo {
-    fn of(artifact: &ModelArtifact) -> ModelInfo {
+    /// The entry of `artifact`, read from `source`.
+    pub(crate) fn of(artifact: &ModelArtifact, source: &'static str) -> ModelInfo {
         ModelInfo {
             target: artifact.target.clone(),
+            source,
             model_version: artifact.model_version(),
             model_sha256: artifact.sha256.clone(),
             version: artifact.version,
@@ -68,9 +79,11 @@ impl ModelInfo {
 /// `GET /v1/models` answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ModelsResponse {
-    /// Active models.
+    /// Active models: the built-in targets (scored at `/v1/score`), then
+    /// the models trained through a spec (each at `/v1/models/{target}/score`).
     pub models: Vec<ModelInfo>,
-    /// `embedded` or `directory`.
+    /// `embedded` (the service was started without `--models-dir`) or
+    /// `directory`; each model says where it comes from.
     pub source: &'static str,
     /// Policy version.
     pub policy_version: String,
@@ -86,11 +99,22 @@ pub(crate) async fn models(
 ) -> Result<JsonAnswer<ModelsResponse>, Problem> {
     let live = state.live.load_full();
     state.admit(&live, &headers, None)?;
+    let source = |target: &str| {
+        if live.embedded_targets.contains(&target) {
+            EMBEDDED
+        } else {
+            DIRECTORY
+        }
+    };
     Ok(JsonAnswer(ModelsResponse {
-        models: live.models.iter().into_iter().map(|(_, a)| ModelInfo::of(a)).collect(),
+        models: live
+            .artifacts()
+            .into_iter()
+            .map(|(target, a)| ModelInfo::of(a, source(target)))
+            .collect(),
         source: match state.sources.models {
-            ModelSource::Embedded => "embedded",
-            ModelSource::Directory(_) => "directory",
+            ModelSource::Embedded => EMBEDDED,
+            ModelSource::Directory(_) => DIRECTORY,
         },
         policy_version: live.policy.version.clone(),
     }))

@@ -7,6 +7,10 @@
 //!   ([`carescore_core::Field`]), the same table validation enforces: types,
 //!   ranges, allowed names, the case id's pattern, which fields are
 //!   required and which may be `null`, and no other keys.
+//! - Each model trained through a spec has its own score and batch paths
+//!   (`/v1/models/<target>/score`) with its input's schema built from the
+//!   artifact ([`model_input_schema`]); the document is rebuilt whenever
+//!   the live set is (start, reload).
 //! - Security is published as configured: without API keys no route asks
 //!   for one (and no 401, 403 or 429 is possible); with keys every route but
 //!   the probes, `/metrics` and this document asks for a bearer key with its
@@ -14,15 +18,21 @@
 //!   patients.
 
 use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use carescore_core::artifact::{FeatureKind, FeatureSpec};
+use carescore_core::model_input::{band_names, CASE_ID};
 use carescore_core::validation::CASE_ID_MAX_CHARS;
+use carescore_core::ModelArtifact;
 use carescore_core::{CmvSerostatus, Field, FieldKind, Induction, Organ, Presence, Sex, Tier};
 use serde_json::{json, Map, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::body::JsonAnswer;
+use crate::http::batch::MAX_BATCH;
+use crate::loading::SpecModels;
 use crate::problem::ProblemSchema;
 use crate::routes::Route;
 use crate::state::AppState;
@@ -63,6 +73,9 @@ const BEARER: &str = "bearer";
         crate::http::score::batch,
         crate::http::underwriting::grade,
         crate::http::models::models,
+        crate::http::spec_models::model_info,
+        crate::http::spec_models::score,
+        crate::http::spec_models::batch,
         crate::http::admin::reload,
         crate::http::metrics::metrics,
         crate::http::health::healthz,
@@ -228,13 +241,224 @@ fn operations(doc: &mut Value) -> impl Iterator<Item = &mut Map<String, Value>> 
         .filter_map(Value::as_object_mut)
 }
 
-/// The document for a service with (`keys`) or without API keys.
-pub(crate) fn document(keys: bool) -> Value {
+/// The JSON Schema of one feature of a spec model's input: its kind, the
+/// spec's allowed range or the model's categories, `null` allowed where
+/// training saw the feature missing.
+fn feature_schema(feature: &FeatureSpec) -> Value {
+    let nullable = feature.missing_indicator;
+    let typed = |name: &str| if nullable { json!([name, "null"]) } else { json!(name) };
+    let mut schema = match &feature.kind {
+        FeatureKind::Numeric { .. } => {
+            let mut schema = json!({"type": typed("number")});
+            let range = feature.allowed_range.unwrap_or_default();
+            if let Some(min) = range.min {
+                schema["minimum"] = json!(min);
+            }
+            if let Some(max) = range.max {
+                schema["maximum"] = json!(max);
+            }
+            schema
+        }
+        FeatureKind::Boolean => json!({"type": typed("boolean")}),
+        FeatureKind::Categorical { categories } => {
+            let mut names: Vec<Value> = categories.iter().map(|c| json!(c)).collect();
+            if nullable {
+                names.push(Value::Null);
+            }
+            json!({"type": typed("string"), "enum": names})
+        }
+    };
+    schema["description"] = json!(if nullable {
+        "May be absent or null: training saw it missing, and the model handles it as trained."
+    } else {
+        "Required: training never saw it missing."
+    });
+    schema
+}
+
+/// The JSON Schema of an input of the spec model `artifact`: its features
+/// and an optional `case_id`, the required ones listed, no other key.
+pub(crate) fn model_input_schema(artifact: &ModelArtifact) -> Value {
+    let mut properties: Map<String, Value> = artifact
+        .features
+        .iter()
+        .map(|f| (f.name.clone(), feature_schema(f)))
+        .collect();
+    properties.insert(
+        CASE_ID.to_string(),
+        json!({
+            "type": ["string", "null"],
+            "minLength": 1,
+            "maxLength": CASE_ID_MAX_CHARS,
+            "pattern": case_id_pattern(),
+            "description": "Your identifier of the case (optional); only its salted hash reaches the audit trail.",
+        }),
+    );
+    let required: Vec<&str> = artifact
+        .features
+        .iter()
+        .filter(|f| !f.missing_indicator)
+        .map(|f| f.name.as_str())
+        .collect();
+    json!({
+        "type": "object",
+        "description": format!(
+            "An input of model {}: its features, checked as the artifact says; every problem is reported at once (422).",
+            artifact.model_version()
+        ),
+        "properties": properties,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+/// The JSON Schema of a spec model's score (with the request's id when
+/// `request_id`: the answer of one input).
+fn model_score_schema(artifact: &ModelArtifact, request_id: bool) -> Value {
+    let bands = band_names(artifact.operating_thresholds.len());
+    let flags: Vec<&str> = artifact.flags.iter().map(|f| f.name.as_str()).collect();
+    let mut properties = json!({
+        "case_id": {"type": "string", "description": "The input's case id, when it carried one."},
+        "target": {"type": "string", "const": artifact.target},
+        "probability": {"type": "number", "minimum": 0, "maximum": 1,
+            "description": format!("Calibrated probability of the event within {} days.", artifact.horizon_days)},
+        "model_version": {"type": "string"},
+        "model_sha256": {"type": "string"},
+        "base_value": {"type": "number", "description": "Raw output with no feature information."},
+        "scale": {"type": "string", "enum": ["log_odds", "vote_share"]},
+        "contributions": {"type": "array", "items": {"$ref": "#/components/schemas/Factor"},
+            "description": "Every feature with the input's value and its contribution, in the model's feature \
+                order: base_value + contributions = the raw output."},
+        "flags": if flags.is_empty() {
+            json!({"type": "array", "maxItems": 0, "description": "The model declares no flags."})
+        } else {
+            json!({"type": "array", "items": {"type": "string", "enum": flags},
+                "description": "The declared flags the probability raises."})
+        },
+    });
+    let mut required = vec![
+        "target",
+        "probability",
+        "model_version",
+        "model_sha256",
+        "base_value",
+        "scale",
+        "contributions",
+        "flags",
+    ];
+    if !bands.is_empty() {
+        properties["band"] = json!({"type": "string", "enum": bands,
+            "description": "The probability's band among the model's operating thresholds."});
+        required.push("band");
+    }
+    if request_id {
+        properties["request_id"] = json!({"type": "string"});
+        required.push("request_id");
+    }
+    json!({"type": "object", "properties": properties, "required": required})
+}
+
+/// The JSON Schema of a spec model's batch answer.
+fn model_batch_schema(score: &str) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "results": {"type": "array", "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer", "minimum": 0},
+                    "ok": {"$ref": score},
+                    "error": {"$ref": "#/components/schemas/Problem"},
+                },
+                "required": ["index"],
+            }},
+            "scored": {"type": "integer", "minimum": 0},
+            "failed": {"type": "integer", "minimum": 0},
+            "request_id": {"type": "string"},
+        },
+        "required": ["results", "scored", "failed", "request_id"],
+    })
+}
+
+/// A reference to component `name`.
+fn reference(name: &str) -> String {
+    format!("#/components/schemas/{name}")
+}
+
+/// The operation `template` (a spec model's route with `{target}`) made
+/// concrete for `artifact`: no path parameter, its own operation id, the
+/// model's request and answer schemas.
+fn concrete(template: &Value, artifact: &ModelArtifact, id: &str, request: Value, answer: &str) -> Value {
+    let mut operation = template.clone();
+    if let Some(operation) = operation.as_object_mut() {
+        operation.remove("parameters");
+    }
+    operation["operationId"] = json!(format!("{id}_{}", artifact.target));
+    operation["summary"] = json!(format!(
+        "{} ({})",
+        template["summary"].as_str().unwrap_or_default(),
+        artifact.model_version()
+    ));
+    operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": request}}});
+    operation["responses"]["200"]["content"]["application/json"]["schema"] = json!({"$ref": answer});
+    operation
+}
+
+/// Adds each spec model's score and batch routes, concrete, with its own
+/// schemas (`<target>_input`, `<target>_score`, ...), in place of the
+/// templates: a generated client gets one typed call per model.
+fn add_spec_models(doc: &mut Value, spec: &SpecModels) {
+    let score = Route::SpecScore.name();
+    let batch = Route::SpecScoreBatch.name();
+    let templates = doc["paths"]
+        .as_object_mut()
+        .map(|paths| (paths.remove(score), paths.remove(batch)));
+    let Some((Some(score_item), Some(batch_item))) = templates else {
+        return;
+    };
+    // The templates' generic answer schemas: each model has its own.
+    if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
+        for generic in ["SpecScoreResponse", "SpecScore", "SpecBatchResponse", "SpecBatchItem"] {
+            schemas.remove(generic);
+        }
+    }
+    for (target, model) in spec {
+        let artifact = model.artifact();
+        let names = |suffix: &str| format!("{target}_{suffix}");
+        let schemas = &mut doc["components"]["schemas"];
+        schemas[names("input")] = model_input_schema(artifact);
+        schemas[names("score")] = model_score_schema(artifact, false);
+        schemas[names("score_response")] = model_score_schema(artifact, true);
+        schemas[names("batch_response")] = model_batch_schema(&reference(&names("score")));
+        let input = json!({"$ref": reference(&names("input"))});
+        let batch_request = json!({
+            "type": "object",
+            "properties": {"records": {
+                "type": "array", "minItems": 1, "maxItems": MAX_BATCH,
+                "description": "1 to 10,000 inputs. An item that is not a valid input is answered with its own \
+                    problem in `results`, so any JSON value is accepted here.",
+                "items": {"anyOf": [input.clone(), {}]},
+            }},
+            "required": ["records"],
+            "additionalProperties": false,
+        });
+        let paths = &mut doc["paths"];
+        paths[Route::SpecScore.for_target(target)] = json!({"post": concrete(
+            &score_item["post"], artifact, "score", input, &reference(&names("score_response")))});
+        paths[Route::SpecScoreBatch.for_target(target)] = json!({"post": concrete(
+            &batch_item["post"], artifact, "score_batch", batch_request, &reference(&names("batch_response")))});
+    }
+}
+
+/// The document for a service with (`keys`) or without API keys, serving
+/// the spec models `spec` besides the built-in targets.
+pub(crate) fn document(keys: bool, spec: &SpecModels) -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
     name_enum_values(&mut doc);
     doc["components"]["schemas"]["PatientRecord"] = record_schema();
     let batch = batch_schema(&doc);
     doc["components"]["schemas"]["BatchRequest"] = batch;
+    add_spec_models(&mut doc, spec);
     if !keys {
         for operation in operations(&mut doc) {
             operation.remove("security");
@@ -251,19 +475,17 @@ pub(crate) fn document(keys: bool) -> Value {
     doc
 }
 
-/// The document as served, built once per configuration (with or without keys).
-fn served(keys: bool) -> &'static Value {
-    static WITH_KEYS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    static WITHOUT_KEYS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
-    let cell = if keys { &WITH_KEYS } else { &WITHOUT_KEYS };
-    cell.get_or_init(|| document(keys))
-}
-
-/// This document (open: it describes the API, not patients).
+/// This document (open: it describes the API, not patients): the live
+/// set's, so a reload that adds or changes a model changes it.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1", body = Object), crate::http::answers::GuardProblems))]
-pub(crate) async fn openapi_json(State(state): State<AppState>) -> JsonAnswer<&'static Value> {
-    JsonAnswer(served(state.live.load().keys.enabled()))
+pub(crate) async fn openapi_json(State(state): State<AppState>) -> Response {
+    let document = state.live.load().openapi.clone();
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        document,
+    )
+        .into_response()
 }
 
 /// Routes of this resource.

@@ -8,7 +8,7 @@ use axum::routing::post;
 use axum::{Extension, Router};
 use carescore_core::parse_record;
 use carescore_core::scoring::{self, Score};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::audit::{AuditLog, Decision};
@@ -19,9 +19,6 @@ use crate::problem::Problem;
 use crate::request_id::RequestId;
 use crate::routes::Route;
 use crate::state::{AppState, Live};
-
-/// Most records in one batch.
-pub(crate) const MAX_BATCH: usize = 10_000;
 
 /// `POST /v1/score` answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -47,13 +44,14 @@ fn score_decision<'a>(
         key,
         route: if index.is_some() { "batch" } else { "score" },
         index,
-        case_id_sha256: audit.case_hash(&score.case_id),
+        case_id_sha256: Some(audit.case_hash(&score.case_id)),
         model_versions: score.risks.iter().map(|(t, r)| (*t, &*r.model_version)).collect(),
         model_sha256: score.risks.iter().map(|(t, r)| (*t, &*r.model_sha256)).collect(),
         policy_version: &score.policy_version,
         probabilities: score.risks.iter().map(|(t, r)| (*t, r.probability)).collect(),
         tier: Some(score.recommended_tier),
         flags: Some(&score.flags),
+        declared_flags: None,
         risk_class: None,
     }
 }
@@ -120,13 +118,6 @@ pub(crate) struct BatchRequestDoc {
     pub(crate) records: Vec<carescore_core::PatientRecord>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BatchRequest<'a> {
-    #[serde(borrow)]
-    records: Vec<&'a RawValue>,
-}
-
 fn score_one(state: &AppState, live: &Live, index: usize, raw: &RawValue) -> BatchItem {
     let outcome = parse_record(raw.get().as_bytes());
     observe_record(&state.metrics, &outcome);
@@ -149,53 +140,11 @@ fn score_one(state: &AppState, live: &Live, index: usize, raw: &RawValue) -> Bat
 }
 
 /// Parses and scores a batch body; runs on a blocking thread and spreads
-/// the records over the cores.
+/// the records over the cores ([`super::batch`]).
 fn score_batch(state: &AppState, live: &Live, bytes: &Bytes) -> Result<Vec<BatchItem>, Problem> {
-    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-        return Err(Problem::bad_json(format!("the body is not valid JSON: {error}")));
-    }
-    let request: BatchRequest<'_> = serde_json::from_slice(bytes).map_err(|_| {
-        Problem::invalid_request(
-            "records",
-            "the body must be an object with one key, `records`, an array of patient records".into(),
-            format!("{{\"records\": [record, ...]}} with 1 to {MAX_BATCH} records"),
-        )
-    })?;
-    let n = request.records.len();
-    if n == 0 || n > MAX_BATCH {
-        return Err(Problem::invalid_request(
-            "records",
-            format!("{n} records sent"),
-            format!("1 to {MAX_BATCH} records"),
-        ));
-    }
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .min(n.div_ceil(64));
-    let chunk = n.div_ceil(threads.max(1));
-    let records = &request.records;
-    let mut items: Vec<BatchItem> = Vec::with_capacity(n);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = records
-            .chunks(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                scope.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .map(|(i, raw)| score_one(state, live, c * chunk + i, raw))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for handle in handles {
-            // A panic in scoring is a bug; surface it as the 500 it is.
-            items.extend(handle.join().unwrap_or_default());
-        }
-    });
-    if items.len() != n {
-        return Err(Problem::internal("a batch worker failed"));
-    }
+    let records = super::batch::items(bytes, "patient records")?;
+    let items = super::batch::on_cores(&records, |index, raw| score_one(state, live, index, raw))
+        .ok_or_else(|| Problem::internal("a batch worker failed"))?;
     Ok(items)
 }
 

@@ -50,7 +50,7 @@ pub(crate) async fn grade(
             key: admitted.key.as_deref(),
             route: "grade",
             index: None,
-            case_id_sha256: audit.case_hash(&underwriting.case_id),
+            case_id_sha256: Some(audit.case_hash(&underwriting.case_id)),
             model_versions: underwriting
                 .model_versions
                 .iter()
@@ -65,6 +65,7 @@ pub(crate) async fn grade(
             probabilities: underwriting.neutralised_probabilities.clone(),
             tier: None,
             flags: None,
+            declared_flags: None,
             risk_class: Some(underwriting.grade.risk_class),
         };
         audit.record(&[decision]).await?;

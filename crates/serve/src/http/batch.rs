@@ -1,0 +1,100 @@
+//! How the batch routes (`/v1/score/batch`, `/v1/models/{target}/score/batch`)
+//! read their body (`{"records": [...]}`, 1 to [`MAX_BATCH`] items, each
+//! left raw so a bad one gets its own error) and spread the items over the
+//! cores: in contiguous chunks of at least [`ITEMS_PER_THREAD`] (fewer are
+//! not worth a thread), results in item order.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::problem::Problem;
+
+/// Most items in one batch.
+pub(crate) const MAX_BATCH: usize = 10_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchRequest<'a> {
+    #[serde(borrow)]
+    records: Vec<&'a RawValue>,
+}
+
+/// The raw items of a batch body; `items` names them in errors (e.g.
+/// "patient records").
+///
+/// # Errors
+/// 400 for a body that is not JSON; 422 for one that is not
+/// `{"records": [...]}` with 1 to [`MAX_BATCH`] items.
+pub(crate) fn items<'a>(bytes: &'a [u8], items: &str) -> Result<Vec<&'a RawValue>, Problem> {
+    if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        return Err(Problem::bad_json(format!("the body is not valid JSON: {error}")));
+    }
+    let request: BatchRequest<'_> = serde_json::from_slice(bytes).map_err(|_| {
+        Problem::invalid_request(
+            "records",
+            format!("the body must be an object with one key, `records`, an array of {items}"),
+            format!("{{\"records\": [...]}} with 1 to {MAX_BATCH} {items}"),
+        )
+    })?;
+    let n = request.records.len();
+    if n == 0 || n > MAX_BATCH {
+        return Err(Problem::invalid_request(
+            "records",
+            format!("{n} {items} sent"),
+            format!("1 to {MAX_BATCH} {items}"),
+        ));
+    }
+    Ok(request.records)
+}
+
+/// Fewest items worth a thread of their own.
+const ITEMS_PER_THREAD: usize = 64;
+
+/// `f(index, item)` for every item, in item order, on up to one thread per
+/// core; `None` if a worker panicked (a bug, answered as a 500).
+pub(crate) fn on_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Option<Vec<R>> {
+    let n = items.len();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |t| t.get())
+        .min(n.div_ceil(ITEMS_PER_THREAD))
+        .max(1);
+    let chunk = n.div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                scope.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(i, item)| f(c * chunk + i, item))
+                        .collect::<Vec<R>>()
+                })
+            })
+            .collect();
+        let mut results = Vec::with_capacity(n);
+        for handle in handles {
+            results.extend(handle.join().ok()?);
+        }
+        Some(results)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_in_item_order_with_their_index() {
+        for n in [0, 1, 63, 64, 65, 1000] {
+            let items: Vec<usize> = (0..n).collect();
+            let results = on_cores(&items, |i, x| (i, x * 2)).unwrap();
+            assert_eq!(
+                results,
+                items.iter().map(|x| (*x, x * 2)).collect::<Vec<_>>(),
+                "{n} items"
+            );
+        }
+    }
+}
