@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::evaluation::refit_spread::MIN_REFITS;
+use crate::prepare::options::check_interval_refits;
 
 /// CareScore offline tool: synthetic cohorts and model training.
 #[derive(Debug, Parser)]
@@ -223,7 +223,8 @@ pub struct FitArgs {
     /// Below 20,000 patients: refits of the whole pipeline on bootstrap
     /// resamples of the patients, whose spread widens the intervals of the
     /// nested estimate (0 keeps the patient bootstrap's alone, which is
-    /// about a fifth too narrow; 10-1000). Each refit costs about one fit.
+    /// about a fifth too narrow; 10-1000). Each refit runs the nested
+    /// cross-validation's `--folds` pipeline fits again.
     #[arg(long, default_value_t = DEFAULT_INTERVAL_REFITS, value_parser = interval_refits)]
     pub interval_refits: usize,
 }
@@ -234,11 +235,7 @@ pub const DEFAULT_INTERVAL_REFITS: usize = 20;
 /// Parses `--interval-refits`: 0, or 10 to 1000 (fewer give no usable spread).
 fn interval_refits(text: &str) -> Result<usize, String> {
     let refits: usize = text.parse().map_err(|_| format!("`{text}` is not a whole number"))?;
-    if refits == 0 || (MIN_REFITS..=1000).contains(&refits) {
-        Ok(refits)
-    } else {
-        Err(format!("use 0 (no refits) or {MIN_REFITS} to 1000 refits"))
-    }
+    check_interval_refits(refits).map_err(|e| e.to_string())
 }
 
 /// Arguments of `evaluate`.

@@ -219,7 +219,7 @@ pub fn render(validated: &Validated, data: &Path, records: &[TableRow]) -> Strin
     let widened = v
         .spread
         .and_then(|s| s.describe())
-        .map(|w| format!(", {w}"))
+        .map(|w| format!("; the overall intervals are widened, {w}; the subgroups' are the patient bootstrap's alone"))
         .unwrap_or_default();
     let _ = writeln!(
         out,
@@ -230,6 +230,9 @@ pub fn render(validated: &Validated, data: &Path, records: &[TableRow]) -> Strin
         e.metrics.rows,
         e.events
     );
+    if let Some(warning) = v.spread.and_then(|s| s.warning()) {
+        let _ = writeln!(out, "**Warning:** {warning}.\n");
+    }
     if let Method::NestedCrossValidation { .. } = v.method {
         let _ = writeln!(
             out,

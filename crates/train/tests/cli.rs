@@ -140,10 +140,10 @@ fn dropout_rate_out_of_range_is_refused() {
     );
 }
 
-/// Runs `fit` on `data` for `target` into `out`, with `extra` options.
-/// `fit` with `extra` arguments; without the refits of the pipeline for the
-/// intervals unless `extra` asks for them (they multiply a debug build's
-/// time, and only the tests of the intervals need them).
+/// Runs `fit` on `data` for `target` into `out`, with `extra` options and,
+/// unless `extra` asks for them, without the refits of the pipeline for the
+/// intervals (they multiply a debug build's time, and only the tests of the
+/// intervals need them).
 fn fit(data: &Path, target: &str, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "fit",

@@ -52,9 +52,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             Progress::Fitting(family) => {
                 let which = match pass {
                     Pass::Outer { fold, folds } => format!("validation fit {fold} of {folds}"),
-                    Pass::Refits { refits } => {
-                        format!("{refits} refits on bootstrap resamples, for the intervals")
-                    }
+                    Pass::Refits { refits } => format!("{refits} refits on bootstrap resamples, for the intervals"),
                     Pass::Final => "delivered model".to_string(),
                 };
                 stage = Some(Stage::start(format!("fitting {family} ({}, {which})", target.name())));
@@ -63,6 +61,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         },
     )?;
     if let Some(warning) = validated.sample_size.warning() {
+        eprintln!("warning: {warning}");
+    }
+    if let Some(warning) = validated.validation.spread.and_then(|s| s.warning()) {
         eprintln!("warning: {warning}");
     }
     let selection = &validated.selection;
@@ -106,7 +107,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         carescore_core::ModelArtifact::from_json(json.as_bytes()).context("the written artifact does not load")?;
     let report_path: PathBuf = args.out.join(format!("{stem}.report.html"));
     let source = format!("patients the model did not see, by {}", validation.method.describe());
-    let widened = validation.spread.and_then(|s| s.describe());
+    let widened = validation
+        .spread
+        .and_then(|s| s.describe())
+        .map(|w| format!("the overall intervals are widened, {w}; the subgroups' are the patient bootstrap's alone"));
     let html = render(&ReportInput {
         artifact: &saved,
         source: &source,

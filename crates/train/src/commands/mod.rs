@@ -203,6 +203,8 @@ pub fn check_options(options: &FitOptions) -> anyhow::Result<()> {
             ),
             OptionError::Version => "--version must be a positive integer".to_string(),
             OptionError::GbdtLeaves(_) => format!("--gbdt-leaves must be between 2 and {MAX_GBDT_LEAVES}"),
+            // Not a field of the options: `fit_and_validate` checks it, clap first.
+            OptionError::IntervalRefits(n) => format!("--interval-refits must be 0 or 10 to 1000 (got {n})"),
         })
     })
 }

@@ -31,6 +31,8 @@ const Z_95: f64 = 1.959_963_984_540_054;
 /// pipeline on bootstrap resamples.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct RefitSpread {
+    /// Refits asked for.
+    pub requested: usize,
     /// Resamples whose nested estimate could be computed.
     pub refits: usize,
     /// Of the AUC.
@@ -56,12 +58,13 @@ fn spread(values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
 }
 
 /// Fewest refits whose spread is used (below, the patient bootstrap stands alone).
-pub const MIN_REFITS: usize = 10;
+pub const MIN_REFITS: usize = crate::prepare::options::MIN_INTERVAL_REFITS;
 
 impl RefitSpread {
-    /// From the nested estimate of each resample.
-    pub fn of(refits: &[Metrics]) -> RefitSpread {
+    /// From the nested estimate of each resample that gave one, of `requested`.
+    pub fn of(requested: usize, refits: &[Metrics]) -> RefitSpread {
         RefitSpread {
+            requested,
             refits: refits.len(),
             auc: spread(refits.iter().map(|m| m.auc)),
             brier: spread(refits.iter().map(|m| Some(m.brier))),
@@ -70,8 +73,8 @@ impl RefitSpread {
         }
     }
 
-    /// What widened the intervals, in words (for the card, the report and
-    /// the CLI); `None` when nothing did (too few refits gave an estimate).
+    /// What widened the overall intervals, in words (for the card, the
+    /// report and the CLI); `None` when nothing did.
     pub fn describe(&self) -> Option<String> {
         self.auc.map(|_| {
             format!(
@@ -81,6 +84,27 @@ impl RefitSpread {
                 self.refits
             )
         })
+    }
+
+    /// A warning when refits failed (a resample the pipeline could not run
+    /// on, e.g. a fold without an event), or too few gave an estimate to widen by.
+    pub fn warning(&self) -> Option<String> {
+        let failed = self.requested - self.refits;
+        if self.auc.is_none() {
+            Some(format!(
+                "only {} of {} refits of the pipeline on bootstrap resamples gave an estimate (at least {MIN_REFITS} \
+                 are needed): the intervals are the patient bootstrap's alone, which is too narrow",
+                self.refits, self.requested
+            ))
+        } else if failed > 0 {
+            Some(format!(
+                "{failed} of {} refits of the pipeline on bootstrap resamples could not run (too few events in a \
+                 fold): the intervals' spread rests on the other {}, and may be a little narrow",
+                self.requested, self.refits
+            ))
+        } else {
+            None
+        }
     }
 
     /// Widens `evaluation`'s intervals to at least `1.96 ×` the spread on

@@ -15,8 +15,12 @@ pub struct Labelled {
     pub records: Vec<usize>,
     /// Label at the horizon.
     pub y: Vec<bool>,
-    /// Censoring weight (IPCW, or 1).
+    /// Censoring weight (IPCW, or 1) times the row's copies.
     pub w: Vec<f64>,
+    /// How many times the cohort counts each row (a bootstrap's draws of
+    /// its patient; 1 for a plain cohort): counts of rows and events, and
+    /// the temporal split, count each copy.
+    pub copies: Vec<u32>,
     /// Patient group, for folds.
     pub groups: Vec<i64>,
     /// Index date as ISO text, when the table has one.
@@ -68,6 +72,7 @@ pub(crate) fn labelled(cohort: &Cohort<'_>, target: Target, censoring: Censoring
         records: Vec::new(),
         y: Vec::new(),
         w: Vec::new(),
+        copies: Vec::new(),
         groups: Vec::new(),
         dates: Vec::new(),
     };
@@ -76,6 +81,7 @@ pub(crate) fn labelled(cohort: &Cohort<'_>, target: Target, censoring: Censoring
             out.records.push(i);
             out.y.push(*label);
             out.w.push(weights[i] * f64::from(cohort.copies(i)));
+            out.copies.push(cohort.copies(i));
             out.groups.push(groups_all[i]);
             out.dates.push(dates_all.as_ref().and_then(|d| d[i].clone()));
         }
@@ -92,6 +98,19 @@ pub(crate) fn labelled(cohort: &Cohort<'_>, target: Target, censoring: Censoring
 }
 
 impl Labelled {
+    /// Rows and events, each row counted as often as the cohort counts it.
+    pub fn counted(&self) -> (usize, usize) {
+        let rows = self.copies.iter().map(|c| *c as usize).sum();
+        let events = self
+            .y
+            .iter()
+            .zip(&self.copies)
+            .filter(|(y, _)| **y)
+            .map(|(_, c)| *c as usize)
+            .sum();
+        (rows, events)
+    }
+
     /// Distinct patients among the rows.
     pub fn patients(&self) -> usize {
         let mut groups = self.groups.clone();
@@ -106,6 +125,7 @@ impl Labelled {
             records: keep.iter().map(|&i| self.records[i]).collect(),
             y: keep.iter().map(|&i| self.y[i]).collect(),
             w: keep.iter().map(|&i| self.w[i]).collect(),
+            copies: keep.iter().map(|&i| self.copies[i]).collect(),
             groups: keep.iter().map(|&i| self.groups[i]).collect(),
             dates: keep.iter().map(|&i| self.dates[i].clone()).collect(),
         }
@@ -117,14 +137,55 @@ impl Labelled {
         if share <= 0.0 || self.dates.iter().any(Option::is_none) {
             return None;
         }
-        let mut sorted: Vec<&String> = self.dates.iter().flatten().collect();
+        // The cutoff is the date at the (1 - share) point of the rows, each
+        // counted as often as the cohort counts it.
+        let mut sorted: Vec<(&String, u32)> = self.dates.iter().flatten().zip(self.copies.iter().copied()).collect();
         sorted.sort();
-        let cutoff = sorted.get(((1.0 - share) * sorted.len() as f64) as usize)?.to_string();
+        let total: u64 = sorted.iter().map(|(_, c)| u64::from(*c)).sum();
+        let at = ((1.0 - share) * total as f64) as u64;
+        let mut seen = 0u64;
+        let cutoff = sorted
+            .iter()
+            .find(|(_, c)| {
+                seen += u64::from(*c);
+                seen > at
+            })?
+            .0
+            .to_string();
         let (later, earlier): (Vec<usize>, Vec<usize>) =
             (0..self.y.len()).partition(|&i| self.dates[i].as_deref() >= Some(cutoff.as_str()));
         if later.is_empty() || earlier.is_empty() {
             return None;
         }
         Some((self.subset(&earlier), self.subset(&later), cutoff))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ten rows dated 2024-01-01 to 2024-01-10, the first counted `first` times.
+    fn rows(first: u32) -> Labelled {
+        let n = 10;
+        Labelled {
+            records: (0..n).collect(),
+            y: (0..n).map(|i| i % 2 == 0).collect(),
+            w: vec![1.0; n],
+            copies: std::iter::once(first).chain(std::iter::repeat(1)).take(n).collect(),
+            groups: (0..n as i64).collect(),
+            dates: (1..=n).map(|d| Some(format!("2024-01-{d:02}"))).collect(),
+        }
+    }
+
+    #[test]
+    fn the_temporal_cutoff_counts_each_copy() {
+        let (_, later, cutoff) = rows(1).split_temporal(0.2).unwrap();
+        assert_eq!((cutoff.as_str(), later.y.len()), ("2024-01-09", 2));
+        // The first row counted 10 times: 19 rows, the latest fifth is the last 4 dates.
+        let (earlier, later, cutoff) = rows(10).split_temporal(0.2).unwrap();
+        assert_eq!((cutoff.as_str(), later.y.len(), earlier.y.len()), ("2024-01-07", 4, 6));
+        assert_eq!(earlier.counted(), (15, 12));
+        assert_eq!(rows(1).counted(), (10, 5));
     }
 }

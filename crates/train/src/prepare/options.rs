@@ -51,6 +51,26 @@ pub enum OptionError {
     /// Leaves per boosted tree outside 2 to 255.
     #[error("leaves per boosted tree must be between 2 and 255 (got {0})")]
     GbdtLeaves(usize),
+    /// Refits of the pipeline for the intervals neither 0 nor 10 to 1000.
+    #[error("interval refits must be 0 (none) or 10 to 1000: fewer give no usable spread (got {0})")]
+    IntervalRefits(usize),
+}
+
+/// Fewest refits of the pipeline whose spread is used.
+pub const MIN_INTERVAL_REFITS: usize = 10;
+/// Most refits of the pipeline.
+pub const MAX_INTERVAL_REFITS: usize = 1000;
+
+/// Checks a number of interval refits: 0, or [`MIN_INTERVAL_REFITS`] to [`MAX_INTERVAL_REFITS`].
+///
+/// # Errors
+/// [`OptionError::IntervalRefits`] otherwise.
+pub fn check_interval_refits(refits: usize) -> Result<usize, OptionError> {
+    if refits == 0 || (MIN_INTERVAL_REFITS..=MAX_INTERVAL_REFITS).contains(&refits) {
+        Ok(refits)
+    } else {
+        Err(OptionError::IntervalRefits(refits))
+    }
 }
 
 impl FitOptions {

@@ -130,15 +130,17 @@ pub fn riley(rows: usize, events: usize, parameters: usize) -> SampleSize {
 }
 
 /// The sample size of the development rows `dev` of `cohort` for `target`
-/// against Riley's criteria, the candidate parameters counted as the design
-/// columns of the logistic model the rows would give.
+/// against Riley's criteria (rows and events counted with their copies),
+/// the candidate parameters counted as the design columns of the logistic
+/// model the rows would give.
 pub fn of_rows(cohort: &Cohort<'_>, target: Target, dev: &Labelled) -> SampleSize {
-    let events = dev.y.iter().filter(|y| **y).count();
+    // A bootstrap resample's drawn patients count as often as drawn.
+    let (rows, events) = dev.counted();
     let records: Vec<&TableRow> = dev.records.iter().map(|&i| &cohort.dataset().records[i]).collect();
     let parameters = design_width(&signature(target, &records), DesignKind::Linear);
     SampleSize {
         patients: dev.patients(),
-        ..riley(dev.y.len(), events, parameters)
+        ..riley(rows, events, parameters)
     }
 }
 

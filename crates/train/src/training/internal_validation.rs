@@ -42,6 +42,7 @@ use crate::evaluation::{ArtifactEvaluation, CvResult, Metrics, RefitSpread, Scor
 use crate::family::ModelFamily;
 use crate::prepare::folds::grouped_folds;
 use crate::prepare::labelled::Labelled;
+use crate::prepare::options::check_interval_refits;
 use crate::prepare::sample_size::{check_floor, of_rows, SampleSize, LARGE_DATA_PATIENTS};
 use crate::prepare::{development_rows, Cohort, FitOptions, TrainError};
 
@@ -198,6 +199,7 @@ pub fn fit_and_validate(
     progress: &mut dyn FnMut(Pass, Progress),
 ) -> Result<Validated, TrainError> {
     options.check()?;
+    check_interval_refits(interval_refits)?;
     let dev = development_rows(cohort, options)?;
     let sample_size = sample_size(cohort, options, &dev)?;
     let patients = sample_size.patients;
@@ -249,19 +251,12 @@ pub fn fit_and_validate(
         Method::PatientHoldout { .. } => None,
         Method::NestedCrossValidation { .. } if interval_refits == 0 => None,
         Method::NestedCrossValidation { .. } => {
-            progress(
-                Pass::Refits {
-                    refits: interval_refits,
-                },
-                Progress::Fitting(AUTO),
-            );
+            let pass = Pass::Refits {
+                refits: interval_refits,
+            };
+            progress(pass, Progress::Fitting(PIPELINE));
             let spread = refit_spread(cohort, options, families, &dev, interval_refits);
-            progress(
-                Pass::Refits {
-                    refits: interval_refits,
-                },
-                Progress::Fitted(AUTO),
-            );
+            progress(pass, Progress::Fitted(PIPELINE));
             spread.widen(&mut assessment.overall);
             Some(spread)
         }
@@ -384,8 +379,11 @@ fn refit_spread(
         .into_iter()
         .flatten()
         .collect();
-    RefitSpread::of(&estimates)
+    RefitSpread::of(refits, &estimates)
 }
+
+/// What the refits' progress events name in place of a family: the whole pipeline.
+const PIPELINE: &str = "the pipeline";
 
 /// Mixed into the fit's seed for the resamples' seeds (so they are not the folds').
 const REFIT_SEED: u64 = 0x005e_ed0f_2ef1_7500;
