@@ -18,7 +18,7 @@ absent = "--absent" in sys.argv[5:]
 
 from carescore_client import Client  # noqa: E402
 
-module_name = f"carescore_client.api.models.score_{target}"
+module_name = f"carescore_client.api.models.{target}_score"
 try:
     call = importlib.import_module(module_name)
 except ModuleNotFoundError:
@@ -35,7 +35,7 @@ body_type = typing.get_type_hints(call.sync_detailed)["body"]
 response = call.sync_detailed(client=Client(base_url=base_url), body=body_type.from_dict(example))
 parsed = response.parsed
 if response.status_code != 200 or parsed is None or not hasattr(parsed, "probability"):
-    sys.exit(f"score_{target}: HTTP {response.status_code}: {response.content[:500]!r}")
+    sys.exit(f"{target}_score: HTTP {response.status_code}: {response.content[:500]!r}")
 assert 0.0 < parsed.probability < 1.0, parsed.probability
 assert parsed.model_version.startswith(f"{target}@"), parsed.model_version
-print(f"score_{target}: 200 {type(parsed).__name__} (probability {parsed.probability:.3f})")
+print(f"{target}_score: 200 {type(parsed).__name__} (probability {parsed.probability:.3f})")

@@ -274,6 +274,19 @@ async fn train_serve_reload_and_agree_with_predict() {
     ] {
         assert!(metrics.body.contains(line), "{line} missing in\n{}", metrics.body);
     }
+
+    // A built-in target's artifact removed: the reload is refused rather than
+    // quietly falling back to the embedded default; the directory's model keeps serving.
+    std::fs::rename(models.join("readmission_30d-1.json"), work.path().join("moved.json")).unwrap();
+    let reply = call(address, "POST", "/v1/admin/reload", Some(ADMIN_KEY), "").await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(
+        reply.body.contains("no longer has an artifact for `readmission_30d`"),
+        "{}",
+        reply.body
+    );
+    let listed = call(address, "GET", "/v1/models", Some(SCORE_KEY), "").await.json();
+    assert_eq!(listed["models"][1]["source"], "directory");
 }
 
 #[tokio::test]
@@ -542,4 +555,26 @@ async fn a_spec_model_is_served_after_a_reload_and_agrees_with_predict() {
     ] {
         assert!(metrics.contains(expected), "{expected} missing in\n{metrics}");
     }
+
+    assert_eq!(answer["warnings"], serde_json::json!([]));
+    // Inside the spec's range but below what training held (day-7
+    // creatinine of 25 µmol/L, far below the 10th smallest in the table): scored, with a warning.
+    let low = call(
+        address,
+        "POST",
+        score_path,
+        None,
+        &input.replace("\"creatinine_day7_umol_l\": 92", "\"creatinine_day7_umol_l\": 25"),
+    )
+    .await;
+    assert_eq!(low.status, 200, "{}", low.body);
+    let warnings = &low.json()["warnings"];
+    assert_eq!(warnings.as_array().unwrap().len(), 1, "{warnings}");
+    assert_eq!(warnings[0]["field"], "creatinine_day7_umol_l");
+    assert_eq!(warnings[0]["rule"], "outside_training_range");
+    let message = warnings[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("is below ") && !message.contains("25"),
+        "never the value: {message}"
+    );
 }

@@ -9,6 +9,8 @@
 //! categories of the feature's kind; a number inside the spec's allowed
 //! range and a category among the model's. Every problem is reported at
 //! once, naming the field, the rule and what is allowed, never the value.
+//! A number inside the spec's range but beyond what training held
+//! ([`crate::artifact::TrainingBins`]) is accepted with a warning.
 //!
 //! The score is the artifact's calibrated probability with the same
 //! explanation as the built-in models, the band named from the artifact's
@@ -18,9 +20,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::artifact::{CompiledModel, Explanation, FeatureKind, FeatureSpec, ModelArtifact, Row};
+use crate::artifact::{
+    CompiledModel, Explanation, FeatureKind, FeatureSpec, ModelArtifact, Outside, Row, MIN_BIN_ROWS,
+};
 use crate::field::{FieldKind, FieldValue};
 use crate::scoring::{json_value, Factor};
 use crate::validation::{is_case_id, FieldError, Rule};
@@ -45,6 +49,62 @@ pub struct ModelInput {
     /// The caller's case identifier, if sent.
     pub case_id: Option<String>,
     values: BTreeMap<String, InputValue>,
+    /// Values accepted but doubted.
+    pub warnings: Vec<InputWarning>,
+}
+
+/// Why a spec model's input value is accepted but doubted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputWarningRule {
+    /// Inside the spec's allowed range, but beyond the range that held all
+    /// but the 9 most extreme training rows at that end: the model extrapolates.
+    OutsideTrainingRange,
+}
+
+impl InputWarningRule {
+    /// Every rule, for documentation and schemas.
+    pub const ALL: [InputWarningRule; 1] = [InputWarningRule::OutsideTrainingRange];
+
+    /// The rule's stable identifier.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputWarningRule::OutsideTrainingRange => "outside_training_range",
+        }
+    }
+}
+
+/// A value of a spec model's input that is accepted but doubted; never the value itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InputWarning {
+    /// The feature.
+    pub field: String,
+    /// Why it is doubted.
+    pub message: String,
+    /// Stable identifier of the rule.
+    pub rule: InputWarningRule,
+}
+
+/// The warning for a number of `feature` outside what training held, if it is.
+fn training_range_warning(feature: &FeatureSpec, x: f64) -> Option<InputWarning> {
+    let bins = feature.training_bins.as_ref()?;
+    let message = match bins.outside(x)? {
+        Outside::Below => format!(
+            "is below {}, the {MIN_BIN_ROWS}th smallest value in training: fewer than {MIN_BIN_ROWS} training rows \
+             were this low, so the model extrapolates",
+            bins.low
+        ),
+        Outside::Above => format!(
+            "is above {}, the {MIN_BIN_ROWS}th largest value in training: fewer than {MIN_BIN_ROWS} training rows \
+             were this high, so the model extrapolates",
+            bins.high
+        ),
+    };
+    Some(InputWarning {
+        field: feature.name.clone(),
+        message,
+        rule: InputWarningRule::OutsideTrainingRange,
+    })
 }
 
 impl Row for ModelInput {
@@ -204,10 +264,14 @@ pub fn parse_model_input(artifact: &ModelArtifact, body: &[u8]) -> Result<ModelI
         }
     }
     let mut values = BTreeMap::new();
+    let mut warnings = Vec::new();
     for feature in &artifact.features {
         match given.get(feature.name.as_str()).filter(|v| !v.is_null()) {
             Some(value) => match check(feature, value) {
                 Ok(v) => {
+                    if let InputValue::Number(x) = v {
+                        warnings.extend(training_range_warning(feature, x));
+                    }
                     values.insert(feature.name.clone(), v);
                 }
                 Err(e) => errors.push(e),
@@ -223,7 +287,11 @@ pub fn parse_model_input(artifact: &ModelArtifact, body: &[u8]) -> Result<ModelI
         }
     }
     if errors.is_empty() {
-        Ok(ModelInput { case_id, values })
+        Ok(ModelInput {
+            case_id,
+            values,
+            warnings,
+        })
     } else {
         Err(InputError::Invalid(errors))
     }
@@ -263,6 +331,8 @@ pub struct ModelScore {
     pub factors: Vec<Factor>,
     /// The declared flags the probability raises, in declaration order.
     pub flags: Vec<String>,
+    /// The input's values accepted but doubted.
+    pub warnings: Vec<InputWarning>,
 }
 
 /// Scores a checked input with the model (the same code as every other score).
@@ -291,6 +361,7 @@ pub fn score_model_input(model: &CompiledModel, input: &ModelInput) -> ModelScor
             .map(|f| f.name.clone())
             .collect(),
         explanation,
+        warnings: input.warnings.clone(),
     }
 }
 

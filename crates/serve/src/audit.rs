@@ -46,6 +46,22 @@ pub enum AuditError {
     NoSalt,
 }
 
+/// The kind of decision an audit line records (its `route`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AuditRoute {
+    /// `POST /v1/score`.
+    Score,
+    /// An item of `POST /v1/score/batch`.
+    Batch,
+    /// `POST /v1/underwriting/grade`.
+    Grade,
+    /// `POST /v1/models/{target}/score`.
+    ModelScore,
+    /// An item of `POST /v1/models/{target}/score/batch`.
+    ModelBatch,
+}
+
 /// One decision, as written.
 #[derive(Debug, Serialize)]
 pub(crate) struct Decision<'a> {
@@ -55,8 +71,8 @@ pub(crate) struct Decision<'a> {
     pub request_id: &'a str,
     /// The API key's name, when keys are configured.
     pub key: Option<&'a str>,
-    /// `score`, `batch` or `grade`.
-    pub route: &'static str,
+    /// Which kind of decision.
+    pub route: AuditRoute,
     /// Position in a batch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<usize>,

@@ -63,10 +63,11 @@ metrics! {
     /// Predicted probabilities by target.
     Probability => "carescore_probability", "histogram", "Predicted probabilities by target.";
     /// Flags raised.
-    Flags => "carescore_flags_total", "counter", "Flags raised, by flag.";
+    Flags => "carescore_flags_total", "counter",
+        "Flags raised, by flag (and by target for the flags a spec model declared).";
     /// Records received, valid or not.
     Records => "carescore_records_total", "counter",
-        "Records received for scoring or grading, by outcome (valid, invalid).";
+        "Records received for scoring or grading, and inputs of spec models, by outcome (valid, invalid).";
     /// Optional fields missing from valid records.
     FieldMissing => "carescore_field_missing_total", "counter",
         "Valid records without a value for an optional field, by field.";
@@ -143,6 +144,18 @@ struct Histogram {
 }
 
 impl Histogram {
+    /// Adds `other`'s counts (the same bounds) to these.
+    fn merge(&mut self, other: &Histogram) {
+        if self.counts.is_empty() {
+            self.counts = vec![0; other.counts.len()];
+        }
+        for (count, more) in self.counts.iter_mut().zip(&other.counts) {
+            *count += more;
+        }
+        self.sum += other.sum;
+        self.count += other.count;
+    }
+
     fn observe(&mut self, bounds: &[f64], value: f64) {
         if self.counts.is_empty() {
             self.counts = vec![0; bounds.len()];
@@ -284,9 +297,10 @@ impl Histograms {
 /// the flags it declared, laid out when the model is first loaded.
 #[derive(Debug)]
 struct SpecSeries {
-    probabilities: AtomicHistogram,
-    /// Label text and count of each declared flag.
-    flags: Vec<(String, String, AtomicU64)>,
+    probabilities: Arc<AtomicHistogram>,
+    /// Name, label text and count of each declared flag (of every version
+    /// loaded so far: a new version's series share the old counts).
+    flags: Vec<(String, String, Arc<AtomicU64>)>,
 }
 
 /// The spec models' series by target. A reload that adds a model swaps in
@@ -467,21 +481,27 @@ impl Metrics {
         self.cold(|_| {
             let mut map = SpecSeriesMap::clone(&self.spec.load());
             for (target, flags) in models {
-                map.entry(target.to_string()).or_insert_with(|| {
-                    Arc::new(SpecSeries {
-                        probabilities: AtomicHistogram::new(PROBABILITY_BUCKETS.len()),
-                        flags: flags
-                            .into_iter()
-                            .map(|f| {
-                                (
-                                    f.to_string(),
-                                    label(&[("flag", f), ("target", target)]),
-                                    AtomicU64::new(0),
-                                )
-                            })
-                            .collect(),
-                    })
-                });
+                let old = map.get(target);
+                let known = |flag: &str| old.is_some_and(|o| o.flags.iter().any(|(f, _, _)| f == flag));
+                if old.is_some() && flags.iter().all(|f| known(f)) {
+                    continue;
+                }
+                // A new model, or a new version declaring new flags: the
+                // existing counters carry on, the new flags get their own.
+                let mut series = SpecSeries {
+                    probabilities: old.map_or_else(
+                        || Arc::new(AtomicHistogram::new(PROBABILITY_BUCKETS.len())),
+                        |o| o.probabilities.clone(),
+                    ),
+                    flags: old.map(|o| o.flags.clone()).unwrap_or_default(),
+                };
+                for flag in flags.into_iter().filter(|f| !known(f)) {
+                    let labels = label(&[("flag", flag), ("target", target)]);
+                    series
+                        .flags
+                        .push((flag.to_string(), labels, Arc::new(AtomicU64::new(0))));
+                }
+                map.insert(target.to_string(), Arc::new(series));
             }
             self.spec.store(Arc::new(map));
         });
@@ -521,7 +541,12 @@ impl Metrics {
         }
         for (target, series) in self.spec.load().iter() {
             if let Some(h) = series.probabilities.snapshot() {
-                histograms.insert((Metric::Probability, label(&[("target", target)])), h);
+                // Merged with what a request counted under the lock while its
+                // model's series were not laid out yet.
+                histograms
+                    .entry((Metric::Probability, label(&[("target", target)])))
+                    .or_default()
+                    .merge(&h);
             }
             for (_, labels, count) in &series.flags {
                 let count = count.load(Ordering::Relaxed);

@@ -72,8 +72,8 @@ routes! {
     SpecScoreBatch => "POST" "/v1/models/{target}/score/batch",
 }
 
-/// Where the routes of one spec model start.
-const MODEL_PREFIX: &str = "/v1/models/";
+/// The placeholder of a spec model's target in its routes' templates.
+const TARGET: &str = "{target}";
 
 impl Route {
     /// The route's path (the routers register it).
@@ -89,24 +89,23 @@ impl Route {
     /// The concrete path of a spec model's route for `target` (the
     /// template's `{target}` filled in), as the OpenAPI document lists it.
     pub fn for_target(self, target: &str) -> String {
-        self.name().replace("{target}", target)
+        self.name().replace(TARGET, target)
     }
 
-    /// The spec-model route of a concrete path (`/v1/models/x/score`), else `Other`.
+    /// The spec-model route of a concrete path (`/v1/models/x/score`): the
+    /// template whose `{target}` a non-empty segment fills; else `Other`.
     fn of_model_path(path: &str) -> Route {
-        let Some(rest) = path.strip_prefix(MODEL_PREFIX) else {
-            return Route::Other;
-        };
-        let (target, tail) = rest.split_once('/').unwrap_or((rest, ""));
-        if target.is_empty() {
-            return Route::Other;
-        }
-        match tail {
-            "" => Route::SpecModel,
-            "score" => Route::SpecScore,
-            "score/batch" => Route::SpecScoreBatch,
-            _ => Route::Other,
-        }
+        [Route::SpecModel, Route::SpecScore, Route::SpecScoreBatch]
+            .into_iter()
+            .find(|route| {
+                let Some((before, after)) = route.name().split_once(TARGET) else {
+                    return false;
+                };
+                path.strip_prefix(before)
+                    .and_then(|rest| rest.strip_suffix(after))
+                    .is_some_and(|target| !target.is_empty() && !target.contains('/'))
+            })
+            .unwrap_or(Route::Other)
     }
 }
 

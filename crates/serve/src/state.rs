@@ -97,6 +97,12 @@ pub enum ReloadError {
         "the settings file lists no API key, which would open every route to anyone; a service started with keys keeps at least one (restart without keys to serve on loopback only)"
     )]
     KeysRemoved,
+    /// A built-in target served from the models directory has no artifact
+    /// there any more: the reload would quietly fall back to the embedded default.
+    #[error(
+        "the models directory no longer has an artifact for `{0}`: a reload would fall back to the embedded default model; put an artifact back (or restart to serve the default)"
+    )]
+    WouldFallBack(&'static str),
     /// A file was refused; the old set keeps serving.
     #[error(transparent)]
     Load(#[from] LoadError),
@@ -217,6 +223,14 @@ impl AppState {
             ModelSource::Embedded => self.live.load().loaded(),
             ModelSource::Directory(dir) => crate::loading::from_dir(dir)?,
         };
+        let serving = self.live.load();
+        if let Some(target) = models
+            .embedded_targets
+            .iter()
+            .find(|t| !serving.embedded_targets.contains(t))
+        {
+            return Err(ReloadError::WouldFallBack(target));
+        }
         let (policy, settings) = read_policy_and_settings(sources)?;
         if settings.keys.0.is_empty() && !self.live.load().keys.0.is_empty() {
             return Err(ReloadError::KeysRemoved);

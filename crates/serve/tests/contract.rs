@@ -608,6 +608,13 @@ async fn the_route_table_the_routers_and_the_document_agree() {
         without_spec_models, built_in_only,
         "no spec model, no score routes for one"
     );
+    let ids: Vec<String> = operations(&doc)
+        .iter()
+        .map(|(_, _, operation)| operation["operationId"].as_str().unwrap().to_string())
+        .collect();
+    let distinct: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "operation ids are distinct: {ids:?}");
+    assert!(ids.contains(&format!("{SPEC_TARGET}_score")) && ids.contains(&format!("{SPEC_TARGET}_score_batch")));
     for route in Route::ALL.iter().filter(|r| **r != Route::Other) {
         let path = &concrete(*route).replace("{target}", SPEC_TARGET);
         for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE] {

@@ -245,6 +245,7 @@ mod tests {
                 },
                 missing_indicator: true,
                 allowed_range: None,
+                training_bins: None,
             },
             FeatureSpec {
                 name: "ward".into(),
@@ -253,6 +254,7 @@ mod tests {
                 },
                 missing_indicator: true,
                 allowed_range: None,
+                training_bins: None,
             },
         ];
         let c = characteristics(&features, &scored, &records);

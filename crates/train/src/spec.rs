@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use carescore_core::artifact::{check_flags, check_thresholds, is_target_name, DeclaredFlag};
+use carescore_core::model_input::CASE_ID;
 use carescore_core::scoring::BUILT_IN_TARGETS;
 use serde::Deserialize;
 
@@ -242,6 +243,12 @@ impl Spec {
             if outcome_columns.contains(&f.name.as_str()) {
                 return Err(format!("feature `{}` is an outcome column", f.name));
             }
+            if f.name == CASE_ID {
+                return Err(format!(
+                    "feature `{CASE_ID}` is refused: a served input's `{CASE_ID}` is the caller's identifier, never a \
+                     feature (rename the column)"
+                ));
+            }
             let numeric = f.kind == SpecKind::Numeric;
             if !numeric && (f.min.is_some() || f.max.is_some()) {
                 return Err(format!(
@@ -396,6 +403,10 @@ kind = "boolean"
         refused(
             "target = \"x\"\nlabel_column = \"y\"\n[[features]]\nname = \"y\"\nkind = \"boolean\"\n",
             "feature `y` is an outcome column",
+        );
+        refused(
+            "target = \"x\"\nlabel_column = \"y\"\n[[features]]\nname = \"case_id\"\nkind = \"numeric\"\n",
+            "feature `case_id` is refused",
         );
         refused(
             "target = \"x\"\nlabel_column = \"y\"\n[[features]]\nname = \"a\"\nkind = \"ordinal\"\n",

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::training_bins::TrainingBins;
 use crate::field::{Field, FieldValue};
 use crate::record::PatientRecord;
 
@@ -49,6 +50,10 @@ pub struct FeatureSpec {
     /// built-in targets, whose record fields carry their own ranges.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_range: Option<AllowedRange>,
+    /// What training held for a numeric feature, in bins of at least 10
+    /// rows (absent for other kinds, or with fewer than 20 values).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_bins: Option<TrainingBins>,
 }
 
 /// The values a spec allows for a numeric feature; either bound may be open.
@@ -85,8 +90,21 @@ impl FeatureSpec {
             FeatureKind::Categorical { categories } if categories.is_empty() => {
                 Err(format!("feature {}: no categories", self.name))
             }
-            _ => self.check_range(),
+            _ => {
+                self.check_range()?;
+                self.check_bins()
+            }
         }
+    }
+
+    fn check_bins(&self) -> Result<(), String> {
+        let Some(bins) = &self.training_bins else {
+            return Ok(());
+        };
+        if !matches!(self.kind, FeatureKind::Numeric { .. }) {
+            return Err(format!("feature {}: training bins on a non-numeric feature", self.name));
+        }
+        bins.check().map_err(|e| format!("feature {}: {e}", self.name))
     }
 
     fn check_range(&self) -> Result<(), String> {

@@ -17,6 +17,7 @@ mod fast_trees;
 mod flags;
 mod label_rule;
 mod metric;
+mod training_bins;
 mod tree;
 
 pub use calibration::{sigmoid, Calibration, IsotonicStep};
@@ -28,6 +29,7 @@ pub use explain::Explanation;
 pub use flags::{check_flags, is_flag_name, DeclaredFlag};
 pub use label_rule::{check_thresholds, CensoringRule, LabelRule};
 pub use metric::Metric;
+pub use training_bins::{Outside, TrainingBins, MIN_BIN_ROWS};
 pub use tree::{Tree, LEAF};
 
 use std::collections::BTreeMap;
@@ -203,6 +205,13 @@ impl ModelArtifact {
         flags::check_flags(&self.flags).map_err(ArtifactError::Invalid)?;
         for feature in &self.features {
             feature.check().map_err(ArtifactError::Invalid)?;
+            // An input's `case_id` is the caller's identifier, never a feature.
+            if feature.name == crate::model_input::CASE_ID {
+                return Err(ArtifactError::Invalid(format!(
+                    "a feature may not be called `{}` (the input's case identifier)",
+                    crate::model_input::CASE_ID
+                )));
+            }
         }
         Ok(())
     }

@@ -25,12 +25,14 @@ fn artifact() -> ModelArtifact {
                 },
                 missing_indicator: false,
                 allowed_range: None,
+                training_bins: None,
             },
             FeatureSpec {
                 name: "diabetes".into(),
                 kind: FeatureKind::Boolean,
                 missing_indicator: false,
                 allowed_range: None,
+                training_bins: None,
             },
             FeatureSpec {
                 name: "cmv_serostatus".into(),
@@ -39,6 +41,7 @@ fn artifact() -> ModelArtifact {
                 },
                 missing_indicator: false,
                 allowed_range: None,
+                training_bins: None,
             },
             FeatureSpec {
                 name: "igg_g_l".into(),
@@ -48,6 +51,7 @@ fn artifact() -> ModelArtifact {
                 },
                 missing_indicator: true,
                 allowed_range: None,
+                training_bins: None,
             },
         ],
         estimator: Estimator::Logistic {
@@ -628,6 +632,7 @@ fn long_paths_over_many_features_explain_exactly() {
             },
             missing_indicator: false,
             allowed_range: None,
+            training_bins: None,
         })
         .collect();
     let a = ModelArtifact::from_json(a.to_json().as_bytes()).expect("random trees are well formed");

@@ -14,6 +14,7 @@ fn artifact() -> ModelArtifact {
         kind,
         missing_indicator,
         allowed_range,
+        training_bins: None,
     };
     let artifact = ModelArtifact {
         format: ARTIFACT_FORMAT.to_string(),
@@ -210,4 +211,54 @@ fn the_score_is_the_models_own_with_its_explanation_band_and_flags() {
     let score = score_model_input(&model, &low);
     assert_eq!(score.band.as_deref(), Some("low"));
     assert!(score.flags.is_empty());
+}
+
+#[test]
+fn a_number_beyond_what_training_held_is_scored_with_a_warning() {
+    let mut artifact = artifact();
+    // Training held lactate 0.1 to 10.0 (100 rows): the 10th smallest is 1.0, the 10th largest 9.1.
+    artifact.features[2].training_bins =
+        crate::artifact::TrainingBins::of((1..=100).map(|i| f64::from(i) / 10.0).collect(), 5);
+    let sealed = ModelArtifact::from_json(artifact.to_json().as_bytes()).unwrap();
+    let warned = |lactate: &str| {
+        let body = format!(r#"{{"age": 70, "ward": "icu", "lactate": {lactate}, "diabetic": false}}"#);
+        parse_model_input(&sealed, body.as_bytes()).unwrap().warnings
+    };
+    assert!(warned("1.0").is_empty() && warned("9.1").is_empty() && warned("4.25").is_empty());
+    let below = warned("0.55");
+    assert_eq!(below.len(), 1, "{below:?}");
+    assert_eq!(below[0].field, "lactate");
+    assert_eq!(below[0].rule, InputWarningRule::OutsideTrainingRange);
+    assert!(
+        below[0].message.contains("below 1,") || below[0].message.contains("below 1 "),
+        "{}",
+        below[0].message
+    );
+    assert!(
+        !below[0].message.contains("0.55"),
+        "never the value: {}",
+        below[0].message
+    );
+    assert_eq!(warned("12.5")[0].rule, InputWarningRule::OutsideTrainingRange);
+    assert!(warned("12.5")[0].message.contains("above 9.1"));
+    // The warning travels to the score, which is the model's as without it.
+    let model = sealed.compile();
+    let input = parse_model_input(
+        &sealed,
+        br#"{"age": 70, "ward": "icu", "lactate": 12.5, "diabetic": false}"#,
+    )
+    .unwrap();
+    let scored = score_model_input(&model, &input);
+    assert_eq!(scored.warnings, input.warnings);
+    assert_eq!(scored.probability, model.predict(&input));
+}
+
+#[test]
+fn an_artifact_with_a_feature_called_case_id_is_refused() {
+    let mut artifact = artifact();
+    artifact.features[1].name = CASE_ID.into();
+    let error = ModelArtifact::from_json(artifact.to_json().as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("may not be called `case_id`"), "{error}");
 }

@@ -55,6 +55,14 @@ pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
                 restart_required,
             };
             tracing::info!(models = ?reloaded.models, policy = %reloaded.policy_version, "reloaded");
+            if matches!(state.sources.models, crate::state::ModelSource::Directory(_)) {
+                for target in &live.embedded_targets {
+                    tracing::warn!(
+                        target,
+                        "the models directory has no artifact for this target: serving the embedded default"
+                    );
+                }
+            }
             if !reloaded.restart_required.is_empty() {
                 tracing::warn!(settings = ?reloaded.restart_required, "changed settings apply after a restart");
             }

@@ -73,9 +73,11 @@ pub(crate) fn on_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R
                 })
             })
             .collect();
+        // Every worker is joined, so a panic in one never leaves another unjoined.
+        let parts: Vec<_> = handles.into_iter().map(|handle| handle.join()).collect();
         let mut results = Vec::with_capacity(n);
-        for handle in handles {
-            results.extend(handle.join().ok()?);
+        for part in parts {
+            results.extend(part.ok()?);
         }
         Some(results)
     })

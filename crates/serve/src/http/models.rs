@@ -27,6 +27,8 @@ pub(crate) struct ModelInfo {
     /// Where the artifact comes from: `directory` (`--models-dir`) or
     /// `embedded` (the default built into the service: the default models,
     /// or a built-in target the models directory has no artifact for).
+    /// Always sent; published as optional, as every field added within `/v1`.
+    #[schema(required = false)]
     pub source: &'static str,
     /// `<target>@<version>`.
     pub model_version: String,

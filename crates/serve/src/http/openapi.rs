@@ -22,8 +22,8 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use carescore_core::artifact::{FeatureKind, FeatureSpec};
-use carescore_core::model_input::{band_names, CASE_ID};
+use carescore_core::artifact::{FeatureKind, FeatureSpec, LabelRule};
+use carescore_core::model_input::{band_names, InputWarningRule, CASE_ID};
 use carescore_core::validation::CASE_ID_MAX_CHARS;
 use carescore_core::ModelArtifact;
 use carescore_core::{CmvSerostatus, Field, FieldKind, Induction, Organ, Presence, Sex, Tier};
@@ -315,13 +315,19 @@ pub(crate) fn model_input_schema(artifact: &ModelArtifact) -> Value {
 /// The JSON Schema of a spec model's score (with the request's id when
 /// `request_id`: the answer of one input).
 fn model_score_schema(artifact: &ModelArtifact, request_id: bool) -> Value {
+    let outcome = match &artifact.label_rule {
+        LabelRule::TimeToEvent { event_column, .. } => format!(
+            "Calibrated probability of `{event_column}` within {} days.",
+            artifact.horizon_days
+        ),
+        LabelRule::LabelColumn { column } => format!("Calibrated probability that `{column}` is true."),
+    };
     let bands = band_names(artifact.operating_thresholds.len());
     let flags: Vec<&str> = artifact.flags.iter().map(|f| f.name.as_str()).collect();
     let mut properties = json!({
         "case_id": {"type": "string", "description": "The input's case id, when it carried one."},
         "target": {"type": "string", "const": artifact.target},
-        "probability": {"type": "number", "minimum": 0, "maximum": 1,
-            "description": format!("Calibrated probability of the event within {} days.", artifact.horizon_days)},
+        "probability": {"type": "number", "minimum": 0, "maximum": 1, "description": outcome},
         "model_version": {"type": "string"},
         "model_sha256": {"type": "string"},
         "base_value": {"type": "number", "description": "Raw output with no feature information."},
@@ -336,6 +342,19 @@ fn model_score_schema(artifact: &ModelArtifact, request_id: bool) -> Value {
                 "description": "The declared flags the probability raises."})
         },
     });
+    properties["warnings"] = json!({
+        "type": "array",
+        "description": "Values accepted but doubted (never the value itself).",
+        "items": {
+            "type": "object",
+            "properties": {
+                "field": {"type": "string"},
+                "message": {"type": "string"},
+                "rule": {"type": "string", "enum": InputWarningRule::ALL.map(InputWarningRule::as_str)},
+            },
+            "required": ["field", "message", "rule"],
+        },
+    });
     let mut required = vec![
         "target",
         "probability",
@@ -345,6 +364,7 @@ fn model_score_schema(artifact: &ModelArtifact, request_id: bool) -> Value {
         "scale",
         "contributions",
         "flags",
+        "warnings",
     ];
     if !bands.is_empty() {
         properties["band"] = json!({"type": "string", "enum": bands,
@@ -393,7 +413,9 @@ fn concrete(template: &Value, artifact: &ModelArtifact, id: &str, request: Value
     if let Some(operation) = operation.as_object_mut() {
         operation.remove("parameters");
     }
-    operation["operationId"] = json!(format!("{id}_{}", artifact.target));
+    // `<target>_score` and `<target>_score_batch`: the two endings keep every
+    // model's ids apart, and no fixed route's id ends in either.
+    operation["operationId"] = json!(format!("{}_{id}", artifact.target));
     operation["summary"] = json!(format!(
         "{} ({})",
         template["summary"].as_str().unwrap_or_default(),

@@ -11,7 +11,7 @@ use carescore_core::scoring::{self, Score};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::audit::{AuditLog, Decision};
+use crate::audit::{AuditLog, AuditRoute, Decision};
 use crate::auth::Scope;
 use crate::body::{read_json, JsonAnswer, BATCH_LIMIT_BYTES};
 use crate::http::records::{self, observe_record, observe_score, record_problem};
@@ -42,7 +42,11 @@ fn score_decision<'a>(
         time_unix_ms: crate::audit::now_ms(),
         request_id,
         key,
-        route: if index.is_some() { "batch" } else { "score" },
+        route: if index.is_some() {
+            AuditRoute::Batch
+        } else {
+            AuditRoute::Score
+        },
         index,
         case_id_sha256: Some(audit.case_hash(&score.case_id)),
         model_versions: score.risks.iter().map(|(t, r)| (*t, &*r.model_version)).collect(),

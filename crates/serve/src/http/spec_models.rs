@@ -15,16 +15,17 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use carescore_core::artifact::{CompiledModel, DeclaredFlag, LabelRule};
-use carescore_core::model_input::{band_names, parse_model_input, score_model_input, InputError};
+use carescore_core::model_input::{band_names, parse_model_input, score_model_input, InputError, InputWarning};
 use carescore_core::scoring::{self, Factor, BUILT_IN_TARGETS};
 use serde::Serialize;
 
-use crate::audit::{AuditLog, Decision};
+use crate::audit::{AuditLog, AuditRoute, Decision};
 use crate::auth::Scope;
 use crate::body::{read_json, JsonAnswer, BATCH_LIMIT_BYTES, RECORD_LIMIT_BYTES};
 use crate::http::models::{ModelInfo, DIRECTORY};
@@ -66,6 +67,10 @@ pub(crate) struct SpecScore {
     pub contributions: Vec<Factor>,
     /// The flags the spec declared that the probability raises.
     pub flags: Vec<String>,
+    /// Values accepted but doubted: a number beyond the range that held all
+    /// but the 9 most extreme training rows at that end (`outside_training_range`).
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<InputWarning>,
 }
 
 /// `POST /v1/models/{target}/score` answer.
@@ -133,7 +138,7 @@ fn model<'a>(live: &'a Live, target: &str) -> Result<&'a Arc<CompiledModel>, Pro
         return Ok(model);
     }
     let detail = if BUILT_IN_TARGETS.iter().any(|t| t.name == target) {
-        format!("`{target}` is a built-in target: score it with POST /v1/score")
+        format!("`{target}` is a built-in target: GET /v1/models describes it and POST /v1/score scores it")
     } else {
         let served: Vec<&str> = live.spec_models.keys().map(String::as_str).collect();
         let served = if served.is_empty() {
@@ -150,6 +155,17 @@ fn model<'a>(live: &'a Live, target: &str) -> Result<&'a Arc<CompiledModel>, Pro
         format!("no model trained through a spec serves {name} target (served: {served}); see /v1/models")
     };
     Err(Problem::new(ProblemKind::NotFound, detail))
+}
+
+/// The target of a model route's path; a path that cannot be read as text
+/// (a bad percent-encoding) names no model.
+fn target_of(path: Result<Path<String>, PathRejection>) -> Result<String, Problem> {
+    path.map(|Path(target)| target).map_err(|_| {
+        Problem::new(
+            ProblemKind::NotFound,
+            "no model trained through a spec serves this path's target; see /v1/models",
+        )
+    })
 }
 
 /// The problem of an input that could not be parsed or checked.
@@ -182,6 +198,7 @@ fn score_input(state: &AppState, model: &CompiledModel, body: &[u8]) -> Result<S
         scale: scoring::scale_of(&model.artifact().estimator),
         contributions: scored.factors,
         flags: scored.flags,
+        warnings: scored.warnings,
     })
 }
 
@@ -199,7 +216,11 @@ fn decision<'a>(
         time_unix_ms: crate::audit::now_ms(),
         request_id,
         key,
-        route: if index.is_some() { "model_batch" } else { "model_score" },
+        route: if index.is_some() {
+            AuditRoute::ModelBatch
+        } else {
+            AuditRoute::ModelScore
+        },
         index,
         case_id_sha256: score.case_id.as_deref().map(|id| audit.case_hash(id)),
         model_versions: [(target, &*score.model_version)].into(),
@@ -223,12 +244,12 @@ fn decision<'a>(
         crate::http::answers::KeyProblems))]
 pub(crate) async fn model_info(
     State(state): State<AppState>,
-    Path(target): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<JsonAnswer<SpecModelInfo>, Problem> {
     let live = state.live.load_full();
     state.admit(&live, &headers, None)?;
-    let artifact = model(&live, &target)?.artifact();
+    let artifact = model(&live, &target_of(path)?)?.artifact();
     Ok(JsonAnswer(SpecModelInfo {
         info: ModelInfo::of(artifact, DIRECTORY),
         label_rule: artifact.label_rule.clone(),
@@ -249,12 +270,12 @@ pub(crate) async fn model_info(
 pub(crate) async fn score(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
-    Path(target): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<JsonAnswer<SpecScoreResponse>, Problem> {
     let records::Admitted { live, key } = records::admit(&state, &headers, Scope::Score)?;
-    let model = model(&live, &target)?.clone();
+    let model = model(&live, &target_of(path)?)?.clone();
     let bytes = read_json(&headers, body, RECORD_LIMIT_BYTES).await?;
     let score = score_input(&state, &model, &bytes)?;
     if let Some(audit) = &state.audit {
@@ -294,12 +315,12 @@ fn score_batch(state: &AppState, model: &CompiledModel, bytes: &Bytes) -> Result
 pub(crate) async fn batch(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
-    Path(target): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<JsonAnswer<SpecBatchResponse>, Problem> {
     let records::Admitted { live, key } = records::admit(&state, &headers, Scope::Score)?;
-    let model = model(&live, &target)?.clone();
+    let model = model(&live, &target_of(path)?)?.clone();
     let bytes = read_json(&headers, body, BATCH_LIMIT_BYTES).await?;
     let worker = state.clone();
     let results = tokio::task::spawn_blocking(move || score_batch(&worker, &model, &bytes))

@@ -9,7 +9,7 @@ use axum::{Extension, Router};
 use carescore_core::scoring::{self, Underwriting};
 use serde::Serialize;
 
-use crate::audit::Decision;
+use crate::audit::{AuditRoute, Decision};
 use crate::auth::Scope;
 use crate::body::JsonAnswer;
 use crate::http::records;
@@ -48,7 +48,7 @@ pub(crate) async fn grade(
             time_unix_ms: crate::audit::now_ms(),
             request_id: &request_id,
             key: admitted.key.as_deref(),
-            route: "grade",
+            route: AuditRoute::Grade,
             index: None,
             case_id_sha256: Some(audit.case_hash(&underwriting.case_id)),
             model_versions: underwriting

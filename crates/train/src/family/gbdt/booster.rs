@@ -310,6 +310,7 @@ mod tests {
                 },
                 missing_indicator: false,
                 allowed_range: None,
+                training_bins: None,
             })
             .to_vec();
         let with = |trees: Vec<Tree>| {
