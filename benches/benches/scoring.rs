@@ -5,7 +5,11 @@
 //! request bytes to response bytes and its stages (parse and validate, score
 //! both models with explanations and the policy, serialise); the underwriting
 //! grade. `repeated/` runs the whole path on one record, for comparison.
+//! `spec_model/` runs `/v1/models/{target}/score`'s path for a model
+//! trained through a spec on the same records.
 
+use carescore_core::artifact::CompiledModel;
+use carescore_core::model_input::{parse_model_input, score_model_input};
 use carescore_core::scoring::{score, underwrite, Models, Score};
 use carescore_core::{parse_record, PatientRecord, Policy};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -86,6 +90,32 @@ fn bench_request(c: &mut Criterion, models: &Models, bodies: &[String], records:
     group.finish();
 }
 
+/// A spec model's input from request bytes to response bytes, as
+/// `POST /v1/models/{target}/score` does it (parse and check against the
+/// artifact, score with the explanation, serialise).
+fn spec_bytes_to_bytes(model: &CompiledModel, body: &[u8]) -> Vec<u8> {
+    let input = parse_model_input(model.artifact(), body).expect("valid input");
+    let answer = score_model_input(model, &input);
+    let mut out = Vec::with_capacity(2048);
+    serde_json::to_writer(&mut out, &answer).expect("serialisable");
+    out
+}
+
+/// The spec model's path beside the built-in `/v1/score` path, on the same
+/// records (the spec model is the infection model under another target, so
+/// the model work is the same and the difference is the input handling).
+fn bench_spec_model(c: &mut Criterion, bodies: &[String]) {
+    let (artifact, inputs) = carescore_bench::spec_model_and_inputs(bodies);
+    let model = artifact.compile();
+    let mut group = c.benchmark_group("spec_model");
+    group.throughput(Throughput::Elements(1));
+    let mut input = Rotation::new(inputs);
+    group.bench_function("bytes_to_bytes", |b| {
+        b.iter(|| spec_bytes_to_bytes(&model, black_box(input.next().as_bytes())))
+    });
+    group.finish();
+}
+
 fn bench_scoring(c: &mut Criterion) {
     let models = carescore_bench::default_models();
     let bodies = carescore_bench::varied_records(512, 7);
@@ -95,6 +125,7 @@ fn bench_scoring(c: &mut Criterion) {
         .collect();
     bench_models(c, &models, &records);
     bench_request(c, &models, &bodies, &records);
+    bench_spec_model(c, &bodies);
 }
 
 /// The service's allocator (see `carescore-serve`'s `main.rs`), so the

@@ -70,6 +70,52 @@ pub fn default_models() -> carescore_core::scoring::Models {
     .expect("default models")
 }
 
+/// A model trained through a spec, as the service serves it at
+/// `/v1/models/{target}/score`: the default infection model's estimator under
+/// the target `graft_loss`, with what a spec adds (a declared flag, an
+/// allowed range on every numeric feature, the record field's), and the
+/// inputs of `records` (their values of its features, `case_id` kept).
+///
+/// # Panics
+/// If the committed default artifact does not load.
+pub fn spec_model_and_inputs(records: &[String]) -> (carescore_core::ModelArtifact, Vec<String>) {
+    use carescore_core::artifact::{AllowedRange, DeclaredFlag, FeatureKind};
+    let bytes = include_bytes!("../../models/infection_180d-1.json");
+    let mut artifact = carescore_core::ModelArtifact::from_json(bytes).expect("default model");
+    artifact.target = "graft_loss".into();
+    artifact.flags = vec![DeclaredFlag {
+        name: "early_review".into(),
+        above: 0.2,
+    }];
+    for feature in &mut artifact.features {
+        if let FeatureKind::Numeric { .. } = feature.kind {
+            let range = match carescore_core::Field::from_name(&feature.name).map(|f| f.spec().kind) {
+                Some(carescore_core::FieldKind::Number { min, max }) => Some((min, max)),
+                Some(carescore_core::FieldKind::Integer { min, max }) => Some((min as f64, max as f64)),
+                _ => None,
+            };
+            feature.allowed_range = range.map(|(min, max)| AllowedRange {
+                min: Some(min),
+                max: Some(max),
+            });
+        }
+    }
+    let artifact = carescore_core::ModelArtifact::from_json(artifact.to_json().as_bytes()).expect("a valid spec model");
+    let names: Vec<&str> = artifact.features.iter().map(|f| f.name.as_str()).collect();
+    let inputs = records
+        .iter()
+        .map(|body| {
+            let record: serde_json::Map<String, serde_json::Value> = serde_json::from_str(body).expect("a record");
+            let input: serde_json::Map<String, serde_json::Value> = record
+                .into_iter()
+                .filter(|(key, _)| key == "case_id" || names.contains(&key.as_str()))
+                .collect();
+            serde_json::Value::Object(input).to_string()
+        })
+        .collect();
+    (artifact, inputs)
+}
+
 /// A JSON answer of the size of a real `/v1/score` answer for the sample record.
 pub fn score_sized_answer() -> Vec<u8> {
     let record = carescore_core::parse_record(SAMPLE_RECORD.as_bytes()).expect("valid sample");
@@ -133,6 +179,20 @@ mod tests {
         match carescore_core::parse_record(invalid_record().as_bytes()) {
             Err(carescore_core::RecordError::Invalid { errors, .. }) => assert_eq!(errors.len(), 3),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_spec_input_is_valid_and_scores_as_the_infection_model() {
+        let records = varied_records(40, 5);
+        let (artifact, inputs) = spec_model_and_inputs(&records);
+        let spec = artifact.compile();
+        let models = default_models();
+        for (record, input) in records.iter().zip(&inputs) {
+            let checked = carescore_core::model_input::parse_model_input(&artifact, input.as_bytes())
+                .unwrap_or_else(|e| panic!("{input}: {e:?}"));
+            let record = carescore_core::parse_record(record.as_bytes()).unwrap().record;
+            assert_eq!(spec.predict(&checked), models.infection.predict(&record));
         }
     }
 }

@@ -508,6 +508,8 @@ async fn a_spec_model_is_served_after_a_reload_and_agrees_with_predict() {
         data,
         "--out",
         scores.to_str().unwrap(),
+        "--top",
+        "7",
     ]);
     let offline = first_probability(&scores);
     assert_eq!(
@@ -577,4 +579,87 @@ async fn a_spec_model_is_served_after_a_reload_and_agrees_with_predict() {
         message.starts_with("is below ") && !message.contains("25"),
         "never the value: {message}"
     );
+
+    // The contributions are predict's, to the digits it prints.
+    let text = std::fs::read_to_string(&scores).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let factors_column = header.iter().position(|c| *c == "top_factors").unwrap();
+    let printed = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(factors_column)
+        .unwrap()
+        .to_string();
+    for factor in answer["contributions"].as_array().unwrap() {
+        let (feature, contribution) = (
+            factor["feature"].as_str().unwrap(),
+            factor["contribution"].as_f64().unwrap(),
+        );
+        let shown = format!("{feature} = ");
+        let at = printed
+            .find(&shown)
+            .unwrap_or_else(|| panic!("{feature} not in {printed}"));
+        let rest = &printed[at..];
+        let value = &rest[rest.find('(').unwrap() + 1..rest.find(')').unwrap()];
+        assert_eq!(value, format!("{contribution:+.3}"), "{feature}: {printed}");
+    }
+
+    // A batch: one result per input, the invalid one refused on its own.
+    let batch = format!("{{\"records\": [{input}, {{\"recipient_age\": \"old\"}}, {input}]}}");
+    let reply = call(address, "POST", "/v1/models/rejection_365d/score/batch", None, &batch).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let results = reply.json();
+    assert_eq!(
+        (results["scored"].as_u64(), results["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(results["results"][1]["error"]["status"], 422);
+    assert_eq!(results["results"][2]["ok"]["probability"], answer["probability"]);
+
+    // A second version (other folds) is picked up on reload, and answers change to it.
+    carescore_train(&[
+        "fit",
+        "--data",
+        data,
+        "--spec",
+        spec,
+        "--out",
+        trained.to_str().unwrap(),
+        "--model",
+        "logistic",
+        "--interval-refits",
+        "0",
+        "--seed",
+        "9",
+        "--version",
+        "2",
+    ]);
+    std::fs::copy(
+        trained.join("rejection_365d-2.json"),
+        models.join("rejection_365d-2.json"),
+    )
+    .unwrap();
+    let reply = call(address, "POST", "/v1/admin/reload", None, "").await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let second = call(address, "POST", score_path, None, input).await.json();
+    assert_eq!(second["model_version"], "rejection_365d@2");
+    assert_ne!(second["probability"], answer["probability"]);
+
+    // A corrupt third version is refused, naming the file; the second keeps answering.
+    let corrupt = std::fs::read_to_string(models.join("rejection_365d-2.json"))
+        .unwrap()
+        .replacen("\"version\": 2", "\"version\": 3", 1);
+    std::fs::write(models.join("rejection_365d-3.json"), corrupt).unwrap();
+    let reply = call(address, "POST", "/v1/admin/reload", None, "").await;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert!(
+        reply.body.contains("rejection_365d-3.json: checksum mismatch"),
+        "{}",
+        reply.body
+    );
+    let third = call(address, "POST", score_path, None, input).await.json();
+    assert_eq!(third["model_version"], "rejection_365d@2");
+    assert_eq!(third["probability"], second["probability"]);
 }

@@ -18,15 +18,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::{
-    CompiledModel, Explanation, FeatureKind, FeatureSpec, ModelArtifact, Outside, Row, MIN_BIN_ROWS,
-};
+use crate::artifact::{CompiledModel, FeatureKind, FeatureSpec, ModelArtifact, Outside, Row, MIN_BIN_ROWS};
 use crate::field::{FieldKind, FieldValue};
-use crate::scoring::{json_value, Factor};
+use crate::scoring::{json_value, scale_of, Factor};
 use crate::validation::{is_case_id, FieldError, Rule};
 
 /// The key of the optional case identifier.
@@ -55,6 +54,7 @@ pub struct ModelInput {
 
 /// Why a spec model's input value is accepted but doubted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InputWarningRule {
     /// Inside the spec's allowed range, but beyond the range that held all
@@ -76,6 +76,7 @@ impl InputWarningRule {
 
 /// A value of a spec model's input that is accepted but doubted; never the value itself.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InputWarning {
     /// The feature.
     pub field: String,
@@ -318,21 +319,45 @@ pub fn band_of(p: f64, thresholds: &[f64]) -> Option<String> {
     band_names(thresholds.len()).into_iter().nth(above)
 }
 
-/// A spec model's score of one input.
-#[derive(Debug, Clone, PartialEq)]
+/// A spec model's score of one input: the answer of
+/// `POST /v1/models/{target}/score` (the service adds the request's id).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelScore {
-    /// The calibrated probability.
+    /// The input's case id, when it carried one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
+    pub case_id: Option<String>,
+    /// The model's target.
+    pub target: String,
+    /// Calibrated probability of the target's outcome.
     pub probability: f64,
-    /// Its band from the operating thresholds (none without thresholds).
+    /// The band of the probability among the model's operating thresholds
+    /// ([`band_names`]); absent without thresholds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub band: Option<String>,
-    /// The raw output explained: base value and one contribution per feature.
-    pub explanation: Explanation,
-    /// Every feature with the input's value and its contribution, in signature order.
-    pub factors: Vec<Factor>,
+    /// `<target>@<version>`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub model_version: Arc<str>,
+    /// The artifact's checksum.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub model_sha256: Arc<str>,
+    /// Raw output with no feature information.
+    pub base_value: f64,
+    /// Scale of `base_value` and contributions: `log_odds` or `vote_share`.
+    pub scale: &'static str,
+    /// Every feature with the input's value and its contribution, in the
+    /// model's feature order: base value + contributions = the raw output.
+    pub contributions: Vec<Factor>,
     /// The declared flags the probability raises, in declaration order.
     pub flags: Vec<String>,
     /// The input's values accepted but doubted.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub warnings: Vec<InputWarning>,
+    /// The raw output the probability calibrates.
+    #[serde(skip)]
+    pub raw: f64,
 }
 
 /// Scores a checked input with the model (the same code as every other score).
@@ -340,7 +365,7 @@ pub fn score_model_input(model: &CompiledModel, input: &ModelInput) -> ModelScor
     let explanation = model.explain(input);
     let probability = model.calibrate(explanation.raw);
     let artifact = model.artifact();
-    let factors = artifact
+    let contributions = artifact
         .features
         .iter()
         .zip(&explanation.contributions)
@@ -350,18 +375,25 @@ pub fn score_model_input(model: &CompiledModel, input: &ModelInput) -> ModelScor
             contribution: *contribution,
         })
         .collect();
+    let (model_version, model_sha256) = model.identity();
     ModelScore {
+        case_id: input.case_id.clone(),
+        target: artifact.target.clone(),
         probability,
-        factors,
         band: band_of(probability, &artifact.operating_thresholds),
+        model_version,
+        model_sha256,
+        base_value: explanation.base_value,
+        scale: scale_of(&artifact.estimator),
+        contributions,
         flags: artifact
             .flags
             .iter()
             .filter(|f| probability > f.above)
             .map(|f| f.name.clone())
             .collect(),
-        explanation,
         warnings: input.warnings.clone(),
+        raw: explanation.raw,
     }
 }
 

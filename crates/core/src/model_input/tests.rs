@@ -196,9 +196,14 @@ fn the_score_is_the_models_own_with_its_explanation_band_and_flags() {
     // By hand: age (85 - 60) / 15, ward=icu, lactate missing, diabetic.
     let raw = -2.0 + 0.5 * (25.0 / 15.0) + 0.8 + 0.4 + 0.6;
     assert!((score.probability - crate::artifact::sigmoid(raw)).abs() < 1e-12);
-    let e = &score.explanation;
-    assert!((e.base_value + e.contributions.iter().sum::<f64>() - e.raw).abs() < 1e-12);
-    assert_eq!(e.contributions.len(), 4, "one contribution per feature");
+    let sum: f64 = score.contributions.iter().map(|c| c.contribution).sum();
+    assert!((score.base_value + sum - score.raw).abs() < 1e-12);
+    assert_eq!(score.contributions.len(), 4, "one contribution per feature");
+    assert_eq!(score.contributions[2].value, serde_json::Value::Null, "lactate missing");
+    assert_eq!(
+        (score.target.as_str(), score.scale),
+        ("icu_readmission_30d", "log_odds")
+    );
     assert!(score.probability > 0.25);
     assert_eq!(score.band.as_deref(), Some("high"));
     assert_eq!(score.flags, ["early_review"]);

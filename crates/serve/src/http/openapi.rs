@@ -440,8 +440,18 @@ fn add_spec_models(doc: &mut Value, spec: &SpecModels) {
     };
     // The templates' generic answer schemas: each model has its own.
     if let Some(schemas) = doc["components"]["schemas"].as_object_mut() {
-        for generic in ["SpecScoreResponse", "SpecScore", "SpecBatchResponse", "SpecBatchItem"] {
-            schemas.remove(generic);
+        use crate::http::spec_models::{SpecBatchItem, SpecBatchResponse, SpecScoreResponse};
+        use carescore_core::model_input::{InputWarning, ModelScore};
+        use utoipa::ToSchema;
+        for generic in [
+            SpecScoreResponse::name(),
+            ModelScore::name(),
+            InputWarning::name(),
+            InputWarningRule::name(),
+            SpecBatchResponse::name(),
+            SpecBatchItem::name(),
+        ] {
+            schemas.remove(generic.as_ref());
         }
     }
     for (target, model) in spec {

@@ -21,8 +21,8 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use carescore_core::artifact::{CompiledModel, DeclaredFlag, LabelRule};
-use carescore_core::model_input::{band_names, parse_model_input, score_model_input, InputError, InputWarning};
-use carescore_core::scoring::{self, Factor, BUILT_IN_TARGETS};
+use carescore_core::model_input::{band_names, parse_model_input, score_model_input, InputError, ModelScore};
+use carescore_core::scoring::BUILT_IN_TARGETS;
 use serde::Serialize;
 
 use crate::audit::{AuditLog, AuditRoute, Decision};
@@ -35,50 +35,12 @@ use crate::request_id::RequestId;
 use crate::routes::Route;
 use crate::state::{AppState, Live};
 
-/// The score of one input of a spec model.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct SpecScore {
-    /// The input's case id, when it carried one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub case_id: Option<String>,
-    /// The model's target.
-    pub target: String,
-    /// Calibrated probability of the target's event by the horizon.
-    pub probability: f64,
-    /// The band of the probability among the model's operating thresholds
-    /// (`low`/`high` for one threshold, `low`/`medium`/`high` for two,
-    /// `low`, `medium_1` ... `high` for more); absent without thresholds.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub band: Option<String>,
-    /// `<target>@<version>`.
-    #[schema(value_type = String)]
-    pub model_version: Arc<str>,
-    /// The artifact's checksum.
-    #[schema(value_type = String)]
-    pub model_sha256: Arc<str>,
-    /// Raw output with no feature information.
-    pub base_value: f64,
-    /// Scale of `base_value` and contributions: `log_odds` or `vote_share`.
-    pub scale: &'static str,
-    /// Every feature with the input's value and its contribution, in the
-    /// model's feature order: base value + contributions = raw output.
-    pub contributions: Vec<Factor>,
-    /// The flags the spec declared that the probability raises.
-    pub flags: Vec<String>,
-    /// Values accepted but doubted: a number beyond the range that held all
-    /// but the 9 most extreme training rows at that end (`outside_training_range`).
-    #[schema(value_type = Vec<Object>)]
-    pub warnings: Vec<InputWarning>,
-}
-
 /// `POST /v1/models/{target}/score` answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct SpecScoreResponse {
     /// The score.
     #[serde(flatten)]
-    pub score: SpecScore,
+    pub score: ModelScore,
     /// This request's id.
     pub request_id: String,
 }
@@ -91,7 +53,7 @@ pub(crate) struct SpecBatchItem {
     /// The score, if the input was valid (then `error` is absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
-    pub ok: Option<SpecScore>,
+    pub ok: Option<ModelScore>,
     /// Why the input was refused (then `ok` is absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::problem::ProblemSchema>, nullable = false)]
@@ -178,28 +140,15 @@ fn input_problem(error: InputError) -> Problem {
 }
 
 /// Checks and scores one input body with `model`, counting it in the metrics.
-fn score_input(state: &AppState, model: &CompiledModel, body: &[u8]) -> Result<SpecScore, Problem> {
+fn score_input(state: &AppState, model: &CompiledModel, body: &[u8]) -> Result<ModelScore, Problem> {
     let input = parse_model_input(model.artifact(), body);
     state.metrics.record(input.is_ok());
     let input = input.map_err(input_problem)?;
     let scored = score_model_input(model, &input);
     state
         .metrics
-        .spec_score(&model.artifact().target, scored.probability, &scored.flags);
-    let (model_version, model_sha256) = model.identity();
-    Ok(SpecScore {
-        case_id: input.case_id,
-        target: model.artifact().target.clone(),
-        probability: scored.probability,
-        band: scored.band,
-        model_version,
-        model_sha256,
-        base_value: scored.explanation.base_value,
-        scale: scoring::scale_of(&model.artifact().estimator),
-        contributions: scored.factors,
-        flags: scored.flags,
-        warnings: scored.warnings,
-    })
+        .spec_score(&scored.target, scored.probability, &scored.flags);
+    Ok(scored)
 }
 
 /// The audit line of a spec model's score (`index`: its place in a batch).
@@ -208,7 +157,7 @@ fn decision<'a>(
     request_id: &'a str,
     key: Option<&'a str>,
     index: Option<usize>,
-    score: &'a SpecScore,
+    score: &'a ModelScore,
     policy_version: &'a str,
 ) -> Decision<'a> {
     let target = score.target.as_str();
