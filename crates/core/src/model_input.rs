@@ -28,7 +28,8 @@ use crate::field::{FieldKind, FieldValue};
 use crate::scoring::{json_value, scale_of, Factor};
 use crate::validation::{is_case_id, FieldError, Rule};
 
-/// The key of the optional case identifier.
+/// The key of the optional case identifier: the patient record's own
+/// (`Field::CaseId`, a test holds them equal).
 pub const CASE_ID: &str = "case_id";
 /// Longest unknown key repeated in an error (a key is never a value, but a
 /// caller's mistake should not fill the answer).

@@ -459,20 +459,6 @@ impl Metrics {
         self.cold(|m| m.models = versions.into_iter().collect());
     }
 
-    /// Records what `live` serves: every model's version
-    /// (`carescore_model_info`), and the series of its spec models.
-    pub(crate) fn set_live(&self, live: &crate::state::Live) {
-        self.set_models(
-            live.artifacts()
-                .into_iter()
-                .map(|(t, a)| (t.to_string(), a.model_version())),
-        );
-        self.add_spec_models(live.spec_models.iter().map(|(target, model)| {
-            let flags = model.artifact().flags.iter().map(|f| f.name.as_str()).collect();
-            (target.as_str(), flags)
-        }));
-    }
-
     /// Lays out the series of the spec models `flags` names (target and
     /// declared flag names) that have none yet; every series already
     /// counted stays, so no counter goes back on a reload. Called at start

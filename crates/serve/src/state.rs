@@ -45,23 +45,17 @@ pub struct Live {
     pub policy: Policy,
     /// The API keys.
     pub keys: Keys,
-    /// The OpenAPI document of this set (its models' routes, its
-    /// security), serialised once.
-    pub openapi: axum::body::Bytes,
 }
 
 impl Live {
-    /// The set of `models` with `policy` and `keys`, and its OpenAPI document.
+    /// The set of `models` with `policy` and `keys`.
     fn new(models: Loaded, policy: Policy, keys: Keys) -> Live {
-        let document = crate::http::openapi::document(keys.enabled(), &models.spec);
-        let openapi = serde_json::to_vec(&document).unwrap_or_default().into();
         Live {
             models: models.models,
             embedded_targets: models.embedded_targets,
             spec_models: models.spec,
             policy,
             keys,
-            openapi,
         }
     }
 
@@ -70,6 +64,20 @@ impl Live {
         let built_in = self.models.iter().into_iter();
         let spec = self.spec_models.iter().map(|(t, m)| (t.as_str(), m.artifact()));
         built_in.chain(spec).collect()
+    }
+
+    /// Records in `metrics` what this set serves: every model's version
+    /// (`carescore_model_info`), and the series of its spec models.
+    pub(crate) fn count_in(&self, metrics: &crate::metrics::Metrics) {
+        metrics.set_models(
+            self.artifacts()
+                .into_iter()
+                .map(|(t, a)| (t.to_string(), a.model_version())),
+        );
+        metrics.add_spec_models(self.spec_models.iter().map(|(target, model)| {
+            let flags = model.artifact().flags.iter().map(|f| f.name.as_str()).collect();
+            (target.as_str(), flags)
+        }));
     }
 
     /// The models as loaded (built-in, where each came from, spec models).

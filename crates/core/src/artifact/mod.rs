@@ -206,10 +206,10 @@ impl ModelArtifact {
         for feature in &self.features {
             feature.check().map_err(ArtifactError::Invalid)?;
             // An input's `case_id` is the caller's identifier, never a feature.
-            if feature.name == crate::model_input::CASE_ID {
+            let case_id = crate::Field::CaseId.name();
+            if feature.name == case_id {
                 return Err(ArtifactError::Invalid(format!(
-                    "a feature may not be called `{}` (the input's case identifier)",
-                    crate::model_input::CASE_ID
+                    "a feature may not be called `{case_id}` (the input's case identifier)"
                 )));
             }
         }

@@ -267,3 +267,8 @@ fn an_artifact_with_a_feature_called_case_id_is_refused() {
         .to_string();
     assert!(error.contains("may not be called `case_id`"), "{error}");
 }
+
+#[test]
+fn the_case_id_key_is_the_records() {
+    assert_eq!(CASE_ID, crate::Field::CaseId.name());
+}

@@ -39,7 +39,7 @@ pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
     match state.reload() {
         Ok((live, restart_required)) => {
             state.metrics.reload(ReloadResult::Ok);
-            state.metrics.set_live(&live);
+            live.count_in(&state.metrics);
             let artifacts = live.artifacts();
             let reloaded = Reloaded {
                 models: artifacts

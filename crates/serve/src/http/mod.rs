@@ -12,7 +12,8 @@
 //! | `health.rs` | `GET /healthz`, `GET /readyz` |
 //! | `openapi.rs` | `GET /openapi.json` |
 //!
-//! `records.rs` is how the record routes take a record in; `batch.rs` how
+//! `records.rs` is how the record routes take a record in; `model_schema.rs`
+//! the JSON Schemas of a spec model's input and answers; `batch.rs` how
 //! the batch routes spread their items over the cores; `answers.rs`
 //! lists the problem answers each kind of route publishes.
 
@@ -21,6 +22,7 @@ pub(crate) mod answers;
 pub(crate) mod batch;
 pub(crate) mod health;
 pub(crate) mod metrics;
+pub(crate) mod model_schema;
 pub(crate) mod models;
 pub(crate) mod openapi;
 pub(crate) mod records;
@@ -55,7 +57,7 @@ async fn method_not_allowed(uri: axum::http::Uri, method: Method) -> Response {
 
 /// The service's router with every route, serving `state`.
 pub fn app(state: AppState) -> Router {
-    state.metrics.set_live(&state.live.load());
+    state.live.load().count_in(&state.metrics);
     Router::new()
         .merge(health::router())
         .merge(score::router())

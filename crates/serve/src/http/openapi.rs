@@ -17,13 +17,15 @@
 //!   scope. This document is open either way: it describes the API, not
 //!   patients.
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use carescore_core::artifact::{FeatureKind, FeatureSpec, LabelRule};
-use carescore_core::model_input::{band_names, InputWarningRule, CASE_ID};
+use carescore_core::model_input::InputWarningRule;
 use carescore_core::validation::CASE_ID_MAX_CHARS;
 use carescore_core::ModelArtifact;
 use carescore_core::{CmvSerostatus, Field, FieldKind, Induction, Organ, Presence, Sex, Tier};
@@ -32,10 +34,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::batch::MAX_BATCH;
+use crate::http::model_schema;
 use crate::loading::SpecModels;
 use crate::problem::ProblemSchema;
 use crate::routes::Route;
-use crate::state::AppState;
+use crate::state::{AppState, Live};
 
 /// Declares the bearer API-key scheme the routes refer to.
 struct BearerKeys;
@@ -90,11 +93,6 @@ pub(crate) struct ApiDoc;
 /// Responses that only a service with API keys can give.
 const KEY_ONLY_STATUSES: [&str; 3] = ["401", "403", "429"];
 
-/// The pattern of `case_id`.
-pub(crate) fn case_id_pattern() -> String {
-    format!("^[A-Za-z0-9._-]{{1,{CASE_ID_MAX_CHARS}}}$")
-}
-
 /// What JSON Schema cannot say about a field: its cross-field rule.
 fn cross_field_rule(field: Field) -> Option<&'static str> {
     match field {
@@ -127,7 +125,7 @@ fn field_schema(field: Field) -> Value {
             "type": typed("string"),
             "minLength": 1,
             "maxLength": CASE_ID_MAX_CHARS,
-            "pattern": case_id_pattern(),
+            "pattern": model_schema::case_id_pattern(),
         }),
         FieldKind::Number { min, max } => json!({"type": typed("number"), "minimum": min, "maximum": max}),
         FieldKind::Integer { min, max } => json!({"type": typed("integer"), "minimum": min, "maximum": max}),
@@ -241,165 +239,6 @@ fn operations(doc: &mut Value) -> impl Iterator<Item = &mut Map<String, Value>> 
         .filter_map(Value::as_object_mut)
 }
 
-/// The JSON Schema of one feature of a spec model's input: its kind, the
-/// spec's allowed range or the model's categories, `null` allowed where
-/// training saw the feature missing.
-fn feature_schema(feature: &FeatureSpec) -> Value {
-    let nullable = feature.missing_indicator;
-    let typed = |name: &str| if nullable { json!([name, "null"]) } else { json!(name) };
-    let mut schema = match &feature.kind {
-        FeatureKind::Numeric { .. } => {
-            let mut schema = json!({"type": typed("number")});
-            let range = feature.allowed_range.unwrap_or_default();
-            if let Some(min) = range.min {
-                schema["minimum"] = json!(min);
-            }
-            if let Some(max) = range.max {
-                schema["maximum"] = json!(max);
-            }
-            schema
-        }
-        FeatureKind::Boolean => json!({"type": typed("boolean")}),
-        FeatureKind::Categorical { categories } => {
-            let mut names: Vec<Value> = categories.iter().map(|c| json!(c)).collect();
-            if nullable {
-                names.push(Value::Null);
-            }
-            json!({"type": typed("string"), "enum": names})
-        }
-    };
-    schema["description"] = json!(if nullable {
-        "May be absent or null: training saw it missing, and the model handles it as trained."
-    } else {
-        "Required: training never saw it missing."
-    });
-    schema
-}
-
-/// The JSON Schema of an input of the spec model `artifact`: its features
-/// and an optional `case_id`, the required ones listed, no other key.
-pub(crate) fn model_input_schema(artifact: &ModelArtifact) -> Value {
-    let mut properties: Map<String, Value> = artifact
-        .features
-        .iter()
-        .map(|f| (f.name.clone(), feature_schema(f)))
-        .collect();
-    properties.insert(
-        CASE_ID.to_string(),
-        json!({
-            "type": ["string", "null"],
-            "minLength": 1,
-            "maxLength": CASE_ID_MAX_CHARS,
-            "pattern": case_id_pattern(),
-            "description": "Your identifier of the case (optional); only its salted hash reaches the audit trail.",
-        }),
-    );
-    let required: Vec<&str> = artifact
-        .features
-        .iter()
-        .filter(|f| !f.missing_indicator)
-        .map(|f| f.name.as_str())
-        .collect();
-    json!({
-        "type": "object",
-        "description": format!(
-            "An input of model {}: its features, checked as the artifact says; every problem is reported at once (422).",
-            artifact.model_version()
-        ),
-        "properties": properties,
-        "required": required,
-        "additionalProperties": false,
-    })
-}
-
-/// The JSON Schema of a spec model's score (with the request's id when
-/// `request_id`: the answer of one input).
-fn model_score_schema(artifact: &ModelArtifact, request_id: bool) -> Value {
-    let outcome = match &artifact.label_rule {
-        LabelRule::TimeToEvent { event_column, .. } => format!(
-            "Calibrated probability of `{event_column}` within {} days.",
-            artifact.horizon_days
-        ),
-        LabelRule::LabelColumn { column } => format!("Calibrated probability that `{column}` is true."),
-    };
-    let bands = band_names(artifact.operating_thresholds.len());
-    let flags: Vec<&str> = artifact.flags.iter().map(|f| f.name.as_str()).collect();
-    let mut properties = json!({
-        "case_id": {"type": "string", "description": "The input's case id, when it carried one."},
-        "target": {"type": "string", "const": artifact.target},
-        "probability": {"type": "number", "minimum": 0, "maximum": 1, "description": outcome},
-        "model_version": {"type": "string"},
-        "model_sha256": {"type": "string"},
-        "base_value": {"type": "number", "description": "Raw output with no feature information."},
-        "scale": {"type": "string", "enum": ["log_odds", "vote_share"]},
-        "contributions": {"type": "array", "items": {"$ref": "#/components/schemas/Factor"},
-            "description": "Every feature with the input's value and its contribution, in the model's feature \
-                order: base_value + contributions = the raw output."},
-        "flags": if flags.is_empty() {
-            json!({"type": "array", "maxItems": 0, "description": "The model declares no flags."})
-        } else {
-            json!({"type": "array", "items": {"type": "string", "enum": flags},
-                "description": "The declared flags the probability raises."})
-        },
-    });
-    properties["warnings"] = json!({
-        "type": "array",
-        "description": "Values accepted but doubted (never the value itself).",
-        "items": {
-            "type": "object",
-            "properties": {
-                "field": {"type": "string"},
-                "message": {"type": "string"},
-                "rule": {"type": "string", "enum": InputWarningRule::ALL.map(InputWarningRule::as_str)},
-            },
-            "required": ["field", "message", "rule"],
-        },
-    });
-    let mut required = vec![
-        "target",
-        "probability",
-        "model_version",
-        "model_sha256",
-        "base_value",
-        "scale",
-        "contributions",
-        "flags",
-        "warnings",
-    ];
-    if !bands.is_empty() {
-        properties["band"] = json!({"type": "string", "enum": bands,
-            "description": "The probability's band among the model's operating thresholds."});
-        required.push("band");
-    }
-    if request_id {
-        properties["request_id"] = json!({"type": "string"});
-        required.push("request_id");
-    }
-    json!({"type": "object", "properties": properties, "required": required})
-}
-
-/// The JSON Schema of a spec model's batch answer.
-fn model_batch_schema(score: &str) -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "results": {"type": "array", "items": {
-                "type": "object",
-                "properties": {
-                    "index": {"type": "integer", "minimum": 0},
-                    "ok": {"$ref": score},
-                    "error": {"$ref": "#/components/schemas/Problem"},
-                },
-                "required": ["index"],
-            }},
-            "scored": {"type": "integer", "minimum": 0},
-            "failed": {"type": "integer", "minimum": 0},
-            "request_id": {"type": "string"},
-        },
-        "required": ["results", "scored", "failed", "request_id"],
-    })
-}
-
 /// A reference to component `name`.
 fn reference(name: &str) -> String {
     format!("#/components/schemas/{name}")
@@ -458,10 +297,10 @@ fn add_spec_models(doc: &mut Value, spec: &SpecModels) {
         let artifact = model.artifact();
         let names = |suffix: &str| format!("{target}_{suffix}");
         let schemas = &mut doc["components"]["schemas"];
-        schemas[names("input")] = model_input_schema(artifact);
-        schemas[names("score")] = model_score_schema(artifact, false);
-        schemas[names("score_response")] = model_score_schema(artifact, true);
-        schemas[names("batch_response")] = model_batch_schema(&reference(&names("score")));
+        schemas[names("input")] = model_schema::model_input_schema(artifact);
+        schemas[names("score")] = model_schema::model_score_schema(artifact, false);
+        schemas[names("score_response")] = model_schema::model_score_schema(artifact, true);
+        schemas[names("batch_response")] = model_schema::model_batch_schema(&reference(&names("score")));
         let input = json!({"$ref": reference(&names("input"))});
         let batch_request = json!({
             "type": "object",
@@ -507,12 +346,33 @@ pub(crate) fn document(keys: bool, spec: &SpecModels) -> Value {
     doc
 }
 
+/// The document of the last live set asked for, serialised once: rebuilt
+/// when the live set changes (a reload), held weakly so an old set is freed.
+static SERVED: std::sync::Mutex<Option<(std::sync::Weak<Live>, Bytes)>> = std::sync::Mutex::new(None);
+
+/// The serialised document of `live` (its security, its spec models).
+fn served(live: &Arc<Live>) -> Bytes {
+    // A poisoned lock only means a panic elsewhere mid-update: rebuild.
+    let mut cache = SERVED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Compared through an upgrade: a freed set's address may be reused by a new one.
+    if let Some((set, bytes)) = cache.as_ref() {
+        if set.upgrade().is_some_and(|set| Arc::ptr_eq(&set, live)) {
+            return bytes.clone();
+        }
+    }
+    let document = document(live.keys.enabled(), &live.spec_models);
+    // A JSON value with string keys always serialises.
+    let bytes = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
+    *cache = Some((Arc::downgrade(live), bytes.clone()));
+    bytes
+}
+
 /// This document (open: it describes the API, not patients): the live
 /// set's, so a reload that adds or changes a model changes it.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1", body = Object), crate::http::answers::GuardProblems))]
 pub(crate) async fn openapi_json(State(state): State<AppState>) -> Response {
-    let document = state.live.load().openapi.clone();
+    let document = served(&state.live.load_full());
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         document,

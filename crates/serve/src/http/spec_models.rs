@@ -205,7 +205,7 @@ pub(crate) async fn model_info(
         operating_thresholds: artifact.operating_thresholds.clone(),
         bands: band_names(artifact.operating_thresholds.len()),
         flags: artifact.flags.clone(),
-        request_schema: crate::http::openapi::model_input_schema(artifact),
+        request_schema: crate::http::model_schema::model_input_schema(artifact),
     }))
 }
 
