@@ -10,7 +10,8 @@
 //! the field, the rule and what is allowed, never the value. The answer is
 //! the calibrated probability, its band from the model's operating
 //! thresholds, the explanation of the built-in models (base value and every
-//! feature's contribution), and the flags the spec declared.
+//! feature's contribution), the flags the spec declared and warnings on
+//! values beyond what training held.
 
 use std::sync::Arc;
 
