@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::artifact::{CompiledModel, FeatureKind, FeatureSpec, ModelArtifact, Outside, Row, MIN_BIN_ROWS};
 use crate::field::{FieldKind, FieldValue};
-use crate::scoring::{json_value, scale_of, Factor};
+use crate::scoring::{scale_of, Factor};
 use crate::validation::{is_case_id, FieldError, Rule};
 
 /// The key of the optional case identifier: the patient record's own
@@ -370,11 +370,7 @@ pub fn score_model_input(model: &CompiledModel, input: &ModelInput) -> ModelScor
         .features
         .iter()
         .zip(&explanation.contributions)
-        .map(|(feature, contribution)| Factor {
-            feature: feature.name.clone(),
-            value: json_value(input.value(&feature.name)),
-            contribution: *contribution,
-        })
+        .map(|(feature, contribution)| Factor::of(&feature.name, input, *contribution))
         .collect();
     let (model_version, model_sha256) = model.identity();
     ModelScore {

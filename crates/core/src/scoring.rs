@@ -341,8 +341,19 @@ pub struct Underwriting {
     pub neutralised_probabilities: BTreeMap<&'static str, f64>,
 }
 
+impl Factor {
+    /// Feature `name` of `row` with its `contribution`, the value as the answers show it.
+    pub(crate) fn of(name: &str, row: &dyn Row, contribution: f64) -> Factor {
+        Factor {
+            feature: name.to_string(),
+            value: json_value(row.value(name)),
+            contribution,
+        }
+    }
+}
+
 /// A row's value as JSON (null when missing), as the answers show it.
-pub(crate) fn json_value(value: Option<FieldValue<'_>>) -> serde_json::Value {
+fn json_value(value: Option<FieldValue<'_>>) -> serde_json::Value {
     match value {
         None => serde_json::Value::Null,
         Some(FieldValue::Number(x)) => serde_json::Number::from_f64(x).map_or(serde_json::Value::Null, Into::into),
@@ -386,14 +397,7 @@ pub fn risk(model: &CompiledModel, record: &dyn Row, band: crate::policy::BandTh
     let (model_version, model_sha256) = model.identity();
     let top_factors = top_indices(&explanation.contributions)
         .into_iter()
-        .map(|i| {
-            let name = &artifact.features[i].name;
-            Factor {
-                feature: name.clone(),
-                value: json_value(record.value(name)),
-                contribution: explanation.contributions[i],
-            }
-        })
+        .map(|i| Factor::of(&artifact.features[i].name, record, explanation.contributions[i]))
         .collect();
     Risk {
         probability,

@@ -95,7 +95,11 @@ fn artifact_at(
     target: BuiltInTarget,
     file_version: u32,
 ) -> Result<ModelArtifact, LoadError> {
-    let artifact = verified(path, bytes, file_version)?;
+    admitted(path, target, verified(path, bytes, file_version)?)
+}
+
+/// `artifact`, read from `path`, once admitted for the built-in `target`.
+fn admitted(path: &Path, target: BuiltInTarget, artifact: ModelArtifact) -> Result<ModelArtifact, LoadError> {
     scoring::admit(target, &artifact).map_err(|source| LoadError::Admission {
         path: path.to_path_buf(),
         source,
@@ -263,11 +267,7 @@ pub(crate) fn from_dir(dir: &Path) -> Result<Loaded, LoadError> {
     let mut embedded_targets = Vec::new();
     let mut built_in = |target: BuiltInTarget| -> Result<ModelArtifact, LoadError> {
         match chosen(dir, target.name, files.remove(target.name).as_ref(), &pins) {
-            Some((version, path)) => {
-                let artifact = read_artifact(&path, version)?;
-                scoring::admit(target, &artifact).map_err(|source| LoadError::Admission { path, source })?;
-                Ok(artifact)
-            }
+            Some((version, path)) => admitted(&path, target, read_artifact(&path, version)?),
             None => {
                 embedded_targets.push(target.name);
                 embedded_artifact(target)

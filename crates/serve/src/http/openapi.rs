@@ -190,12 +190,18 @@ pub(crate) fn record_schema() -> Value {
 /// any JSON value: each is validated on its own and a bad one gets its own
 /// error in the answer, so the batch itself is not refused.
 fn batch_schema(doc: &Value) -> Value {
-    let mut records = doc["components"]["schemas"]["BatchRequest"]["properties"]["records"].clone();
-    records["items"] = json!({
+    let records = doc["components"]["schemas"]["BatchRequest"]["properties"]["records"].clone();
+    let item = json!({
         "description": "A patient record (schema PatientRecord). An item that is not a valid record is \
             answered with its own problem in `results`, so any JSON value is accepted here.",
-        "anyOf": [{"$ref": "#/components/schemas/PatientRecord"}, {}],
+        "anyOf": [{"$ref": reference("PatientRecord")}, {}],
     });
+    batch_body(records, item)
+}
+
+/// A batch route's body: `records` (an array schema), whose items are `item`.
+fn batch_body(mut records: Value, item: Value) -> Value {
+    records["items"] = item;
     json!({
         "type": "object",
         "properties": {"records": records},
@@ -302,17 +308,14 @@ fn add_spec_models(doc: &mut Value, spec: &SpecModels) {
         schemas[names("score_response")] = model_schema::model_score_schema(artifact, true);
         schemas[names("batch_response")] = model_schema::model_batch_schema(&reference(&names("score")));
         let input = json!({"$ref": reference(&names("input"))});
-        let batch_request = json!({
-            "type": "object",
-            "properties": {"records": {
+        let batch_request = batch_body(
+            json!({
                 "type": "array", "minItems": 1, "maxItems": MAX_BATCH,
                 "description": "1 to 10,000 inputs. An item that is not a valid input is answered with its own \
                     problem in `results`, so any JSON value is accepted here.",
-                "items": {"anyOf": [input.clone(), {}]},
-            }},
-            "required": ["records"],
-            "additionalProperties": false,
-        });
+            }),
+            json!({"anyOf": [input.clone(), {}]}),
+        );
         let paths = &mut doc["paths"];
         paths[Route::SpecScore.for_target(target)] = json!({"post": concrete(
             &score_item["post"], artifact, "score", input, &reference(&names("score_response")))});

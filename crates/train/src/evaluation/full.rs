@@ -154,6 +154,16 @@ fn percentile_interval(mut values: Vec<f64>) -> Option<Interval> {
     Some((at(0.025), at(0.975)))
 }
 
+/// How many times each of `n` patients is drawn by one bootstrap resample
+/// (`n` draws with replacement from `rng`).
+pub(crate) fn bootstrap_draws(rng: &mut ChaCha8Rng, n: usize) -> Vec<u32> {
+    let mut draws = vec![0u32; n];
+    for _ in 0..n {
+        draws[rng.gen_range(0..n)] += 1;
+    }
+    draws
+}
+
 /// Resamples patients (`groups`) with replacement; each drawn patient brings
 /// all its rows, weighted by the times it was drawn.
 fn patient_bootstrap(p: &[f64], y: &[bool], w: &[f64], groups: &[i64], seed: u64) -> Intervals {
@@ -173,13 +183,7 @@ fn patient_bootstrap(p: &[f64], y: &[bool], w: &[f64], groups: &[i64], seed: u64
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     // Counts as u32: half the memory of all resamples held at once.
     let draws: Vec<Vec<u32>> = (0..BOOTSTRAP_RESAMPLES)
-        .map(|_| {
-            let mut draws = vec![0u32; patients];
-            for _ in 0..patients {
-                draws[rng.gen_range(0..patients)] += 1;
-            }
-            draws
-        })
+        .map(|_| bootstrap_draws(&mut rng, patients))
         .collect();
     let order = score_order(p);
     let resampled = on_all_cores(&draws, |draws| {

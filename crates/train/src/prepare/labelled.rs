@@ -113,10 +113,15 @@ impl Labelled {
 
     /// Distinct patients among the rows.
     pub fn patients(&self) -> usize {
+        self.patient_ids().len()
+    }
+
+    /// The distinct patients among the rows, ascending.
+    pub fn patient_ids(&self) -> Vec<i64> {
         let mut groups = self.groups.clone();
         groups.sort_unstable();
         groups.dedup();
-        groups.len()
+        groups
     }
 
     /// The rows at `keep` positions.

@@ -37,6 +37,7 @@ use super::selection::{select, Progress, Selection};
 use crate::cores::on_all_cores;
 use crate::evaluation::artifact::assess;
 use crate::evaluation::cross_validation::{fold_sets, summarise};
+use crate::evaluation::full::bootstrap_draws;
 use crate::evaluation::metrics::evaluate;
 use crate::evaluation::{ArtifactEvaluation, CvResult, Metrics, RefitSpread, Scored};
 use crate::family::ModelFamily;
@@ -133,8 +134,8 @@ pub enum Pass {
 
 /// The sample size of the development rows, refusing data too small for any model.
 fn sample_size(cohort: &Cohort<'_>, options: FitOptions, dev: &Labelled) -> Result<SampleSize, TrainError> {
-    let events = dev.y.iter().filter(|y| **y).count();
-    check_floor(dev.y.len(), events).map_err(|reason| TrainError::TooSmall {
+    let (rows, events) = dev.counted();
+    check_floor(rows, events).map_err(|reason| TrainError::TooSmall {
         target: options.target_name(),
         reason,
     })?;
@@ -336,19 +337,9 @@ fn refit(
     patients: &[i64],
     seed: u64,
 ) -> Option<Metrics> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut draws: HashMap<i64, u32> = HashMap::with_capacity(patients.len());
-    for _ in 0..patients.len() {
-        *draws.entry(patients[rng.gen_range(0..patients.len())]).or_default() += 1;
-    }
+    let draws = bootstrap_draws(&mut ChaCha8Rng::seed_from_u64(seed), patients.len());
     // Patients outside the development rows (a temporal hold-out's) keep their copies.
-    let resample = cohort.resampled(|patient| {
-        if patients.binary_search(&patient).is_ok() {
-            draws.get(&patient).copied().unwrap_or(0)
-        } else {
-            1
-        }
-    });
+    let resample = cohort.resampled(|patient| patients.binary_search(&patient).map_or(1, |k| draws[k]));
     let options = FitOptions { seed, ..options };
     let dev = development_rows(&resample, options).ok()?;
     let folds = grouped_folds(&dev.groups, &dev.y, options.folds, seed);
@@ -369,9 +360,7 @@ fn refit_spread(
     dev: &Labelled,
     refits: usize,
 ) -> RefitSpread {
-    let mut patients = dev.groups.clone();
-    patients.sort_unstable();
-    patients.dedup();
+    let patients = dev.patient_ids();
     // One seed per resample, drawn in turn, so the result does not depend on the cores.
     let mut seeds = ChaCha8Rng::seed_from_u64(options.seed ^ REFIT_SEED);
     let seeds: Vec<u64> = (0..refits).map(|_| seeds.gen()).collect();
