@@ -106,10 +106,10 @@ def acceptance(results):
         return sum(values) / len(values) if values else None
 
     auto_mean = mean_auc("auto")
-    parts = [f"auto {num(auto_mean)}"]
+    parts = [f"auto {num(auto_mean, 4)}"]
     for key, label in REFERENCES:
         m = mean_auc(key)
-        parts.append(f"{label} {num(m)} (auto {signed(None if m is None or auto_mean is None else auto_mean - m)})")
+        parts.append(f"{label} {num(m, 4)} (auto {signed(None if m is None or auto_mean is None else auto_mean - m, 4)})")
     out.append("- Mean AUC over tasks: " + "; ".join(parts) + ".")
 
     slopes = []
