@@ -19,6 +19,7 @@ mod label_rule;
 mod metric;
 mod training_bins;
 mod tree;
+pub mod tree_shap;
 
 pub use calibration::{sigmoid, Calibration, IsotonicStep};
 pub use checksum::sha256_hex;

@@ -273,6 +273,7 @@ fn stump() -> Tree {
         right: vec![2, 0, 0],
         missing_left: vec![false, false, false],
         value: vec![0.0, -0.2, 0.3],
+        cover: vec![10.0, 6.0, 4.0],
     }
 }
 
@@ -324,6 +325,28 @@ fn hostile_trees_are_refused() {
             Box::new(|t| t.threshold.pop().map(|_| ()).unwrap_or(())),
             "tree 0: tree node arrays differ in length",
         ),
+        (
+            Box::new(|t| t.cover.clear()),
+            "tree 0: no node covers (`cover`): the artifact was written by a carescore-train from before trees \
+             carried them; retrain the model with this build's carescore-train (`models/rebuild.sh` retrains the \
+             default models)",
+        ),
+        (
+            Box::new(|t| t.cover.truncate(2)),
+            "tree 0: tree node arrays differ in length (`cover`)",
+        ),
+        (
+            Box::new(|t| t.cover[2] = 5.0),
+            "tree 0: node 0: cover 10 is not the sum of its children's (11)",
+        ),
+        (
+            Box::new(|t| t.cover = vec![0.0, 0.0, 0.0]),
+            "tree 0: node 0: a split node's cover must be above 0",
+        ),
+        (
+            Box::new(|t| t.cover[1] = -1.0),
+            "tree 0: node 1: cover must be a finite number of at least 0",
+        ),
     ];
     for (corrupt, message) in cases {
         let mut tree = stump();
@@ -374,6 +397,7 @@ fn two_level_tree() -> Tree {
         right: vec![2, 4, 0, 0, 0],
         missing_left: vec![false, true, false, false, false],
         value: vec![0.0, -0.2, 0.3, -0.5, 0.1],
+        cover: vec![10.0, 6.0, 4.0, 2.0, 4.0],
     }
 }
 
@@ -402,6 +426,7 @@ fn forests_average_their_trees_and_explain_on_the_vote_scale() {
     leaf_only.right = vec![0];
     leaf_only.missing_left = vec![false];
     leaf_only.value = vec![0.3];
+    leaf_only.cover = vec![10.0];
     let a = forest(vec![vote_tree(), leaf_only]);
     let loaded = ModelArtifact::from_json(a.to_json().as_bytes()).unwrap();
     // Age 54: (0.1 + 0.3) / 2.
@@ -456,8 +481,21 @@ fn random_tree(state: &mut u64, width: u32, max_depth: usize) -> Tree {
         right: Vec::new(),
         missing_left: Vec::new(),
         value: Vec::new(),
+        cover: Vec::new(),
     };
     grow(&mut t, state, width, max_depth);
+    with_covers(t, state)
+}
+
+/// `t` with pseudo-random leaf covers (1 to 100) and each split's cover the
+/// sum of its children's, as training writes them.
+fn with_covers(mut t: Tree, state: &mut u64) -> Tree {
+    t.cover = (0..t.feature.len()).map(|_| (next(state) % 100 + 1) as f64).collect();
+    for node in (0..t.feature.len()).rev() {
+        if t.feature[node] != LEAF {
+            t.cover[node] = t.cover[t.left[node] as usize] + t.cover[t.right[node] as usize];
+        }
+    }
     t
 }
 
@@ -561,6 +599,7 @@ fn chain_tree(state: &mut u64, width: u32, depth: usize) -> Tree {
         right: vec![0],
         missing_left: vec![true],
         value: vec![0.0],
+        cover: Vec::new(),
     };
     let first = next(state) % u64::from(width);
     let mut node = 0;
@@ -582,7 +621,7 @@ fn chain_tree(state: &mut u64, width: u32, depth: usize) -> Tree {
         t.right[node] = left as u32 + 1;
         node = if next(state) % 2 == 0 { left } else { left + 1 };
     }
-    t
+    with_covers(t, state)
 }
 
 #[test]
@@ -666,4 +705,82 @@ fn long_paths_over_many_features_explain_exactly() {
             assert!((c - x).abs() < 1e-12, "row {k}: {c} vs {x}");
         }
     }
+}
+
+/// The path-dependent value of knowing the columns in `known` (a bit set):
+/// the tree's output with every split on an unknown column averaged over
+/// its children by their covers. The definition exact TreeSHAP computes the
+/// Shapley values of.
+fn path_dependent_value(tree: &Tree, x: &[f64], known: u32, node: usize) -> f64 {
+    if tree.feature[node] == LEAF {
+        return tree.value[node];
+    }
+    if known & (1 << tree.feature[node]) != 0 {
+        return path_dependent_value(tree, x, known, tree.child(node, x));
+    }
+    let (l, r) = (tree.left[node] as usize, tree.right[node] as usize);
+    (tree.cover[l] * path_dependent_value(tree, x, known, l) + tree.cover[r] * path_dependent_value(tree, x, known, r))
+        / tree.cover[node]
+}
+
+/// Shapley values of the `width` columns by brute force over every subset.
+fn brute_force_shapley(tree: &Tree, x: &[f64], width: u32) -> Vec<f64> {
+    let factorial = |n: u32| (1..=n).map(f64::from).product::<f64>();
+    let m = width;
+    (0..width)
+        .map(|i| {
+            (0u32..1 << width)
+                .filter(|s| s & (1 << i) == 0)
+                .map(|s| {
+                    let size = s.count_ones();
+                    let weight = factorial(size) * factorial(m - size - 1) / factorial(m);
+                    weight * (path_dependent_value(tree, x, s | (1 << i), 0) - path_dependent_value(tree, x, s, 0))
+                })
+                .sum()
+        })
+        .collect()
+}
+
+#[test]
+fn tree_shap_equals_brute_force_shapley_values_on_random_trees_with_missing_values() {
+    let mut state = 2018u64;
+    let width = 6u32;
+    let mut checked = 0;
+    for tree_index in 0..200 {
+        // Deep trees on few columns split the same column again on one path,
+        // which is where the path bookkeeping (unwinding) is exercised.
+        let tree = random_tree(&mut state, width, 2 + tree_index % 6);
+        tree.check(width as usize).expect("a well-formed tree");
+        for _ in 0..5 {
+            let x: Vec<f64> = (0..width)
+                .map(|_| {
+                    if next(&mut state) % 5 == 0 {
+                        f64::NAN
+                    } else {
+                        (next(&mut state) % 1200) as f64 / 10.0 - 30.0
+                    }
+                })
+                .collect();
+            let mut phi = vec![0.0; width as usize];
+            tree_shap::tree_shap(&tree, &x, &mut phi);
+            let expected = brute_force_shapley(&tree, &x, width);
+            for (column, (fast, slow)) in phi.iter().zip(&expected).enumerate() {
+                assert!(
+                    (fast - slow).abs() <= 1e-9,
+                    "tree {tree_index}, column {column}: TreeSHAP {fast}, brute force {slow}"
+                );
+            }
+            // Local accuracy: the base value plus the values is the output.
+            let base = tree_shap::expected_value(&tree);
+            assert!((base - path_dependent_value(&tree, &x, 0, 0)).abs() <= 1e-9);
+            let total = base + phi.iter().sum::<f64>();
+            assert!(
+                (total - tree.predict(&x)).abs() <= 1e-9,
+                "tree {tree_index}: {total} vs {}",
+                tree.predict(&x)
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 1000);
 }

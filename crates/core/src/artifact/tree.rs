@@ -11,6 +11,11 @@ use serde::{Deserialize, Serialize};
 /// `feature` value marking a leaf.
 pub const LEAF: u32 = u32::MAX;
 
+/// Why a tree without node covers is refused.
+const NO_COVER: &str = "no node covers (`cover`): the artifact was written by a carescore-train from \
+                        before trees carried them; retrain the model with this build's carescore-train \
+                        (`models/rebuild.sh` retrains the default models)";
+
 /// One tree.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +32,13 @@ pub struct Tree {
     pub missing_left: Vec<bool>,
     /// Prediction (raw scale) per node.
     pub value: Vec<f64>,
+    /// Cover per node: the sum of the training weights that reached it (the
+    /// censoring weights; a forest's in-bag rows counted as often as their
+    /// bootstrap drew them). The node weights exact TreeSHAP averages over
+    /// the unknown side of a split by. Absent (empty) in artifacts written
+    /// before trees carried it, which are refused.
+    #[serde(default)]
+    pub cover: Vec<f64>,
 }
 
 impl Tree {
@@ -52,7 +64,9 @@ impl Tree {
 
     /// Checks that the tree is well formed for `width` features: equal array
     /// lengths, children after their parent (so no cycles) and in bounds,
-    /// one parent per node but the root, features in bounds, finite numbers.
+    /// one parent per node but the root, features in bounds, finite numbers,
+    /// and covers: present, positive at splits, each split's the sum of its
+    /// children's.
     pub(crate) fn check(&self, width: usize) -> Result<(), String> {
         let n = self.feature.len();
         if n == 0 {
@@ -68,6 +82,12 @@ impl Tree {
         if lengths.iter().any(|l| *l != n) {
             return Err("tree node arrays differ in length".into());
         }
+        if self.cover.is_empty() {
+            return Err(NO_COVER.into());
+        }
+        if self.cover.len() != n {
+            return Err("tree node arrays differ in length (`cover`)".into());
+        }
         // Every node but the root has exactly one parent: a tree, not a graph
         // (shared subtrees would make leaf numbering and paths ambiguous).
         let mut parents = vec![0u8; n];
@@ -75,8 +95,14 @@ impl Tree {
             if !self.value[i].is_finite() {
                 return Err(format!("node {i}: non-finite value"));
             }
+            if !(self.cover[i].is_finite() && self.cover[i] >= 0.0) {
+                return Err(format!("node {i}: cover must be a finite number of at least 0"));
+            }
             if self.feature[i] == LEAF {
                 continue;
+            }
+            if self.cover[i] <= 0.0 {
+                return Err(format!("node {i}: a split node's cover must be above 0"));
             }
             if self.feature[i] as usize >= width {
                 return Err(format!("node {i}: feature {} out of range", self.feature[i]));
@@ -92,13 +118,23 @@ impl Tree {
                 parents[child] = parents[child].saturating_add(1);
             }
         }
-        match parents.iter().skip(1).position(|&p| p != 1) {
-            Some(i) => Err(format!(
+        if let Some(i) = parents.iter().skip(1).position(|&p| p != 1) {
+            return Err(format!(
                 "node {}: {} parents (a tree node has one)",
                 i + 1,
                 parents[i + 1]
-            )),
-            None => Ok(()),
+            ));
         }
+        // Every training row that reached a split went to one side.
+        for i in (0..n).filter(|&i| self.feature[i] != LEAF) {
+            let children = self.cover[self.left[i] as usize] + self.cover[self.right[i] as usize];
+            if (children - self.cover[i]).abs() > 1e-9 * self.cover[i].max(1.0) {
+                return Err(format!(
+                    "node {i}: cover {} is not the sum of its children's ({children})",
+                    self.cover[i]
+                ));
+            }
+        }
+        Ok(())
     }
 }

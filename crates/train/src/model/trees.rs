@@ -295,13 +295,15 @@ pub(crate) struct Grown {
 }
 
 /// Grows one tree on the rows with gradient `g` and hessian `h`; leaf values
-/// are `-shrinkage * sum(g) / (sum(h) + l2)`. A row listed twice in
-/// `rows` counts twice (bootstrap samples).
+/// are `-shrinkage * sum(g) / (sum(h) + l2)`, and each node's cover is the
+/// sum of the training weights `w` of the rows that reached it. A row listed
+/// twice in `rows` counts twice (bootstrap samples).
 pub(crate) fn grow(
     data: &Binned,
     rows: Vec<u32>,
     g: &[f64],
     h: &[f64],
+    w: &[f64],
     p: &GrowParams,
     columns: &mut ColumnChoice<'_>,
 ) -> Grown {
@@ -315,6 +317,7 @@ pub(crate) fn grow(
             n: 1,
         });
     }
+    let cover = |rows: &[u32]| rows.iter().map(|&r| w[r as usize]).sum::<f64>();
     let mut tree = Tree {
         feature: vec![LEAF],
         threshold: vec![0.0],
@@ -322,6 +325,7 @@ pub(crate) fn grow(
         right: vec![0],
         missing_left: vec![false],
         value: vec![value(total)],
+        cover: vec![cover(&rows)],
     };
     let split = best_split(data, &hist, total, p, columns.draw(data.cols));
     let mut split_bins = vec![0u8];
@@ -383,13 +387,14 @@ pub(crate) fn grow(
         };
         let (left_total, right_total) = (sum(&left_rows), sum(&right_rows));
         let (l, r) = (tree.feature.len(), tree.feature.len() + 1);
-        for t in [left_total, right_total] {
+        for (t, rows) in [(left_total, &left_rows), (right_total, &right_rows)] {
             tree.feature.push(LEAF);
             tree.threshold.push(0.0);
             tree.left.push(0);
             tree.right.push(0);
             tree.missing_left.push(false);
             tree.value.push(value(t));
+            tree.cover.push(cover(rows));
         }
         split_bins.extend([0, 0]);
         split_bins[leaf.node] = s.bin;
@@ -412,6 +417,13 @@ pub(crate) fn grow(
             hist: right_hist,
             split: right_split,
         });
+    }
+    // A split node's cover is its children's sum (children come after their
+    // parent), so the artifact's check that it is holds to the last bit.
+    for node in (0..tree.feature.len()).rev() {
+        if tree.feature[node] != LEAF {
+            tree.cover[node] = tree.cover[tree.left[node] as usize] + tree.cover[tree.right[node] as usize];
+        }
     }
     Grown {
         tree,
@@ -461,5 +473,75 @@ mod tests {
         let mut one_thread = vec![Stat::default(); cols * SLOTS];
         fill_columns(&data, 0, &mut one_thread, &rows, &ordered);
         assert!(parallel == one_thread, "the histogram depends on the threads");
+    }
+
+    #[test]
+    fn covers_are_the_training_weights_that_reached_each_node() {
+        let (cols, n) = (3, 400);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        let x: Vec<f64> = (0..n * cols)
+            .map(|_| {
+                if rng.gen_bool(0.1) {
+                    f64::NAN
+                } else {
+                    rng.gen_range(0.0..1.0)
+                }
+            })
+            .collect();
+        let data = Binned::new(&x, cols, 255);
+        let y: Vec<bool> = (0..n).map(|r| x[r * cols] + rng.gen_range(0.0..0.5) > 0.7).collect();
+        let w: Vec<f64> = (0..n).map(|_| rng.gen_range(0.5..3.0)).collect();
+        let g: Vec<f64> = y
+            .iter()
+            .zip(&w)
+            .map(|(y, w)| w * (0.3 - f64::from(u8::from(*y))))
+            .collect();
+        let h: Vec<f64> = w.iter().map(|w| w * 0.21).collect();
+        // A bootstrap sample: some rows twice, some not at all.
+        let mut rows: Vec<u32> = (0..n as u32)
+            .filter(|r| r % 5 != 0)
+            .chain((0..n as u32).step_by(3))
+            .collect();
+        rows.sort_unstable();
+        let params = GrowParams {
+            shrinkage: 0.1,
+            max_leaves: 8,
+            min_rows_in_leaf: 10,
+            min_hessian_in_leaf: 1e-3,
+            l2: 1.0,
+        };
+        let grown = grow(&data, rows.clone(), &g, &h, &w, &params, &mut ColumnChoice::All);
+        let tree = &grown.tree;
+        assert!(grown.leaves.len() > 2, "the tree splits");
+        let weight = |rows: &[u32]| rows.iter().map(|&r| w[r as usize]).sum::<f64>();
+        // Each leaf's cover: its rows' weights, a row drawn twice counted twice.
+        for (node, leaf_rows) in &grown.leaves {
+            assert_eq!(tree.cover[*node], weight(leaf_rows));
+        }
+        assert!((tree.cover[0] - weight(&rows)).abs() < 1e-9 * tree.cover[0]);
+        for node in (0..tree.feature.len()).filter(|&n| tree.feature[n] != LEAF) {
+            let children = tree.cover[tree.left[node] as usize] + tree.cover[tree.right[node] as usize];
+            assert_eq!(
+                tree.cover[node], children,
+                "a split's cover is its children's, to the bit"
+            );
+        }
+        // Walking the training rows down the tree reaches the same covers.
+        let mut walked = vec![0.0; tree.feature.len()];
+        for &r in &rows {
+            let row = &x[r as usize * cols..][..cols];
+            let mut node = 0;
+            walked[0] += w[r as usize];
+            while tree.feature[node] != LEAF {
+                node = tree.child(node, row);
+                walked[node] += w[r as usize];
+            }
+        }
+        for (node, (walked, cover)) in walked.iter().zip(&tree.cover).enumerate() {
+            assert!(
+                (walked - cover).abs() < 1e-9 * cover.max(1.0),
+                "node {node}: {walked} vs {cover}"
+            );
+        }
     }
 }

@@ -66,7 +66,7 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], p: &ForestParams
             rng: &mut rng,
             per_split: p.columns_per_split,
         };
-        grow(data, rows, &g, &h, &params, &mut columns).tree
+        grow(data, rows, &g, &h, w, &params, &mut columns).tree
     };
     if train.is_empty() {
         return Vec::new();

@@ -125,7 +125,7 @@ pub fn fit(data: &Binned, y: &[bool], w: &[f64], train: &[u32], valid: &[u32], p
     let grow_params = p.grow_params();
     for round in 0..p.max_trees {
         gradients(&raw, y, w, &mut g, &mut h);
-        let grown = grow(data, train.to_vec(), &g, &h, &grow_params, &mut ColumnChoice::All);
+        let grown = grow(data, train.to_vec(), &g, &h, w, &grow_params, &mut ColumnChoice::All);
         // Training rows: by leaf membership; validation rows: down the binned tree.
         for (node, rows) in &grown.leaves {
             for &r in rows {
