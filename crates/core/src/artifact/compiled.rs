@@ -62,10 +62,10 @@ impl CompiledModel {
             },
             Estimator::BoostedTrees { base_score, trees, .. } => Compiled::Boosted {
                 base_score: *base_score,
-                trees: FastTrees::new(trees, &owners, artifact.features.len()),
+                trees: FastTrees::new(trees, &owners),
             },
             Estimator::RandomForest { trees } => Compiled::Forest {
-                trees: FastTrees::new(trees, &owners, artifact.features.len()),
+                trees: FastTrees::new(trees, &owners),
             },
         };
         CompiledModel {
@@ -143,16 +143,16 @@ impl CompiledModel {
                 (*intercept, linear_raw(*intercept, coefficients, &design))
             }
             Compiled::Boosted { base_score, trees } => {
-                let leaves = trees.attribute(&design, &self.owners, &mut contributions);
-                (base_score + trees.root_sum, base_score + leaves)
+                let leaves = trees.explain(&design, &self.owners, &mut contributions);
+                (base_score + trees.expected_sum, base_score + leaves)
             }
             Compiled::Forest { trees } => {
                 let n = trees.len().max(1) as f64;
-                let leaves = trees.attribute(&design, &self.owners, &mut contributions);
+                let leaves = trees.explain(&design, &self.owners, &mut contributions);
                 for c in &mut contributions {
                     *c /= n;
                 }
-                (trees.root_sum / n, leaves / n)
+                (trees.expected_sum / n, leaves / n)
             }
         };
         Explanation {

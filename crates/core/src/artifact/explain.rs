@@ -4,15 +4,19 @@
 //! [`super::CompiledModel::explain`].
 //!
 //! Exact for logistic models (coefficient times standardised value, with the
-//! missing indicator's share added to its feature). For boosted trees, path
-//! attribution (Saabas): each split on a row's path credits the change in node
-//! value to the split's feature. TreeSHAP would cost far more than the
-//! latency budget (BENCHMARKS.md).
+//! missing indicator's share added to its feature). For boosted trees and
+//! forests, exact path-dependent TreeSHAP ([`super::tree_shap`]; the values
+//! the `shap` package's `TreeExplainer` and LightGBM's `pred_contrib`
+//! give): the players are the trees' design columns, and a feature's
+//! contribution is the sum of its columns' values (a category's one-hot
+//! columns, a missing indicator), as `shap` users add up one-hot encodings.
+//! The base value is the trees' expected output over their training covers.
 
 /// An additive explanation of one row's raw output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explanation {
-    /// The raw output with no feature information (intercept, or tree roots).
+    /// The raw output with no feature information (the intercept, or the
+    /// trees' expected output over their training covers).
     pub base_value: f64,
     /// The raw output for the row.
     pub raw: f64,

@@ -12,12 +12,16 @@
 //! unlike a walk down each tree, which stalls on a mispredicted branch at
 //! nearly every split for real, varied rows.
 //!
-//! Explanations: the path to a leaf is fixed, so each leaf keeps its Saabas
-//! steps (the feature credited and the change in node value), computed once
-//! with the same subtraction the walk would do, padded to one length.
+//! Explanations: exact path-dependent TreeSHAP ([`super::tree_shap`]). A
+//! row is to a tree nothing but its way at each split, so for a tree of at
+//! most [`TABLE_SPLITS`] splits the SHAP values of every combination of ways
+//! are tabulated once, per feature, at load; a row then costs its splits'
+//! ways (one bit each, set by the same column scan as the masks) and one
+//! table row. Larger trees, or tables beyond [`TABLE_BYTES`] per model, are
+//! explained by the exact algorithm row by row.
 //!
 //! Why hand-written: no maintained crate evaluates our artifact's trees (their
-//! missing-value directions and Saabas attribution included) this way; the
+//! missing-value directions and TreeSHAP tables included) this way; the
 //! tree crates we use (linfa-trees, smartcore) walk one tree at a time.
 //!
 //! Trees with more than 64 leaves (deep forest trees) do not fit a mask; they
@@ -26,9 +30,17 @@
 use std::ops::Range;
 
 use super::tree::{Tree, LEAF};
+use super::tree_shap;
 
 /// Leaves a tree may have to be evaluated by masks (bits of a `u64`).
 const MASK_LEAVES: usize = 64;
+
+/// Most splits of a tree whose SHAP values are tabulated: `2^splits` rows.
+pub(crate) const TABLE_SPLITS: usize = 8;
+
+/// Most bytes of SHAP tables per model; trees past it are explained by the
+/// exact algorithm row by row.
+pub(crate) const TABLE_BYTES: usize = 16 << 20;
 
 /// A split: the tree it belongs to and the leaf bits that stay possible when
 /// the row goes right.
@@ -38,11 +50,20 @@ struct Split {
     keep: u64,
 }
 
-/// One Saabas step on a leaf's path: `contributions[owner] += delta`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Step {
-    owner: u32,
-    delta: f64,
+/// How a tree's SHAP values are found.
+#[derive(Debug, Clone, PartialEq)]
+enum Shap {
+    /// Tabulated: for the row's ways at the splits (bit `i` set when it goes
+    /// right at the tree's `i`-th split, in node order), row `ways` of
+    /// `values` holds one value per feature in `owners`, and `exits[ways]`
+    /// the leaf it ends in (left to right).
+    Table {
+        owners: Range<u32>,
+        values: Range<u32>,
+        exits: Range<u32>,
+    },
+    /// Computed for each row by the exact algorithm on the tree.
+    Exact { tree: Box<Tree> },
 }
 
 /// The splits on one design column.
@@ -58,7 +79,7 @@ struct ColumnSplits {
 #[derive(Debug, Clone, PartialEq)]
 enum Evaluation {
     /// By its mask; its leaf `i` is `leaves[first_leaf + i]`.
-    Masked { first_leaf: u32 },
+    Masked { first_leaf: u32, shap: Shap },
     /// Walked node by node.
     Walked { tree: Box<Tree> },
 }
@@ -75,14 +96,16 @@ pub(crate) struct FastTrees {
     missing_right: Vec<Split>,
     /// The masked trees' leaf values.
     leaves: Vec<f64>,
-    /// Per leaf of `leaves`, `path_len` steps: its path from the root (one
-    /// step per feature), then padding steps that add 0 to spare slots past
-    /// the features (so every path has the same length and the loop over it
-    /// never mispredicts).
-    steps: Vec<Step>,
-    path_len: usize,
-    /// Sum of the root values, in tree order.
-    pub(crate) root_sum: f64,
+    /// Per split of `splits` and of `missing_right`, its bit in its tree's ways.
+    split_bits: Vec<u64>,
+    missing_bits: Vec<u64>,
+    /// The SHAP tables' contents.
+    table_owners: Vec<u32>,
+    table_values: Vec<f64>,
+    table_exits: Vec<u8>,
+    /// Sum of the trees' expected values over their training covers: the
+    /// base value the SHAP values start from.
+    pub(crate) expected_sum: f64,
 }
 
 /// Per node of a tree: its leaf count and the number of its leftmost leaf.
@@ -108,12 +131,11 @@ fn leaf_numbers(tree: &Tree) -> (Vec<usize>, Vec<usize>) {
 
 impl FastTrees {
     /// Prepares `trees` (checked on load) over a design of `owners.len()`
-    /// columns, `owners` giving each column's feature (one of `features`).
-    pub(crate) fn new(trees: &[Tree], owners: &[usize], features: usize) -> FastTrees {
+    /// columns, `owners` giving each column's feature.
+    pub(crate) fn new(trees: &[Tree], owners: &[usize]) -> FastTrees {
         let width = owners.len();
-        let mut paths: Vec<Vec<Step>> = Vec::new();
-        let mut per_column: Vec<Vec<(f64, Split)>> = vec![Vec::new(); width];
-        let mut missing_per_column: Vec<Vec<Split>> = vec![Vec::new(); width];
+        let mut per_column: Vec<Vec<(f64, Split, u64)>> = vec![Vec::new(); width];
+        let mut missing_per_column: Vec<Vec<(Split, u64)>> = vec![Vec::new(); width];
         let mut fast = FastTrees {
             trees: Vec::with_capacity(trees.len()),
             columns: Vec::with_capacity(width),
@@ -121,12 +143,15 @@ impl FastTrees {
             thresholds: Vec::new(),
             missing_right: Vec::new(),
             leaves: Vec::new(),
-            steps: Vec::new(),
-            path_len: 0,
-            root_sum: 0.0,
+            split_bits: Vec::new(),
+            missing_bits: Vec::new(),
+            table_owners: Vec::new(),
+            table_values: Vec::new(),
+            table_exits: Vec::new(),
+            expected_sum: 0.0,
         };
         for (t, tree) in trees.iter().enumerate() {
-            fast.root_sum += tree.value[0];
+            fast.expected_sum += tree_shap::expected_value(tree);
             let (count, first) = leaf_numbers(tree);
             if count[0] > MASK_LEAVES {
                 fast.trees.push(Evaluation::Walked {
@@ -134,17 +159,17 @@ impl FastTrees {
                 });
                 continue;
             }
-            fast.trees.push(Evaluation::Masked {
-                first_leaf: fast.leaves.len() as u32,
-            });
-            let mut parent = vec![usize::MAX; tree.feature.len()];
-            for i in 0..tree.feature.len() {
+            let first_leaf = fast.leaves.len() as u32;
+            // Each split's bit in the tree's ways: its rank among the splits, in node order.
+            let mut bit = vec![0u64; tree.feature.len()];
+            let mut splits = 0;
+            for (i, bit) in bit.iter_mut().enumerate() {
                 if tree.feature[i] == LEAF {
                     continue;
                 }
-                let (left, right) = (tree.left[i] as usize, tree.right[i] as usize);
-                parent[left] = i;
-                parent[right] = i;
+                *bit = 1u64 << splits;
+                splits += 1;
+                let left = tree.left[i] as usize;
                 let left_leaves = first[left]..first[left] + count[left];
                 let cleared = left_leaves.fold(0u64, |m, leaf| m | (1u64 << leaf));
                 let split = Split {
@@ -152,56 +177,92 @@ impl FastTrees {
                     keep: !cleared,
                 };
                 let column = tree.feature[i] as usize;
-                per_column[column].push((tree.threshold[i], split));
+                per_column[column].push((tree.threshold[i], split, *bit));
                 if !tree.missing_left[i] {
-                    missing_per_column[column].push(split);
+                    missing_per_column[column].push((split, *bit));
                 }
             }
-            // Leaves in left-to-right order, each with its path's steps in root-to-leaf order.
+            // Leaves in left-to-right order.
             let mut leaves: Vec<usize> = (0..tree.feature.len()).filter(|&i| tree.feature[i] == LEAF).collect();
             leaves.sort_by_key(|&i| first[i]);
-            for leaf in leaves {
-                let mut path = Vec::new();
-                let mut node = leaf;
-                while parent[node] != usize::MAX {
-                    let up = parent[node];
-                    path.push(Step {
-                        owner: owners[tree.feature[up] as usize] as u32,
-                        delta: tree.value[node] - tree.value[up],
-                    });
-                    node = up;
-                }
-                path.reverse();
-                paths.push(merge_same_owner(path));
-                fast.leaves.push(tree.value[leaf]);
-            }
+            fast.leaves.extend(leaves.iter().map(|&leaf| tree.value[leaf]));
+            let shap = fast.tabulate(tree, splits, &bit, &first, owners);
+            fast.trees.push(Evaluation::Masked { first_leaf, shap });
         }
-        // A masked tree has at most 64 leaves, so a path at most 63 steps.
-        fast.path_len = paths.iter().map(Vec::len).max().unwrap_or(0);
-        for path in paths {
-            // Padding step `k` adds 0 to its own spare slot past the features,
-            // so no padding step waits for another.
-            let pad = (path.len()..fast.path_len).map(|k| Step {
-                owner: (features + k) as u32,
-                delta: 0.0,
-            });
-            fast.steps.extend(path);
-            fast.steps.extend(pad);
-        }
-        for (mut splits, mut missing) in per_column.into_iter().zip(missing_per_column) {
+        for (mut splits, missing) in per_column.into_iter().zip(missing_per_column) {
             // Thresholds are never NaN (checked on load); a missing value clears in any order.
             splits.sort_by(|a, b| a.0.total_cmp(&b.0));
             let by_threshold = fast.splits.len() as u32..(fast.splits.len() + splits.len()) as u32;
             let missing_right = fast.missing_right.len() as u32..(fast.missing_right.len() + missing.len()) as u32;
-            fast.thresholds.extend(splits.iter().map(|(threshold, _)| threshold));
-            fast.splits.extend(splits.into_iter().map(|(_, split)| split));
-            fast.missing_right.append(&mut missing);
+            fast.thresholds.extend(splits.iter().map(|(threshold, ..)| threshold));
+            fast.split_bits.extend(splits.iter().map(|(.., bit)| bit));
+            fast.splits.extend(splits.into_iter().map(|(_, split, _)| split));
+            fast.missing_bits.extend(missing.iter().map(|(_, bit)| bit));
+            fast.missing_right.extend(missing.into_iter().map(|(split, _)| split));
             fast.columns.push(ColumnSplits {
                 by_threshold,
                 missing_right,
             });
         }
         fast
+    }
+
+    /// The SHAP table of a masked tree with `splits` splits (`bit` giving
+    /// each split node's bit in the ways, `first` each leaf's number), or
+    /// [`Shap::Exact`] when it is too large or the model's tables are full.
+    fn tabulate(&mut self, tree: &Tree, splits: usize, bit: &[u64], first: &[usize], owners: &[usize]) -> Shap {
+        // The features the tree splits on, in order of first use.
+        let mut tree_owners: Vec<usize> = Vec::new();
+        for i in (0..tree.feature.len()).filter(|&i| tree.feature[i] != LEAF) {
+            let owner = owners[tree.feature[i] as usize];
+            if !tree_owners.contains(&owner) {
+                tree_owners.push(owner);
+            }
+        }
+        let rows = 1usize << splits.min(TABLE_SPLITS);
+        let bytes = rows * (tree_owners.len() * 8 + 1);
+        let used = self.table_values.len() * 8 + self.table_exits.len();
+        if splits > TABLE_SPLITS || used + bytes > TABLE_BYTES {
+            return Shap::Exact {
+                tree: Box::new(tree.clone()),
+            };
+        }
+        let owners_start = self.table_owners.len() as u32;
+        self.table_owners.extend(tree_owners.iter().map(|&o| o as u32));
+        let values_start = self.table_values.len() as u32;
+        let exits_start = self.table_exits.len() as u32;
+        let mut columns = vec![0.0; owners.len()];
+        for ways in 0..rows as u64 {
+            let hot = |node: usize| {
+                (if ways & bit[node] != 0 {
+                    tree.right[node]
+                } else {
+                    tree.left[node]
+                }) as usize
+            };
+            columns.iter_mut().for_each(|c| *c = 0.0);
+            tree_shap::tree_shap_by(tree, &hot, &mut columns);
+            for &owner in &tree_owners {
+                let value: f64 = columns
+                    .iter()
+                    .zip(owners)
+                    .filter(|(_, o)| **o == owner)
+                    .map(|(c, _)| c)
+                    .sum();
+                self.table_values.push(value);
+            }
+            let mut node = 0;
+            while tree.feature[node] != LEAF {
+                node = hot(node);
+            }
+            // A masked tree has at most 64 leaves.
+            self.table_exits.push(first[node] as u8);
+        }
+        Shap::Table {
+            owners: owners_start..self.table_owners.len() as u32,
+            values: values_start..self.table_values.len() as u32,
+            exits: exits_start..self.table_exits.len() as u32,
+        }
     }
 
     /// Number of trees.
@@ -235,67 +296,89 @@ impl FastTrees {
         let mut sum = 0.0;
         for (tree, mask) in self.trees.iter().zip(masks) {
             sum += match tree {
-                Evaluation::Masked { first_leaf } => self.leaves[exit(*first_leaf, mask)],
+                Evaluation::Masked { first_leaf, .. } => self.leaves[exit(*first_leaf, mask)],
                 Evaluation::Walked { tree } => tree.predict(design),
             };
         }
         sum
     }
 
-    /// Adds each split's change in node value along every tree's path to the
-    /// feature owning its column (Saabas; `owners` maps columns to features,
-    /// as given to [`Self::new`]); returns the sum of the leaf values
-    /// (equal to [`Self::leaf_sum`]). Tree `t` adds into accumulator `t % 4`,
-    /// and the four are summed at the end: the same numbers, in a fixed order,
-    /// without one long chain of additions to the same feature.
-    pub(crate) fn attribute(&self, design: &[f64], owners: &[usize], contributions: &mut [f64]) -> f64 {
+    /// Each masked tree's ways at its splits for `design` (bit `i` set when
+    /// the row goes right at the tree's `i`-th split).
+    fn ways(&self, design: &[f64]) -> Vec<u64> {
+        let mut ways = vec![0u64; self.trees.len()];
+        for (column, &v) in self.columns.iter().zip(design) {
+            if v.is_nan() {
+                let missing = range(&column.missing_right);
+                for (split, bit) in self.missing_right[missing.clone()]
+                    .iter()
+                    .zip(&self.missing_bits[missing])
+                {
+                    ways[split.tree as usize] |= bit;
+                }
+            } else {
+                let splits = range(&column.by_threshold);
+                let exceeded = self.thresholds[splits.clone()].iter().take_while(|&&t| t < v).count();
+                let exceeded = splits.start..splits.start + exceeded;
+                for (split, bit) in self.splits[exceeded.clone()].iter().zip(&self.split_bits[exceeded]) {
+                    ways[split.tree as usize] |= bit;
+                }
+            }
+        }
+        ways
+    }
+
+    /// Adds every tree's exact SHAP values ([`super::tree_shap`]) for the
+    /// row `design` to the features owning their columns (`owners` maps
+    /// columns to features, as given to [`Self::new`]); returns the sum of
+    /// the leaf values (equal to [`Self::leaf_sum`], bit for bit).
+    /// `expected_sum` plus the values added is that sum. Tree `t` adds into
+    /// accumulator `t % 4`, and the four are summed at the end: the same
+    /// numbers, in a fixed order, without one long chain of additions to the
+    /// same feature.
+    pub(crate) fn explain(&self, design: &[f64], owners: &[usize], contributions: &mut [f64]) -> f64 {
         const ACCUMULATORS: usize = 4;
         let features = contributions.len();
-        // Spare slots per accumulator for the padding steps.
-        let stride = features + self.path_len;
-        let mut acc = vec![0.0; ACCUMULATORS * stride];
-        let masks = self.masks(design);
+        let mut acc = vec![0.0; ACCUMULATORS * features];
+        let ways = self.ways(design);
+        let mut columns: Vec<f64> = Vec::new();
         let mut sum = 0.0;
-        for (t, (tree, mask)) in self.trees.iter().zip(masks).enumerate() {
-            let acc = &mut acc[(t % ACCUMULATORS) * stride..][..stride];
+        for (t, (tree, ways)) in self.trees.iter().zip(ways).enumerate() {
+            let acc = &mut acc[(t % ACCUMULATORS) * features..][..features];
+            let mut exactly = |tree: &Tree| {
+                columns.clear();
+                columns.resize(owners.len(), 0.0);
+                tree_shap::tree_shap(tree, design, &mut columns);
+                for (value, &owner) in columns.iter().zip(owners) {
+                    acc[owner] += value;
+                }
+                tree.predict(design)
+            };
             sum += match tree {
-                Evaluation::Masked { first_leaf } => {
-                    let leaf = exit(*first_leaf, mask);
-                    for step in &self.steps[leaf * self.path_len..][..self.path_len] {
-                        acc[step.owner as usize] += step.delta;
+                Evaluation::Masked {
+                    first_leaf,
+                    shap: Shap::Table { owners, values, exits },
+                } => {
+                    let tree_owners = &self.table_owners[range(owners)];
+                    let row =
+                        &self.table_values[range(values)][ways as usize * tree_owners.len()..][..tree_owners.len()];
+                    for (&owner, value) in tree_owners.iter().zip(row) {
+                        acc[owner as usize] += value;
                     }
-                    self.leaves[leaf]
+                    self.leaves[*first_leaf as usize + self.table_exits[range(exits)][ways as usize] as usize]
                 }
-                Evaluation::Walked { tree } => {
-                    let mut node = 0usize;
-                    while tree.feature[node] != LEAF {
-                        let next = tree.child(node, design);
-                        acc[owners[tree.feature[node] as usize]] += tree.value[next] - tree.value[node];
-                        node = next;
-                    }
-                    tree.value[node]
-                }
+                Evaluation::Masked {
+                    shap: Shap::Exact { tree },
+                    ..
+                } => exactly(tree),
+                Evaluation::Walked { tree } => exactly(tree),
             };
         }
         for (f, c) in contributions.iter_mut().enumerate() {
-            *c += (acc[f] + acc[stride + f]) + (acc[2 * stride + f] + acc[3 * stride + f]);
+            *c += (acc[f] + acc[features + f]) + (acc[2 * features + f] + acc[3 * features + f]);
         }
         sum
     }
-}
-
-/// A path's steps with each feature credited once, at its first place, with
-/// the sum of its changes along the path: consecutive additions to the same
-/// feature would each wait for the previous one.
-fn merge_same_owner(path: Vec<Step>) -> Vec<Step> {
-    let mut merged: Vec<Step> = Vec::with_capacity(path.len());
-    for step in path {
-        match merged.iter_mut().find(|m| m.owner == step.owner) {
-            Some(m) => m.delta += step.delta,
-            None => merged.push(step),
-        }
-    }
-    merged
 }
 
 /// The index in `leaves` of a masked tree's exit leaf: its leftmost possible leaf.

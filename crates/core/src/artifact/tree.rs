@@ -3,8 +3,9 @@
 //! Node 0 is the root. An internal node sends a row left when its feature is
 //! at most `threshold`, right when above, and a missing value (NaN) where
 //! `missing_left` says. A leaf has `feature == LEAF`. Every node keeps its
-//! `value` (the prediction had the tree stopped there), so contributions can
-//! be attributed along the path a row takes (Saabas).
+//! `value` (the prediction had the tree stopped there) and its `cover` (the
+//! training weight that reached it), which exact TreeSHAP averages by
+//! ([`super::tree_shap`]).
 
 use serde::{Deserialize, Serialize};
 

@@ -60,6 +60,13 @@ pub fn depth(tree: &Tree) -> usize {
 /// Adds the exact path-dependent SHAP value of each raw design column of
 /// row `x` for `tree` into `phi` (one entry per column).
 pub fn tree_shap(tree: &Tree, x: &[f64], phi: &mut [f64]) {
+    tree_shap_by(tree, &|node| tree.child(node, x), phi);
+}
+
+/// [`tree_shap`] for the row whose way at each split `hot(node)` gives (the
+/// child it goes to): what a row is to a tree, so the values can be
+/// tabulated over every combination of ways ([`super::fast_trees`]).
+pub fn tree_shap_by(tree: &Tree, hot: &dyn Fn(usize) -> usize, phi: &mut [f64]) {
     // Each level of the recursion keeps its own copy of the path, right
     // after its parent's: levels 0..=D need (D + 2)(D + 3) / 2 elements.
     let levels = depth(tree) + 2;
@@ -74,7 +81,7 @@ pub fn tree_shap(tree: &Tree, x: &[f64], phi: &mut [f64]) {
     ];
     recurse(
         tree,
-        x,
+        hot,
         phi,
         &mut paths,
         0,
@@ -160,7 +167,14 @@ fn unwound_sum(path: &[PathElement], depth: usize, index: usize) -> f64 {
 /// level's, extends it by the parent's split, and at a leaf credits every
 /// column on the path; at a split, recurses into the row's child (the
 /// column known) and the other (the column unknown).
-fn recurse(tree: &Tree, x: &[f64], phi: &mut [f64], paths: &mut [PathElement], parent: usize, at: Arrival) {
+fn recurse(
+    tree: &Tree,
+    hot: &dyn Fn(usize) -> usize,
+    phi: &mut [f64],
+    paths: &mut [PathElement],
+    parent: usize,
+    at: Arrival,
+) {
     let mut depth = at.depth;
     let start = parent + depth + 1;
     paths.copy_within(parent..start, start);
@@ -177,8 +191,7 @@ fn recurse(tree: &Tree, x: &[f64], phi: &mut [f64], paths: &mut [PathElement], p
         return;
     }
     let split = tree.feature[node];
-    let hot = tree.child(node, x);
-    let cold = if hot == tree.left[node] as usize {
+    let cold = if hot(node) == tree.left[node] as usize {
         tree.right[node] as usize
     } else {
         tree.left[node] as usize
@@ -193,7 +206,7 @@ fn recurse(tree: &Tree, x: &[f64], phi: &mut [f64], paths: &mut [PathElement], p
         depth -= 1;
     }
     let cover = tree.cover[node];
-    for (child, known) in [(hot, one), (cold, 0.0)] {
+    for (child, known) in [(hot(node), one), (cold, 0.0)] {
         let arrival = Arrival {
             node: child,
             depth: depth + 1,
@@ -201,6 +214,6 @@ fn recurse(tree: &Tree, x: &[f64], phi: &mut [f64], paths: &mut [PathElement], p
             one: known,
             column: split,
         };
-        recurse(tree, x, phi, paths, start, arrival);
+        recurse(tree, hot, phi, paths, start, arrival);
     }
 }

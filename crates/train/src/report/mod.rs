@@ -264,7 +264,7 @@ pub fn render(input: &ReportInput<'_>) -> Result<String, PlotError> {
     let _ = writeln!(
         out,
         "<h2>Feature importance</h2><p class=\"note\">Mean absolute contribution to the raw output \
-        ({scale}) over {} scored rows: exact for logistic models, path attribution (Saabas) for trees. \
+        ({scale}) over {} scored rows: exact for logistic models, exact TreeSHAP (path-dependent) for trees. \
         Importance is association within this model, not causation.</p><div class=\"card\">{importance_svg}</div>",
         rows.len()
     );
