@@ -23,7 +23,9 @@ use std::sync::Arc;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::{CompiledModel, FeatureKind, FeatureSpec, ModelArtifact, Outside, Row, MIN_BIN_ROWS};
+use crate::artifact::{
+    CompiledModel, ExplanationMethod, FeatureKind, FeatureSpec, ModelArtifact, Outside, Row, MIN_BIN_ROWS,
+};
 use crate::field::{FieldKind, FieldValue};
 use crate::scoring::{scale_of, Factor};
 use crate::validation::{is_case_id, FieldError, Rule};
@@ -348,6 +350,10 @@ pub struct ModelScore {
     pub base_value: f64,
     /// Scale of `base_value` and contributions: `log_odds` or `vote_share`.
     pub scale: &'static str,
+    /// How the contributions were computed: `tree_shap` (exact path-dependent
+    /// TreeSHAP, as the `shap` package's `TreeExplainer` gives) or `linear`
+    /// (coefficient times standardised value).
+    pub explanation: ExplanationMethod,
     /// Every feature with the input's value and its contribution, in the
     /// model's feature order: base value + contributions = the raw output.
     pub contributions: Vec<Factor>,
@@ -382,6 +388,7 @@ pub fn score_model_input(model: &CompiledModel, input: &ModelInput) -> ModelScor
         model_sha256,
         base_value: explanation.base_value,
         scale: scale_of(&artifact.estimator),
+        explanation: ExplanationMethod::of(&artifact.estimator),
         contributions,
         flags: artifact
             .flags

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::artifact::{CompiledModel, Estimator, FeatureSpec, LabelRule, ModelArtifact, Row};
+use crate::artifact::{CompiledModel, Estimator, ExplanationMethod, FeatureSpec, LabelRule, ModelArtifact, Row};
 use crate::field::{Field, FieldKind, FieldValue};
 use crate::phase::Phase;
 use crate::policy::{self, Band, Flag, FollowUp, Grade, Policy};
@@ -282,6 +282,10 @@ pub struct Risk {
     pub base_value: f64,
     /// Scale of `base_value` and contributions: `log_odds` or `vote_share`.
     pub scale: &'static str,
+    /// How the contributions were computed: `tree_shap` (exact path-dependent
+    /// TreeSHAP, as the `shap` package's `TreeExplainer` gives) or `linear`
+    /// (coefficient times standardised value).
+    pub explanation: ExplanationMethod,
     /// The largest contributions by absolute value.
     pub top_factors: Vec<Factor>,
 }
@@ -406,6 +410,7 @@ pub fn risk(model: &CompiledModel, record: &dyn Row, band: crate::policy::BandTh
         model_sha256,
         base_value: explanation.base_value,
         scale: scale_of(&artifact.estimator),
+        explanation: ExplanationMethod::of(&artifact.estimator),
         top_factors,
     }
 }

@@ -12,6 +12,33 @@
 //! columns, a missing indicator), as `shap` users add up one-hot encodings.
 //! The base value is the trees' expected output over their training covers.
 
+use serde::Serialize;
+
+use super::estimator::Estimator;
+
+/// How an answer's contributions were computed (the `explanation` member of
+/// every risk and model score). The list may grow within `/v1`: read an
+/// unknown method as "an additive explanation on `scale`".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ExplanationMethod {
+    /// Exact path-dependent TreeSHAP (boosted trees, forests).
+    TreeShap,
+    /// Coefficient times standardised value (logistic regression).
+    Linear,
+}
+
+impl ExplanationMethod {
+    /// The method that explains `estimator`'s answers.
+    pub fn of(estimator: &Estimator) -> ExplanationMethod {
+        match estimator {
+            Estimator::Logistic { .. } => ExplanationMethod::Linear,
+            Estimator::BoostedTrees { .. } | Estimator::RandomForest { .. } => ExplanationMethod::TreeShap,
+        }
+    }
+}
+
 /// An additive explanation of one row's raw output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explanation {

@@ -26,7 +26,7 @@ pub use checksum::sha256_hex;
 pub use compiled::CompiledModel;
 pub use encode::{append_design, design_width, AllowedRange, DesignKind, FeatureKind, FeatureSpec, Row};
 pub use estimator::{leaf_sum, Estimator};
-pub use explain::Explanation;
+pub use explain::{Explanation, ExplanationMethod};
 pub use flags::{check_flags, is_flag_name, DeclaredFlag};
 pub use label_rule::{check_thresholds, CensoringRule, LabelRule};
 pub use metric::Metric;

@@ -107,6 +107,7 @@ pub(crate) fn model_score_schema(artifact: &ModelArtifact, request_id: bool) -> 
         "model_sha256": {"type": "string"},
         "base_value": {"type": "number", "description": "Raw output with no feature information."},
         "scale": {"type": "string", "enum": ["log_odds", "vote_share"]},
+        "explanation": {"$ref": "#/components/schemas/ExplanationMethod"},
         "contributions": {"type": "array", "items": {"$ref": "#/components/schemas/Factor"},
             "description": "Every feature with the input's value and its contribution, in the model's feature \
                 order: base_value + contributions = the raw output."},
@@ -137,6 +138,7 @@ pub(crate) fn model_score_schema(artifact: &ModelArtifact, request_id: bool) -> 
         "model_sha256",
         "base_value",
         "scale",
+        "explanation",
         "contributions",
         "flags",
         "warnings",
