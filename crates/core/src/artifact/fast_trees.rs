@@ -13,12 +13,19 @@
 //! nearly every split for real, varied rows.
 //!
 //! Explanations: exact path-dependent TreeSHAP ([`super::tree_shap`]). A
-//! row is to a tree nothing but its way at each split, so for a tree of at
-//! most [`TABLE_SPLITS`] splits the SHAP values of every combination of ways
-//! are tabulated once, per feature, at load; a row then costs its splits'
-//! ways (one bit each, set by the same column scan as the masks) and one
-//! table row. Larger trees, or tables beyond [`TABLE_BYTES`] per model, are
-//! explained by the exact algorithm row by row.
+//! row is to a tree nothing but its way at each split (one bit each, set by
+//! the same column scan as the masks), so the values are tabulated at load,
+//! per tree, the cheaper way that fits:
+//!
+//! - a tree of at most [`TABLE_SPLITS`] splits: the values of every
+//!   combination of ways, per feature; a row costs one table row;
+//! - a larger one: leaf by leaf (in the manner of FastTreeSHAP v2: Yang,
+//!   "Fast TreeSHAP", 2021), as a leaf's share depends only on which of the
+//!   distinct columns on its path the row meets every split of (at most
+//!   [`LEAF_TABLE_COLUMNS`] of them); a row costs a few bit tests and one
+//!   table row per leaf;
+//! - otherwise, or past [`TABLE_BYTES`] of tables per model, the exact
+//!   algorithm runs for each row.
 //!
 //! Why hand-written: no maintained crate evaluates our artifact's trees (their
 //! missing-value directions and TreeSHAP tables included) this way; the
@@ -62,8 +69,38 @@ enum Shap {
         values: Range<u32>,
         exits: Range<u32>,
     },
+    /// Tabulated leaf by leaf (`leaf_tables[leaves]`, left to right): a
+    /// leaf's share depends only on which of the distinct columns on its
+    /// path the row meets every split of.
+    Leaves { leaves: Range<u32> },
     /// Computed for each row by the exact algorithm on the tree.
     Exact { tree: Box<Tree> },
+}
+
+/// Most distinct columns on one leaf's path for a tree to be tabulated leaf
+/// by leaf (`2^columns` rows per leaf).
+pub(crate) const LEAF_TABLE_COLUMNS: usize = 10;
+
+/// One leaf's SHAP table.
+#[derive(Debug, Clone, PartialEq)]
+struct LeafTable {
+    /// Into `FastTrees::conditions`: the distinct columns on its path.
+    conditions: Range<u32>,
+    /// Into `FastTrees::table_values`: row `met` (bit `j` set when the row
+    /// meets every split on condition `j`'s column) holds the leaf's share
+    /// of each condition's value.
+    values: Range<u32>,
+    /// The leaf's value (the tree's output when every condition is met).
+    value: f64,
+}
+
+/// A column on a leaf's path: the splits on it (bits of the tree's ways),
+/// the ways the path takes at them, and the feature owning the column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Condition {
+    splits: u64,
+    right: u64,
+    owner: u32,
 }
 
 /// The splits on one design column.
@@ -100,12 +137,16 @@ pub(crate) struct FastTrees {
     split_bits: Vec<u64>,
     missing_bits: Vec<u64>,
     /// The SHAP tables' contents.
+    leaf_tables: Vec<LeafTable>,
+    conditions: Vec<Condition>,
     table_owners: Vec<u32>,
     table_values: Vec<f64>,
     table_exits: Vec<u8>,
     /// Sum of the trees' expected values over their training covers: the
     /// base value the SHAP values start from.
     pub(crate) expected_sum: f64,
+    /// Most bytes of SHAP tables.
+    budget: usize,
 }
 
 /// Per node of a tree: its leaf count and the number of its leftmost leaf.
@@ -133,6 +174,11 @@ impl FastTrees {
     /// Prepares `trees` (checked on load) over a design of `owners.len()`
     /// columns, `owners` giving each column's feature.
     pub(crate) fn new(trees: &[Tree], owners: &[usize]) -> FastTrees {
+        FastTrees::with_table_budget(trees, owners, TABLE_BYTES)
+    }
+
+    /// [`Self::new`] with at most `budget` bytes of SHAP tables.
+    fn with_table_budget(trees: &[Tree], owners: &[usize], budget: usize) -> FastTrees {
         let width = owners.len();
         let mut per_column: Vec<Vec<(f64, Split, u64)>> = vec![Vec::new(); width];
         let mut missing_per_column: Vec<Vec<(Split, u64)>> = vec![Vec::new(); width];
@@ -145,10 +191,13 @@ impl FastTrees {
             leaves: Vec::new(),
             split_bits: Vec::new(),
             missing_bits: Vec::new(),
+            leaf_tables: Vec::new(),
+            conditions: Vec::new(),
             table_owners: Vec::new(),
             table_values: Vec::new(),
             table_exits: Vec::new(),
             expected_sum: 0.0,
+            budget,
         };
         for (t, tree) in trees.iter().enumerate() {
             fast.expected_sum += tree_shap::expected_value(tree);
@@ -219,10 +268,12 @@ impl FastTrees {
                 tree_owners.push(owner);
             }
         }
-        let rows = 1usize << splits.min(TABLE_SPLITS);
+        if splits > TABLE_SPLITS {
+            return self.tabulate_leaves(tree, bit, first, owners);
+        }
+        let rows = 1usize << splits;
         let bytes = rows * (tree_owners.len() * 8 + 1);
-        let used = self.table_values.len() * 8 + self.table_exits.len();
-        if splits > TABLE_SPLITS || used + bytes > TABLE_BYTES {
+        if self.table_bytes() + bytes > self.budget {
             return Shap::Exact {
                 tree: Box::new(tree.clone()),
             };
@@ -262,6 +313,91 @@ impl FastTrees {
             owners: owners_start..self.table_owners.len() as u32,
             values: values_start..self.table_values.len() as u32,
             exits: exits_start..self.table_exits.len() as u32,
+        }
+    }
+
+    /// Bytes of SHAP tables so far.
+    fn table_bytes(&self) -> usize {
+        self.table_values.len() * 8
+            + self.table_exits.len()
+            + self.conditions.len() * std::mem::size_of::<Condition>()
+            + self.leaf_tables.len() * std::mem::size_of::<LeafTable>()
+    }
+
+    /// The leaf-by-leaf SHAP tables of a masked tree, or [`Shap::Exact`]
+    /// when a path has more than [`LEAF_TABLE_COLUMNS`] distinct columns or
+    /// the model's tables are full.
+    fn tabulate_leaves(&mut self, tree: &Tree, bit: &[u64], first: &[usize], owners: &[usize]) -> Shap {
+        let exact = || Shap::Exact {
+            tree: Box::new(tree.clone()),
+        };
+        let mut parent = vec![usize::MAX; tree.feature.len()];
+        for i in (0..tree.feature.len()).filter(|&i| tree.feature[i] != LEAF) {
+            parent[tree.left[i] as usize] = i;
+            parent[tree.right[i] as usize] = i;
+        }
+        let mut leaves: Vec<usize> = (0..tree.feature.len()).filter(|&i| tree.feature[i] == LEAF).collect();
+        leaves.sort_by_key(|&i| first[i]);
+        // Per leaf: its conditions (column, splits, right) and the share of
+        // the cover that follows its path through each column's splits.
+        let mut paths: Vec<Vec<(u32, u64, u64, f64)>> = Vec::with_capacity(leaves.len());
+        let mut bytes = 0;
+        for &leaf in &leaves {
+            let mut path: Vec<(u32, u64, u64, f64)> = Vec::new();
+            let mut node = leaf;
+            while parent[node] != usize::MAX {
+                let up = parent[node];
+                let column = tree.feature[up];
+                let right = if node == tree.right[up] as usize { bit[up] } else { 0 };
+                let share = tree.cover[node] / tree.cover[up];
+                match path.iter_mut().find(|c| c.0 == column) {
+                    Some(c) => {
+                        c.1 |= bit[up];
+                        c.2 |= right;
+                        c.3 *= share;
+                    }
+                    None => path.push((column, bit[up], right, share)),
+                }
+                node = up;
+            }
+            if path.len() > LEAF_TABLE_COLUMNS {
+                return exact();
+            }
+            bytes += (1usize << path.len()) * path.len() * 8
+                + path.len() * std::mem::size_of::<Condition>()
+                + std::mem::size_of::<LeafTable>();
+            paths.push(path);
+        }
+        if self.table_bytes() + bytes > self.budget {
+            return exact();
+        }
+        let start = self.leaf_tables.len() as u32;
+        for (&leaf, path) in leaves.iter().zip(paths) {
+            let conditions = self.conditions.len() as u32..(self.conditions.len() + path.len()) as u32;
+            self.conditions
+                .extend(path.iter().map(|&(column, splits, right, _)| Condition {
+                    splits,
+                    right,
+                    owner: owners[column as usize] as u32,
+                }));
+            let zero: Vec<f64> = path.iter().map(|c| c.3).collect();
+            let values_start = self.table_values.len() as u32;
+            let mut share = vec![0.0; path.len()];
+            for met in 0..1usize << path.len() {
+                let one: Vec<f64> = (0..path.len())
+                    .map(|j| f64::from(u8::from(met & (1 << j) != 0)))
+                    .collect();
+                tree_shap::leaf_share(&zero, &one, tree.value[leaf], &mut share);
+                self.table_values.extend_from_slice(&share);
+            }
+            self.leaf_tables.push(LeafTable {
+                conditions,
+                values: values_start..self.table_values.len() as u32,
+                value: tree.value[leaf],
+            });
+        }
+        Shap::Leaves {
+            leaves: start..self.leaf_tables.len() as u32,
         }
     }
 
@@ -368,6 +504,29 @@ impl FastTrees {
                     self.leaves[*first_leaf as usize + self.table_exits[range(exits)][ways as usize] as usize]
                 }
                 Evaluation::Masked {
+                    shap: Shap::Leaves { leaves },
+                    ..
+                } => {
+                    let mut exit = 0.0;
+                    for leaf in &self.leaf_tables[range(leaves)] {
+                        let conditions = &self.conditions[range(&leaf.conditions)];
+                        let met = conditions
+                            .iter()
+                            .enumerate()
+                            .fold(0usize, |met, (j, c)| met | usize::from(ways & c.splits == c.right) << j);
+                        let k = conditions.len();
+                        let row = &self.table_values[range(&leaf.values)][met * k..][..k];
+                        for (c, value) in conditions.iter().zip(row) {
+                            acc[c.owner as usize] += value;
+                        }
+                        // The leaf whose every condition is met is the one the row ends in.
+                        if met + 1 == 1 << k {
+                            exit = leaf.value;
+                        }
+                    }
+                    exit
+                }
+                Evaluation::Masked {
                     shap: Shap::Exact { tree },
                     ..
                 } => exactly(tree),
@@ -389,4 +548,114 @@ fn exit(first_leaf: u32, mask: u64) -> usize {
 
 fn range(r: &Range<u32>) -> Range<usize> {
     r.start as usize..r.end as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree of `splits` splits in a chain over columns 0, 1, 2, ... (one
+    /// leaf per level, the last split's two), covers halving down the chain.
+    fn chain(splits: usize) -> Tree {
+        let mut t = Tree {
+            feature: vec![LEAF],
+            threshold: vec![0.0],
+            left: vec![0],
+            right: vec![0],
+            missing_left: vec![true],
+            value: vec![0.0],
+            cover: vec![0.0],
+        };
+        let mut node = 0;
+        for level in 0..splits {
+            t.feature[node] = level as u32;
+            t.threshold[node] = 0.5;
+            t.missing_left[node] = level % 2 == 0;
+            let left = t.feature.len();
+            for side in 0..2 {
+                t.feature.push(LEAF);
+                t.threshold.push(0.0);
+                t.left.push(0);
+                t.right.push(0);
+                t.missing_left.push(true);
+                t.value.push((level * 2 + side) as f64 / 10.0 - 0.7);
+                t.cover.push(0.0);
+            }
+            t.left[node] = left as u32;
+            t.right[node] = left as u32 + 1;
+            t.cover[left] = 1.0 + level as f64;
+            node = left + 1;
+        }
+        t.cover[node] = 3.0;
+        for n in (0..t.feature.len()).rev() {
+            if t.feature[n] != LEAF {
+                t.cover[n] = t.cover[t.left[n] as usize] + t.cover[t.right[n] as usize];
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn every_way_of_finding_the_values_gives_the_exact_ones() {
+        // A table of ways (4 splits), leaf tables (10 splits) and the exact
+        // algorithm (16 distinct columns on a path), then all three again
+        // with no room for tables.
+        let trees = [chain(4), chain(10), chain(16)];
+        let owners: Vec<usize> = (0..16).map(|c| c / 2).collect();
+        let tabled = FastTrees::new(&trees, &owners);
+        let kinds: Vec<&str> = tabled
+            .trees
+            .iter()
+            .map(|t| match t {
+                Evaluation::Masked {
+                    shap: Shap::Table { .. },
+                    ..
+                } => "table",
+                Evaluation::Masked {
+                    shap: Shap::Leaves { .. },
+                    ..
+                } => "leaves",
+                Evaluation::Masked {
+                    shap: Shap::Exact { .. },
+                    ..
+                } => "exact",
+                Evaluation::Walked { .. } => "walked",
+            })
+            .collect();
+        assert_eq!(kinds, ["table", "leaves", "exact"]);
+        let untabled = FastTrees::with_table_budget(&trees, &owners, 0);
+        assert_eq!(untabled.table_bytes(), 0);
+        let mut state = 9u64;
+        for _ in 0..200 {
+            let design: Vec<f64> = (0..16)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    match state >> 61 {
+                        0 => f64::NAN,
+                        r => (r as f64) / 7.0,
+                    }
+                })
+                .collect();
+            let mut expected = vec![0.0; 8];
+            for tree in &trees {
+                let mut columns = vec![0.0; 16];
+                tree_shap::tree_shap(tree, &design, &mut columns);
+                for (value, owner) in columns.iter().zip(&owners) {
+                    expected[*owner] += value;
+                }
+            }
+            for fast in [&tabled, &untabled] {
+                let mut contributions = vec![0.0; 8];
+                let raw = fast.explain(&design, &owners, &mut contributions);
+                assert_eq!(raw, fast.leaf_sum(&design), "the explained output is the scored one");
+                for (c, e) in contributions.iter().zip(&expected) {
+                    assert!((c - e).abs() < 1e-12, "{contributions:?} vs {expected:?}");
+                }
+                let total = fast.expected_sum + contributions.iter().sum::<f64>();
+                assert!((total - raw).abs() < 1e-12);
+            }
+        }
+    }
 }

@@ -217,3 +217,30 @@ fn recurse(
         recurse(tree, hot, phi, paths, start, arrival);
     }
 }
+
+/// One leaf's share of a tree's SHAP values for a row, from the distinct
+/// columns on the leaf's path alone: column `j`'s `zero[j]` (the share of
+/// the training cover that follows the path through its splits) and `one[j]`
+/// (1 when the row meets every split of the path on it, else 0). Writes the
+/// leaf's addition to each column's value into `out[j]`. The sum over the
+/// leaves is [`tree_shap`]'s result: what Algorithm 2 adds at the leaf, with
+/// each column on the path once.
+pub fn leaf_share(zero: &[f64], one: &[f64], leaf_value: f64, out: &mut [f64]) {
+    let k = zero.len();
+    let mut path = vec![
+        PathElement {
+            column: LEAF,
+            zero: 0.0,
+            one: 0.0,
+            weight: 0.0,
+        };
+        k + 1
+    ];
+    extend(&mut path, 0, 1.0, 1.0, LEAF);
+    for j in 0..k {
+        extend(&mut path, j + 1, zero[j], one[j], j as u32);
+    }
+    for j in 0..k {
+        out[j] = unwound_sum(&path, k, j + 1) * (one[j] - zero[j]) * leaf_value;
+    }
+}
