@@ -9,7 +9,7 @@ SHAP values with CareScore's explanations of the same rows, read from
 `carescore-explain-dump` (JSON lines: target, raw design row, base value,
 raw output, contributions per feature). shap gives one value per design
 column; a feature's value is the sum over its columns (a category's one-hot
-columns, a missing indicator), as CareScore reports it.
+columns), as CareScore reports it.
 
     python benches/shap/check.py --models models --dump dump.jsonl [--tolerance 1e-9]
 

@@ -6,10 +6,11 @@
 //! Exact for logistic models (coefficient times standardised value, with the
 //! missing indicator's share added to its feature). For boosted trees and
 //! forests, exact path-dependent TreeSHAP ([`super::tree_shap`]; the values
-//! the `shap` package's `TreeExplainer` and LightGBM's `pred_contrib`
-//! give): the players are the trees' design columns, and a feature's
+//! the `shap` package's `TreeExplainer` gives for these trees with their
+//! covers, and the quantity LightGBM's `pred_contrib` computes for its own
+//! trees): the players are the trees' design columns, and a feature's
 //! contribution is the sum of its columns' values (a category's one-hot
-//! columns, a missing indicator), as `shap` users add up one-hot encodings.
+//! columns), as `shap` users add up one-hot encodings.
 //! The base value is the trees' expected output over their training covers.
 
 use serde::Serialize;

@@ -347,6 +347,48 @@ fn hostile_trees_are_refused() {
             Box::new(|t| t.cover[1] = -1.0),
             "tree 0: node 1: cover must be a finite number of at least 0",
         ),
+        (
+            // Tiny covers that do not add up: the check is relative.
+            Box::new(|t| t.cover = vec![1e-12, 5e-10, 5e-10]),
+            "tree 0: node 0: cover 0.000000000001 is not the sum of its children's (0.000000001)",
+        ),
+        (
+            // A chain 300 splits deep (the explanation recurses along paths).
+            Box::new(|t| {
+                *t = Tree {
+                    feature: vec![LEAF],
+                    threshold: vec![0.0],
+                    left: vec![0],
+                    right: vec![0],
+                    missing_left: vec![false],
+                    value: vec![0.0],
+                    cover: vec![1.0],
+                };
+                let mut node = 0;
+                for _ in 0..300 {
+                    let next = t.feature.len();
+                    t.feature[node] = 0;
+                    t.left[node] = next as u32;
+                    t.right[node] = next as u32 + 1;
+                    for _ in 0..2 {
+                        t.feature.push(LEAF);
+                        t.threshold.push(0.0);
+                        t.left.push(0);
+                        t.right.push(0);
+                        t.missing_left.push(false);
+                        t.value.push(0.0);
+                        t.cover.push(1.0);
+                    }
+                    node = next + 1;
+                }
+                for n in (0..t.feature.len()).rev() {
+                    if t.feature[n] != LEAF {
+                        t.cover[n] = t.cover[t.left[n] as usize] + t.cover[t.right[n] as usize];
+                    }
+                }
+            }),
+            "tree 0: deeper than 256 splits",
+        ),
     ];
     for (corrupt, message) in cases {
         let mut tree = stump();

@@ -12,6 +12,11 @@ use serde::{Deserialize, Serialize};
 /// `feature` value marking a leaf.
 pub const LEAF: u32 = u32::MAX;
 
+/// Most splits on a root-to-leaf path. The trainer grows at most 255
+/// leaves, so at most 254; the explanation's recursion and path buffers are
+/// bounded by it.
+pub(crate) const MAX_DEPTH: usize = 256;
+
 /// Why a tree without node covers is refused.
 const NO_COVER: &str = "no node covers (`cover`): the artifact was written by a carescore-train from \
                         before trees carried them; retrain the model with this build's carescore-train \
@@ -66,8 +71,8 @@ impl Tree {
     /// Checks that the tree is well formed for `width` features: equal array
     /// lengths, children after their parent (so no cycles) and in bounds,
     /// one parent per node but the root, features in bounds, finite numbers,
-    /// and covers: present, positive at splits, each split's the sum of its
-    /// children's.
+    /// covers (present, positive at splits, each split's the sum of its
+    /// children's, to a relative 1e-9), and at most [`MAX_DEPTH`] splits deep.
     pub(crate) fn check(&self, width: usize) -> Result<(), String> {
         let n = self.feature.len();
         if n == 0 {
@@ -126,10 +131,20 @@ impl Tree {
                 parents[i + 1]
             ));
         }
+        // Children come after their parent: one pass finds every depth.
+        let mut depth = vec![0usize; n];
+        for i in (0..n).filter(|&i| self.feature[i] != LEAF) {
+            for child in [self.left[i] as usize, self.right[i] as usize] {
+                depth[child] = depth[i] + 1;
+                if depth[child] > MAX_DEPTH {
+                    return Err(format!("deeper than {MAX_DEPTH} splits"));
+                }
+            }
+        }
         // Every training row that reached a split went to one side.
         for i in (0..n).filter(|&i| self.feature[i] != LEAF) {
             let children = self.cover[self.left[i] as usize] + self.cover[self.right[i] as usize];
-            if (children - self.cover[i]).abs() > 1e-9 * self.cover[i].max(1.0) {
+            if (children - self.cover[i]).abs() > 1e-9 * self.cover[i] {
                 return Err(format!(
                     "node {i}: cover {} is not the sum of its children's ({children})",
                     self.cover[i]

@@ -4,8 +4,8 @@
 //! of known columns is the tree's expected output when the unknown columns'
 //! splits are averaged by the nodes' training covers. The quantity the `shap`
 //! package computes with `TreeExplainer(model,
-//! feature_perturbation="tree_path_dependent")` and LightGBM with
-//! `pred_contrib`.
+//! feature_perturbation="tree_path_dependent")`, and LightGBM's
+//! `pred_contrib` for its own trees (whose covers are its training counts).
 //!
 //! The players are the raw design's columns; [`tree_shap`] adds each column's
 //! value into `phi`, and [`expected_value`] is the base value they start

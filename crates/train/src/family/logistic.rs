@@ -189,9 +189,9 @@ impl ModelFamily for Logistic {
         let description = format!(
             "L2-regularised logistic regression over {} design columns ({} features, standardised numerics, \
              one-hot categories, missing-value indicators); penalty {} chosen over {L2_GRID:?} and the \
-             half-decades beside the best by {chosen_by}; the default {} is kept unless the penalty with the \
-             lowest held-out log-loss beats it by more than one patient-clustered standard error of the paired \
-             difference (the calibration map below).",
+             half-decades beside the best by {chosen_by} (the calibration map below); the default {} is kept \
+             unless the penalty with the lowest held-out log-loss beats it by more than one patient-clustered \
+             standard error of the paired difference.",
             design.cols,
             prepared.features.len(),
             penalty_text(l2),
