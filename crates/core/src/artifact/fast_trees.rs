@@ -257,8 +257,9 @@ impl FastTrees {
     }
 
     /// The SHAP table of a masked tree with `splits` splits (`bit` giving
-    /// each split node's bit in the ways, `first` each leaf's number), or
-    /// [`Shap::Exact`] when it is too large or the model's tables are full.
+    /// each split node's bit in the ways, `first` each leaf's number); its
+    /// leaf tables ([`Self::tabulate_leaves`]) when it has more splits or
+    /// the table does not fit the budget.
     fn tabulate(&mut self, tree: &Tree, splits: usize, bit: &[u64], first: &[usize], owners: &[usize]) -> Shap {
         // The features the tree splits on, in order of first use.
         let mut tree_owners: Vec<usize> = Vec::new();
@@ -274,9 +275,8 @@ impl FastTrees {
         let rows = 1usize << splits;
         let bytes = rows * (tree_owners.len() * 8 + 1);
         if self.table_bytes() + bytes > self.budget {
-            return Shap::Exact {
-                tree: Box::new(tree.clone()),
-            };
+            // The leaf tables of a small tree may still fit.
+            return self.tabulate_leaves(tree, bit, first, owners);
         }
         let owners_start = self.table_owners.len() as u32;
         self.table_owners.extend(tree_owners.iter().map(|&o| o as u32));
@@ -593,6 +593,79 @@ mod tests {
             }
         }
         t
+    }
+
+    /// A bushy tree of `splits` splits, grown breadth first, split `i` on
+    /// column `i`: short paths, so its leaf tables are smaller than its
+    /// table of ways.
+    fn bushy(splits: usize) -> Tree {
+        let mut t = Tree {
+            feature: vec![LEAF],
+            threshold: vec![0.0],
+            left: vec![0],
+            right: vec![0],
+            missing_left: vec![false],
+            value: vec![0.1],
+            cover: vec![0.0],
+        };
+        for split in 0..splits {
+            let node = split;
+            t.feature[node] = split as u32;
+            t.threshold[node] = 0.4;
+            let left = t.feature.len();
+            for side in 0..2 {
+                t.feature.push(LEAF);
+                t.threshold.push(0.0);
+                t.left.push(0);
+                t.right.push(0);
+                t.missing_left.push(side == 1);
+                t.value.push((left + side) as f64 / 20.0 - 0.5);
+                t.cover.push(1.0 + (left + side) as f64);
+            }
+            t.left[node] = left as u32;
+            t.right[node] = left as u32 + 1;
+        }
+        for n in (0..t.feature.len()).rev() {
+            if t.feature[n] != LEAF {
+                t.cover[n] = t.cover[t.left[n] as usize] + t.cover[t.right[n] as usize];
+            }
+        }
+        t
+    }
+
+    #[test]
+    fn a_small_tree_whose_table_does_not_fit_gets_leaf_tables() {
+        let trees = [bushy(8)];
+        let owners: Vec<usize> = (0..8).collect();
+        let full = FastTrees::new(&trees, &owners);
+        let table = full.table_bytes();
+        assert!(matches!(
+            full.trees[0],
+            Evaluation::Masked {
+                shap: Shap::Table { .. },
+                ..
+            }
+        ));
+        let tight = FastTrees::with_table_budget(&trees, &owners, table - 1);
+        assert!(matches!(
+            tight.trees[0],
+            Evaluation::Masked {
+                shap: Shap::Leaves { .. },
+                ..
+            }
+        ));
+        assert!(tight.table_bytes() < table);
+        for v in [0.0, 0.3, 0.5, f64::NAN] {
+            let design = vec![v; 8];
+            let (mut a, mut b) = (vec![0.0; 8], vec![0.0; 8]);
+            assert_eq!(
+                full.explain(&design, &owners, &mut a),
+                tight.explain(&design, &owners, &mut b)
+            );
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x - y).abs() < 1e-12, "{a:?} vs {b:?}");
+            }
+        }
     }
 
     #[test]
