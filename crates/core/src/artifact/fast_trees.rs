@@ -557,41 +557,22 @@ mod tests {
     /// A tree of `splits` splits in a chain over columns 0, 1, 2, ... (one
     /// leaf per level, the last split's two), covers halving down the chain.
     fn chain(splits: usize) -> Tree {
-        let mut t = Tree {
-            feature: vec![LEAF],
-            threshold: vec![0.0],
-            left: vec![0],
-            right: vec![0],
-            missing_left: vec![true],
-            value: vec![0.0],
-            cover: vec![0.0],
-        };
+        let mut t = Tree::leaf(0.0, 0.0);
         let mut node = 0;
         for level in 0..splits {
-            t.feature[node] = level as u32;
-            t.threshold[node] = 0.5;
-            t.missing_left[node] = level % 2 == 0;
-            let left = t.feature.len();
-            for side in 0..2 {
-                t.feature.push(LEAF);
-                t.threshold.push(0.0);
-                t.left.push(0);
-                t.right.push(0);
-                t.missing_left.push(true);
-                t.value.push((level * 2 + side) as f64 / 10.0 - 0.7);
-                t.cover.push(0.0);
-            }
-            t.left[node] = left as u32;
-            t.right[node] = left as u32 + 1;
-            t.cover[left] = 1.0 + level as f64;
+            let values = [level as f64 / 5.0 - 0.7, level as f64 / 5.0 - 0.6];
+            let left = t.split(
+                node,
+                level as u32,
+                0.5,
+                level % 2 == 0,
+                values,
+                [1.0 + level as f64, 0.0],
+            );
             node = left + 1;
         }
         t.cover[node] = 3.0;
-        for n in (0..t.feature.len()).rev() {
-            if t.feature[n] != LEAF {
-                t.cover[n] = t.cover[t.left[n] as usize] + t.cover[t.right[n] as usize];
-            }
-        }
+        t.sum_covers();
         t
     }
 
@@ -599,37 +580,20 @@ mod tests {
     /// column `i`: short paths, so its leaf tables are smaller than its
     /// table of ways.
     fn bushy(splits: usize) -> Tree {
-        let mut t = Tree {
-            feature: vec![LEAF],
-            threshold: vec![0.0],
-            left: vec![0],
-            right: vec![0],
-            missing_left: vec![false],
-            value: vec![0.1],
-            cover: vec![0.0],
-        };
+        let mut t = Tree::leaf(0.1, 0.0);
         for split in 0..splits {
-            let node = split;
-            t.feature[node] = split as u32;
-            t.threshold[node] = 0.4;
-            let left = t.feature.len();
-            for side in 0..2 {
-                t.feature.push(LEAF);
-                t.threshold.push(0.0);
-                t.left.push(0);
-                t.right.push(0);
-                t.missing_left.push(side == 1);
-                t.value.push((left + side) as f64 / 20.0 - 0.5);
-                t.cover.push(1.0 + (left + side) as f64);
-            }
-            t.left[node] = left as u32;
-            t.right[node] = left as u32 + 1;
+            let next = t.feature.len() as f64;
+            let values = [next / 20.0 - 0.5, (next + 1.0) / 20.0 - 0.5];
+            t.split(
+                split,
+                split as u32,
+                0.4,
+                split % 2 == 0,
+                values,
+                [1.0 + next, 2.0 + next],
+            );
         }
-        for n in (0..t.feature.len()).rev() {
-            if t.feature[n] != LEAF {
-                t.cover[n] = t.cover[t.left[n] as usize] + t.cover[t.right[n] as usize];
-            }
-        }
+        t.sum_covers();
         t
     }
 

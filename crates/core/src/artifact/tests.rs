@@ -355,37 +355,12 @@ fn hostile_trees_are_refused() {
         (
             // A chain 300 splits deep (the explanation recurses along paths).
             Box::new(|t| {
-                *t = Tree {
-                    feature: vec![LEAF],
-                    threshold: vec![0.0],
-                    left: vec![0],
-                    right: vec![0],
-                    missing_left: vec![false],
-                    value: vec![0.0],
-                    cover: vec![1.0],
-                };
+                *t = Tree::leaf(0.0, 1.0);
                 let mut node = 0;
                 for _ in 0..300 {
-                    let next = t.feature.len();
-                    t.feature[node] = 0;
-                    t.left[node] = next as u32;
-                    t.right[node] = next as u32 + 1;
-                    for _ in 0..2 {
-                        t.feature.push(LEAF);
-                        t.threshold.push(0.0);
-                        t.left.push(0);
-                        t.right.push(0);
-                        t.missing_left.push(false);
-                        t.value.push(0.0);
-                        t.cover.push(1.0);
-                    }
-                    node = next + 1;
+                    node = t.split(node, 0, 0.0, false, [0.0, 0.0], [1.0, 1.0]) + 1;
                 }
-                for n in (0..t.feature.len()).rev() {
-                    if t.feature[n] != LEAF {
-                        t.cover[n] = t.cover[t.left[n] as usize] + t.cover[t.right[n] as usize];
-                    }
-                }
+                t.sum_covers();
             }),
             "tree 0: deeper than 256 splits",
         ),
@@ -539,11 +514,7 @@ fn random_tree(state: &mut u64, width: u32, max_depth: usize) -> Tree {
 /// sum of its children's, as training writes them.
 fn with_covers(mut t: Tree, state: &mut u64) -> Tree {
     t.cover = (0..t.feature.len()).map(|_| (next(state) % 100 + 1) as f64).collect();
-    for node in (0..t.feature.len()).rev() {
-        if t.feature[node] != LEAF {
-            t.cover[node] = t.cover[t.left[node] as usize] + t.cover[t.right[node] as usize];
-        }
-    }
+    t.sum_covers();
     t
 }
 
@@ -643,33 +614,17 @@ fn longest_merged_path(tree: &Tree, owners: &[usize]) -> usize {
 /// leaves (few enough to be evaluated by masks) and a path as long as it is
 /// deep, crediting a different feature at each split while any are left.
 fn chain_tree(state: &mut u64, width: u32, depth: usize) -> Tree {
-    let mut t = Tree {
-        feature: vec![LEAF],
-        threshold: vec![0.0],
-        left: vec![0],
-        right: vec![0],
-        missing_left: vec![true],
-        value: vec![0.0],
-        cover: Vec::new(),
-    };
+    let mut t = Tree::leaf(0.0, 0.0);
     let first = next(state) % u64::from(width);
     let mut node = 0;
     for level in 0..depth as u64 {
-        t.feature[node] = ((first + level) % u64::from(width)) as u32;
+        let column = ((first + level) % u64::from(width)) as u32;
         // Around the middle of the rows' values, so rows go both ways.
-        t.threshold[node] = (next(state) % 400) as f64 / 10.0;
-        t.missing_left[node] = next(state) % 2 == 0;
-        let left = t.feature.len();
-        for _ in 0..2 {
-            t.feature.push(LEAF);
-            t.threshold.push(0.0);
-            t.left.push(0);
-            t.right.push(0);
-            t.missing_left.push(true);
-            t.value.push((next(state) % 2001) as f64 / 1000.0 - 1.0);
-        }
-        t.left[node] = left as u32;
-        t.right[node] = left as u32 + 1;
+        let threshold = (next(state) % 400) as f64 / 10.0;
+        let missing_left = next(state) % 2 == 0;
+        let mut value = || (next(state) % 2001) as f64 / 1000.0 - 1.0;
+        let values = [value(), value()];
+        let left = t.split(node, column, threshold, missing_left, values, [0.0, 0.0]);
         node = if next(state) % 2 == 0 { left } else { left + 1 };
     }
     with_covers(t, state)

@@ -154,3 +154,60 @@ impl Tree {
         Ok(())
     }
 }
+
+/// Building trees by hand, for tests.
+#[cfg(test)]
+impl Tree {
+    /// A tree of one leaf of `value` and `cover`.
+    pub(crate) fn leaf(value: f64, cover: f64) -> Tree {
+        Tree {
+            feature: vec![LEAF],
+            threshold: vec![0.0],
+            left: vec![0],
+            right: vec![0],
+            missing_left: vec![false],
+            value: vec![value],
+            cover: vec![cover],
+        }
+    }
+
+    /// Turns leaf `node` into a split on `column` at `threshold` (missing
+    /// values going left when `missing_left`) with two new leaves of
+    /// `values` and `covers`; returns the new left leaf's index (the right
+    /// one's is the next). Covers of splits are set by [`Self::sum_covers`].
+    pub(crate) fn split(
+        &mut self,
+        node: usize,
+        column: u32,
+        threshold: f64,
+        missing_left: bool,
+        values: [f64; 2],
+        covers: [f64; 2],
+    ) -> usize {
+        let left = self.feature.len();
+        for (value, cover) in values.into_iter().zip(covers) {
+            self.feature.push(LEAF);
+            self.threshold.push(0.0);
+            self.left.push(0);
+            self.right.push(0);
+            self.missing_left.push(false);
+            self.value.push(value);
+            self.cover.push(cover);
+        }
+        self.feature[node] = column;
+        self.threshold[node] = threshold;
+        self.missing_left[node] = missing_left;
+        self.left[node] = left as u32;
+        self.right[node] = left as u32 + 1;
+        left
+    }
+
+    /// Sets each split's cover to the sum of its children's, as training writes them.
+    pub(crate) fn sum_covers(&mut self) {
+        for node in (0..self.feature.len()).rev() {
+            if self.feature[node] != LEAF {
+                self.cover[node] = self.cover[self.left[node] as usize] + self.cover[self.right[node] as usize];
+            }
+        }
+    }
+}
