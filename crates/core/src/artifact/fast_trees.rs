@@ -235,7 +235,7 @@ impl FastTrees {
             let mut leaves: Vec<usize> = (0..tree.feature.len()).filter(|&i| tree.feature[i] == LEAF).collect();
             leaves.sort_by_key(|&i| first[i]);
             fast.leaves.extend(leaves.iter().map(|&leaf| tree.value[leaf]));
-            let shap = fast.tabulate(tree, splits, &bit, &first, owners);
+            let shap = fast.tabulate(tree, splits, &bit, &leaves, &first, owners);
             fast.trees.push(Evaluation::Masked { first_leaf, shap });
         }
         for (mut splits, missing) in per_column.into_iter().zip(missing_per_column) {
@@ -257,11 +257,30 @@ impl FastTrees {
     }
 
     /// The SHAP table of a masked tree with `splits` splits (`bit` giving
-    /// each split node's bit in the ways, `first` each leaf's number); its
-    /// leaf tables ([`Self::tabulate_leaves`]) when it has more splits or
-    /// the table does not fit the budget.
-    fn tabulate(&mut self, tree: &Tree, splits: usize, bit: &[u64], first: &[usize], owners: &[usize]) -> Shap {
-        // The features the tree splits on, in order of first use.
+    /// each split node's bit in the ways, `leaves` its leaves left to right,
+    /// `first` each leaf's number); its leaf tables
+    /// ([`Self::tabulate_leaves`]) when it has more splits or the table does
+    /// not fit the budget.
+    fn tabulate(
+        &mut self,
+        tree: &Tree,
+        splits: usize,
+        bit: &[u64],
+        leaves: &[usize],
+        first: &[usize],
+        owners: &[usize],
+    ) -> Shap {
+        if splits > TABLE_SPLITS {
+            return self.tabulate_leaves(tree, bit, leaves, owners);
+        }
+        // The columns the tree splits on, ascending, and the features owning
+        // them in order of first use: the values of every other column stay 0.
+        let mut tree_columns: Vec<usize> = (0..tree.feature.len())
+            .filter(|&i| tree.feature[i] != LEAF)
+            .map(|i| tree.feature[i] as usize)
+            .collect();
+        tree_columns.sort_unstable();
+        tree_columns.dedup();
         let mut tree_owners: Vec<usize> = Vec::new();
         for i in (0..tree.feature.len()).filter(|&i| tree.feature[i] != LEAF) {
             let owner = owners[tree.feature[i] as usize];
@@ -269,14 +288,11 @@ impl FastTrees {
                 tree_owners.push(owner);
             }
         }
-        if splits > TABLE_SPLITS {
-            return self.tabulate_leaves(tree, bit, first, owners);
-        }
         let rows = 1usize << splits;
         let bytes = rows * (tree_owners.len() * 8 + 1);
         if self.table_bytes() + bytes > self.budget {
             // The leaf tables of a small tree may still fit.
-            return self.tabulate_leaves(tree, bit, first, owners);
+            return self.tabulate_leaves(tree, bit, leaves, owners);
         }
         let owners_start = self.table_owners.len() as u32;
         self.table_owners.extend(tree_owners.iter().map(|&o| o as u32));
@@ -291,14 +307,15 @@ impl FastTrees {
                     tree.left[node]
                 }) as usize
             };
-            columns.iter_mut().for_each(|c| *c = 0.0);
+            for &c in &tree_columns {
+                columns[c] = 0.0;
+            }
             tree_shap::tree_shap_by(tree, &hot, &mut columns);
             for &owner in &tree_owners {
-                let value: f64 = columns
+                let value: f64 = tree_columns
                     .iter()
-                    .zip(owners)
-                    .filter(|(_, o)| **o == owner)
-                    .map(|(c, _)| c)
+                    .filter(|&&c| owners[c] == owner)
+                    .map(|&c| columns[c])
                     .sum();
                 self.table_values.push(value);
             }
@@ -324,10 +341,10 @@ impl FastTrees {
             + self.leaf_tables.len() * std::mem::size_of::<LeafTable>()
     }
 
-    /// The leaf-by-leaf SHAP tables of a masked tree, or [`Shap::Exact`]
-    /// when a path has more than [`LEAF_TABLE_COLUMNS`] distinct columns or
-    /// the model's tables are full.
-    fn tabulate_leaves(&mut self, tree: &Tree, bit: &[u64], first: &[usize], owners: &[usize]) -> Shap {
+    /// The leaf-by-leaf SHAP tables of a masked tree (`leaves` left to
+    /// right), or [`Shap::Exact`] when a path has more than
+    /// [`LEAF_TABLE_COLUMNS`] distinct columns or the model's tables are full.
+    fn tabulate_leaves(&mut self, tree: &Tree, bit: &[u64], leaves: &[usize], owners: &[usize]) -> Shap {
         let exact = || Shap::Exact {
             tree: Box::new(tree.clone()),
         };
@@ -336,13 +353,11 @@ impl FastTrees {
             parent[tree.left[i] as usize] = i;
             parent[tree.right[i] as usize] = i;
         }
-        let mut leaves: Vec<usize> = (0..tree.feature.len()).filter(|&i| tree.feature[i] == LEAF).collect();
-        leaves.sort_by_key(|&i| first[i]);
         // Per leaf: its conditions (column, splits, right) and the share of
         // the cover that follows its path through each column's splits.
         let mut paths: Vec<Vec<(u32, u64, u64, f64)>> = Vec::with_capacity(leaves.len());
         let mut bytes = 0;
-        for &leaf in &leaves {
+        for &leaf in leaves {
             let mut path: Vec<(u32, u64, u64, f64)> = Vec::new();
             let mut node = leaf;
             while parent[node] != usize::MAX {

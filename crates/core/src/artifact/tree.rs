@@ -68,6 +68,21 @@ impl Tree {
         (if go_left { self.left[node] } else { self.right[node] }) as usize
     }
 
+    /// The most splits on a root-to-leaf path. Children must come after
+    /// their parent (as [`Self::check`] makes sure before calling it): one
+    /// pass in node order finds every node's depth.
+    pub fn depth(&self) -> usize {
+        let mut depth = vec![0usize; self.feature.len()];
+        let mut deepest = 0;
+        for n in (0..self.feature.len()).filter(|&n| self.feature[n] != LEAF) {
+            for child in [self.left[n], self.right[n]] {
+                depth[child as usize] = depth[n] + 1;
+                deepest = deepest.max(depth[n] + 1);
+            }
+        }
+        deepest
+    }
+
     /// Checks that the tree is well formed for `width` features: equal array
     /// lengths, children after their parent (so no cycles) and in bounds,
     /// one parent per node but the root, features in bounds, finite numbers,
@@ -131,15 +146,8 @@ impl Tree {
                 parents[i + 1]
             ));
         }
-        // Children come after their parent: one pass finds every depth.
-        let mut depth = vec![0usize; n];
-        for i in (0..n).filter(|&i| self.feature[i] != LEAF) {
-            for child in [self.left[i] as usize, self.right[i] as usize] {
-                depth[child] = depth[i] + 1;
-                if depth[child] > MAX_DEPTH {
-                    return Err(format!("deeper than {MAX_DEPTH} splits"));
-                }
-            }
+        if self.depth() > MAX_DEPTH {
+            return Err(format!("deeper than {MAX_DEPTH} splits"));
         }
         // Every training row that reached a split went to one side.
         for i in (0..n).filter(|&i| self.feature[i] != LEAF) {

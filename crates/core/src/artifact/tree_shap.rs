@@ -41,22 +41,6 @@ pub fn expected_value(tree: &Tree) -> f64 {
         .sum()
 }
 
-/// The deepest path of `tree`, in splits.
-pub fn depth(tree: &Tree) -> usize {
-    let mut depth = vec![0usize; tree.feature.len()];
-    let mut deepest = 0;
-    // Children come after their parent: one pass in node order.
-    for n in 0..tree.feature.len() {
-        if tree.feature[n] != LEAF {
-            for child in [tree.left[n], tree.right[n]] {
-                depth[child as usize] = depth[n] + 1;
-                deepest = deepest.max(depth[n] + 1);
-            }
-        }
-    }
-    deepest
-}
-
 /// Adds the exact path-dependent SHAP value of each raw design column of
 /// row `x` for `tree` into `phi` (one entry per column).
 pub fn tree_shap(tree: &Tree, x: &[f64], phi: &mut [f64]) {
@@ -69,7 +53,7 @@ pub fn tree_shap(tree: &Tree, x: &[f64], phi: &mut [f64]) {
 pub fn tree_shap_by(tree: &Tree, hot: &dyn Fn(usize) -> usize, phi: &mut [f64]) {
     // Each level of the recursion keeps its own copy of the path, right
     // after its parent's: levels 0..=D need (D + 2)(D + 3) / 2 elements.
-    let levels = depth(tree) + 2;
+    let levels = tree.depth() + 2;
     let mut paths = vec![
         PathElement {
             column: LEAF,
