@@ -7,8 +7,15 @@
 //! grade. `repeated/` runs the whole path on one record, for comparison.
 //! `spec_model/` runs `/v1/models/{target}/score`'s path for a model
 //! trained through a spec on the same records.
+//!
+//! `larger_models/` runs when `CARESCORE_BENCH_MODELS` names artifacts
+//! (paths separated by `:`; built-in targets, e.g. a forest or a booster of
+//! more leaves fitted by `carescore-train fit`): per artifact, scoring, the
+//! explanation as served, and the explanation by Algorithm 2 of exact
+//! TreeSHAP tree by tree (the reference the tables and the linear-time
+//! algorithm are checked against), on the same records.
 
-use carescore_core::artifact::CompiledModel;
+use carescore_core::artifact::{append_design, tree_shap, CompiledModel, DesignKind, Estimator};
 use carescore_core::model_input::{parse_model_input, score_model_input};
 use carescore_core::scoring::{score, underwrite, Models, Score};
 use carescore_core::{parse_record, PatientRecord, Policy};
@@ -116,6 +123,56 @@ fn bench_spec_model(c: &mut Criterion, bodies: &[String]) {
     group.finish();
 }
 
+/// Explanations of the artifacts `CARESCORE_BENCH_MODELS` names, as
+/// served and by Algorithm 2 tree by tree.
+fn bench_larger_models(c: &mut Criterion, records: &[PatientRecord]) {
+    let Ok(paths) = std::env::var("CARESCORE_BENCH_MODELS") else {
+        return;
+    };
+    let mut group = c.benchmark_group("larger_models");
+    group.throughput(Throughput::Elements(1));
+    for path in paths.split(':').filter(|p| !p.is_empty()) {
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let artifact = carescore_core::ModelArtifact::from_json(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let trees = match &artifact.estimator {
+            Estimator::BoostedTrees { trees, .. } | Estimator::RandomForest { trees } => trees.clone(),
+            Estimator::Logistic { .. } => panic!("{path}: not a tree model"),
+        };
+        let name = std::path::Path::new(path)
+            .parent()
+            .and_then(|d| d.file_name())
+            .map_or_else(|| artifact.target.clone(), |d| d.to_string_lossy().into_owned());
+        let model = artifact.compile();
+        let mut turn = Rotation::new(records.to_vec());
+        group.bench_function(format!("{name}_predict"), |b| {
+            b.iter(|| model.predict(black_box(turn.next())))
+        });
+        group.bench_function(format!("{name}_explain"), |b| {
+            b.iter(|| model.explain(black_box(turn.next())))
+        });
+        let designs: Vec<Vec<f64>> = records
+            .iter()
+            .map(|r| {
+                let mut design = Vec::new();
+                append_design(&artifact.features, DesignKind::Raw, r, &mut design);
+                design
+            })
+            .collect();
+        let mut design = Rotation::new(designs);
+        group.bench_function(format!("{name}_algorithm_2"), |b| {
+            b.iter(|| {
+                let x = black_box(design.next());
+                let mut phi = vec![0.0; x.len()];
+                for tree in &trees {
+                    tree_shap::tree_shap(tree, x, &mut phi);
+                }
+                phi
+            })
+        });
+    }
+    group.finish();
+}
+
 fn bench_scoring(c: &mut Criterion) {
     let models = carescore_bench::default_models();
     let bodies = carescore_bench::varied_records(512, 7);
@@ -126,6 +183,7 @@ fn bench_scoring(c: &mut Criterion) {
     bench_models(c, &models, &records);
     bench_request(c, &models, &bodies, &records);
     bench_spec_model(c, &bodies);
+    bench_larger_models(c, &records);
 }
 
 /// The service's allocator (see `carescore-serve`'s `main.rs`), so the

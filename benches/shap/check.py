@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """Exact TreeSHAP checked by an outside implementation: the `shap` package.
 
-Reads the default model artifacts (models/<target>-1.json), hands their trees
+Reads model artifacts (by default the default models, models/<target>-1.json;
+or those --artifact names: a forest, a booster of more leaves), hands their trees
 to `shap.TreeExplainer` in its custom tree format (children_left/right/
 default, features, thresholds, values, node_sample_weight = the artifact's
 covers) with feature_perturbation="tree_path_dependent", and compares its
 SHAP values with CareScore's explanations of the same rows, read from
-`carescore-explain-dump` (JSON lines: target, raw design row, base value,
+`carescore-explain-dump` (JSON lines: target, model checksum, raw design row, base value,
 raw output, contributions per feature). shap gives one value per design
 column; a feature's value is the sum over its columns (a category's one-hot
 columns), as CareScore reports it.
 
     python benches/shap/check.py --models models --dump dump.jsonl [--tolerance 1e-9]
+    python benches/shap/check.py --artifact forest.json --artifact booster.json --dump dump.jsonl
+
+The dump's rows name their model by its checksum (model_sha256).
 
 Exit status 1 when any value, base value or raw output differs by more than
 the tolerance.
@@ -68,20 +72,31 @@ def explainer_of(artifact):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="models", help="directory of the default artifacts")
+    parser.add_argument("--artifact", action="append", default=[],
+                        help="an artifact the dump explains (repeatable; replaces --models)")
     parser.add_argument("--dump", required=True, help="carescore-explain-dump output")
     parser.add_argument("--tolerance", type=float, default=1e-9)
     args = parser.parse_args()
 
+    paths = args.artifact or sorted(Path(args.models).glob("*-1.json"))
+    artifacts = {}
+    for path in paths:
+        artifact = json.loads(Path(path).read_text())
+        artifacts[artifact["sha256"]] = (str(path), artifact)
     rows = {}
     for line in open(args.dump):
         row = json.loads(line)
-        rows.setdefault(row["target"], []).append(row)
+        rows.setdefault(row["model_sha256"], []).append(row)
     if not rows:
         raise SystemExit("the dump holds no rows")
+    unknown = set(rows) - set(artifacts)
+    if unknown:
+        raise SystemExit(f"the dump explains models not given: {sorted(unknown)}")
     failures = 0
     print(f"shap {shap.__version__}, tolerance {args.tolerance:g}")
-    for target, items in sorted(rows.items()):
-        artifact = json.loads((Path(args.models) / f"{target}-1.json").read_text())
+    for sha256, items in sorted(rows.items(), key=lambda kv: artifacts[kv[0]][0]):
+        path, artifact = artifacts[sha256]
+        target = f"{path} ({artifact['estimator']['type']})"
         explainer = explainer_of(artifact)
         owners = [i for i, f in enumerate(artifact["features"]) for _ in range(raw_width(f))]
         x = np.array([[np.nan if v is None else v for v in r["design"]] for r in items], dtype=np.float64)

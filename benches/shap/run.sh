@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# CareScore's explanations of the default models against the `shap`
-# package's exact TreeSHAP on the same trees, for 1,000 varied records
-# (check.py; run by .ci/run). Exits non-zero on any difference beyond 1e-9.
+# CareScore's explanations against the `shap` package's exact TreeSHAP on
+# the same trees, for 1,000 varied records each (check.py; run by .ci/run):
+# the default models (boosters of 7-leaf trees, explained from tables of
+# ways), then a random forest (trees of more than 64 leaves, explained by the
+# linear-time algorithm) and a booster of 31-leaf trees (leaf tables), both
+# fitted by carescore-train on a small synthetic cohort. Exits non-zero on
+# any difference beyond 1e-9.
 #
-#   benches/shap/run.sh [PATH_TO_carescore-explain-dump]
+#   benches/shap/run.sh [PATH_TO_carescore-explain-dump [PATH_TO_carescore-train]]
 #
+# Without carescore-train only the default models are checked.
 # Env: SHAP_VENV (virtual environment for the PyPI packages, created if
 # missing or not at the pinned versions; default ~/.cache/carescore/shap-venv).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dump="${1:-${CARGO_TARGET_DIR:-target}/debug/carescore-explain-dump}"
+train="${2:-}"
 venv="${SHAP_VENV:-$HOME/.cache/carescore/shap-venv}"
 requirements=benches/shap/requirements.txt
 
@@ -21,3 +27,20 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 "$dump" 1000 7 > "$work/dump.jsonl"
 "$venv/bin/python" benches/shap/check.py --models models --dump "$work/dump.jsonl" --tolerance 1e-9
+
+# Runs a command quietly, showing its output only when it fails.
+quietly() {
+  "$@" > "$work/step.log" 2>&1 || { cat "$work/step.log" >&2; echo "failed: $*" >&2; return 1; }
+}
+
+if [[ -n "$train" ]]; then
+  quietly "$train" synth --rows 4000 --seed 11 --out "$work/cohort.csv"
+  quietly "$train" fit --data "$work/cohort.csv" --target infection_180d --model forest \
+    --interval-refits 0 --out "$work/forest"
+  quietly "$train" fit --data "$work/cohort.csv" --target infection_180d --model gbdt --gbdt-leaves 31 \
+    --interval-refits 0 --out "$work/booster"
+  "$dump" --model "$work/forest/infection_180d-1.json" --model "$work/booster/infection_180d-1.json" \
+    1000 7 > "$work/fitted.jsonl"
+  "$venv/bin/python" benches/shap/check.py --dump "$work/fitted.jsonl" --tolerance 1e-9 \
+    --artifact "$work/forest/infection_180d-1.json" --artifact "$work/booster/infection_180d-1.json"
+fi

@@ -143,12 +143,12 @@ impl CompiledModel {
                 (*intercept, linear_raw(*intercept, coefficients, &design))
             }
             Compiled::Boosted { base_score, trees } => {
-                let leaves = trees.explain(&design, &self.owners, &mut contributions);
+                let leaves = trees.explain(&design, &mut contributions);
                 (base_score + trees.expected_sum, base_score + leaves)
             }
             Compiled::Forest { trees } => {
                 let n = trees.len().max(1) as f64;
-                let leaves = trees.explain(&design, &self.owners, &mut contributions);
+                let leaves = trees.explain(&design, &mut contributions);
                 for c in &mut contributions {
                     *c /= n;
                 }

@@ -25,17 +25,20 @@
 //!   [`LEAF_TABLE_COLUMNS`] of them); a row costs a few bit tests and one
 //!   table row per leaf;
 //! - otherwise, or past [`TABLE_BYTES`] of tables per model, the exact
-//!   algorithm runs for each row.
+//!   algorithm runs for each row, in time linear in the tree's size
+//!   ([`super::linear_tree_shap`]).
 //!
 //! Why hand-written: no maintained crate evaluates our artifact's trees (their
 //! missing-value directions and TreeSHAP tables included) this way; the
 //! tree crates we use (linfa-trees, smartcore) walk one tree at a time.
 //!
 //! Trees with more than 64 leaves (deep forest trees) do not fit a mask; they
-//! are walked node by node as the artifact stores them.
+//! are walked node by node as the artifact stores them, and explained by the
+//! linear-time algorithm.
 
 use std::ops::Range;
 
+use super::linear_tree_shap::{LinearTreeShap, Scratch};
 use super::tree::{Tree, LEAF};
 use super::tree_shap;
 
@@ -46,7 +49,7 @@ const MASK_LEAVES: usize = 64;
 pub(crate) const TABLE_SPLITS: usize = 8;
 
 /// Most bytes of SHAP tables per model; trees past it are explained by the
-/// exact algorithm row by row.
+/// linear-time exact algorithm row by row.
 pub(crate) const TABLE_BYTES: usize = 16 << 20;
 
 /// A split: the tree it belongs to and the leaf bits that stay possible when
@@ -73,8 +76,8 @@ enum Shap {
     /// leaf's share depends only on which of the distinct columns on its
     /// path the row meets every split of.
     Leaves { leaves: Range<u32> },
-    /// Computed for each row by the exact algorithm on the tree.
-    Exact { tree: Box<Tree> },
+    /// Computed for each row by the linear-time exact algorithm.
+    Exact { tree: Box<LinearTreeShap> },
 }
 
 /// Most distinct columns on one leaf's path for a tree to be tabulated leaf
@@ -117,8 +120,8 @@ struct ColumnSplits {
 enum Evaluation {
     /// By its mask; its leaf `i` is `leaves[first_leaf + i]`.
     Masked { first_leaf: u32, shap: Shap },
-    /// Walked node by node.
-    Walked { tree: Box<Tree> },
+    /// Walked node by node, explained by the linear-time exact algorithm.
+    Walked { tree: Box<LinearTreeShap> },
 }
 
 /// A tree ensemble ready to score rows of a design of fixed width.
@@ -204,7 +207,7 @@ impl FastTrees {
             let (count, first) = leaf_numbers(tree);
             if count[0] > MASK_LEAVES {
                 fast.trees.push(Evaluation::Walked {
-                    tree: Box::new(tree.clone()),
+                    tree: Box::new(LinearTreeShap::new(tree, owners)),
                 });
                 continue;
             }
@@ -346,7 +349,7 @@ impl FastTrees {
     /// [`LEAF_TABLE_COLUMNS`] distinct columns or the model's tables are full.
     fn tabulate_leaves(&mut self, tree: &Tree, bit: &[u64], leaves: &[usize], owners: &[usize]) -> Shap {
         let exact = || Shap::Exact {
-            tree: Box::new(tree.clone()),
+            tree: Box::new(LinearTreeShap::new(tree, owners)),
         };
         let mut parent = vec![usize::MAX; tree.feature.len()];
         for i in (0..tree.feature.len()).filter(|&i| tree.feature[i] != LEAF) {
@@ -448,7 +451,7 @@ impl FastTrees {
         for (tree, mask) in self.trees.iter().zip(masks) {
             sum += match tree {
                 Evaluation::Masked { first_leaf, .. } => self.leaves[exit(*first_leaf, mask)],
-                Evaluation::Walked { tree } => tree.predict(design),
+                Evaluation::Walked { tree } => tree.tree().predict(design),
             };
         }
         sum
@@ -480,30 +483,25 @@ impl FastTrees {
     }
 
     /// Adds every tree's exact SHAP values ([`super::tree_shap`]) for the
-    /// row `design` to the features owning their columns (`owners` maps
-    /// columns to features, as given to [`Self::new`]); returns the sum of
+    /// row `design` to the features owning their columns (as mapped by the
+    /// `owners` given to [`Self::new`]); returns the sum of
     /// the leaf values (equal to [`Self::leaf_sum`], bit for bit).
     /// `expected_sum` plus the values added is that sum. Tree `t` adds into
     /// accumulator `t % 4`, and the four are summed at the end: the same
     /// numbers, in a fixed order, without one long chain of additions to the
     /// same feature.
-    pub(crate) fn explain(&self, design: &[f64], owners: &[usize], contributions: &mut [f64]) -> f64 {
+    pub(crate) fn explain(&self, design: &[f64], contributions: &mut [f64]) -> f64 {
         const ACCUMULATORS: usize = 4;
         let features = contributions.len();
         let mut acc = vec![0.0; ACCUMULATORS * features];
         let ways = self.ways(design);
-        let mut columns: Vec<f64> = Vec::new();
+        let mut scratch = Scratch::default();
         let mut sum = 0.0;
         for (t, (tree, ways)) in self.trees.iter().zip(ways).enumerate() {
             let acc = &mut acc[(t % ACCUMULATORS) * features..][..features];
-            let mut exactly = |tree: &Tree| {
-                columns.clear();
-                columns.resize(owners.len(), 0.0);
-                tree_shap::tree_shap(tree, design, &mut columns);
-                for (value, &owner) in columns.iter().zip(owners) {
-                    acc[owner] += value;
-                }
-                tree.predict(design)
+            let mut exactly = |tree: &LinearTreeShap| {
+                tree.add(design, acc, &mut scratch);
+                tree.tree().predict(design)
             };
             sum += match tree {
                 Evaluation::Masked {
@@ -637,10 +635,7 @@ mod tests {
         for v in [0.0, 0.3, 0.5, f64::NAN] {
             let design = vec![v; 8];
             let (mut a, mut b) = (vec![0.0; 8], vec![0.0; 8]);
-            assert_eq!(
-                full.explain(&design, &owners, &mut a),
-                tight.explain(&design, &owners, &mut b)
-            );
+            assert_eq!(full.explain(&design, &mut a), tight.explain(&design, &mut b));
             for (x, y) in a.iter().zip(&b) {
                 assert!((x - y).abs() < 1e-12, "{a:?} vs {b:?}");
             }
@@ -700,7 +695,7 @@ mod tests {
             }
             for fast in [&tabled, &untabled] {
                 let mut contributions = vec![0.0; 8];
-                let raw = fast.explain(&design, &owners, &mut contributions);
+                let raw = fast.explain(&design, &mut contributions);
                 assert_eq!(raw, fast.leaf_sum(&design), "the explained output is the scored one");
                 for (c, e) in contributions.iter().zip(&expected) {
                     assert!((c - e).abs() < 1e-12, "{contributions:?} vs {expected:?}");

@@ -16,6 +16,7 @@ mod explain;
 mod fast_trees;
 mod flags;
 mod label_rule;
+mod linear_tree_shap;
 mod metric;
 mod training_bins;
 mod tree;

@@ -748,16 +748,51 @@ fn brute_force_shapley(tree: &Tree, x: &[f64], width: u32) -> Vec<f64> {
         .collect()
 }
 
+/// `t` with pseudo-random leaf covers of which about a quarter are 0 (a
+/// leaf no training row reached), each split's cover the sum of its
+/// children's; `None` when a split would be left with none (refused on load).
+fn with_some_zero_covers(mut t: Tree, state: &mut u64) -> Option<Tree> {
+    t.cover = (0..t.feature.len())
+        .map(|_| {
+            if next(state) % 4 == 0 {
+                0.0
+            } else {
+                (next(state) % 100 + 1) as f64
+            }
+        })
+        .collect();
+    t.sum_covers();
+    (0..t.feature.len())
+        .all(|n| t.feature[n] == LEAF || t.cover[n] > 0.0)
+        .then_some(t)
+}
+
 #[test]
 fn tree_shap_equals_brute_force_shapley_values_on_random_trees_with_missing_values() {
     let mut state = 2018u64;
     let width = 6u32;
-    let mut checked = 0;
-    for tree_index in 0..200 {
+    let players: Vec<usize> = (0..width as usize).collect();
+    let mut scratch = linear_tree_shap::Scratch::default();
+    let (mut checked, mut zero_covered) = (0, 0);
+    for tree_index in 0..300 {
         // Deep trees on few columns split the same column again on one path,
-        // which is where the path bookkeeping (unwinding) is exercised.
+        // which is where the path bookkeeping (unwinding; the linear
+        // algorithm's replaced factors) is exercised.
         let tree = random_tree(&mut state, width, 2 + tree_index % 6);
+        // A third of the trees have leaves no training row reached.
+        let tree = if tree_index % 3 == 2 {
+            match with_some_zero_covers(tree, &mut state) {
+                Some(t) if t.cover.contains(&0.0) => {
+                    zero_covered += 1;
+                    t
+                }
+                _ => continue,
+            }
+        } else {
+            tree
+        };
         tree.check(width as usize).expect("a well-formed tree");
+        let linear = linear_tree_shap::LinearTreeShap::new(&tree, &players);
         for _ in 0..5 {
             let x: Vec<f64> = (0..width)
                 .map(|_| {
@@ -770,11 +805,17 @@ fn tree_shap_equals_brute_force_shapley_values_on_random_trees_with_missing_valu
                 .collect();
             let mut phi = vec![0.0; width as usize];
             tree_shap::tree_shap(&tree, &x, &mut phi);
+            let mut linear_phi = vec![0.0; width as usize];
+            linear.add(&x, &mut linear_phi, &mut scratch);
             let expected = brute_force_shapley(&tree, &x, width);
-            for (column, (fast, slow)) in phi.iter().zip(&expected).enumerate() {
+            for (column, ((fast, slow), linear)) in phi.iter().zip(&expected).zip(&linear_phi).enumerate() {
                 assert!(
                     (fast - slow).abs() <= 1e-9,
                     "tree {tree_index}, column {column}: TreeSHAP {fast}, brute force {slow}"
+                );
+                assert!(
+                    (linear - slow).abs() <= 1e-9,
+                    "tree {tree_index}, column {column}: linear TreeSHAP {linear}, brute force {slow}"
                 );
             }
             // Local accuracy: the base value plus the values is the output.
@@ -789,5 +830,45 @@ fn tree_shap_equals_brute_force_shapley_values_on_random_trees_with_missing_valu
             checked += 1;
         }
     }
-    assert_eq!(checked, 1000);
+    assert!(
+        checked >= 1200 && zero_covered >= 40,
+        "{checked} rows, {zero_covered} trees with empty leaves"
+    );
+}
+
+#[test]
+fn linear_tree_shap_equals_algorithm_2_on_large_trees() {
+    // Trees of up to hundreds of leaves (a forest's), deep enough to split
+    // the same column many times on a path, over 9 columns grouped into 4
+    // players, as a category's one-hot columns are.
+    let mut state = 2022u64;
+    let width = 9u32;
+    let players: Vec<usize> = (0..width as usize).map(|c| c / 3 + usize::from(c == 8)).collect();
+    let mut scratch = linear_tree_shap::Scratch::default();
+    let mut largest = 0;
+    for tree_index in 0..40 {
+        let tree = random_tree(&mut state, width, 8 + tree_index % 8);
+        largest = largest.max(tree.feature.iter().filter(|f| **f == LEAF).count());
+        let linear = linear_tree_shap::LinearTreeShap::new(&tree, &players);
+        for _ in 0..10 {
+            let x: Vec<f64> = (0..width)
+                .map(|_| match next(&mut state) % 6 {
+                    0 => f64::NAN,
+                    _ => (next(&mut state) % 1200) as f64 / 10.0 - 30.0,
+                })
+                .collect();
+            let mut columns = vec![0.0; width as usize];
+            tree_shap::tree_shap(&tree, &x, &mut columns);
+            let mut expected = vec![0.0; 5];
+            for (value, &player) in columns.iter().zip(&players) {
+                expected[player] += value;
+            }
+            let mut phi = vec![0.0; 5];
+            linear.add(&x, &mut phi, &mut scratch);
+            for (player, (a, b)) in phi.iter().zip(&expected).enumerate() {
+                assert!((a - b).abs() <= 1e-9, "tree {tree_index}, player {player}: {a} vs {b}");
+            }
+        }
+    }
+    assert!(largest >= 255, "the largest tree has {largest} leaves");
 }
