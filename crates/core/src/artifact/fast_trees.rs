@@ -65,13 +65,10 @@ struct Split {
 enum Shap {
     /// Tabulated: for the row's ways at the splits (bit `i` set when it goes
     /// right at the tree's `i`-th split, in node order), row `ways` of
-    /// `values` holds one value per feature in `owners`, and `exits[ways]`
-    /// the leaf it ends in (left to right).
-    Table {
-        owners: Range<u32>,
-        values: Range<u32>,
-        exits: Range<u32>,
-    },
+    /// `values` holds the value of the leaf the row ends in, then one value
+    /// per feature in `owners` (the leaf's value beside them, so a row
+    /// costs one read from one place).
+    Table { owners: Range<u32>, values: Range<u32> },
     /// Tabulated leaf by leaf (`leaf_tables[leaves]`, left to right): a
     /// leaf's share depends only on which of the distinct columns on its
     /// path the row meets every split of.
@@ -144,7 +141,6 @@ pub(crate) struct FastTrees {
     conditions: Vec<Condition>,
     table_owners: Vec<u32>,
     table_values: Vec<f64>,
-    table_exits: Vec<u8>,
     /// Sum of the trees' expected values over their training covers: the
     /// base value the SHAP values start from.
     pub(crate) expected_sum: f64,
@@ -198,7 +194,6 @@ impl FastTrees {
             conditions: Vec::new(),
             table_owners: Vec::new(),
             table_values: Vec::new(),
-            table_exits: Vec::new(),
             expected_sum: 0.0,
             budget,
         };
@@ -238,7 +233,7 @@ impl FastTrees {
             let mut leaves: Vec<usize> = (0..tree.feature.len()).filter(|&i| tree.feature[i] == LEAF).collect();
             leaves.sort_by_key(|&i| first[i]);
             fast.leaves.extend(leaves.iter().map(|&leaf| tree.value[leaf]));
-            let shap = fast.tabulate(tree, splits, &bit, &leaves, &first, owners);
+            let shap = fast.tabulate(tree, splits, &bit, &leaves, owners);
             fast.trees.push(Evaluation::Masked { first_leaf, shap });
         }
         for (mut splits, missing) in per_column.into_iter().zip(missing_per_column) {
@@ -260,19 +255,11 @@ impl FastTrees {
     }
 
     /// The SHAP table of a masked tree with `splits` splits (`bit` giving
-    /// each split node's bit in the ways, `leaves` its leaves left to right,
-    /// `first` each leaf's number); its leaf tables
+    /// each split node's bit in the ways, `leaves` its leaves left to
+    /// right); its leaf tables
     /// ([`Self::tabulate_leaves`]) when it has more splits or the table does
     /// not fit the budget.
-    fn tabulate(
-        &mut self,
-        tree: &Tree,
-        splits: usize,
-        bit: &[u64],
-        leaves: &[usize],
-        first: &[usize],
-        owners: &[usize],
-    ) -> Shap {
+    fn tabulate(&mut self, tree: &Tree, splits: usize, bit: &[u64], leaves: &[usize], owners: &[usize]) -> Shap {
         if splits > TABLE_SPLITS {
             return self.tabulate_leaves(tree, bit, leaves, owners);
         }
@@ -292,7 +279,7 @@ impl FastTrees {
             }
         }
         let rows = 1usize << splits;
-        let bytes = rows * (tree_owners.len() * 8 + 1);
+        let bytes = rows * (tree_owners.len() + 1) * 8;
         if self.table_bytes() + bytes > self.budget {
             // The leaf tables of a small tree may still fit.
             return self.tabulate_leaves(tree, bit, leaves, owners);
@@ -300,7 +287,6 @@ impl FastTrees {
         let owners_start = self.table_owners.len() as u32;
         self.table_owners.extend(tree_owners.iter().map(|&o| o as u32));
         let values_start = self.table_values.len() as u32;
-        let exits_start = self.table_exits.len() as u32;
         let mut columns = vec![0.0; owners.len()];
         for ways in 0..rows as u64 {
             let hot = |node: usize| {
@@ -314,6 +300,11 @@ impl FastTrees {
                 columns[c] = 0.0;
             }
             tree_shap::tree_shap_by(tree, &hot, &mut columns);
+            let mut node = 0;
+            while tree.feature[node] != LEAF {
+                node = hot(node);
+            }
+            self.table_values.push(tree.value[node]);
             for &owner in &tree_owners {
                 let value: f64 = tree_columns
                     .iter()
@@ -322,24 +313,16 @@ impl FastTrees {
                     .sum();
                 self.table_values.push(value);
             }
-            let mut node = 0;
-            while tree.feature[node] != LEAF {
-                node = hot(node);
-            }
-            // A masked tree has at most 64 leaves.
-            self.table_exits.push(first[node] as u8);
         }
         Shap::Table {
             owners: owners_start..self.table_owners.len() as u32,
             values: values_start..self.table_values.len() as u32,
-            exits: exits_start..self.table_exits.len() as u32,
         }
     }
 
     /// Bytes of SHAP tables so far.
     fn table_bytes(&self) -> usize {
         self.table_values.len() * 8
-            + self.table_exits.len()
             + self.conditions.len() * std::mem::size_of::<Condition>()
             + self.leaf_tables.len() * std::mem::size_of::<LeafTable>()
     }
@@ -505,16 +488,16 @@ impl FastTrees {
             };
             sum += match tree {
                 Evaluation::Masked {
-                    first_leaf,
-                    shap: Shap::Table { owners, values, exits },
+                    shap: Shap::Table { owners, values },
+                    ..
                 } => {
                     let tree_owners = &self.table_owners[range(owners)];
-                    let row =
-                        &self.table_values[range(values)][ways as usize * tree_owners.len()..][..tree_owners.len()];
-                    for (&owner, value) in tree_owners.iter().zip(row) {
+                    let width = tree_owners.len() + 1;
+                    let row = &self.table_values[range(values)][ways as usize * width..][..width];
+                    for (&owner, value) in tree_owners.iter().zip(&row[1..]) {
                         acc[owner as usize] += value;
                     }
-                    self.leaves[*first_leaf as usize + self.table_exits[range(exits)][ways as usize] as usize]
+                    row[0]
                 }
                 Evaluation::Masked {
                     shap: Shap::Leaves { leaves },
