@@ -64,11 +64,15 @@ struct Split {
 #[derive(Debug, Clone, PartialEq)]
 enum Shap {
     /// Tabulated: for the row's ways at the splits (bit `i` set when it goes
-    /// right at the tree's `i`-th split, in node order), row `ways` of
-    /// `values` holds the value of the leaf the row ends in, then one value
-    /// per feature in `owners` (the leaf's value beside them, so a row
-    /// costs one read from one place).
-    Table { owners: Range<u32>, values: Range<u32> },
+    /// right at the tree's `i`-th split, in node order), the row at
+    /// `start + ways * stride` of `FastTrees::way_rows` holds the value of
+    /// the leaf the row ends in, then one value per feature in `owners` (the
+    /// leaf's value beside them, so a row costs one read from one place).
+    Table {
+        owners: Range<u32>,
+        start: u32,
+        stride: u32,
+    },
     /// Tabulated leaf by leaf (`leaf_tables[leaves]`, left to right): a
     /// leaf's share depends only on which of the distinct columns on its
     /// path the row meets every split of.
@@ -76,6 +80,9 @@ enum Shap {
     /// Computed for each row by the linear-time exact algorithm.
     Exact { tree: Box<LinearTreeShap> },
 }
+
+/// `f64` values in a 64-byte cache line.
+const LINE_VALUES: usize = 8;
 
 /// Most distinct columns on one leaf's path for a tree to be tabulated leaf
 /// by leaf (`2^columns` rows per leaf).
@@ -136,7 +143,14 @@ pub(crate) struct FastTrees {
     /// Per split of `splits` and of `missing_right`, its bit in its tree's ways.
     split_bits: Vec<u64>,
     missing_bits: Vec<u64>,
-    /// The SHAP tables' contents.
+    /// The tables of ways: rows of a power-of-two stride of at most
+    /// [`LINE_VALUES`] values, each tree's first row at a multiple of its
+    /// stride past `way_base`, which starts a cache line when the model is
+    /// built, so no row of up to a line's values straddles two lines (a
+    /// row read then costs one line, not two).
+    way_rows: Vec<f64>,
+    way_base: usize,
+    /// The leaf tables' contents.
     leaf_tables: Vec<LeafTable>,
     conditions: Vec<Condition>,
     table_owners: Vec<u32>,
@@ -194,6 +208,8 @@ impl FastTrees {
             conditions: Vec::new(),
             table_owners: Vec::new(),
             table_values: Vec::new(),
+            way_rows: Vec::new(),
+            way_base: 0,
             expected_sum: 0.0,
             budget,
         };
@@ -251,7 +267,24 @@ impl FastTrees {
                 missing_right,
             });
         }
+        fast.align_way_rows();
         fast
+    }
+
+    /// Moves the tables of ways to a buffer where `way_base` starts a
+    /// cache line (the buffer does not move again: a clone's copy may start
+    /// elsewhere in its line, which costs speed, not correctness).
+    fn align_way_rows(&mut self) {
+        if self.way_rows.is_empty() {
+            return;
+        }
+        let mut aligned: Vec<f64> = Vec::with_capacity(self.way_rows.len() + LINE_VALUES);
+        let line = LINE_VALUES * std::mem::size_of::<f64>();
+        let past = (aligned.as_ptr() as usize % line) / std::mem::size_of::<f64>();
+        self.way_base = (LINE_VALUES - past) % LINE_VALUES;
+        aligned.resize(self.way_base, 0.0);
+        aligned.extend_from_slice(&self.way_rows);
+        self.way_rows = aligned;
     }
 
     /// The SHAP table of a masked tree with `splits` splits (`bit` giving
@@ -279,14 +312,21 @@ impl FastTrees {
             }
         }
         let rows = 1usize << splits;
-        let bytes = rows * (tree_owners.len() + 1) * 8;
+        let width = tree_owners.len() + 1;
+        let stride = if width <= LINE_VALUES {
+            width.next_power_of_two()
+        } else {
+            width
+        };
+        let bytes = (rows * stride + stride) * 8;
         if self.table_bytes() + bytes > self.budget {
             // The leaf tables of a small tree may still fit.
             return self.tabulate_leaves(tree, bit, leaves, owners);
         }
         let owners_start = self.table_owners.len() as u32;
         self.table_owners.extend(tree_owners.iter().map(|&o| o as u32));
-        let values_start = self.table_values.len() as u32;
+        let start = self.way_rows.len().next_multiple_of(stride);
+        self.way_rows.resize(start, 0.0);
         let mut columns = vec![0.0; owners.len()];
         for ways in 0..rows as u64 {
             let hot = |node: usize| {
@@ -304,25 +344,27 @@ impl FastTrees {
             while tree.feature[node] != LEAF {
                 node = hot(node);
             }
-            self.table_values.push(tree.value[node]);
+            self.way_rows.push(tree.value[node]);
             for &owner in &tree_owners {
                 let value: f64 = tree_columns
                     .iter()
                     .filter(|&&c| owners[c] == owner)
                     .map(|&c| columns[c])
                     .sum();
-                self.table_values.push(value);
+                self.way_rows.push(value);
             }
+            self.way_rows.resize(self.way_rows.len() + stride - width, 0.0);
         }
         Shap::Table {
             owners: owners_start..self.table_owners.len() as u32,
-            values: values_start..self.table_values.len() as u32,
+            start: start as u32,
+            stride: stride as u32,
         }
     }
 
     /// Bytes of SHAP tables so far.
     fn table_bytes(&self) -> usize {
-        self.table_values.len() * 8
+        (self.table_values.len() + self.way_rows.len() - self.way_base) * 8
             + self.conditions.len() * std::mem::size_of::<Condition>()
             + self.leaf_tables.len() * std::mem::size_of::<LeafTable>()
     }
@@ -488,12 +530,13 @@ impl FastTrees {
             };
             sum += match tree {
                 Evaluation::Masked {
-                    shap: Shap::Table { owners, values },
+                    shap: Shap::Table { owners, start, stride },
                     ..
                 } => {
                     let tree_owners = &self.table_owners[range(owners)];
                     let width = tree_owners.len() + 1;
-                    let row = &self.table_values[range(values)][ways as usize * width..][..width];
+                    let row =
+                        &self.way_rows[self.way_base + *start as usize + ways as usize * *stride as usize..][..width];
                     for (&owner, value) in tree_owners.iter().zip(&row[1..]) {
                         acc[owner as usize] += value;
                     }
