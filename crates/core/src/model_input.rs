@@ -372,11 +372,11 @@ pub fn score_model_input(model: &CompiledModel, input: &ModelInput) -> ModelScor
     let explanation = model.explain(input);
     let probability = model.calibrate(explanation.raw);
     let artifact = model.artifact();
-    let contributions = artifact
-        .features
+    let contributions = explanation
+        .contributions
         .iter()
-        .zip(&explanation.contributions)
-        .map(|(feature, contribution)| Factor::of(&feature.name, input, *contribution))
+        .enumerate()
+        .map(|(i, contribution)| Factor::of(model, i, input, *contribution))
         .collect();
     let (model_version, model_sha256) = model.identity();
     ModelScore {

@@ -346,11 +346,12 @@ pub struct Underwriting {
 }
 
 impl Factor {
-    /// Feature `name` of `row` with its `contribution`, the value as the answers show it.
-    pub(crate) fn of(name: &str, row: &dyn Row, contribution: f64) -> Factor {
+    /// Feature `index` of `model` with its `contribution` and its value in
+    /// `row`, as the answers show it.
+    pub(crate) fn of(model: &CompiledModel, index: usize, row: &dyn Row, contribution: f64) -> Factor {
         Factor {
-            feature: name.to_string(),
-            value: json_value(row.value(name)),
+            feature: model.artifact().features[index].name.clone(),
+            value: json_value(model.feature_value(index, row)),
             contribution,
         }
     }
@@ -401,7 +402,7 @@ pub fn risk(model: &CompiledModel, record: &dyn Row, band: crate::policy::BandTh
     let (model_version, model_sha256) = model.identity();
     let top_factors = top_indices(&explanation.contributions)
         .into_iter()
-        .map(|i| Factor::of(&artifact.features[i].name, record, explanation.contributions[i]))
+        .map(|i| Factor::of(model, i, record, explanation.contributions[i]))
         .collect();
     Risk {
         probability,

@@ -13,7 +13,7 @@ use super::estimator::{linear_raw, Estimator};
 use super::explain::Explanation;
 use super::fast_trees::FastTrees;
 use super::ModelArtifact;
-use crate::field::Field;
+use crate::field::{Field, FieldValue};
 
 /// The estimator of a compiled model.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +105,13 @@ impl CompiledModel {
             spec.encode_in(self.kind, row.resolved_value(*field, &spec.name), &mut design);
         }
         design
+    }
+
+    /// Feature `index`'s value in `row`, read through the record field
+    /// resolved when the model was compiled (no lookup by name).
+    pub fn feature_value<'r>(&self, index: usize, row: &'r dyn Row) -> Option<FieldValue<'r>> {
+        let (spec, field) = &self.features[index];
+        row.resolved_value(*field, &spec.name)
     }
 
     /// The estimator's raw output for one row: log-odds for logistic models
