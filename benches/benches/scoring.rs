@@ -9,8 +9,10 @@
 //! trained through a spec on the same records.
 //!
 //! `larger_models/` runs when `CARESCORE_BENCH_MODELS` names artifacts
-//! (paths separated by `:`; built-in targets, e.g. a forest or a booster of
-//! more leaves fitted by `carescore-train fit`): per artifact, scoring, the
+//! (absolute paths separated by `:`, as cargo runs benchmarks from
+//! `benches/`; built-in targets, e.g. a forest or a booster of more leaves
+//! fitted by `carescore-train fit`; each named by its folder): per
+//! artifact, scoring, the
 //! explanation as served, and the explanation by Algorithm 2 of exact
 //! TreeSHAP tree by tree (the reference the tables and the linear-time
 //! algorithm are checked against), on the same records.
@@ -131,6 +133,7 @@ fn bench_larger_models(c: &mut Criterion, records: &[PatientRecord]) {
     };
     let mut group = c.benchmark_group("larger_models");
     group.throughput(Throughput::Elements(1));
+    let mut names: Vec<String> = Vec::new();
     for path in paths.split(':').filter(|p| !p.is_empty()) {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let artifact = carescore_core::ModelArtifact::from_json(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -138,10 +141,18 @@ fn bench_larger_models(c: &mut Criterion, records: &[PatientRecord]) {
             Estimator::BoostedTrees { trees, .. } | Estimator::RandomForest { trees } => trees.clone(),
             Estimator::Logistic { .. } => panic!("{path}: not a tree model"),
         };
-        let name = std::path::Path::new(path)
+        // The artifact's folder (`forest/infection_180d-1.json` is
+        // `forest`), else its file name; numbered when taken already.
+        let file = std::path::Path::new(path);
+        let mut name = file
             .parent()
             .and_then(|d| d.file_name())
+            .or_else(|| file.file_stem())
             .map_or_else(|| artifact.target.clone(), |d| d.to_string_lossy().into_owned());
+        if names.contains(&name) {
+            name = format!("{name}_{}", names.len() + 1);
+        }
+        names.push(name.clone());
         let model = artifact.compile();
         let mut turn = Rotation::new(records.to_vec());
         group.bench_function(format!("{name}_predict"), |b| {

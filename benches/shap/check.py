@@ -76,6 +76,8 @@ def main():
                         help="an artifact the dump explains (repeatable; replaces --models)")
     parser.add_argument("--dump", required=True, help="carescore-explain-dump output")
     parser.add_argument("--tolerance", type=float, default=1e-9)
+    parser.add_argument("--min-leaves", type=int, default=0,
+                        help="fail unless some tree of the --artifact models has more leaves than this")
     args = parser.parse_args()
 
     paths = args.artifact or sorted(Path(args.models).glob("*-1.json"))
@@ -92,6 +94,13 @@ def main():
     unknown = set(rows) - set(artifacts)
     if unknown:
         raise SystemExit(f"the dump explains models not given: {sorted(unknown)}")
+    unexplained = [artifacts[sha][0] for sha in set(artifacts) - set(rows)]
+    if unexplained:
+        raise SystemExit(f"the dump has no rows for: {sorted(unexplained)}")
+    largest = max(sum(1 for f in t["feature"] if f == LEAF)
+                  for _, a in artifacts.values() for t in a["estimator"].get("trees", []))
+    if largest <= args.min_leaves:
+        raise SystemExit(f"no tree has more than {args.min_leaves} leaves (largest: {largest})")
     failures = 0
     print(f"shap {shap.__version__}, tolerance {args.tolerance:g}")
     for sha256, items in sorted(rows.items(), key=lambda kv: artifacts[kv[0]][0]):
@@ -117,7 +126,8 @@ def main():
         bad = int((np.abs(per_feature - ours) > args.tolerance).any(axis=1).sum())
         bad += int((np.abs(base - expected) > args.tolerance).sum() + (np.abs(expected + values.sum(axis=1) - raw) > args.tolerance).sum())
         failures += bad
-        print(f"{target}: {len(items)} rows, {len(artifact['estimator']['trees'])} trees; max |difference|: "
+        leaves = max(sum(1 for f in t["feature"] if f == LEAF) for t in artifact["estimator"]["trees"])
+        print(f"{target}: {len(items)} rows, {len(artifact['estimator']['trees'])} trees of up to {leaves} leaves; max |difference|: "
               f"values {value_gap:.2e}, base value {base_gap:.2e}, base + values vs raw output {raw_gap:.2e}; "
               f"mismatches beyond the tolerance: {bad}")
     if failures:

@@ -30,7 +30,20 @@ fn main() {
         if arg == "--model" {
             let path = args.next().unwrap_or_else(|| fail("--model needs an artifact path"));
             let bytes = std::fs::read(&path).unwrap_or_else(|e| fail(&format!("{path}: {e}")));
-            artifacts.push(ModelArtifact::from_json(&bytes).unwrap_or_else(|e| fail(&format!("{path}: {e}"))));
+            let artifact = ModelArtifact::from_json(&bytes).unwrap_or_else(|e| fail(&format!("{path}: {e}")));
+            // The records are patient records: a feature that is no record
+            // field would be missing in every row, and the check trivial.
+            if let Some(f) = artifact
+                .features
+                .iter()
+                .find(|f| carescore_core::Field::from_name(&f.name).is_none())
+            {
+                fail(&format!(
+                    "{path}: feature `{}` is not a patient record field (a model of a built-in target is needed)",
+                    f.name
+                ));
+            }
+            artifacts.push(artifact);
         } else {
             numbers.push(arg);
         }

@@ -109,6 +109,10 @@ impl CompiledModel {
 
     /// Feature `index`'s value in `row`, read through the record field
     /// resolved when the model was compiled (no lookup by name).
+    ///
+    /// # Panics
+    ///
+    /// When `index` is not a feature of the model's signature.
     pub fn feature_value<'r>(&self, index: usize, row: &'r dyn Row) -> Option<FieldValue<'r>> {
         let (spec, field) = &self.features[index];
         row.resolved_value(*field, &spec.name)

@@ -65,7 +65,7 @@ struct Split {
 enum Shap {
     /// Tabulated: for the row's ways at the splits (bit `i` set when it goes
     /// right at the tree's `i`-th split, in node order), the row at
-    /// `start + ways * stride` of `FastTrees::way_rows` holds the value of
+    /// `start + ways * stride` of `FastTrees::way_rows`' values holds the value of
     /// the leaf the row ends in, then one value per feature in `owners` (the
     /// leaf's value beside them, so a row costs one read from one place).
     Table {
@@ -83,6 +83,46 @@ enum Shap {
 
 /// `f64` values in a 64-byte cache line.
 const LINE_VALUES: usize = 8;
+
+/// Values whose index 0 starts a 64-byte cache line: where this model's
+/// buffer put it when built, and again in every clone (which aligns its own
+/// copy), so equal values compare equal wherever their buffers start.
+#[derive(Debug, Default)]
+struct LineAligned {
+    buffer: Vec<f64>,
+    /// Where index 0 is in `buffer`.
+    base: usize,
+}
+
+impl LineAligned {
+    /// `values` in a buffer of their own, from a line boundary.
+    fn new(values: &[f64]) -> LineAligned {
+        let mut buffer: Vec<f64> = Vec::with_capacity(values.len() + LINE_VALUES);
+        let size = std::mem::size_of::<f64>();
+        let past = (buffer.as_ptr() as usize % (LINE_VALUES * size)) / size;
+        let base = (LINE_VALUES - past) % LINE_VALUES;
+        buffer.resize(base, 0.0);
+        buffer.extend_from_slice(values);
+        LineAligned { buffer, base }
+    }
+
+    /// The values, from index 0.
+    fn values(&self) -> &[f64] {
+        &self.buffer[self.base..]
+    }
+}
+
+impl Clone for LineAligned {
+    fn clone(&self) -> LineAligned {
+        LineAligned::new(self.values())
+    }
+}
+
+impl PartialEq for LineAligned {
+    fn eq(&self, other: &LineAligned) -> bool {
+        self.values() == other.values()
+    }
+}
 
 /// Most distinct columns on one leaf's path for a tree to be tabulated leaf
 /// by leaf (`2^columns` rows per leaf).
@@ -143,13 +183,11 @@ pub(crate) struct FastTrees {
     /// Per split of `splits` and of `missing_right`, its bit in its tree's ways.
     split_bits: Vec<u64>,
     missing_bits: Vec<u64>,
-    /// The tables of ways: rows of a power-of-two stride of at most
-    /// [`LINE_VALUES`] values, each tree's first row at a multiple of its
-    /// stride past `way_base`, which starts a cache line when the model is
-    /// built, so no row of up to a line's values straddles two lines (a
-    /// row read then costs one line, not two).
-    way_rows: Vec<f64>,
-    way_base: usize,
+    /// The tables of ways: rows of a tree's stride (a power of two when a
+    /// row has at most [`LINE_VALUES`] values), each tree's first row at a
+    /// multiple of its stride, so no row of up to a line's values straddles
+    /// two cache lines (a row read then costs one line, not two).
+    way_rows: LineAligned,
     /// The leaf tables' contents.
     leaf_tables: Vec<LeafTable>,
     conditions: Vec<Condition>,
@@ -208,8 +246,7 @@ impl FastTrees {
             conditions: Vec::new(),
             table_owners: Vec::new(),
             table_values: Vec::new(),
-            way_rows: Vec::new(),
-            way_base: 0,
+            way_rows: LineAligned::default(),
             expected_sum: 0.0,
             budget,
         };
@@ -267,24 +304,8 @@ impl FastTrees {
                 missing_right,
             });
         }
-        fast.align_way_rows();
+        fast.way_rows = LineAligned::new(fast.way_rows.values());
         fast
-    }
-
-    /// Moves the tables of ways to a buffer where `way_base` starts a
-    /// cache line (the buffer does not move again: a clone's copy may start
-    /// elsewhere in its line, which costs speed, not correctness).
-    fn align_way_rows(&mut self) {
-        if self.way_rows.is_empty() {
-            return;
-        }
-        let mut aligned: Vec<f64> = Vec::with_capacity(self.way_rows.len() + LINE_VALUES);
-        let line = LINE_VALUES * std::mem::size_of::<f64>();
-        let past = (aligned.as_ptr() as usize % line) / std::mem::size_of::<f64>();
-        self.way_base = (LINE_VALUES - past) % LINE_VALUES;
-        aligned.resize(self.way_base, 0.0);
-        aligned.extend_from_slice(&self.way_rows);
-        self.way_rows = aligned;
     }
 
     /// The SHAP table of a masked tree with `splits` splits (`bit` giving
@@ -325,8 +346,10 @@ impl FastTrees {
         }
         let owners_start = self.table_owners.len() as u32;
         self.table_owners.extend(tree_owners.iter().map(|&o| o as u32));
-        let start = self.way_rows.len().next_multiple_of(stride);
-        self.way_rows.resize(start, 0.0);
+        // Built unaligned from index 0; aligned once the model is built.
+        let rows_built = &mut self.way_rows.buffer;
+        let start = rows_built.len().next_multiple_of(stride);
+        rows_built.resize(start, 0.0);
         let mut columns = vec![0.0; owners.len()];
         for ways in 0..rows as u64 {
             let hot = |node: usize| {
@@ -344,16 +367,17 @@ impl FastTrees {
             while tree.feature[node] != LEAF {
                 node = hot(node);
             }
-            self.way_rows.push(tree.value[node]);
+            self.way_rows.buffer.push(tree.value[node]);
             for &owner in &tree_owners {
                 let value: f64 = tree_columns
                     .iter()
                     .filter(|&&c| owners[c] == owner)
                     .map(|&c| columns[c])
                     .sum();
-                self.way_rows.push(value);
+                self.way_rows.buffer.push(value);
             }
-            self.way_rows.resize(self.way_rows.len() + stride - width, 0.0);
+            let rows_built = &mut self.way_rows.buffer;
+            rows_built.resize(rows_built.len() + stride - width, 0.0);
         }
         Shap::Table {
             owners: owners_start..self.table_owners.len() as u32,
@@ -364,7 +388,7 @@ impl FastTrees {
 
     /// Bytes of SHAP tables so far.
     fn table_bytes(&self) -> usize {
-        (self.table_values.len() + self.way_rows.len() - self.way_base) * 8
+        (self.table_values.len() + self.way_rows.values().len()) * 8
             + self.conditions.len() * std::mem::size_of::<Condition>()
             + self.leaf_tables.len() * std::mem::size_of::<LeafTable>()
     }
@@ -507,7 +531,8 @@ impl FastTrees {
         ways
     }
 
-    /// Adds every tree's exact SHAP values ([`super::tree_shap`]) for the
+    /// Adds every tree's exact SHAP values (path-dependent TreeSHAP:
+    /// [`super::tree_shap`], from tables or [`super::linear_tree_shap`]) for the
     /// row `design` to the features owning their columns (as mapped by the
     /// `owners` given to [`Self::new`]); returns the sum of
     /// the leaf values (equal to [`Self::leaf_sum`], bit for bit).
@@ -535,8 +560,7 @@ impl FastTrees {
                 } => {
                     let tree_owners = &self.table_owners[range(owners)];
                     let width = tree_owners.len() + 1;
-                    let row =
-                        &self.way_rows[self.way_base + *start as usize + ways as usize * *stride as usize..][..width];
+                    let row = &self.way_rows.values()[*start as usize + ways as usize * *stride as usize..][..width];
                     for (&owner, value) in tree_owners.iter().zip(&row[1..]) {
                         acc[owner as usize] += value;
                     }
@@ -665,6 +689,23 @@ mod tests {
             for (x, y) in a.iter().zip(&b) {
                 assert!((x - y).abs() < 1e-12, "{a:?} vs {b:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_clone_has_its_tables_of_ways_from_a_cache_line_and_explains_alike() {
+        let trees = [bushy(6), chain(5)];
+        let owners: Vec<usize> = (0..8).collect();
+        let fast = FastTrees::new(&trees, &owners);
+        let copy = fast.clone();
+        let copy_of_copy = copy.clone();
+        for copy in [&fast, &copy, &copy_of_copy] {
+            assert_eq!(copy.way_rows.values().as_ptr() as usize % 64, 0);
+            assert_eq!(copy, &fast);
+            let design = [0.3, 0.7, f64::NAN, 0.1, 0.9, 0.5, 0.2, 0.6];
+            let (mut a, mut b) = (vec![0.0; 8], vec![0.0; 8]);
+            assert_eq!(copy.explain(&design, &mut a), fast.explain(&design, &mut b));
+            assert_eq!(a, b);
         }
     }
 

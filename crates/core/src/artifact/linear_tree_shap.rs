@@ -186,7 +186,9 @@ impl LinearTreeShap {
                     is_left: edge.parent != NONE && tree.left[edge.parent as usize] as usize == node,
                     player: edge.player,
                     q: edge.q,
-                    inverse_q: if edge.q > 0.0 { 1.0 / edge.q } else { 0.0 },
+                    // 0 for q = 0 (and for a q so small that 1 / q overflows,
+                    // where 0 * inf would give NaN): only a leaf's q is 0.
+                    inverse_q: if edge.q >= f64::MIN_POSITIVE { 1.0 / edge.q } else { 0.0 },
                     earlier: or_spare(edge.earlier),
                     left: if leaf { spare } else { tree.left[node] },
                     right: if leaf { spare } else { tree.right[node] },
