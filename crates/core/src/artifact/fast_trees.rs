@@ -24,17 +24,18 @@
 //!   distinct columns on its path the row meets every split of (at most
 //!   [`LEAF_TABLE_COLUMNS`] of them); a row costs a few bit tests and one
 //!   table row per leaf;
-//! - otherwise, or past [`TABLE_BYTES`] of tables per model, the exact
-//!   algorithm runs for each row, in time linear in the tree's size
-//!   ([`super::linear_tree_shap`]).
+//! - otherwise, or past [`TABLE_BYTES`] of tables per model, an exact
+//!   algorithm runs for each row: in time linear in the tree's size
+//!   ([`super::linear_tree_shap`]) within [`LINEAR_BYTES`] per model, else
+//!   Algorithm 2 ([`super::tree_shap`]).
 //!
 //! Why hand-written: no maintained crate evaluates our artifact's trees (their
 //! missing-value directions and TreeSHAP tables included) this way; the
 //! tree crates we use (linfa-trees, smartcore) walk one tree at a time.
 //!
 //! Trees with more than 64 leaves (deep forest trees) do not fit a mask; they
-//! are walked node by node as the artifact stores them, and explained by the
-//! linear-time algorithm.
+//! are walked node by node as the artifact stores them, and explained by an
+//! exact algorithm as above.
 
 use std::ops::Range;
 
@@ -77,8 +78,33 @@ enum Shap {
     /// leaf's share depends only on which of the distinct columns on its
     /// path the row meets every split of.
     Leaves { leaves: Range<u32> },
-    /// Computed for each row by the linear-time exact algorithm.
-    Exact { tree: Box<LinearTreeShap> },
+    /// Computed for each row by an exact algorithm.
+    Exact { tree: ExactTree },
+}
+
+/// Most bytes per model of the linear-time algorithm's precomputed values
+/// and working memory (an upper bound per tree from its depth); trees past
+/// it are explained by Algorithm 2, which precomputes nothing and needs
+/// memory only for its paths.
+pub(crate) const LINEAR_BYTES: usize = 64 << 20;
+
+/// A tree explained for each row by an exact algorithm.
+#[derive(Debug, Clone, PartialEq)]
+enum ExactTree {
+    /// In time linear in its size ([`super::linear_tree_shap`]).
+    Linear(Box<LinearTreeShap>),
+    /// By Algorithm 2 ([`super::tree_shap`]).
+    Paths(Box<Tree>),
+}
+
+impl ExactTree {
+    /// The tree.
+    fn tree(&self) -> &Tree {
+        match self {
+            ExactTree::Linear(tree) => tree.tree(),
+            ExactTree::Paths(tree) => tree,
+        }
+    }
 }
 
 /// `f64` values in a 64-byte cache line.
@@ -164,8 +190,8 @@ struct ColumnSplits {
 enum Evaluation {
     /// By its mask; its leaf `i` is `leaves[first_leaf + i]`.
     Masked { first_leaf: u32, shap: Shap },
-    /// Walked node by node, explained by the linear-time exact algorithm.
-    Walked { tree: Box<LinearTreeShap> },
+    /// Walked node by node, explained by an exact algorithm.
+    Walked { tree: ExactTree },
 }
 
 /// A tree ensemble ready to score rows of a design of fixed width.
@@ -198,6 +224,10 @@ pub(crate) struct FastTrees {
     pub(crate) expected_sum: f64,
     /// Most bytes of SHAP tables.
     budget: usize,
+    /// Bytes the linear-time algorithm may still take ([`LINEAR_BYTES`] to start).
+    linear_left: usize,
+    /// The feature owning each design column (Algorithm 2 credits columns).
+    owners: Vec<usize>,
 }
 
 /// Per node of a tree: its leaf count and the number of its leftmost leaf.
@@ -230,6 +260,12 @@ impl FastTrees {
 
     /// [`Self::new`] with at most `budget` bytes of SHAP tables.
     fn with_table_budget(trees: &[Tree], owners: &[usize], budget: usize) -> FastTrees {
+        FastTrees::with_budgets(trees, owners, budget, LINEAR_BYTES)
+    }
+
+    /// [`Self::new`] with at most `budget` bytes of SHAP tables and
+    /// `linear_budget` bytes for the linear-time algorithm.
+    fn with_budgets(trees: &[Tree], owners: &[usize], budget: usize, linear_budget: usize) -> FastTrees {
         let width = owners.len();
         let mut per_column: Vec<Vec<(f64, Split, u64)>> = vec![Vec::new(); width];
         let mut missing_per_column: Vec<Vec<(Split, u64)>> = vec![Vec::new(); width];
@@ -249,14 +285,15 @@ impl FastTrees {
             way_rows: LineAligned::default(),
             expected_sum: 0.0,
             budget,
+            linear_left: linear_budget,
+            owners: owners.to_vec(),
         };
         for (t, tree) in trees.iter().enumerate() {
             fast.expected_sum += tree_shap::expected_value(tree);
             let (count, first) = leaf_numbers(tree);
             if count[0] > MASK_LEAVES {
-                fast.trees.push(Evaluation::Walked {
-                    tree: Box::new(LinearTreeShap::new(tree, owners)),
-                });
+                let tree = fast.exact(tree, owners);
+                fast.trees.push(Evaluation::Walked { tree });
                 continue;
             }
             let first_leaf = fast.leaves.len() as u32;
@@ -386,6 +423,18 @@ impl FastTrees {
         }
     }
 
+    /// How `tree` is explained row by row: in linear time while the
+    /// model's [`LINEAR_BYTES`] allow, else by Algorithm 2.
+    fn exact(&mut self, tree: &Tree, owners: &[usize]) -> ExactTree {
+        let bytes = LinearTreeShap::most_bytes(tree);
+        if bytes <= self.linear_left {
+            self.linear_left -= bytes;
+            ExactTree::Linear(Box::new(LinearTreeShap::new(tree, owners)))
+        } else {
+            ExactTree::Paths(Box::new(tree.clone()))
+        }
+    }
+
     /// Bytes of SHAP tables so far.
     fn table_bytes(&self) -> usize {
         (self.table_values.len() + self.way_rows.values().len()) * 8
@@ -397,8 +446,8 @@ impl FastTrees {
     /// right), or [`Shap::Exact`] when a path has more than
     /// [`LEAF_TABLE_COLUMNS`] distinct columns or the model's tables are full.
     fn tabulate_leaves(&mut self, tree: &Tree, bit: &[u64], leaves: &[usize], owners: &[usize]) -> Shap {
-        let exact = || Shap::Exact {
-            tree: Box::new(LinearTreeShap::new(tree, owners)),
+        let exact = |fast: &mut FastTrees| Shap::Exact {
+            tree: fast.exact(tree, owners),
         };
         let mut parent = vec![usize::MAX; tree.feature.len()];
         for i in (0..tree.feature.len()).filter(|&i| tree.feature[i] != LEAF) {
@@ -428,7 +477,7 @@ impl FastTrees {
                 node = up;
             }
             if path.len() > LEAF_TABLE_COLUMNS {
-                return exact();
+                return exact(self);
             }
             bytes += (1usize << path.len()) * path.len() * 8
                 + path.len() * std::mem::size_of::<Condition>()
@@ -436,7 +485,7 @@ impl FastTrees {
             paths.push(path);
         }
         if self.table_bytes() + bytes > self.budget {
-            return exact();
+            return exact(self);
         }
         let start = self.leaf_tables.len() as u32;
         for (&leaf, path) in leaves.iter().zip(paths) {
@@ -546,12 +595,24 @@ impl FastTrees {
         let mut acc = vec![0.0; ACCUMULATORS * features];
         let ways = self.ways(design);
         let mut scratch = Scratch::default();
+        let mut columns: Vec<f64> = Vec::new();
         let mut sum = 0.0;
         for (t, (tree, ways)) in self.trees.iter().zip(ways).enumerate() {
             let acc = &mut acc[(t % ACCUMULATORS) * features..][..features];
-            let mut exactly = |tree: &LinearTreeShap| {
-                tree.add(design, acc, &mut scratch);
-                tree.tree().predict(design)
+            let mut exactly = |tree: &ExactTree| match tree {
+                ExactTree::Linear(tree) => {
+                    tree.add(design, acc, &mut scratch);
+                    tree.tree().predict(design)
+                }
+                ExactTree::Paths(tree) => {
+                    columns.clear();
+                    columns.resize(self.owners.len(), 0.0);
+                    tree_shap::tree_shap(tree, design, &mut columns);
+                    for (value, &owner) in columns.iter().zip(&self.owners) {
+                        acc[owner] += value;
+                    }
+                    tree.predict(design)
+                }
             };
             sum += match tree {
                 Evaluation::Masked {
@@ -616,6 +677,26 @@ fn range(r: &Range<u32>) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How many of `fast`'s trees are explained by Algorithm 2.
+    fn by_paths_count(fast: &FastTrees) -> usize {
+        fast.trees
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t,
+                    Evaluation::Masked {
+                        shap: Shap::Exact {
+                            tree: ExactTree::Paths(_)
+                        },
+                        ..
+                    } | Evaluation::Walked {
+                        tree: ExactTree::Paths(_)
+                    }
+                )
+            })
+            .count()
+    }
 
     /// A tree of `splits` splits in a chain over columns 0, 1, 2, ... (one
     /// leaf per level, the last split's two), covers halving down the chain.
@@ -739,6 +820,9 @@ mod tests {
         assert_eq!(kinds, ["table", "leaves", "exact"]);
         let untabled = FastTrees::with_table_budget(&trees, &owners, 0);
         assert_eq!(untabled.table_bytes(), 0);
+        // No room for the linear-time algorithm either: Algorithm 2.
+        let by_paths = FastTrees::with_budgets(&trees, &owners, 0, 0);
+        assert_eq!((by_paths_count(&by_paths), by_paths_count(&untabled)), (3, 0));
         let mut state = 9u64;
         for _ in 0..200 {
             let design: Vec<f64> = (0..16)
@@ -760,7 +844,7 @@ mod tests {
                     expected[*owner] += value;
                 }
             }
-            for fast in [&tabled, &untabled] {
+            for fast in [&tabled, &untabled, &by_paths] {
                 let mut contributions = vec![0.0; 8];
                 let raw = fast.explain(&design, &mut contributions);
                 assert_eq!(raw, fast.leaf_sum(&design), "the explained output is the scored one");

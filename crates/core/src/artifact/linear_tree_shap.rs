@@ -243,6 +243,15 @@ impl LinearTreeShap {
         }
     }
 
+    /// At most the bytes [`Self::new`] precomputes for `tree` and
+    /// [`Self::add`] works in: per node, its step and three groups of
+    /// values (reciprocals, products, sums below), at most one point per
+    /// two splits of the tree's depth.
+    pub(crate) fn most_bytes(tree: &Tree) -> usize {
+        let lanes = tree.depth().div_ceil(2).max(1).div_ceil(LANES);
+        (tree.feature.len() + 1) * (std::mem::size_of::<Step>() + 3 * lanes * std::mem::size_of::<Lanes>())
+    }
+
     /// The tree.
     pub(crate) fn tree(&self) -> &Tree {
         &self.tree
