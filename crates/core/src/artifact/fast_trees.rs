@@ -49,8 +49,8 @@ const MASK_LEAVES: usize = 64;
 /// Most splits of a tree whose SHAP values are tabulated: `2^splits` rows.
 pub(crate) const TABLE_SPLITS: usize = 8;
 
-/// Most bytes of SHAP tables per model; trees past it are explained by the
-/// linear-time exact algorithm row by row.
+/// Most bytes of SHAP tables per model; trees past it are explained row by
+/// row by an exact algorithm ([`ExactTree`]).
 pub(crate) const TABLE_BYTES: usize = 16 << 20;
 
 /// A split: the tree it belongs to and the leaf bits that stay possible when
