@@ -6,7 +6,7 @@
 # per request (their own process, apart from wrk), and the service's
 # resident memory at the end.
 #
-#   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit]
+#   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit] [--drift-off]
 #
 # Installs wrk (Debian package) if missing, builds the binaries as shipped
 # (profile `production`), starts the servers on free loopback ports, runs the
@@ -27,13 +27,15 @@ duration=10
 warmup=3
 peer=0
 audit=0
+drift_off=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --peer) peer=1; shift ;;
     --audit) audit=1; shift ;;
-    *) echo "usage: $0 [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit]" >&2; exit 2 ;;
+    --drift-off) drift_off=1; shift ;;
+    *) echo "usage: $0 [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit] [--drift-off]" >&2; exit 2 ;;
   esac
 done
 
@@ -67,6 +69,16 @@ if [ "$audit" = 1 ]; then
   pids+=($!)
   ports+=("$audit_port")
   targets+=(carescore_audit)
+fi
+if [ "$drift_off" = 1 ]; then
+  nodrift_port=$(free_port)
+  printf '[monitoring]\ndrift_window_records = 0\n' >"$work/nodrift.toml"
+  "$bin/carescore-serve" --bind "127.0.0.1:$nodrift_port" --log warn --config "$work/nodrift.toml" \
+    >"$work/serve-nodrift.log" 2>&1 &
+  cpu_pid[carescore_nodrift]=$!
+  pids+=($!)
+  ports+=("$nodrift_port")
+  targets+=(carescore_nodrift)
 fi
 if [ "$peer" = 1 ]; then
   venv=$(benches/peer/setup.sh | tail -1)
@@ -147,7 +159,7 @@ done | tee "$work/results.txt"
 awk '
   { rps[$1" "$2] = $3; p99[$1" "$2] = $5 }
   END {
-    print "scenario ours/peer_rps peer/ours_p99 ours/ceiling_rps ours/peer_nofactors_rps audit/ours_rps"
+    print "scenario ours/peer_rps peer/ours_p99 ours/ceiling_rps ours/peer_nofactors_rps audit/ours_rps ours/nodrift_rps"
     split("score_c1 score_c16 score_c64 batch100_c16", s, " ")
     for (k = 1; k <= 4; k++) {
       n = s[k]; o = "carescore " n
@@ -156,7 +168,8 @@ awk '
       cr = ("ceiling " n in rps && rps["ceiling " n] > 0) ? sprintf("%.2f", rps[o] / rps["ceiling " n]) : "-"
       pl = ("peer_nofactors " n in rps && rps["peer_nofactors " n] > 0) ? sprintf("%.1f", rps[o] / rps["peer_nofactors " n]) : "-"
       au = ("carescore_audit " n in rps && rps[o] > 0) ? sprintf("%.2f", rps["carescore_audit " n] / rps[o]) : "-"
-      print n, pr, pp, cr, pl, au
+      nd = ("carescore_nodrift " n in rps && rps["carescore_nodrift " n] > 0) ? sprintf("%.3f", rps[o] / rps["carescore_nodrift " n]) : "-"
+      print n, pr, pp, cr, pl, au, nd
     }
   }' "$work/results.txt"
 

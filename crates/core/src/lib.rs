@@ -4,13 +4,13 @@
 //! system (CMS) sends, its field contract, its validation and plausibility
 //! screening, the clinical phase derived from time since transplant, the
 //! model artifact and its scorer, the input and score of a model trained on
-//! a centre's own columns ([`model_input`]), and the care and underwriting
-//! policy.
+//! a centre's own columns ([`model_input`]), the comparison of live inputs
+//! with the training data ([`drift`]), and the care and underwriting policy.
 //!
 //! Training (`carescore-train`) and serving (`carescore-serve`) both depend on
 //! this crate, so a record is parsed, validated, scored and interpreted the
 //! same way offline and online. It deliberately has no heavy dependencies
-//! (serde, serde_json, sha2, toml and thiserror only).
+//! (serde, serde_json, sha2, toml, thiserror, and puruspe for one χ² quantile).
 //!
 //! ```
 //! use carescore_core::{parse_record, Phase};
@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 pub mod artifact;
+pub mod drift;
 mod field;
 pub mod model_input;
 mod phase;

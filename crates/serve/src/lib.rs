@@ -20,6 +20,7 @@ mod guard;
 mod http;
 mod loading;
 mod metrics;
+mod monitoring;
 mod problem;
 mod rate;
 mod request_id;
@@ -35,10 +36,11 @@ pub use config::{Config, ConfigError, LogFormat};
 pub use http::admin::{reload_and_record, Reloaded};
 pub use http::app;
 pub use loading::{LoadError, Loaded, SpecModels};
+pub use monitoring::{Monitor, DEFAULT_WINDOW_RECORDS};
 pub use problem::{FieldProblem, Problem, ProblemKind};
 pub use routes::Route;
 pub use server::serve;
-pub use settings::{Limits, Settings};
+pub use settings::{Limits, Monitoring, Settings};
 pub use state::{AppState, Live, ModelSource, ReloadError, Shared, Sources};
 
 /// The OpenAPI document a service on the built-in targets alone publishes,

@@ -79,6 +79,41 @@ metrics! {
     Shed => "carescore_shed_total", "counter", "Requests refused with 503, by reason (overload, timeout).";
     /// The active model versions.
     ModelInfo => "carescore_model_info", "gauge", "Active model version by target.";
+    /// Live records per drift bin over full windows.
+    DriftBins => "carescore_drift_bin_total", "counter",
+        "Live records per reference bin over full drift windows, by target, feature and bin (feature (probability): the predicted probability).";
+    /// The reference share of each drift bin.
+    DriftReferenceShare => "carescore_drift_reference_share", "gauge",
+        "Share of the training rows in each drift bin, by target, feature and bin.";
+    /// PSI of the last full window.
+    DriftPsi => "carescore_drift_psi", "gauge",
+        "Population stability index of the last full drift window against the training data, by target and feature.";
+    /// The PSI threshold of each statistic.
+    DriftThreshold => "carescore_drift_psi_threshold", "gauge",
+        "PSI above which a window is an alert (family-wise 5% per window), by target and feature.";
+    /// Whether the last full window passed the threshold.
+    DriftAlert => "carescore_drift_alert", "gauge",
+        "1 when the last full drift window's PSI passed its threshold, by target and feature.";
+    /// Full drift windows.
+    DriftWindows => "carescore_drift_windows_total", "counter", "Full drift windows, by target.";
+    /// Full drift windows with an alert.
+    DriftAlertWindows => "carescore_drift_alert_windows_total", "counter",
+        "Full drift windows in which any statistic passed its threshold, by target.";
+    /// Records in the drift window under way.
+    DriftWindowRecords => "carescore_drift_window_records", "gauge",
+        "Records counted in the drift window under way, by target.";
+    /// Scored records per patient group.
+    GroupRecords => "carescore_group_records_total", "counter",
+        "Scored records by grouping (organ, sex) and group; a group appears once it holds 10 records.";
+    /// Scored records with any flag per patient group.
+    GroupFlagged => "carescore_group_flagged_total", "counter",
+        "Scored records with any flag, by grouping and group.";
+    /// Sum of predicted probabilities per patient group.
+    GroupProbabilitySum => "carescore_group_probability_sum", "counter",
+        "Sum of predicted probabilities by target, grouping and group (divide by carescore_group_records_total for the mean).";
+    /// Underwriting grades by class.
+    UnderwritingGrades => "carescore_underwriting_grades_total", "counter",
+        "Underwriting grades by risk class; shown once 10 grades were given.";
 }
 
 /// How a reload ended (label `result` of [`Metric::Reloads`]).
@@ -325,7 +360,8 @@ pub struct Metrics {
     cold: Mutex<Cold>,
 }
 
-fn label(pairs: &[(&str, &str)]) -> String {
+/// The label text of `pairs` (`key="value"`, comma-separated, values escaped).
+pub(crate) fn label(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| format!("{k}=\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
@@ -517,6 +553,12 @@ impl Metrics {
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
+        self.render_with(|_, _| {})
+    }
+
+    /// The Prometheus text exposition, with the series `extra` writes for
+    /// each metric after that metric's own (the monitor's, which it holds itself).
+    pub(crate) fn render_with(&self, extra: impl Fn(Metric, &mut String)) -> String {
         let (mut counters, mut histograms, models) =
             self.cold(|m| (m.counters.clone(), m.histograms.clone(), m.models.clone()));
         for family in [&self.requests, &self.records, &self.missing, &self.flags] {
@@ -552,6 +594,7 @@ impl Metrics {
                 }
                 continue;
             }
+            extra(metric, &mut out);
             let bounds: &[f64] = if metric == Metric::Probability {
                 &PROBABILITY_BUCKETS
             } else {
@@ -685,6 +728,28 @@ mod tests {
         assert!(m
             .render()
             .contains("carescore_flags_total{flag=\"late\",target=\"graft_loss\"} 1"));
+    }
+
+    #[test]
+    fn the_alert_rules_name_only_exported_metrics() {
+        let rules = include_str!("../../../deploy/prometheus/carescore-alerts.yml");
+        let names: Vec<&str> = rules
+            .match_indices("carescore_")
+            .map(|(at, _)| {
+                let rest = &rules[at..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+                    .unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .collect();
+        assert!(names.len() >= 8, "{names:?}");
+        for name in names {
+            assert!(
+                Metric::ALL.iter().any(|m| m.name() == name),
+                "the alert rules use {name}, which /metrics does not export"
+            );
+        }
     }
 
     #[test]

@@ -64,6 +64,8 @@ routes! {
     Models => "GET, HEAD" "/v1/models",
     /// `POST /v1/admin/reload`: re-read models, policy and keys.
     Reload => "POST" "/v1/admin/reload",
+    /// Drift, group figures and the underwriting mix.
+    Monitoring => "GET, HEAD" "/v1/monitoring",
     /// `GET /v1/models/{target}`: one model trained through a spec.
     SpecModel => "GET, HEAD" "/v1/models/{target}",
     /// `POST /v1/models/{target}/score`: one input of a spec model.

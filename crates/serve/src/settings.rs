@@ -11,6 +11,9 @@
 //! request_timeout_ms = 10000  # slower requests end with 503
 //! header_timeout_ms = 60000   # headers (or, kept alive, the next request) due within this; else the connection closes
 //! rate_per_key_per_second = 200  # optional; more from one key get 429
+//!
+//! [monitoring]
+//! drift_window_records = 500  # live records per drift window; 0 turns drift tracking off
 //! ```
 
 use std::path::Path;
@@ -97,6 +100,50 @@ impl Default for Limits {
     }
 }
 
+/// Most records a drift window may hold.
+pub(crate) const MAX_DRIFT_WINDOW: u64 = 10_000_000;
+
+/// Monitoring settings (`[monitoring]`), fixed at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Monitoring {
+    /// Live records per drift window; 0 turns drift tracking off.
+    pub drift_window_records: u64,
+}
+
+impl Default for Monitoring {
+    fn default() -> Monitoring {
+        Monitoring {
+            drift_window_records: crate::monitoring::DEFAULT_WINDOW_RECORDS,
+        }
+    }
+}
+
+impl Monitoring {
+    /// The keys (`monitoring.<name>`) whose values differ between `self` and `other`.
+    pub fn differences(&self, other: &Monitoring) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        if self.drift_window_records != other.drift_window_records {
+            keys.push("monitoring.drift_window_records");
+        }
+        keys
+    }
+
+    /// Checks every setting, naming the first that is out of range.
+    ///
+    /// # Errors
+    /// The setting, its value and what is allowed.
+    pub fn check(&self) -> Result<(), String> {
+        if self.drift_window_records > MAX_DRIFT_WINDOW {
+            return Err(format!(
+                "monitoring.drift_window_records is {}: allowed 0 (off) to {MAX_DRIFT_WINDOW}",
+                self.drift_window_records
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The file's content.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Settings {
@@ -104,6 +151,8 @@ pub struct Settings {
     pub keys: Keys,
     /// Limits.
     pub limits: Limits,
+    /// Monitoring.
+    pub monitoring: Monitoring,
 }
 
 #[derive(Deserialize)]
@@ -113,6 +162,8 @@ struct File {
     keys: Vec<ApiKey>,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    monitoring: Monitoring,
 }
 
 impl Settings {
@@ -129,9 +180,11 @@ impl Settings {
         let keys = Keys(file.keys);
         keys.check().map_err(invalid)?;
         file.limits.check().map_err(invalid)?;
+        file.monitoring.check().map_err(invalid)?;
         Ok(Settings {
             keys,
             limits: file.limits,
+            monitoring: file.monitoring,
         })
     }
 
@@ -201,5 +254,16 @@ mod tests {
         bad("[limits]\nheader_timeout_ms = 0\n", "limits.header_timeout_ms is 0");
         bad("[limits]\nrate_per_key_per_second = 0\n", "leave it out for no limit");
         bad("port = 1\n", "unknown field `port`");
+        bad(
+            "[monitoring]\ndrift_window_records = 20000000\n",
+            "monitoring.drift_window_records is 20000000: allowed 0 (off) to 10000000",
+        );
+        bad("[monitoring]\nwindow = 5\n", "unknown field `window`");
+        let s = Settings::parse("[monitoring]\ndrift_window_records = 0\n", Path::new("c.toml")).unwrap();
+        assert_eq!(s.monitoring.drift_window_records, 0);
+        assert_eq!(
+            Monitoring::default().differences(&s.monitoring),
+            ["monitoring.drift_window_records"]
+        );
     }
 }

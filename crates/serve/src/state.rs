@@ -10,7 +10,8 @@ use carescore_core::Policy;
 
 use crate::auth::Keys;
 use crate::loading::{LoadError, Loaded, SpecModels};
-use crate::settings::{Limits, Settings};
+use crate::monitoring::Monitor;
+use crate::settings::{Limits, Monitoring, Settings};
 
 /// Where the models come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,9 +67,11 @@ impl Live {
         built_in.chain(spec).collect()
     }
 
-    /// Records in `metrics` what this set serves: every model's version
-    /// (`carescore_model_info`), and the series of its spec models.
-    pub(crate) fn count_in(&self, metrics: &crate::metrics::Metrics) {
+    /// Records in `metrics` what this set serves (every model's version,
+    /// `carescore_model_info`, and the series of its spec models), and has
+    /// `monitor` track its models.
+    pub(crate) fn count_in(&self, metrics: &crate::metrics::Metrics, monitor: &Monitor) {
+        monitor.track(self.artifacts().into_iter().map(|(_, a)| a));
         metrics.set_models(
             self.artifacts()
                 .into_iter()
@@ -131,8 +134,12 @@ pub struct Shared {
     pub sources: Sources,
     /// Limits fixed at start-up.
     pub limits: Limits,
+    /// Monitoring settings fixed at start-up.
+    pub monitoring: Monitoring,
     /// Counters and histograms for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Drift tracking and group figures (`/v1/monitoring`, `/metrics`).
+    pub monitor: Arc<Monitor>,
     /// Per-key rate limits.
     pub(crate) rate: Arc<crate::rate::RateLimiter>,
     /// The audit trail, when `--audit-log` is set.
@@ -168,12 +175,15 @@ impl AppState {
     /// # Errors
     /// [`LoadError`] naming the file and the problem.
     pub fn load(sources: Sources) -> Result<AppState, LoadError> {
-        let (live, limits) = read(&sources)?;
+        let (live, settings) = read(&sources)?;
+        let Settings { limits, monitoring, .. } = settings;
         Ok(AppState(Arc::new(Shared {
             live: Arc::new(ArcSwap::from_pointee(live)),
             sources,
             limits,
+            monitoring,
             metrics: Arc::new(crate::metrics::Metrics::default()),
+            monitor: Arc::new(Monitor::new(monitoring.drift_window_records)),
             rate: rate_limiter(limits),
             audit: None,
             in_flight: in_flight_permits(limits),
@@ -184,6 +194,15 @@ impl AppState {
     pub fn with_audit(self, audit: crate::audit::AuditLog) -> AppState {
         let mut shared = Shared::clone(&self);
         shared.audit = Some(audit);
+        AppState(Arc::new(shared))
+    }
+
+    /// The same state (live set, limits, audit trail) with other
+    /// monitoring settings, and a new monitor.
+    pub fn with_monitoring(self, monitoring: Monitoring) -> AppState {
+        let mut shared = Shared::clone(&self);
+        shared.monitoring = monitoring;
+        shared.monitor = Arc::new(Monitor::new(monitoring.drift_window_records));
         AppState(Arc::new(shared))
     }
 
@@ -243,7 +262,8 @@ impl AppState {
         if settings.keys.0.is_empty() && !self.live.load().keys.0.is_empty() {
             return Err(ReloadError::KeysRemoved);
         }
-        let waiting = self.limits.differences(&settings.limits);
+        let mut waiting = self.limits.differences(&settings.limits);
+        waiting.extend(self.monitoring.differences(&settings.monitoring));
         let live = Arc::new(Live::new(models, policy, settings.keys));
         self.live.store(live.clone());
         Ok((live, waiting))
@@ -272,11 +292,12 @@ fn read_policy_and_settings(sources: &Sources) -> Result<(Policy, Settings), Loa
     Ok((policy, settings))
 }
 
-fn read(sources: &Sources) -> Result<(Live, Limits), LoadError> {
+fn read(sources: &Sources) -> Result<(Live, Settings), LoadError> {
     let models = match &sources.models {
         ModelSource::Embedded => crate::loading::embedded()?,
         ModelSource::Directory(dir) => crate::loading::from_dir(dir)?,
     };
     let (policy, settings) = read_policy_and_settings(sources)?;
-    Ok((Live::new(models, policy, settings.keys), settings.limits))
+    let live = Live::new(models, policy, settings.keys.clone());
+    Ok((live, settings))
 }

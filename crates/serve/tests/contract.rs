@@ -476,7 +476,13 @@ async fn security_is_published_as_configured_and_enforced_as_published() {
     let keyed = get(&app, "/openapi.json", None).await.json();
     assert!(keyed["paths"][Route::SpecScore.for_target(SPEC_TARGET)].is_object());
     let input = spec_input(&keyed).to_string();
-    let open_routes = [Route::Healthz, Route::Readyz, Route::Metrics, Route::OpenApi];
+    let open_routes = [
+        Route::Healthz,
+        Route::Readyz,
+        Route::Metrics,
+        Route::Monitoring,
+        Route::OpenApi,
+    ];
     for (path, method, operation) in operations(&keyed) {
         let method: Method = method.to_ascii_uppercase().parse().unwrap();
         let body = match Route::of(&path) {

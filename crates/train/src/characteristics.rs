@@ -246,6 +246,7 @@ mod tests {
                 missing_indicator: true,
                 allowed_range: None,
                 training_bins: None,
+                training_shares: None,
             },
             FeatureSpec {
                 name: "ward".into(),
@@ -255,6 +256,7 @@ mod tests {
                 missing_indicator: true,
                 allowed_range: None,
                 training_bins: None,
+                training_shares: None,
             },
         ];
         let c = characteristics(&features, &scored, &records);

@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::training_bins::TrainingBins;
+use super::training_shares::TrainingShares;
 use crate::field::{Field, FieldValue};
 use crate::record::PatientRecord;
 
@@ -54,6 +55,11 @@ pub struct FeatureSpec {
     /// rows (absent for other kinds, or with fewer than 20 values).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_bins: Option<TrainingBins>,
+    /// What training held for a categorical or boolean feature: rows per
+    /// value seen at least 10 times, the rest pooled (absent for numeric
+    /// features, and in artifacts trained before it was published).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_shares: Option<TrainingShares>,
 }
 
 /// The values a spec allows for a numeric feature; either bound may be open.
@@ -98,6 +104,12 @@ impl FeatureSpec {
     }
 
     fn check_bins(&self) -> Result<(), String> {
+        if let Some(shares) = &self.training_shares {
+            if matches!(self.kind, FeatureKind::Numeric { .. }) {
+                return Err(format!("feature {}: training shares on a numeric feature", self.name));
+            }
+            shares.check().map_err(|e| format!("feature {}: {e}", self.name))?;
+        }
         let Some(bins) = &self.training_bins else {
             return Ok(());
         };

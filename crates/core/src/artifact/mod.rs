@@ -19,6 +19,7 @@ mod label_rule;
 mod linear_tree_shap;
 mod metric;
 mod training_bins;
+mod training_shares;
 mod tree;
 pub mod tree_shap;
 
@@ -32,6 +33,7 @@ pub use flags::{check_flags, is_flag_name, DeclaredFlag};
 pub use label_rule::{check_thresholds, CensoringRule, LabelRule};
 pub use metric::Metric;
 pub use training_bins::{Outside, TrainingBins, MIN_BIN_ROWS};
+pub use training_shares::{share_key, TrainingShares};
 pub use tree::{Tree, LEAF};
 
 use std::collections::BTreeMap;
@@ -101,6 +103,11 @@ pub struct ModelArtifact {
     pub estimator: Estimator,
     /// Map from the estimator's raw output to a probability.
     pub calibration: Calibration,
+    /// The predicted probabilities of the training rows, in bins of at
+    /// least 10 rows: what the service compares live predictions with
+    /// (drift). Absent in artifacts trained before it was published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_bins: Option<TrainingBins>,
     /// Validation metrics (name to value), e.g. `auc`, `brier`.
     pub metrics: BTreeMap<String, f64>,
     /// Provenance of the training data.
@@ -205,6 +212,10 @@ impl ModelArtifact {
             .map_err(ArtifactError::Invalid)?;
         label_rule::check_thresholds(&self.operating_thresholds).map_err(ArtifactError::Invalid)?;
         flags::check_flags(&self.flags).map_err(ArtifactError::Invalid)?;
+        if let Some(bins) = &self.probability_bins {
+            bins.check()
+                .map_err(|e| ArtifactError::Invalid(format!("probability bins: {e}")))?;
+        }
         for feature in &self.features {
             feature.check().map_err(ArtifactError::Invalid)?;
             // An input's `case_id` is the caller's identifier, never a feature.

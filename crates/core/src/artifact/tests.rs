@@ -26,6 +26,7 @@ fn artifact() -> ModelArtifact {
                 missing_indicator: false,
                 allowed_range: None,
                 training_bins: None,
+                training_shares: None,
             },
             FeatureSpec {
                 name: "diabetes".into(),
@@ -33,6 +34,7 @@ fn artifact() -> ModelArtifact {
                 missing_indicator: false,
                 allowed_range: None,
                 training_bins: None,
+                training_shares: None,
             },
             FeatureSpec {
                 name: "cmv_serostatus".into(),
@@ -42,6 +44,7 @@ fn artifact() -> ModelArtifact {
                 missing_indicator: false,
                 allowed_range: None,
                 training_bins: None,
+                training_shares: None,
             },
             FeatureSpec {
                 name: "igg_g_l".into(),
@@ -52,6 +55,7 @@ fn artifact() -> ModelArtifact {
                 missing_indicator: true,
                 allowed_range: None,
                 training_bins: None,
+                training_shares: None,
             },
         ],
         estimator: Estimator::Logistic {
@@ -60,6 +64,7 @@ fn artifact() -> ModelArtifact {
             l2: 1.0,
         },
         calibration: Calibration::Platt { a: 1.0, b: 0.0 },
+        probability_bins: None,
         metrics: [("auc".to_string(), 0.75)].into_iter().collect(),
         training_data: DataFingerprint {
             rows: 1000,
@@ -679,6 +684,7 @@ fn long_paths_over_many_features_explain_exactly() {
             missing_indicator: false,
             allowed_range: None,
             training_bins: None,
+            training_shares: None,
         })
         .collect();
     let a = ModelArtifact::from_json(a.to_json().as_bytes()).expect("random trees are well formed");

@@ -15,6 +15,7 @@ fn artifact() -> ModelArtifact {
         missing_indicator,
         allowed_range,
         training_bins: None,
+        training_shares: None,
     };
     let artifact = ModelArtifact {
         format: ARTIFACT_FORMAT.to_string(),
@@ -70,6 +71,7 @@ fn artifact() -> ModelArtifact {
             l2: 1.0,
         },
         calibration: Calibration::Platt { a: 1.0, b: 0.0 },
+        probability_bins: None,
         metrics: BTreeMap::new(),
         training_data: crate::artifact::DataFingerprint {
             rows: 100,

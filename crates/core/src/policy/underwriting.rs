@@ -25,7 +25,18 @@ pub enum RiskClass {
 }
 
 impl RiskClass {
-    const ALL: [RiskClass; 4] = [RiskClass::A, RiskClass::B, RiskClass::C, RiskClass::D];
+    /// Every class, from best to worst.
+    pub const ALL: [RiskClass; 4] = [RiskClass::A, RiskClass::B, RiskClass::C, RiskClass::D];
+
+    /// The class's wire name (`A` to `D`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskClass::A => "A",
+            RiskClass::B => "B",
+            RiskClass::C => "C",
+            RiskClass::D => "D",
+        }
+    }
 
     fn index(self) -> usize {
         self as usize

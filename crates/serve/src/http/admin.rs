@@ -39,7 +39,7 @@ pub fn reload_and_record(state: &AppState) -> Result<Reloaded, ReloadError> {
     match state.reload() {
         Ok((live, restart_required)) => {
             state.metrics.reload(ReloadResult::Ok);
-            live.count_in(&state.metrics);
+            live.count_in(&state.metrics, &state.monitor);
             let artifacts = live.artifacts();
             let reloaded = Reloaded {
                 models: artifacts

@@ -1,5 +1,5 @@
 //! `GET /metrics`: the Prometheus text exposition of the service's counters
-//! ([`crate::metrics`]). Open, like the probes: it holds no patient value.
+//! ([`crate::metrics`]) and of the monitor ([`crate::monitoring`]). Open, like the probes: it holds no patient value.
 
 use axum::extract::State;
 use axum::http::header;
@@ -17,7 +17,9 @@ use crate::state::AppState;
 pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
+        state
+            .metrics
+            .render_with(|metric, out| state.monitor.render(metric, out)),
     )
 }
 

@@ -9,6 +9,7 @@
 //! | `spec_models.rs` | `GET /v1/models/{target}`, `POST /v1/models/{target}/score`, `POST /v1/models/{target}/score/batch` |
 //! | `admin.rs` | `POST /v1/admin/reload` |
 //! | `metrics.rs` | `GET /metrics` |
+//! | `monitoring.rs` | `GET /v1/monitoring` |
 //! | `health.rs` | `GET /healthz`, `GET /readyz` |
 //! | `openapi.rs` | `GET /openapi.json` |
 //!
@@ -24,6 +25,7 @@ pub(crate) mod health;
 pub(crate) mod metrics;
 pub(crate) mod model_schema;
 pub(crate) mod models;
+pub(crate) mod monitoring;
 pub(crate) mod openapi;
 pub(crate) mod records;
 pub(crate) mod score;
@@ -57,7 +59,7 @@ async fn method_not_allowed(uri: axum::http::Uri, method: Method) -> Response {
 
 /// The service's router with every route, serving `state`.
 pub fn app(state: AppState) -> Router {
-    state.live.load().count_in(&state.metrics);
+    state.live.load().count_in(&state.metrics, &state.monitor);
     Router::new()
         .merge(health::router())
         .merge(score::router())
@@ -66,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .merge(spec_models::router())
         .merge(admin::router())
         .merge(metrics::router())
+        .merge(monitoring::router())
         .merge(openapi::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -13,7 +13,7 @@
 //!   the live set is (start, reload).
 //! - Security is published as configured: without API keys no route asks
 //!   for one (and no 401, 403 or 429 is possible); with keys every route but
-//!   the probes, `/metrics` and this document asks for a bearer key with its
+//!   the probes, `/metrics`, `/v1/monitoring` and this document asks for a bearer key with its
 //!   scope. This document is open either way: it describes the API, not
 //!   patients.
 
@@ -81,6 +81,7 @@ const BEARER: &str = "bearer";
         crate::http::spec_models::batch,
         crate::http::admin::reload,
         crate::http::metrics::metrics,
+        crate::http::monitoring::monitoring,
         crate::http::health::healthz,
         crate::http::health::readyz,
         openapi_json,

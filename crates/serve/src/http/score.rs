@@ -75,6 +75,7 @@ pub(crate) async fn score(
     let live = &admitted.live;
     let score = scoring::score(&live.models, &live.policy, &screened.record, screened.warnings);
     observe_score(&state.metrics, &score);
+    state.monitor.score(&screened.record, &score);
     if let Some(audit) = &state.audit {
         let decision = score_decision(audit, &request_id, admitted.key.as_deref(), None, &score);
         audit.record(&[decision]).await?;
@@ -129,6 +130,7 @@ fn score_one(state: &AppState, live: &Live, index: usize, raw: &RawValue) -> Bat
         Ok(screened) => {
             let score = scoring::score(&live.models, &live.policy, &screened.record, screened.warnings);
             observe_score(&state.metrics, &score);
+            state.monitor.score(&screened.record, &score);
             BatchItem {
                 index,
                 ok: Some(score),

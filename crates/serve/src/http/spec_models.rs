@@ -149,6 +149,10 @@ fn score_input(state: &AppState, model: &CompiledModel, body: &[u8]) -> Result<M
     state
         .metrics
         .spec_score(&scored.target, scored.probability, &scored.flags);
+    let artifact = model.artifact();
+    state
+        .monitor
+        .observe(&artifact.target, &artifact.sha256, &input, scored.probability);
     Ok(scored)
 }
 

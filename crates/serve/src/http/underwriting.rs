@@ -43,6 +43,7 @@ pub(crate) async fn grade(
     let live = &admitted.live;
     let underwriting = scoring::underwrite(&live.models, &live.policy, &screened.record, screened.warnings);
     underwriting.safety_flags.iter().for_each(|f| state.metrics.flag(*f));
+    state.monitor.grade(underwriting.grade.risk_class);
     if let Some(audit) = &state.audit {
         let decision = Decision {
             time_unix_ms: crate::audit::now_ms(),

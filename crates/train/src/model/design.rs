@@ -1,8 +1,6 @@
 //! The feature signature learnt from training records, and the design matrix.
 
-use carescore_core::artifact::{
-    append_design, design_width, AllowedRange, DesignKind, FeatureKind, FeatureSpec, Row, TrainingBins,
-};
+use carescore_core::artifact::{append_design, design_width, AllowedRange, DesignKind, FeatureKind, FeatureSpec, Row};
 use std::borrow::Borrow;
 use std::collections::BTreeSet;
 
@@ -26,7 +24,6 @@ enum Learn {
 /// training data had gaps.
 fn learn<R: Borrow<TableRow>>(name: &str, how: Learn, rows: &[R]) -> FeatureSpec {
     let missing_indicator = rows.iter().any(|r| r.borrow().value(name).is_none());
-    let mut training_bins = None;
     let kind = match how {
         Learn::Numeric => {
             let present: Vec<f64> = rows
@@ -37,8 +34,6 @@ fn learn<R: Borrow<TableRow>>(name: &str, how: Learn, rows: &[R]) -> FeatureSpec
             let center = present.iter().sum::<f64>() / n;
             let variance = present.iter().map(|x| (x - center).powi(2)).sum::<f64>() / n;
             let scale = if variance > 0.0 { variance.sqrt() } else { 1.0 };
-            let missing = (rows.len() - present.len()) as u64;
-            training_bins = TrainingBins::of(present, missing);
             FeatureKind::Numeric { center, scale }
         }
         Learn::Boolean => FeatureKind::Boolean,
@@ -65,7 +60,9 @@ fn learn<R: Borrow<TableRow>>(name: &str, how: Learn, rows: &[R]) -> FeatureSpec
         kind,
         missing_indicator,
         allowed_range: None,
-        training_bins,
+        // Filled from every row of the training table once the model is fitted (`model::reference`).
+        training_bins: None,
+        training_shares: None,
     }
 }
 

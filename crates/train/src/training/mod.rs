@@ -140,7 +140,9 @@ pub fn fit(cohort: &Cohort<'_>, options: FitOptions, family: &dyn ModelFamily) -
         folds: k,
         tuning: fitted.tuning,
     };
-    Ok(finish(dataset, &data, holdout, options, outcome))
+    let mut fitted = finish(dataset, &data, holdout, options, outcome);
+    crate::model::reference::publish(&mut fitted.artifact, cohort);
+    Ok(fitted)
 }
 
 /// What a model family hands over once fitted and calibrated.
@@ -195,6 +197,7 @@ fn finish(
         features,
         estimator,
         calibration,
+        probability_bins: None,
         metrics,
         training_data: DataFingerprint {
             rows: data.y.len() as u64,

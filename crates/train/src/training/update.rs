@@ -21,7 +21,7 @@
 //! on the local data come from cross-validating the whole procedure
 //! (choice and fit) by patient, so they are not apparent figures either.
 
-use carescore_core::artifact::{sigmoid, Calibration, IsotonicStep, Metric, ModelArtifact};
+use carescore_core::artifact::{sigmoid, Calibration, IsotonicStep, Metric, ModelArtifact, TrainingBins};
 use serde::Serialize;
 
 use crate::evaluation::artifact::{assess, score_labelled};
@@ -279,6 +279,8 @@ pub fn recalibrate(artifact: &ModelArtifact, cohort: &Cohort<'_>, options: FitOp
 
     let mut updated = artifact.clone();
     updated.version = options.version;
+    // Served to this centre's patients: their probabilities under the update are the reference.
+    updated.probability_bins = TrainingBins::of(p.iter().map(|p| update.apply(*p)).collect(), 0);
     updated.calibration = calibration;
     updated.sha256 = String::new();
     updated.metrics = local_metrics(&after, update);

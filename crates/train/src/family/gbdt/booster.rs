@@ -311,6 +311,7 @@ mod tests {
                 missing_indicator: false,
                 allowed_range: None,
                 training_bins: None,
+                training_shares: None,
             })
             .to_vec();
         let with = |trees: Vec<Tree>| {
