@@ -6,7 +6,7 @@
 # per request (their own process, apart from wrk), and the service's
 # resident memory at the end.
 #
-#   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit] [--drift-off]
+#   benches/load/run.sh [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit] [--drift-off] [--shadow]
 #
 # Installs wrk (Debian package) if missing, builds the binaries as shipped
 # (profile `production`), starts the servers on free loopback ports, runs the
@@ -28,6 +28,7 @@ warmup=3
 peer=0
 audit=0
 drift_off=0
+shadow=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
@@ -35,7 +36,8 @@ while [ $# -gt 0 ]; do
     --peer) peer=1; shift ;;
     --audit) audit=1; shift ;;
     --drift-off) drift_off=1; shift ;;
-    *) echo "usage: $0 [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit] [--drift-off]" >&2; exit 2 ;;
+    --shadow) shadow=1; shift ;;
+    *) echo "usage: $0 [--duration SECONDS] [--warmup SECONDS] [--peer] [--audit] [--drift-off] [--shadow]" >&2; exit 2 ;;
   esac
 done
 
@@ -79,6 +81,15 @@ if [ "$drift_off" = 1 ]; then
   pids+=($!)
   ports+=("$nodrift_port")
   targets+=(carescore_nodrift)
+fi
+if [ "$shadow" = 1 ]; then
+  shadow_port=$(free_port)
+  "$bin/carescore-serve" --bind "127.0.0.1:$shadow_port" --log warn --shadow-dir models \
+    >"$work/serve-shadow.log" 2>&1 &
+  cpu_pid[carescore_shadow]=$!
+  pids+=($!)
+  ports+=("$shadow_port")
+  targets+=(carescore_shadow)
 fi
 if [ "$peer" = 1 ]; then
   venv=$(benches/peer/setup.sh | tail -1)
@@ -159,7 +170,7 @@ done | tee "$work/results.txt"
 awk '
   { rps[$1" "$2] = $3; p99[$1" "$2] = $5 }
   END {
-    print "scenario ours/peer_rps peer/ours_p99 ours/ceiling_rps ours/peer_nofactors_rps audit/ours_rps ours/nodrift_rps"
+    print "scenario ours/peer_rps peer/ours_p99 ours/ceiling_rps ours/peer_nofactors_rps audit/ours_rps ours/nodrift_rps shadow/ours_rps shadow/ours_p99"
     split("score_c1 score_c16 score_c64 batch100_c16", s, " ")
     for (k = 1; k <= 4; k++) {
       n = s[k]; o = "carescore " n
@@ -169,7 +180,9 @@ awk '
       pl = ("peer_nofactors " n in rps && rps["peer_nofactors " n] > 0) ? sprintf("%.1f", rps[o] / rps["peer_nofactors " n]) : "-"
       au = ("carescore_audit " n in rps && rps[o] > 0) ? sprintf("%.2f", rps["carescore_audit " n] / rps[o]) : "-"
       nd = ("carescore_nodrift " n in rps && rps["carescore_nodrift " n] > 0) ? sprintf("%.3f", rps[o] / rps["carescore_nodrift " n]) : "-"
-      print n, pr, pp, cr, pl, au, nd
+      sr = ("carescore_shadow " n in rps && rps[o] > 0) ? sprintf("%.3f", rps["carescore_shadow " n] / rps[o]) : "-"
+      sp = ("carescore_shadow " n in p99 && p99[o] > 0) ? sprintf("%.3f", p99["carescore_shadow " n] / p99[o]) : "-"
+      print n, pr, pp, cr, pl, au, nd, sr, sp
     }
   }' "$work/results.txt"
 

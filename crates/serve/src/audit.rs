@@ -60,6 +60,9 @@ pub(crate) enum AuditRoute {
     ModelScore,
     /// An item of `POST /v1/models/{target}/score/batch`.
     ModelBatch,
+    /// The shadow challenger's score of a record (`/v1/score` or a batch
+    /// item) whose decision line has the same request id and index.
+    Shadow,
 }
 
 /// One decision, as written.
@@ -226,6 +229,22 @@ impl AuditLog {
             .await
             .map_err(|_| unavailable("the writer has stopped".into()))?
             .map_err(unavailable)
+    }
+}
+
+impl AuditLog {
+    /// Writes `decisions` without waiting (best effort: the shadow's lines,
+    /// which no answer waits for). A line that cannot be queued is dropped.
+    pub(crate) fn record_detached(&self, decisions: &[Decision<'_>]) {
+        let mut lines = Vec::with_capacity(decisions.len() * 400);
+        for decision in decisions {
+            if serde_json::to_writer(&mut lines, decision).is_err() {
+                return;
+            }
+            lines.push(b'\n');
+        }
+        let (done, _) = tokio::sync::oneshot::channel();
+        let _ = self.queue.send(Pending { lines, done });
     }
 }
 

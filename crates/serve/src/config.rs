@@ -36,6 +36,11 @@ pub struct Config {
     /// characters; keep it stable to link a case's decisions over time).
     #[arg(long, env = "CARESCORE_AUDIT_SALT", hide_env_values = true)]
     pub audit_salt: Option<String>,
+    /// A models directory whose built-in targets' artifacts score a share of
+    /// the records as a shadow challenger, off the request path, never
+    /// changing an answer (compared in `GET /v1/monitoring`; re-read on reload).
+    #[arg(long, env = "CARESCORE_SHADOW_DIR")]
+    pub shadow_dir: Option<std::path::PathBuf>,
     /// Flush the audit trail to the disk before each answer (durable across
     /// power loss, slower).
     #[arg(long, env = "CARESCORE_AUDIT_FSYNC")]

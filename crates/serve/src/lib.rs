@@ -28,6 +28,7 @@ mod routes;
 mod security_headers;
 mod server;
 mod settings;
+mod shadow;
 mod state;
 
 pub use audit::{AuditError, AuditLog};
@@ -41,6 +42,7 @@ pub use problem::{FieldProblem, Problem, ProblemKind};
 pub use routes::Route;
 pub use server::serve;
 pub use settings::{Limits, Monitoring, Settings};
+pub use shadow::Shadow;
 pub use state::{AppState, Live, ModelSource, ReloadError, Shared, Sources};
 
 /// The OpenAPI document a service on the built-in targets alone publishes,

@@ -62,6 +62,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
         tracing::info!(path = %path.display(), fsync = config.audit_fsync, "audit trail on");
         state = state.with_audit(audit);
     }
+    if let Some(dir) = &config.shadow_dir {
+        state = state.with_shadow(dir.clone());
+    }
+    if let Some(shadow) = &state.shadow {
+        tracing::info!(loaded = shadow.up(), "shadow challenger on");
+    }
     let keys = state.live.load().keys.enabled();
     config.check(keys)?;
     if !keys {

@@ -14,6 +14,8 @@
 //!
 //! [monitoring]
 //! drift_window_records = 500  # live records per drift window; 0 turns drift tracking off
+//! shadow_dir = "/srv/carescore/challenger"  # optional: a shadow challenger's models (--shadow-dir wins)
+//! shadow_share = 1.0          # share of scored records offered to the shadow (0 to 1)
 //! ```
 
 use std::path::Path;
@@ -104,17 +106,24 @@ impl Default for Limits {
 pub(crate) const MAX_DRIFT_WINDOW: u64 = 10_000_000;
 
 /// Monitoring settings (`[monitoring]`), fixed at start-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Monitoring {
     /// Live records per drift window; 0 turns drift tracking off.
     pub drift_window_records: u64,
+    /// A models directory whose built-in targets' artifacts score as a
+    /// shadow challenger (`--shadow-dir` takes precedence).
+    pub shadow_dir: Option<std::path::PathBuf>,
+    /// Share of the scored records offered to the shadow (0 to 1).
+    pub shadow_share: f64,
 }
 
 impl Default for Monitoring {
     fn default() -> Monitoring {
         Monitoring {
             drift_window_records: crate::monitoring::DEFAULT_WINDOW_RECORDS,
+            shadow_dir: None,
+            shadow_share: 1.0,
         }
     }
 }
@@ -125,6 +134,12 @@ impl Monitoring {
         let mut keys = Vec::new();
         if self.drift_window_records != other.drift_window_records {
             keys.push("monitoring.drift_window_records");
+        }
+        if self.shadow_dir != other.shadow_dir {
+            keys.push("monitoring.shadow_dir");
+        }
+        if self.shadow_share.to_bits() != other.shadow_share.to_bits() {
+            keys.push("monitoring.shadow_share");
         }
         keys
     }
@@ -140,12 +155,18 @@ impl Monitoring {
                 self.drift_window_records
             ));
         }
+        if !(0.0..=1.0).contains(&self.shadow_share) {
+            return Err(format!(
+                "monitoring.shadow_share is {}: allowed 0 to 1 (the share of scored records the shadow scores)",
+                self.shadow_share
+            ));
+        }
         Ok(())
     }
 }
 
 /// The file's content.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     /// API keys.
     pub keys: Keys,
@@ -259,6 +280,10 @@ mod tests {
             "monitoring.drift_window_records is 20000000: allowed 0 (off) to 10000000",
         );
         bad("[monitoring]\nwindow = 5\n", "unknown field `window`");
+        bad(
+            "[monitoring]\nshadow_share = 1.5\n",
+            "monitoring.shadow_share is 1.5: allowed 0 to 1",
+        );
         let s = Settings::parse("[monitoring]\ndrift_window_records = 0\n", Path::new("c.toml")).unwrap();
         assert_eq!(s.monitoring.drift_window_records, 0);
         assert_eq!(

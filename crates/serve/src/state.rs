@@ -140,6 +140,8 @@ pub struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Drift tracking and group figures (`/v1/monitoring`, `/metrics`).
     pub monitor: Arc<Monitor>,
+    /// The shadow challenger, when a shadow directory is set.
+    pub shadow: Option<Arc<crate::shadow::Shadow>>,
     /// Per-key rate limits.
     pub(crate) rate: Arc<crate::rate::RateLimiter>,
     /// The audit trail, when `--audit-log` is set.
@@ -177,13 +179,18 @@ impl AppState {
     pub fn load(sources: Sources) -> Result<AppState, LoadError> {
         let (live, settings) = read(&sources)?;
         let Settings { limits, monitoring, .. } = settings;
+        let shadow = monitoring
+            .shadow_dir
+            .clone()
+            .map(|dir| crate::shadow::Shadow::start(dir, monitoring.shadow_share));
         Ok(AppState(Arc::new(Shared {
+            shadow,
             live: Arc::new(ArcSwap::from_pointee(live)),
             sources,
             limits,
-            monitoring,
             metrics: Arc::new(crate::metrics::Metrics::default()),
             monitor: Arc::new(Monitor::new(monitoring.drift_window_records)),
+            monitoring,
             rate: rate_limiter(limits),
             audit: None,
             in_flight: in_flight_permits(limits),
@@ -197,13 +204,21 @@ impl AppState {
         AppState(Arc::new(shared))
     }
 
-    /// The same state (live set, limits, audit trail) with other
-    /// monitoring settings, and a new monitor.
-    pub fn with_monitoring(self, monitoring: Monitoring) -> AppState {
+    /// The same state with a shadow challenger read from `dir` (the
+    /// `--shadow-dir` flag; it replaces one the settings file names).
+    pub fn with_shadow(self, dir: PathBuf) -> AppState {
         let mut shared = Shared::clone(&self);
-        shared.monitoring = monitoring;
-        shared.monitor = Arc::new(Monitor::new(monitoring.drift_window_records));
+        shared.monitoring.shadow_dir = Some(dir.clone());
+        shared.shadow = Some(crate::shadow::Shadow::start(dir, shared.monitoring.shadow_share));
         AppState(Arc::new(shared))
+    }
+
+    /// The load the shadow checks before it takes work: the in-flight permits.
+    pub(crate) fn load_now(&self) -> crate::shadow::Load {
+        crate::shadow::Load {
+            permits: self.in_flight.clone(),
+            max: self.limits.max_in_flight,
+        }
     }
 
     /// The same state (live set, metrics, audit trail) with other `limits`.
@@ -263,9 +278,18 @@ impl AppState {
             return Err(ReloadError::KeysRemoved);
         }
         let mut waiting = self.limits.differences(&settings.limits);
-        waiting.extend(self.monitoring.differences(&settings.monitoring));
+        let mut monitoring = settings.monitoring.clone();
+        if self.monitoring.shadow_dir.is_some() && monitoring.shadow_dir.is_none() {
+            // A shadow directory from --shadow-dir is not the file's to change.
+            monitoring.shadow_dir.clone_from(&self.monitoring.shadow_dir);
+        }
+        waiting.extend(self.monitoring.differences(&monitoring));
         let live = Arc::new(Live::new(models, policy, settings.keys));
         self.live.store(live.clone());
+        if let Some(shadow) = &self.shadow {
+            // A shadow that fails to load is reported by the shadow; the champion's reload stands.
+            shadow.reload();
+        }
         Ok((live, waiting))
     }
 }

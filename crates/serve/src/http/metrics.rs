@@ -17,9 +17,12 @@ use crate::state::AppState;
 pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state
-            .metrics
-            .render_with(|metric, out| state.monitor.render(metric, out)),
+        state.metrics.render_with(|metric, out| {
+            state.monitor.render(metric, out);
+            if let Some(shadow) = &state.shadow {
+                shadow.render(metric, out);
+            }
+        }),
     )
 }
 

@@ -20,7 +20,9 @@ use crate::state::AppState;
         body = MonitoringReport),
         crate::http::answers::GuardProblems))]
 pub(crate) async fn monitoring(State(state): State<AppState>) -> JsonAnswer<MonitoringReport> {
-    JsonAnswer(state.monitor.report())
+    let mut report = state.monitor.report();
+    report.shadow = state.shadow.as_ref().map(|s| s.report());
+    JsonAnswer(report)
 }
 
 /// Routes of this resource.

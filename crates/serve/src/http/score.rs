@@ -1,6 +1,8 @@
 //! `POST /v1/score` and `POST /v1/score/batch`: one record, or up to
 //! 10,000, scored for the case-management system.
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -80,6 +82,23 @@ pub(crate) async fn score(
         let decision = score_decision(audit, &request_id, admitted.key.as_deref(), None, &score);
         audit.record(&[decision]).await?;
     }
+    if let Some(shadow) = &state.shadow {
+        let key = admitted.key.as_deref().map(Arc::from);
+        let request = Request {
+            id: Arc::from(request_id.as_str()),
+            key,
+        };
+        shadow.offer(
+            live,
+            &screened.record,
+            &score,
+            &request.id,
+            request.key.as_ref(),
+            None,
+            state.audit.as_ref(),
+            &state.load_now(),
+        );
+    }
     Ok(JsonAnswer(ScoreResponse { score, request_id }))
 }
 
@@ -123,7 +142,13 @@ pub(crate) struct BatchRequestDoc {
     pub(crate) records: Vec<carescore_core::PatientRecord>,
 }
 
-fn score_one(state: &AppState, live: &Live, index: usize, raw: &RawValue) -> BatchItem {
+/// The request a batch item belongs to, for the shadow's audit lines.
+struct Request {
+    id: Arc<str>,
+    key: Option<Arc<str>>,
+}
+
+fn score_one(state: &AppState, live: &Arc<Live>, request: &Request, index: usize, raw: &RawValue) -> BatchItem {
     let outcome = parse_record(raw.get().as_bytes());
     observe_record(&state.metrics, &outcome);
     match outcome {
@@ -131,6 +156,18 @@ fn score_one(state: &AppState, live: &Live, index: usize, raw: &RawValue) -> Bat
             let score = scoring::score(&live.models, &live.policy, &screened.record, screened.warnings);
             observe_score(&state.metrics, &score);
             state.monitor.score(&screened.record, &score);
+            if let Some(shadow) = &state.shadow {
+                shadow.offer(
+                    live,
+                    &screened.record,
+                    &score,
+                    &request.id,
+                    request.key.as_ref(),
+                    Some(index),
+                    state.audit.as_ref(),
+                    &state.load_now(),
+                );
+            }
             BatchItem {
                 index,
                 ok: Some(score),
@@ -147,9 +184,14 @@ fn score_one(state: &AppState, live: &Live, index: usize, raw: &RawValue) -> Bat
 
 /// Parses and scores a batch body; runs on a blocking thread and spreads
 /// the records over the cores ([`super::batch`]).
-fn score_batch(state: &AppState, live: &Live, bytes: &Bytes) -> Result<Vec<BatchItem>, Problem> {
+fn score_batch(
+    state: &AppState,
+    live: &Arc<Live>,
+    request: &Request,
+    bytes: &Bytes,
+) -> Result<Vec<BatchItem>, Problem> {
     let records = super::batch::items(bytes, "patient records")?;
-    let items = super::batch::on_cores(&records, |index, raw| score_one(state, live, index, raw))
+    let items = super::batch::on_cores(&records, |index, raw| score_one(state, live, request, index, raw))
         .ok_or_else(|| Problem::internal("a batch worker failed"))?;
     Ok(items)
 }
@@ -168,7 +210,11 @@ pub(crate) async fn batch(
     let records::Admitted { live, key } = records::admit(&state, &headers, Scope::Score)?;
     let bytes = read_json(&headers, body, BATCH_LIMIT_BYTES).await?;
     let audit = state.audit.clone();
-    let results = tokio::task::spawn_blocking(move || score_batch(&state, &live, &bytes))
+    let request = Request {
+        id: Arc::from(request_id.as_str()),
+        key: key.as_deref().map(Arc::from),
+    };
+    let results = tokio::task::spawn_blocking(move || score_batch(&state, &live, &request, &bytes))
         .await
         .map_err(|_| Problem::internal("batch failed"))??;
     let scored = results.iter().filter(|r| r.ok.is_some()).count();

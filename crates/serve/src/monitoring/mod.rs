@@ -22,6 +22,6 @@ pub(crate) const PROBABILITY_STATISTIC: &str = "(probability)";
 pub const DEFAULT_WINDOW_RECORDS: u64 = 500;
 
 /// Milliseconds since the Unix epoch, now.
-fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     u64::try_from(crate::audit::now_ms()).unwrap_or(u64::MAX)
 }

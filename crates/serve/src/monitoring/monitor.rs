@@ -130,6 +130,7 @@ impl Monitor {
             models,
             groups,
             underwriting: UnderwritingMix { grades, shares },
+            shadow: None,
         }
     }
 

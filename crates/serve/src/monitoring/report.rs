@@ -25,6 +25,10 @@ pub(crate) struct MonitoringReport {
     pub(crate) groups: Vec<GroupReport>,
     /// Underwriting grades per class since the replica started.
     pub(crate) underwriting: UnderwritingMix,
+    /// The shadow challenger; absent without one (`--shadow-dir`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub(crate) shadow: Option<crate::shadow::report::ShadowReport>,
 }
 
 /// One model's drift tracking.

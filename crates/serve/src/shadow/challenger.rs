@@ -1,0 +1,358 @@
+//! The shadow challenger: a second model set (`--shadow-dir`) that scores
+//! a share of the records after their answer has been computed, on a
+//! thread of its own, never changing an answer.
+//!
+//! Shedding comes first: the shadow only works while the service has CPU
+//! to spare. A record is offered only while fewer requests are in flight
+//! than the machine has cores (more mean the cores are busy with answers),
+//! and only if the shadow's bounded queue has room; the worker checks the
+//! load again before scoring each queued record. Under sustained load
+//! nearly every record is shed, which `/v1/monitoring` and
+//! `carescore_shadow_records_total` count.
+//!
+//! A shadow set that cannot be loaded (at start or on reload) is reported
+//! and skipped; the champion serves as before. On reload the directory is
+//! read again; when the set changes, its comparison starts afresh.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, Weak};
+
+use arc_swap::ArcSwapOption;
+use carescore_core::scoring::{self, Models, Score, INFECTION, READMISSION};
+use carescore_core::PatientRecord;
+use tokio::sync::Semaphore;
+
+use super::comparison::Comparison;
+use super::report::{ShadowModel, ShadowReport};
+use crate::audit::{AuditLog, AuditRoute, Decision};
+use crate::state::Live;
+
+/// Records waiting for the shadow at most; more are shed.
+const QUEUE: usize = 1024;
+
+/// What happened to a record offered to the shadow (label `outcome` of
+/// `carescore_shadow_records_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Scored by the shadow and compared.
+    Scored,
+    /// Not in the share the settings ask for.
+    NotSampled,
+    /// Shed: more requests in flight than cores.
+    ShedBusy,
+    /// Shed: the shadow's queue was full.
+    ShedQueueFull,
+    /// No shadow set could be loaded.
+    NoShadow,
+}
+
+impl Outcome {
+    /// Every outcome, in slot order.
+    pub(crate) const ALL: [Outcome; 5] = [
+        Outcome::Scored,
+        Outcome::NotSampled,
+        Outcome::ShedBusy,
+        Outcome::ShedQueueFull,
+        Outcome::NoShadow,
+    ];
+
+    /// The label value.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Outcome::Scored => "scored",
+            Outcome::NotSampled => "not_sampled",
+            Outcome::ShedBusy => "shed_busy",
+            Outcome::ShedQueueFull => "shed_queue_full",
+            Outcome::NoShadow => "no_shadow",
+        }
+    }
+}
+
+/// The loaded shadow set.
+#[derive(Debug)]
+struct ShadowSet {
+    models: Models,
+    /// The built-in targets the directory has an artifact of (the others
+    /// would be the embedded defaults, not a challenger).
+    targets: Vec<&'static str>,
+}
+
+/// How busy the service is: its in-flight permits.
+#[derive(Debug, Clone)]
+pub(crate) struct Load {
+    /// The permits of requests in flight.
+    pub(crate) permits: Arc<Semaphore>,
+    /// How many there are in all.
+    pub(crate) max: usize,
+}
+
+impl Load {
+    /// Whether the cores are taken by answers: more requests in flight than cores.
+    fn busy(&self) -> bool {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        self.max.saturating_sub(self.permits.available_permits()) > cores
+    }
+}
+
+/// One record for the shadow, with what its audit line needs.
+struct Job {
+    live: Arc<Live>,
+    record: PatientRecord,
+    champion: Score,
+    request_id: Arc<str>,
+    key: Option<Arc<str>>,
+    index: Option<usize>,
+    audit: Option<AuditLog>,
+    load: Load,
+}
+
+/// The shadow challenger.
+#[derive(Debug)]
+pub struct Shadow {
+    dir: PathBuf,
+    share: f64,
+    set: ArcSwapOption<ShadowSet>,
+    error: Mutex<Option<String>>,
+    queue: SyncSender<Job>,
+    offered: AtomicU64,
+    outcomes: [AtomicU64; 5],
+    comparison: Mutex<(u64, Comparison)>,
+}
+
+impl Shadow {
+    /// Loads the set in `dir` (a failure is reported, not returned) and
+    /// starts its worker; `share` of the records (0 to 1) are offered to it.
+    pub(crate) fn start(dir: PathBuf, share: f64) -> Arc<Shadow> {
+        let (queue, jobs) = sync_channel(QUEUE);
+        let shadow = Arc::new(Shadow {
+            dir,
+            share,
+            set: ArcSwapOption::empty(),
+            error: Mutex::new(None),
+            queue,
+            offered: AtomicU64::new(0),
+            outcomes: Default::default(),
+            comparison: Mutex::new((crate::monitoring::now_ms(), Comparison::default())),
+        });
+        shadow.reload();
+        let weak = Arc::downgrade(&shadow);
+        let spawned = std::thread::Builder::new()
+            .name("shadow".into())
+            .spawn(move || work(&weak, &jobs));
+        if let Err(e) = spawned {
+            *shadow.lock_error() = Some(format!("the shadow's thread could not start: {e}"));
+        }
+        shadow
+    }
+
+    fn lock_error(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn lock_comparison(&self) -> std::sync::MutexGuard<'_, (u64, Comparison)> {
+        self.comparison
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Reads the shadow directory again. On failure the previous set (if
+    /// any) keeps running and the error is reported; the champion is never affected.
+    pub(crate) fn reload(&self) {
+        match crate::loading::from_dir(&self.dir) {
+            Ok(loaded) => {
+                let targets: Vec<&'static str> = [INFECTION, READMISSION]
+                    .into_iter()
+                    .filter(|t| !loaded.embedded_targets.contains(t))
+                    .collect();
+                if targets.is_empty() {
+                    *self.lock_error() = Some(format!(
+                        "{} has no artifact of a built-in target ({INFECTION}, {READMISSION})",
+                        self.dir.display()
+                    ));
+                    return;
+                }
+                let checksums = |m: &Models| m.iter().into_iter().map(|(_, a)| a.sha256.clone()).collect::<Vec<_>>();
+                let changed = self
+                    .set
+                    .load()
+                    .as_ref()
+                    .is_none_or(|old| checksums(&old.models) != checksums(&loaded.models));
+                if changed {
+                    *self.lock_comparison() = (crate::monitoring::now_ms(), Comparison::default());
+                }
+                self.set.store(Some(Arc::new(ShadowSet {
+                    models: loaded.models,
+                    targets,
+                })));
+                *self.lock_error() = None;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the shadow set could not be loaded; the champion serves as before");
+                *self.lock_error() = Some(e.to_string());
+            }
+        }
+    }
+
+    fn count(&self, outcome: Outcome) {
+        if let Some(slot) = Outcome::ALL.iter().position(|o| *o == outcome) {
+            self.outcomes[slot].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Offers a scored record to the shadow: taken if it falls in the
+    /// share, the service has cores to spare and the queue has room;
+    /// otherwise counted as shed. Never waits.
+    #[allow(clippy::too_many_arguments)] // each is a part of the audit line or the load check
+    pub(crate) fn offer(
+        &self,
+        live: &Arc<Live>,
+        record: &PatientRecord,
+        champion: &Score,
+        request_id: &Arc<str>,
+        key: Option<&Arc<str>>,
+        index: Option<usize>,
+        audit: Option<&AuditLog>,
+        load: &Load,
+    ) {
+        let n = self.offered.fetch_add(1, Ordering::Relaxed);
+        // Every record when the share is 1; otherwise those where the running share steps up.
+        if ((n + 1) as f64 * self.share).floor() <= (n as f64 * self.share).floor() {
+            self.count(Outcome::NotSampled);
+            return;
+        }
+        if self.set.load().is_none() {
+            self.count(Outcome::NoShadow);
+            return;
+        }
+        if load.busy() {
+            self.count(Outcome::ShedBusy);
+            return;
+        }
+        let job = Job {
+            live: live.clone(),
+            record: record.clone(),
+            champion: champion.clone(),
+            request_id: request_id.clone(),
+            key: key.cloned(),
+            index,
+            audit: audit.cloned(),
+            load: load.clone(),
+        };
+        match self.queue.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.count(Outcome::ShedQueueFull),
+        }
+    }
+
+    /// Scores one queued record and compares it, unless the service got busy meanwhile.
+    fn score(&self, job: Job) {
+        if job.load.busy() {
+            self.count(Outcome::ShedBusy);
+            return;
+        }
+        let Some(set) = self.set.load_full() else {
+            self.count(Outcome::NoShadow);
+            return;
+        };
+        let shadow = scoring::score(&set.models, &job.live.policy, &job.record, Vec::new());
+        self.lock_comparison().1.add(&job.champion, &shadow, &set.targets);
+        self.count(Outcome::Scored);
+        if let Some(audit) = &job.audit {
+            let decision = Decision {
+                time_unix_ms: crate::audit::now_ms(),
+                request_id: &job.request_id,
+                key: job.key.as_deref(),
+                route: AuditRoute::Shadow,
+                index: job.index,
+                case_id_sha256: Some(audit.case_hash(&shadow.case_id)),
+                model_versions: shadow.risks.iter().map(|(t, r)| (*t, &*r.model_version)).collect(),
+                model_sha256: shadow.risks.iter().map(|(t, r)| (*t, &*r.model_sha256)).collect(),
+                policy_version: &shadow.policy_version,
+                probabilities: shadow.risks.iter().map(|(t, r)| (*t, r.probability)).collect(),
+                tier: Some(shadow.recommended_tier),
+                flags: Some(&shadow.flags),
+                declared_flags: None,
+                risk_class: None,
+            };
+            audit.record_detached(&[decision]);
+        }
+    }
+
+    /// Records offered so far, by outcome.
+    pub(crate) fn outcomes(&self) -> [(Outcome, u64); 5] {
+        [0, 1, 2, 3, 4].map(|i| (Outcome::ALL[i], self.outcomes[i].load(Ordering::Relaxed)))
+    }
+
+    /// Whether a shadow set is loaded.
+    pub fn up(&self) -> bool {
+        self.set.load().is_some()
+    }
+
+    /// The shadow's part of `GET /v1/monitoring`.
+    pub(crate) fn report(&self) -> ShadowReport {
+        let set = self.set.load_full();
+        let models = set
+            .as_ref()
+            .map(|s| {
+                s.models
+                    .iter()
+                    .into_iter()
+                    .filter(|(t, _)| s.targets.contains(t))
+                    .map(|(t, a)| ShadowModel {
+                        target: t.to_string(),
+                        model_version: a.model_version(),
+                        model_sha256: a.sha256.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (since, comparison) = &*self.lock_comparison();
+        let (targets, flag_rates) = comparison.report();
+        ShadowReport {
+            share: self.share,
+            loaded: set.is_some(),
+            error: self.lock_error().clone(),
+            models,
+            records: self
+                .outcomes()
+                .iter()
+                .map(|(o, n)| (o.name().to_string(), *n))
+                .collect(),
+            comparing_since_unix_ms: *since,
+            targets,
+            flag_rates,
+        }
+    }
+}
+
+impl Shadow {
+    /// Writes the shadow's series of `metric` (Prometheus text, no header).
+    pub(crate) fn render(&self, metric: crate::metrics::Metric, out: &mut String) {
+        use std::fmt::Write;
+        let name = metric.name();
+        match metric {
+            crate::metrics::Metric::ShadowRecords => {
+                for (outcome, n) in self.outcomes() {
+                    let labels = crate::metrics::label(&[("outcome", outcome.name())]);
+                    let _ = writeln!(out, "{name}{{{labels}}} {n}");
+                }
+            }
+            crate::metrics::Metric::ShadowLoaded => {
+                let _ = writeln!(out, "{name} {}", u8::from(self.up()));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The worker: scores queued records until the shadow is dropped.
+fn work(shadow: &Weak<Shadow>, jobs: &Receiver<Job>) {
+    while let Ok(job) = jobs.recv() {
+        let Some(shadow) = shadow.upgrade() else {
+            return;
+        };
+        shadow.score(job);
+    }
+}
