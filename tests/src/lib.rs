@@ -173,3 +173,35 @@ pub fn kidney_centre_example() -> (std::path::PathBuf, std::path::PathBuf) {
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../notebooks-data");
     (examples.join("kidney_centre.csv"), examples.join("kidney_centre.toml"))
 }
+
+/// Synthetic cohort rows whose records are valid (no injected noise), in a
+/// seeded shuffled order, so that one patient's snapshots do not sit
+/// together (a window or a batch of them stands for many patients).
+///
+/// # Panics
+/// If the cohort cannot be generated (`rows` is 0).
+pub fn synthetic_rows(rows: usize, seed: u64) -> Vec<carescore_train::synth::SynthRow> {
+    let config = carescore_train::synth::SynthConfig {
+        rows,
+        seed,
+        dropout_rate: carescore_train::synth::SynthConfig::DEFAULT_DROPOUT_RATE,
+    };
+    let mut kept: Vec<carescore_train::synth::SynthRow> = carescore_train::synth::generate(&config, |_| {})
+        .expect("a cohort")
+        .into_iter()
+        .filter(|row| !row.injected_noise)
+        .filter(|row| {
+            let json = serde_json::to_string(&row.record).expect("a record serialises");
+            carescore_core::parse_record(json.as_bytes()).is_ok()
+        })
+        .collect();
+    // Fisher-Yates with a fixed linear congruential stream.
+    let mut state = seed;
+    for i in (1..kept.len()).rev() {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        kept.swap(i, (state >> 33) as usize % (i + 1));
+    }
+    kept
+}

@@ -14,7 +14,6 @@ use std::collections::BTreeSet;
 
 use carescore_core::{Organ, PatientRecord};
 use carescore_e2e::{http_get, post_json, start_default_service};
-use carescore_train::synth::{generate, SynthConfig};
 use serde_json::Value;
 
 /// Records per window (the service's default).
@@ -23,30 +22,12 @@ const WINDOW: usize = 500;
 /// The features the shift changes.
 const SHIFTED: [&str; 3] = ["organ", "egfr_ml_min", "tacrolimus_trough_ng_ml"];
 
-/// Valid synthetic records (no injected noise), in a seeded shuffled order so
-/// that one patient's snapshots do not sit together in a window.
+/// Valid synthetic records in a seeded shuffled order.
 fn records(rows: usize, seed: u64) -> Vec<PatientRecord> {
-    let config = SynthConfig {
-        rows,
-        seed,
-        dropout_rate: SynthConfig::DEFAULT_DROPOUT_RATE,
-    };
-    let mut records: Vec<PatientRecord> = generate(&config, |_| {})
-        .expect("a cohort")
+    carescore_e2e::synthetic_rows(rows, seed)
         .into_iter()
-        .filter(|row| !row.injected_noise)
         .map(|row| row.record)
-        .filter(|r| carescore_core::parse_record(serde_json::to_string(r).unwrap().as_bytes()).is_ok())
-        .collect();
-    // Fisher-Yates with a fixed linear congruential stream.
-    let mut state = seed;
-    for i in (1..records.len()).rev() {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        records.swap(i, (state >> 33) as usize % (i + 1));
-    }
-    records
+        .collect()
 }
 
 /// Sends one window of records and returns the monitoring report after it.

@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 pub mod artifact;
+mod case_hash;
 pub mod drift;
 mod field;
 pub mod model_input;
@@ -41,6 +42,7 @@ pub mod scoring;
 pub mod validation;
 
 pub use artifact::{ArtifactError, ModelArtifact};
+pub use case_hash::{case_hash, MIN_SALT_CHARS};
 pub use field::{Field, FieldKind, FieldSpec, FieldValue, Presence};
 pub use phase::Phase;
 pub use policy::{Policy, PolicyError};

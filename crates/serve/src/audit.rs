@@ -173,7 +173,9 @@ impl AuditLog {
     /// [`AuditError`] if the salt is missing or short, or the file cannot be
     /// opened or repaired.
     pub fn open(path: &Path, salt: Option<&str>, fsync: bool) -> Result<AuditLog, AuditError> {
-        let salt = salt.filter(|s| s.len() >= 16).ok_or(AuditError::NoSalt)?;
+        let salt = salt
+            .filter(|s| s.len() >= carescore_core::MIN_SALT_CHARS)
+            .ok_or(AuditError::NoSalt)?;
         let io = |source| AuditError::Io {
             path: path.to_path_buf(),
             source,
@@ -198,11 +200,7 @@ impl AuditLog {
 
     /// The salted hash of a case id.
     pub(crate) fn case_hash(&self, case_id: &str) -> String {
-        let mut salted = Vec::with_capacity(self.salt.len() + 1 + case_id.len());
-        salted.extend_from_slice(self.salt.as_bytes());
-        salted.push(0);
-        salted.extend_from_slice(case_id.as_bytes());
-        carescore_core::artifact::sha256_hex(&salted)
+        carescore_core::case_hash(&self.salt, case_id)
     }
 
     /// Writes `decisions` (one line each) and waits until they are in the file.

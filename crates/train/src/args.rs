@@ -33,6 +33,36 @@ pub enum Command {
     /// Adapt an artifact to local data by recalibration (kept, in the large,
     /// or logistic, by a closed test); write it as a new version.
     Recalibrate(RecalibrateArgs),
+    /// Join the service's audit trail to recorded outcomes and report how the
+    /// served models and the shadow challenger did, by month and by organ
+    /// (JSON and an HTML page).
+    Monitor(MonitorArgs),
+}
+
+/// Arguments of `monitor`.
+#[derive(Debug, clap::Args)]
+pub struct MonitorArgs {
+    /// The service's audit trail (`--audit-log`, JSON lines).
+    #[arg(long)]
+    pub audit: PathBuf,
+    /// The outcomes (`.csv` or `.parquet`): columns case_id, target, event
+    /// (1: the event on date; 0: followed until date), date (YYYY-MM-DD),
+    /// and optionally organ.
+    #[arg(long)]
+    pub outcomes: PathBuf,
+    /// Name of the environment variable holding the audit trail's salt (the
+    /// service's --audit-salt); the salt itself never goes on a command line.
+    #[arg(long)]
+    pub salt_env: String,
+    /// Censoring handling of the labels, as in training.
+    #[arg(long, value_enum, default_value_t = CensoringChoice::Ipcw)]
+    pub censoring: CensoringChoice,
+    /// Directory for `monitor.json` and `monitor.html`.
+    #[arg(long, default_value = "monitoring")]
+    pub out: PathBuf,
+    /// Output on stdout: a summary line per model set and target, or the whole report as JSON.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 /// Arguments of `recalibrate`.

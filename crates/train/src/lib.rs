@@ -23,6 +23,8 @@
 //! 8. **Out**: participants' characteristics ([`characteristics`]), model
 //!    cards ([`model_card`]) and HTML reports ([`report`]);
 //!    the artifact itself is `carescore_core::ModelArtifact`.
+//! 9. **In service** ([`monitoring`]): the service's logged predictions
+//!    joined to the outcomes recorded later, evaluated over time.
 //!
 //! The `carescore-train` binary is a thin command-line layer over this
 //! library ([`args`], [`commands`]).
@@ -58,6 +60,9 @@ pub mod evaluation;
 pub mod characteristics;
 pub mod model_card;
 pub mod report;
+
+// 9. Outcome monitoring of served models.
+pub mod monitoring;
 
 // The command line and its helpers.
 pub mod args;

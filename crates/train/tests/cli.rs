@@ -848,3 +848,49 @@ fn recalibrate_restores_the_overall_risk_on_a_shifted_cohort() {
     ]);
     assert_fails_with(&again, "already exists");
 }
+
+#[test]
+fn monitor_names_what_is_wrong_with_its_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let outcomes = dir.path().join("outcomes.csv");
+    std::fs::write(
+        &audit,
+        "{\"time_unix_ms\":1796000000000,\"request_id\":\"r1\",\"route\":\"score\",\"case_id_sha256\":\"ab\",\
+         \"model_versions\":{\"infection_180d\":\"infection_180d@1\"},\"probabilities\":{\"infection_180d\":0.2}}\n",
+    )
+    .unwrap();
+    std::fs::write(&outcomes, "case_id,target,event,date\nc1,infection_180d,0,2027-12-01\n").unwrap();
+    let run = |salt: Option<&str>, audit: &Path| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_carescore-train"));
+        command
+            .args(["monitor", "--audit"])
+            .arg(audit)
+            .arg("--outcomes")
+            .arg(&outcomes);
+        command
+            .args(["--salt-env", "CARESCORE_TEST_MONITOR_SALT", "--out"])
+            .arg(dir.path().join("m"));
+        command.env_remove("CARESCORE_TEST_MONITOR_SALT");
+        if let Some(salt) = salt {
+            command.env("CARESCORE_TEST_MONITOR_SALT", salt);
+        }
+        command.output().unwrap()
+    };
+    assert_fails_with(
+        &run(None, &audit),
+        "CARESCORE_TEST_MONITOR_SALT: the environment variable is not set",
+    );
+    assert_fails_with(&run(Some("short"), &audit), "the salt has 5 characters");
+    // The hash "ab" is no case of the outcomes: nothing can be labelled, and the message says why.
+    assert_fails_with(
+        &run(Some("a-salt-of-sixteen-chars"), &audit),
+        "1 predictions, 1 without outcome rows for their case (is the salt the service's?)",
+    );
+    let broken = dir.path().join("broken.jsonl");
+    std::fs::write(&broken, "{\"route\": \"score\"}\n").unwrap();
+    assert_fails_with(
+        &run(Some("a-salt-of-sixteen-chars"), &broken),
+        "broken.jsonl, line 1: not an audit line",
+    );
+}

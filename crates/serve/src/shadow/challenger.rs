@@ -260,6 +260,8 @@ impl Shadow {
         self.lock_comparison().1.add(&job.champion, &shadow, &set.targets);
         self.count(Outcome::Scored);
         if let Some(audit) = &job.audit {
+            // Only the challenger's own targets: the others are the embedded defaults, not a challenger.
+            let own = || shadow.risks.iter().filter(|(t, _)| set.targets.contains(t));
             let decision = Decision {
                 time_unix_ms: crate::audit::now_ms(),
                 request_id: &job.request_id,
@@ -267,10 +269,10 @@ impl Shadow {
                 route: AuditRoute::Shadow,
                 index: job.index,
                 case_id_sha256: Some(audit.case_hash(&shadow.case_id)),
-                model_versions: shadow.risks.iter().map(|(t, r)| (*t, &*r.model_version)).collect(),
-                model_sha256: shadow.risks.iter().map(|(t, r)| (*t, &*r.model_sha256)).collect(),
+                model_versions: own().map(|(t, r)| (*t, &*r.model_version)).collect(),
+                model_sha256: own().map(|(t, r)| (*t, &*r.model_sha256)).collect(),
                 policy_version: &shadow.policy_version,
-                probabilities: shadow.risks.iter().map(|(t, r)| (*t, r.probability)).collect(),
+                probabilities: own().map(|(t, r)| (*t, r.probability)).collect(),
                 tier: Some(shadow.recommended_tier),
                 flags: Some(&shadow.flags),
                 declared_flags: None,

@@ -5,6 +5,7 @@
 pub mod cv;
 pub mod evaluate;
 pub mod fit;
+pub mod monitor;
 pub mod predict;
 pub mod recalibrate;
 pub mod report;
@@ -264,5 +265,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cv(args) => cv::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Recalibrate(args) => recalibrate::run(&args),
+        Command::Monitor(args) => monitor::run(&args),
     }
 }

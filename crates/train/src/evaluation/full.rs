@@ -110,7 +110,8 @@ pub fn net_benefit(p: &[f64], y: &[bool], w: &[f64], threshold: f64) -> f64 {
     tp / total - fp / total * threshold / (1.0 - threshold)
 }
 
-fn operating_point(p: &[f64], y: &[bool], w: &[f64], threshold: f64) -> OperatingPoint {
+/// Sensitivity, PPV, flag rate and net benefit of flagging rows with `p > threshold`, weighted.
+pub fn operating_point(p: &[f64], y: &[bool], w: &[f64], threshold: f64) -> OperatingPoint {
     let (mut tp, mut flagged, mut events, mut total) = (0.0, 0.0, 0.0, 0.0);
     for i in 0..p.len() {
         total += w[i];

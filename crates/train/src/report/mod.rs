@@ -50,7 +50,7 @@ pub struct ReportInput<'a> {
 }
 
 /// Escapes text for HTML.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -58,7 +58,7 @@ fn escape(text: &str) -> String {
 }
 
 /// `value` with `digits` decimals, without a minus sign on a rounded zero; `n/a` when absent.
-fn opt(value: Option<f64>, digits: usize) -> String {
+pub(crate) fn opt(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(
         || "n/a".to_string(),
         |v| {
@@ -71,7 +71,9 @@ fn opt(value: Option<f64>, digits: usize) -> String {
     )
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;\
+/// The pages' stylesheet, inline (a page loads nothing from the network).
+pub(crate) const STYLE: &str =
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2rem auto;\
 max-width:1120px;color:#1d2430;line-height:1.45;padding:0 1rem}h1{font-size:1.6rem;margin-bottom:.2rem}\
 h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #d8dde6;padding-bottom:.3rem}.sub{color:#5a6473}\
 table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}th,td{border:1px solid #d8dde6;padding:.3rem .6rem;\

@@ -266,3 +266,94 @@ pub fn importance(features: &[(String, f64)], scale: &str) -> Result<String, Plo
     }
     Ok(svg)
 }
+
+/// One month's calibration figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonthCalibration {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Calibration slope (1 is ideal).
+    pub slope: Option<f64>,
+    /// Observed over expected events (1 is ideal).
+    pub observed_over_expected: Option<f64>,
+}
+
+/// Calibration over time: per month, the calibration slope and the ratio of
+/// observed to expected events, one point each; a month without a figure
+/// is left out.
+///
+/// # Errors
+/// [`PlotError`] if plotters fails.
+pub fn calibration_over_time(months: &[MonthCalibration]) -> Result<String, PlotError> {
+    let err = failed("calibration over time");
+    let values = months
+        .iter()
+        .flat_map(|m| [m.slope, m.observed_over_expected])
+        .flatten();
+    let top = values.fold(1.5f64, f64::max).min(5.0);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let n = months.len().max(1);
+        let mut chart = ChartBuilder::on(&root)
+            .caption("Calibration by month of prediction", ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(52)
+            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), 0f64..(top * 1.1))
+            .map_err(&err)?;
+        chart
+            .configure_mesh()
+            .x_desc("month")
+            .y_desc("slope; observed / expected")
+            .x_labels(n.min(12))
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    months.get(i as usize).map(|m| m.month.clone()).unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .draw()
+            .map_err(&err)?;
+        chart
+            .draw_series(LineSeries::new(
+                [(-0.5, 1.0), (n as f64 - 0.5, 1.0)],
+                REFERENCE.stroke_width(1),
+            ))
+            .map_err(&err)?
+            .label("ideal (1)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], REFERENCE));
+        let slopes: Vec<Option<f64>> = months.iter().map(|m| m.slope).collect();
+        let ratios: Vec<Option<f64>> = months.iter().map(|m| m.observed_over_expected).collect();
+        for (name, colour, values) in [
+            ("calibration slope", MODEL, slopes),
+            ("observed / expected", ACCENT, ratios),
+        ] {
+            let series: Vec<(f64, f64)> = values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.map(|v| (i as f64, v.min(top * 1.1))))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(series.clone(), colour.stroke_width(2)))
+                .map_err(&err)?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], colour.stroke_width(2)));
+            chart
+                .draw_series(series.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+                .map_err(&err)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.3))
+            .draw()
+            .map_err(&err)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}
