@@ -38,10 +38,17 @@ async fn monitor_recovers_the_calibration_of_the_champion_and_a_miscalibrated_sh
     std::fs::write(shadow_dir.join("infection_180d-2.json"), miscalibrated().to_json()).unwrap();
     let audit_path = dir.path().join("audit.jsonl");
     let audit = carescore_serve::AuditLog::open(&audit_path, Some(SALT), false).unwrap();
-    let state = carescore_serve::AppState::embedded()
-        .unwrap()
-        .with_audit(audit)
-        .with_shadow(shadow_dir);
+    // A whole core for the shadow, so that it scores every record (the default budget would shed most).
+    let settings = dir.path().join("carescore.toml");
+    std::fs::write(&settings, "[monitoring]\nshadow_cpu_share = 1.0\n").unwrap();
+    let state = carescore_serve::AppState::load(carescore_serve::Sources {
+        models: carescore_serve::ModelSource::Embedded,
+        policy: None,
+        settings: Some(settings),
+    })
+    .unwrap()
+    .with_audit(audit)
+    .with_shadow(shadow_dir);
     let address = start_service(state).await;
 
     let rows: Vec<_> = synthetic_rows(30_000, 77).into_iter().take(8_000).collect();

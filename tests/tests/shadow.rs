@@ -42,7 +42,7 @@ async fn settled(address: std::net::SocketAddr, n: u64) -> Value {
         let report = monitoring(address).await;
         let records = &report["shadow"]["records"];
         let dealt: u64 = records.as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
-        if dealt >= n && records["scored"].as_u64().unwrap_or(0) + records["shed_busy"].as_u64().unwrap() >= n {
+        if dealt >= n && records["scored"].as_u64().unwrap_or(0) + records["shed_budget"].as_u64().unwrap() >= n {
             return report;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -5,8 +5,10 @@
 //! the underwriting grade, the active models, liveness and readiness, with
 //! RFC 9457 problem documents for every error, `X-Request-Id` and
 //! `Cache-Control: no-store` on every response; bearer API keys with scopes, atomic reload, Prometheus metrics,
-//! load shedding and request timeouts. The default models are embedded in
-//! the binary.
+//! load shedding and request timeouts, drift tracking of every served model
+//! against its training data (`GET /v1/monitoring`) and an optional shadow
+//! challenger scoring off the request path. The default models are embedded
+//! in the binary.
 //!
 //! [`app`] builds the router, so tests drive it in-process and the binary only
 //! adds configuration, logging and the listener.

@@ -113,7 +113,7 @@ metrics! {
         "Sum of predicted probabilities by target, grouping and group (divide by carescore_group_records_total for the mean).";
     /// Records offered to the shadow challenger, by outcome.
     ShadowRecords => "carescore_shadow_records_total", "counter",
-        "Scored records offered to the shadow challenger, by outcome (scored, not_sampled, shed_busy, shed_queue_full, no_shadow).";
+        "Scored records offered to the shadow challenger, by outcome (scored, not_sampled, shed_budget, shed_queue_full, no_shadow).";
     /// Whether a shadow set is loaded.
     ShadowLoaded => "carescore_shadow_loaded", "gauge",
         "1 when the shadow challenger's models are loaded, 0 when they could not be (only with --shadow-dir).";

@@ -16,6 +16,7 @@
 //! drift_window_records = 500  # live records per drift window; 0 turns drift tracking off
 //! shadow_dir = "/srv/carescore/challenger"  # optional: a shadow challenger's models (--shadow-dir wins)
 //! shadow_share = 1.0          # share of scored records offered to the shadow (0 to 1)
+//! shadow_cpu_share = 0.05     # most of one core the shadow may use; beyond it records are shed
 //! ```
 
 use std::path::Path;
@@ -116,7 +117,13 @@ pub struct Monitoring {
     pub shadow_dir: Option<std::path::PathBuf>,
     /// Share of the scored records offered to the shadow (0 to 1).
     pub shadow_share: f64,
+    /// Most of one core the shadow may spend scoring (above 0, at most
+    /// 64); beyond it offered records are shed.
+    pub shadow_cpu_share: f64,
 }
+
+/// Most cores' worth of CPU a shadow may be allowed.
+pub(crate) const MAX_SHADOW_CPU_SHARE: f64 = 64.0;
 
 impl Default for Monitoring {
     fn default() -> Monitoring {
@@ -124,6 +131,7 @@ impl Default for Monitoring {
             drift_window_records: crate::monitoring::DEFAULT_WINDOW_RECORDS,
             shadow_dir: None,
             shadow_share: 1.0,
+            shadow_cpu_share: 0.05,
         }
     }
 }
@@ -140,6 +148,9 @@ impl Monitoring {
         }
         if self.shadow_share.to_bits() != other.shadow_share.to_bits() {
             keys.push("monitoring.shadow_share");
+        }
+        if self.shadow_cpu_share.to_bits() != other.shadow_cpu_share.to_bits() {
+            keys.push("monitoring.shadow_cpu_share");
         }
         keys
     }
@@ -159,6 +170,13 @@ impl Monitoring {
             return Err(format!(
                 "monitoring.shadow_share is {}: allowed 0 to 1 (the share of scored records the shadow scores)",
                 self.shadow_share
+            ));
+        }
+        if !(self.shadow_cpu_share > 0.0 && self.shadow_cpu_share <= MAX_SHADOW_CPU_SHARE) {
+            return Err(format!(
+                "monitoring.shadow_cpu_share is {}: allowed above 0 and at most {MAX_SHADOW_CPU_SHARE} (cores' worth \
+                 of CPU the shadow may use)",
+                self.shadow_cpu_share
             ));
         }
         Ok(())
@@ -283,6 +301,10 @@ mod tests {
         bad(
             "[monitoring]\nshadow_share = 1.5\n",
             "monitoring.shadow_share is 1.5: allowed 0 to 1",
+        );
+        bad(
+            "[monitoring]\nshadow_cpu_share = 0\n",
+            "monitoring.shadow_cpu_share is 0: allowed above 0",
         );
         let s = Settings::parse("[monitoring]\ndrift_window_records = 0\n", Path::new("c.toml")).unwrap();
         assert_eq!(s.monitoring.drift_window_records, 0);

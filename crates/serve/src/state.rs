@@ -182,7 +182,7 @@ impl AppState {
         let shadow = monitoring
             .shadow_dir
             .clone()
-            .map(|dir| crate::shadow::Shadow::start(dir, monitoring.shadow_share));
+            .map(|dir| crate::shadow::Shadow::start(dir, monitoring.shadow_share, monitoring.shadow_cpu_share));
         Ok(AppState(Arc::new(Shared {
             shadow,
             live: Arc::new(ArcSwap::from_pointee(live)),
@@ -209,16 +209,12 @@ impl AppState {
     pub fn with_shadow(self, dir: PathBuf) -> AppState {
         let mut shared = Shared::clone(&self);
         shared.monitoring.shadow_dir = Some(dir.clone());
-        shared.shadow = Some(crate::shadow::Shadow::start(dir, shared.monitoring.shadow_share));
+        shared.shadow = Some(crate::shadow::Shadow::start(
+            dir,
+            shared.monitoring.shadow_share,
+            shared.monitoring.shadow_cpu_share,
+        ));
         AppState(Arc::new(shared))
-    }
-
-    /// The load the shadow checks before it takes work: the in-flight permits.
-    pub(crate) fn load_now(&self) -> crate::shadow::Load {
-        crate::shadow::Load {
-            permits: self.in_flight.clone(),
-            max: self.limits.max_in_flight,
-        }
     }
 
     /// The same state (live set, metrics, audit trail) with other `limits`.

@@ -230,6 +230,56 @@ fn open_app() -> Router {
     app(AppState::embedded().unwrap())
 }
 
+/// `GET /v1/monitoring` with everything it can hold (full drift windows,
+/// groups past 10 records, the underwriting mix, a shadow that has scored)
+/// matches its published schema.
+#[tokio::test]
+async fn a_full_monitoring_report_is_published() {
+    let doc = openapi_document(false);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("carescore.toml");
+    std::fs::write(&settings, "[monitoring]\ndrift_window_records = 20\n").unwrap();
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models");
+    let state = AppState::load(Sources {
+        models: ModelSource::Embedded,
+        policy: None,
+        settings: Some(settings),
+    })
+    .unwrap()
+    .with_shadow(models);
+    let app = app(state);
+    for _ in 0..25 {
+        assert_eq!(
+            post(&app, "/v1/score", None, EXAMPLE_RECORD_JSON).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            post(&app, "/v1/underwriting/grade", None, EXAMPLE_RECORD_JSON)
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
+    let mut report = Value::Null;
+    for _ in 0..500 {
+        let answer = get(&app, "/v1/monitoring", None).await;
+        assert_published(&doc, "GET", "/v1/monitoring", &answer);
+        report = answer.json();
+        if report["shadow"]["records"]["scored"].as_u64().unwrap_or(0) >= 25 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(report["models"][0]["last_window"]["features"].is_array(), "{report}");
+    assert!(
+        report["models"][0]["last_window"]["probability"].is_object(),
+        "{report}"
+    );
+    assert!(report["groups"][0]["flag_rate"].is_number(), "{report}");
+    assert_eq!(report["underwriting"]["grades"], 25);
+    assert!(!report["shadow"]["targets"].as_array().unwrap().is_empty(), "{report}");
+}
+
 /// Every problem kind's document validates against the published schema.
 #[test]
 fn every_problem_kind_is_a_published_problem() {

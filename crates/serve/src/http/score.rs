@@ -82,22 +82,12 @@ pub(crate) async fn score(
         let decision = score_decision(audit, &request_id, admitted.key.as_deref(), None, &score);
         audit.record(&[decision]).await?;
     }
-    if let Some(shadow) = &state.shadow {
-        let key = admitted.key.as_deref().map(Arc::from);
+    if state.shadow.is_some() {
         let request = Request {
             id: Arc::from(request_id.as_str()),
-            key,
+            key: admitted.key.as_deref().map(Arc::from),
         };
-        shadow.offer(
-            live,
-            &screened.record,
-            &score,
-            &request.id,
-            request.key.as_ref(),
-            None,
-            state.audit.as_ref(),
-            &state.load_now(),
-        );
+        offer_to_shadow(&state, live, &screened.record, &score, &request, None);
     }
     Ok(JsonAnswer(ScoreResponse { score, request_id }))
 }
@@ -148,6 +138,28 @@ struct Request {
     key: Option<Arc<str>>,
 }
 
+/// Offers a scored record to the shadow challenger, when there is one.
+fn offer_to_shadow(
+    state: &AppState,
+    live: &Arc<Live>,
+    record: &carescore_core::PatientRecord,
+    score: &Score,
+    request: &Request,
+    index: Option<usize>,
+) {
+    if let Some(shadow) = &state.shadow {
+        shadow.offer(
+            live,
+            record,
+            score,
+            &request.id,
+            request.key.as_ref(),
+            index,
+            state.audit.as_ref(),
+        );
+    }
+}
+
 fn score_one(state: &AppState, live: &Arc<Live>, request: &Request, index: usize, raw: &RawValue) -> BatchItem {
     let outcome = parse_record(raw.get().as_bytes());
     observe_record(&state.metrics, &outcome);
@@ -156,18 +168,7 @@ fn score_one(state: &AppState, live: &Arc<Live>, request: &Request, index: usize
             let score = scoring::score(&live.models, &live.policy, &screened.record, screened.warnings);
             observe_score(&state.metrics, &score);
             state.monitor.score(&screened.record, &score);
-            if let Some(shadow) = &state.shadow {
-                shadow.offer(
-                    live,
-                    &screened.record,
-                    &score,
-                    &request.id,
-                    request.key.as_ref(),
-                    Some(index),
-                    state.audit.as_ref(),
-                    &state.load_now(),
-                );
-            }
+            offer_to_shadow(state, live, &screened.record, &score, request, Some(index));
             BatchItem {
                 index,
                 ok: Some(score),

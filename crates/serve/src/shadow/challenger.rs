@@ -2,13 +2,16 @@
 //! a share of the records after their answer has been computed, on a
 //! thread of its own, never changing an answer.
 //!
-//! Shedding comes first: the shadow only works while the service has CPU
-//! to spare. A record is offered only while fewer requests are in flight
-//! than the machine has cores (more mean the cores are busy with answers),
-//! and only if the shadow's bounded queue has room; the worker checks the
-//! load again before scoring each queued record. Under sustained load
-//! nearly every record is shed, which `/v1/monitoring` and
-//! `carescore_shadow_records_total` count.
+//! Shedding comes first: the shadow has a CPU budget, a share of one core
+//! (`[monitoring] shadow_cpu_share`, default 5%), kept as a token bucket of
+//! the time its scoring takes. While the budget is spent, records are shed
+//! when they are offered (nothing is copied) until it has refilled; a full
+//! queue sheds too. So however busy the service is, the shadow takes at
+//! most that share of one core from the answers: under load most records
+//! are shed, which `/v1/monitoring` and `carescore_shadow_records_total`
+//! count. (Requests in flight are no signal: the service reads a request
+//! only when a core is free for it, so the count stays near the number of
+//! cores however many wait in the sockets.)
 //!
 //! A shadow set that cannot be loaded (at start or on reload) is reported
 //! and skipped; the champion serves as before. On reload the directory is
@@ -18,11 +21,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
 
 use arc_swap::ArcSwapOption;
 use carescore_core::scoring::{self, Models, Score, INFECTION, READMISSION};
 use carescore_core::PatientRecord;
-use tokio::sync::Semaphore;
 
 use super::comparison::Comparison;
 use super::report::{ShadowModel, ShadowReport};
@@ -40,8 +43,8 @@ pub(crate) enum Outcome {
     Scored,
     /// Not in the share the settings ask for.
     NotSampled,
-    /// Shed: more requests in flight than cores.
-    ShedBusy,
+    /// Shed: the shadow's CPU budget was spent.
+    ShedBudget,
     /// Shed: the shadow's queue was full.
     ShedQueueFull,
     /// No shadow set could be loaded.
@@ -53,7 +56,7 @@ impl Outcome {
     pub(crate) const ALL: [Outcome; 5] = [
         Outcome::Scored,
         Outcome::NotSampled,
-        Outcome::ShedBusy,
+        Outcome::ShedBudget,
         Outcome::ShedQueueFull,
         Outcome::NoShadow,
     ];
@@ -63,7 +66,7 @@ impl Outcome {
         match self {
             Outcome::Scored => "scored",
             Outcome::NotSampled => "not_sampled",
-            Outcome::ShedBusy => "shed_busy",
+            Outcome::ShedBudget => "shed_budget",
             Outcome::ShedQueueFull => "shed_queue_full",
             Outcome::NoShadow => "no_shadow",
         }
@@ -79,22 +82,9 @@ struct ShadowSet {
     targets: Vec<&'static str>,
 }
 
-/// How busy the service is: its in-flight permits.
-#[derive(Debug, Clone)]
-pub(crate) struct Load {
-    /// The permits of requests in flight.
-    pub(crate) permits: Arc<Semaphore>,
-    /// How many there are in all.
-    pub(crate) max: usize,
-}
-
-impl Load {
-    /// Whether the cores are taken by answers: more requests in flight than cores.
-    fn busy(&self) -> bool {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        self.max.saturating_sub(self.permits.available_permits()) > cores
-    }
-}
+/// Most CPU time the budget can save up, in nanoseconds: a burst after a
+/// quiet spell is scored in full up to this.
+const BUDGET_CAP_NS: f64 = 200_000_000.0;
 
 /// One record for the shadow, with what its audit line needs.
 struct Job {
@@ -105,7 +95,6 @@ struct Job {
     key: Option<Arc<str>>,
     index: Option<usize>,
     audit: Option<AuditLog>,
-    load: Load,
 }
 
 /// The shadow challenger.
@@ -113,6 +102,12 @@ struct Job {
 pub struct Shadow {
     dir: PathBuf,
     share: f64,
+    /// Share of one core the shadow may use.
+    cpu_share: f64,
+    /// When the shadow started; the budget's clock.
+    started: Instant,
+    /// Nanoseconds after `started` until which the budget is spent.
+    spent_until_ns: AtomicU64,
     set: ArcSwapOption<ShadowSet>,
     error: Mutex<Option<String>>,
     queue: SyncSender<Job>,
@@ -123,12 +118,16 @@ pub struct Shadow {
 
 impl Shadow {
     /// Loads the set in `dir` (a failure is reported, not returned) and
-    /// starts its worker; `share` of the records (0 to 1) are offered to it.
-    pub(crate) fn start(dir: PathBuf, share: f64) -> Arc<Shadow> {
+    /// starts its worker; `share` of the records (0 to 1) are offered to
+    /// it, and it may use `cpu_share` of one core.
+    pub(crate) fn start(dir: PathBuf, share: f64, cpu_share: f64) -> Arc<Shadow> {
         let (queue, jobs) = sync_channel(QUEUE);
         let shadow = Arc::new(Shadow {
             dir,
             share,
+            cpu_share,
+            started: Instant::now(),
+            spent_until_ns: AtomicU64::new(0),
             set: ArcSwapOption::empty(),
             error: Mutex::new(None),
             queue,
@@ -201,10 +200,15 @@ impl Shadow {
         }
     }
 
+    /// Nanoseconds since the shadow started.
+    fn now_ns(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
     /// Offers a scored record to the shadow: taken if it falls in the
-    /// share, the service has cores to spare and the queue has room;
-    /// otherwise counted as shed. Never waits.
-    #[allow(clippy::too_many_arguments)] // each is a part of the audit line or the load check
+    /// share, the CPU budget is not spent and the queue has room; otherwise
+    /// counted as shed. Never waits.
+    #[allow(clippy::too_many_arguments)] // each is a part of the audit line
     pub(crate) fn offer(
         &self,
         live: &Arc<Live>,
@@ -214,8 +218,12 @@ impl Shadow {
         key: Option<&Arc<str>>,
         index: Option<usize>,
         audit: Option<&AuditLog>,
-        load: &Load,
     ) {
+        // The cheapest check first: under load most offers end here.
+        if self.now_ns() < self.spent_until_ns.load(Ordering::Relaxed) {
+            self.count(Outcome::ShedBudget);
+            return;
+        }
         let n = self.offered.fetch_add(1, Ordering::Relaxed);
         // Every record when the share is 1; otherwise those where the running share steps up.
         if ((n + 1) as f64 * self.share).floor() <= (n as f64 * self.share).floor() {
@@ -226,10 +234,6 @@ impl Shadow {
             self.count(Outcome::NoShadow);
             return;
         }
-        if load.busy() {
-            self.count(Outcome::ShedBusy);
-            return;
-        }
         let job = Job {
             live: live.clone(),
             record: record.clone(),
@@ -238,7 +242,6 @@ impl Shadow {
             key: key.cloned(),
             index,
             audit: audit.cloned(),
-            load: load.clone(),
         };
         match self.queue.try_send(job) {
             Ok(()) => {}
@@ -246,12 +249,8 @@ impl Shadow {
         }
     }
 
-    /// Scores one queued record and compares it, unless the service got busy meanwhile.
+    /// Scores one queued record and compares it.
     fn score(&self, job: Job) {
-        if job.load.busy() {
-            self.count(Outcome::ShedBusy);
-            return;
-        }
         let Some(set) = self.set.load_full() else {
             self.count(Outcome::NoShadow);
             return;
@@ -349,12 +348,42 @@ impl Shadow {
     }
 }
 
-/// The worker: scores queued records until the shadow is dropped.
+/// The worker: scores queued records within the CPU budget until the shadow is dropped.
 fn work(shadow: &Weak<Shadow>, jobs: &Receiver<Job>) {
+    // The budget: nanoseconds of scoring the shadow may still spend.
+    let mut tokens = BUDGET_CAP_NS;
+    let mut last = Instant::now();
     while let Ok(job) = jobs.recv() {
         let Some(shadow) = shadow.upgrade() else {
             return;
         };
+        let now = Instant::now();
+        tokens = (tokens + now.duration_since(last).as_nanos() as f64 * shadow.cpu_share).min(BUDGET_CAP_NS);
+        last = now;
+        if tokens <= 0.0 {
+            // Queued before the budget ran out: shed now, and hold new offers off.
+            shadow.count(Outcome::ShedBudget);
+            shadow.hold_off(tokens);
+            continue;
+        }
         shadow.score(job);
+        tokens -= now.elapsed().as_nanos() as f64;
+        if tokens <= 0.0 {
+            shadow.hold_off(tokens);
+        }
+    }
+}
+
+/// Shortest hold-off once the budget is spent: offers are shed for at least
+/// this long, so a spent budget never costs a copy of every record offered.
+const MIN_HOLD_OFF_NS: f64 = 1_000_000.0;
+
+impl Shadow {
+    /// The budget is spent (`tokens` ≤ 0): offers are shed, without a copy
+    /// of the record, until it has refilled.
+    fn hold_off(&self, tokens: f64) {
+        let refill_ns = (-tokens / self.cpu_share).max(MIN_HOLD_OFF_NS);
+        self.spent_until_ns
+            .store(self.now_ns().saturating_add(refill_ns as u64), Ordering::Relaxed);
     }
 }

@@ -7,5 +7,4 @@ mod challenger;
 mod comparison;
 pub(crate) mod report;
 
-pub(crate) use challenger::Load;
 pub use challenger::Shadow;

@@ -20,7 +20,7 @@ pub(crate) struct ShadowReport {
     /// The shadow's models (built-in targets its directory has an artifact of).
     pub(crate) models: Vec<ShadowModel>,
     /// Records offered since start, by outcome: `scored`, `not_sampled`,
-    /// `shed_busy` (more requests in flight than cores), `shed_queue_full`, `no_shadow`.
+    /// `shed_budget` (its CPU budget was spent), `shed_queue_full`, `no_shadow`.
     pub(crate) records: BTreeMap<String, u64>,
     /// When the comparison below began (Unix ms): at start, or at the reload that changed the set.
     pub(crate) comparing_since_unix_ms: u64,
