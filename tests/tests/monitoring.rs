@@ -164,22 +164,22 @@ fn example(i: usize, organ: &str) -> String {
 async fn windows_follow_the_settings_and_small_groups_are_withheld() {
     let dir = tempfile::tempdir().unwrap();
     let address =
-        carescore_e2e::start_embedded_with_settings(dir.path(), "[monitoring]\ndrift_window_records = 20\n").await;
-    // 25 kidney records and 3 heart records: one full window of 20 per model.
-    for i in 0..28 {
-        let organ = if i < 25 { "kidney" } else { "heart" };
+        carescore_e2e::start_embedded_with_settings(dir.path(), "[monitoring]\ndrift_window_records = 100\n").await;
+    // 105 kidney records and 3 heart records: one full window of 100 per model.
+    for i in 0..108 {
+        let organ = if i < 105 { "kidney" } else { "heart" };
         let reply = post_json(address, "/v1/score", &example(i, organ)).await.unwrap();
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
     let (_, text) = http_get(address, "/v1/monitoring").await.unwrap();
     let report: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(report["window_records"], 20);
+    assert_eq!(report["window_records"], 100);
     for model in report["models"].as_array().unwrap() {
         assert_eq!(model["reference_published"], true);
         assert_eq!(model["windows_completed"], 1, "{model}");
         assert_eq!(model["current_window_records"], 8);
-        assert_eq!(model["last_window"]["records"], 20);
-        // Twenty copies of one record are nothing like the training data.
+        assert_eq!(model["last_window"]["records"], 100);
+        // A hundred copies of one record are nothing like the training data.
         assert_eq!(model["last_window"]["alert"], true);
     }
     let group = |value: &str| {
@@ -191,16 +191,17 @@ async fn windows_follow_the_settings_and_small_groups_are_withheld() {
             .unwrap()
             .clone()
     };
+    // Published 10 records at a time: 100 of the 105 kidney records, none of the 3 heart ones.
     let kidney = group("kidney");
-    assert_eq!(kidney["records"], 25);
+    assert_eq!(kidney["records"], 100);
     assert!(kidney["flag_rate"].is_number() && kidney["mean_probability"]["infection_180d"].is_number());
     let heart = group("heart");
-    assert_eq!(heart["records"], 3);
-    assert!(heart.get("flag_rate").is_none(), "a group of 3 shows no rate: {heart}");
+    assert_eq!(heart["records"], 0, "3 records wait for 7 more: {heart}");
+    assert!(heart.get("flag_rate").is_none(), "{heart}");
     assert_eq!(heart["mean_probability"], serde_json::json!({}));
     assert_eq!(report["underwriting"]["grades"], 0);
     let (_, metrics) = http_get(address, "/metrics").await.unwrap();
-    assert!(metrics.contains("carescore_group_records_total{grouping=\"organ\",group=\"kidney\"} 25"));
+    assert!(metrics.contains("carescore_group_records_total{grouping=\"organ\",group=\"kidney\"} 100"));
     assert!(
         !metrics.contains("group=\"heart\""),
         "a group under 10 records is not exported"

@@ -104,13 +104,13 @@ metrics! {
         "Records counted in the drift window under way, by target.";
     /// Scored records per patient group.
     GroupRecords => "carescore_group_records_total", "counter",
-        "Scored records by grouping (organ, sex) and group; a group appears once it holds 10 records.";
+        "Scored records by grouping (organ, sex) and group, published 10 at a time.";
     /// Scored records with any flag per patient group.
     GroupFlagged => "carescore_group_flagged_total", "counter",
         "Scored records with any flag, by grouping and group.";
-    /// Sum of predicted probabilities per patient group.
-    GroupProbabilitySum => "carescore_group_probability_sum", "counter",
-        "Sum of predicted probabilities by target, grouping and group (divide by carescore_group_records_total for the mean).";
+    /// Expected events (sum of predicted probabilities) per patient group.
+    GroupExpectedEvents => "carescore_group_expected_events_total", "counter",
+        "Expected events (the sum of predicted probabilities) by target, grouping and group; divided by carescore_group_records_total, the mean risk.";
     /// Records offered to the shadow challenger, by outcome.
     ShadowRecords => "carescore_shadow_records_total", "counter",
         "Scored records offered to the shadow challenger, by outcome (scored, not_sampled, shed_budget, shed_queue_full, no_shadow).";
@@ -119,7 +119,7 @@ metrics! {
         "1 when the shadow challenger's models are loaded, 0 when they could not be (only with --shadow-dir).";
     /// Underwriting grades by class.
     UnderwritingGrades => "carescore_underwriting_grades_total", "counter",
-        "Underwriting grades by risk class; shown once 10 grades were given.";
+        "Underwriting grades by risk class, published 10 grades at a time.";
 }
 
 /// How a reload ended (label `result` of [`Metric::Reloads`]).

@@ -106,6 +106,10 @@ impl Default for Limits {
 /// Most records a drift window may hold.
 pub(crate) const MAX_DRIFT_WINDOW: u64 = 10_000_000;
 
+/// Fewest records a drift window may hold: a window's live shares are
+/// shown bin by bin, and a tiny window would show the last patients' bins.
+pub(crate) const MIN_DRIFT_WINDOW: u64 = 100;
+
 /// Monitoring settings (`[monitoring]`), fixed at start-up.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -160,10 +164,10 @@ impl Monitoring {
     /// # Errors
     /// The setting, its value and what is allowed.
     pub fn check(&self) -> Result<(), String> {
-        if self.drift_window_records > MAX_DRIFT_WINDOW {
+        let window = self.drift_window_records;
+        if window != 0 && !(MIN_DRIFT_WINDOW..=MAX_DRIFT_WINDOW).contains(&window) {
             return Err(format!(
-                "monitoring.drift_window_records is {}: allowed 0 (off) to {MAX_DRIFT_WINDOW}",
-                self.drift_window_records
+                "monitoring.drift_window_records is {window}: allowed 0 (off) or {MIN_DRIFT_WINDOW} to {MAX_DRIFT_WINDOW}"
             ));
         }
         if !(0.0..=1.0).contains(&self.shadow_share) {
@@ -295,7 +299,11 @@ mod tests {
         bad("port = 1\n", "unknown field `port`");
         bad(
             "[monitoring]\ndrift_window_records = 20000000\n",
-            "monitoring.drift_window_records is 20000000: allowed 0 (off) to 10000000",
+            "monitoring.drift_window_records is 20000000: allowed 0 (off) or 100 to 10000000",
+        );
+        bad(
+            "[monitoring]\ndrift_window_records = 20\n",
+            "monitoring.drift_window_records is 20: allowed 0 (off) or 100 to 10000000",
         );
         bad("[monitoring]\nwindow = 5\n", "unknown field `window`");
         bad(

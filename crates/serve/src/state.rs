@@ -182,7 +182,7 @@ impl AppState {
         let shadow = monitoring
             .shadow_dir
             .clone()
-            .map(|dir| crate::shadow::Shadow::start(dir, monitoring.shadow_share, monitoring.shadow_cpu_share));
+            .map(|dir| crate::shadow::Shadow::start(dir, monitoring.shadow_share, monitoring.shadow_cpu_share, &live));
         Ok(AppState(Arc::new(Shared {
             shadow,
             live: Arc::new(ArcSwap::from_pointee(live)),
@@ -213,6 +213,7 @@ impl AppState {
             dir,
             shared.monitoring.shadow_share,
             shared.monitoring.shadow_cpu_share,
+            &shared.live.load(),
         ));
         AppState(Arc::new(shared))
     }
@@ -284,7 +285,7 @@ impl AppState {
         self.live.store(live.clone());
         if let Some(shadow) = &self.shadow {
             // A shadow that fails to load is reported by the shadow; the champion's reload stands.
-            shadow.reload();
+            shadow.reload(&live);
         }
         Ok((live, waiting))
     }

@@ -16,17 +16,33 @@ pub const MIN_BIN_ROWS: u64 = 10;
 /// Quantile bins aimed at (merged where a bin would hold fewer than [`MIN_BIN_ROWS`] rows).
 const BINS: usize = 10;
 
+/// Significant digits of a published cut point or end of the range: a
+/// training row's own value to full precision would tell, of a candidate
+/// record, that it was in the training data.
+const DIGITS: i32 = 3;
+
+/// `x` rounded to [`DIGITS`] significant digits by `round` (`f64::round`, `floor` or `ceil`).
+fn to_digits(x: f64, round: fn(f64) -> f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(DIGITS - 1 - x.abs().log10().floor() as i32);
+    round(x * scale) / scale
+}
+
 /// The training distribution of one numeric feature, in bins of at least
 /// 10 rows ([`MIN_BIN_ROWS`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrainingBins {
-    /// The 10th smallest training value: at most 9 rows were below it.
+    /// The 10th smallest training value, rounded down to 3 significant
+    /// digits: at most 9 rows were below it.
     pub low: f64,
-    /// The 10th largest training value: at most 9 rows were above it.
+    /// The 10th largest training value, rounded up to 3 significant digits:
+    /// at most 9 rows were above it.
     pub high: f64,
-    /// Inner cut points, ascending: bin `i` holds the values above
+    /// Inner cut points (3 significant digits), ascending: bin `i` holds the values above
     /// `edges[i - 1]` and at most `edges[i]` (the first bin has no lower
     /// cut, the last no upper one).
     pub edges: Vec<f64>,
@@ -56,9 +72,13 @@ impl TrainingBins {
             return None;
         }
         values.sort_by(f64::total_cmp);
-        // Cut points at the deciles, each a value's own position so that a
-        // tie never splits; then bins too small are merged into their neighbour.
-        let mut edges: Vec<f64> = (1..BINS).map(|q| values[q * n / BINS - 1]).collect();
+        // Cut points at the deciles, rounded to 3 significant digits (a
+        // cut is a value, never a row's own); then bins too small are merged
+        // into their neighbour. A value equal to a cut falls below it, so a
+        // tie never splits.
+        let mut edges: Vec<f64> = (1..BINS)
+            .map(|q| to_digits(values[q * n / BINS - 1], f64::round))
+            .collect();
         edges.dedup();
         edges.retain(|e| *e < values[n - 1]);
         let count = |edges: &[f64]| -> Vec<u64> {
@@ -81,9 +101,10 @@ impl TrainingBins {
             edges.remove(cut);
             counts = count(&edges);
         }
+        // The range rounded outwards: still at most 9 rows beyond either end.
         Some(TrainingBins {
-            low: values[min_rows - 1],
-            high: values[n - min_rows],
+            low: to_digits(values[min_rows - 1], f64::floor),
+            high: to_digits(values[n - min_rows], f64::ceil),
             edges,
             counts,
             missing,
@@ -137,6 +158,24 @@ mod tests {
         assert_eq!(bins.outside(9.5), Some(Outside::Below));
         assert_eq!(bins.outside(10.0), None);
         assert_eq!(bins.outside(86.5), Some(Outside::Above));
+    }
+
+    #[test]
+    fn cut_points_and_ends_are_rounded_so_no_row_value_is_published() {
+        // Values with many digits: no published number is one of them.
+        let values: Vec<f64> = (1..=200).map(|i| f64::from(i) / 7.0 + 0.000_123_456).collect();
+        let bins = TrainingBins::of(values.clone(), 0).unwrap();
+        for x in bins.edges.iter().chain([&bins.low, &bins.high]) {
+            assert!(!values.contains(x), "{x} is a training value");
+            assert_eq!(*x, to_digits(*x, f64::round), "{x} has more than 3 significant digits");
+        }
+        assert!(values.iter().filter(|v| **v < bins.low).count() <= 9);
+        assert!(values.iter().filter(|v| **v > bins.high).count() <= 9);
+        assert_eq!(bins.counts.iter().sum::<u64>(), 200);
+        bins.check().unwrap();
+        assert_eq!(to_digits(0.025_666_745, f64::round), 0.0257);
+        assert_eq!(to_digits(1234.0, f64::floor), 1230.0);
+        assert_eq!(to_digits(1234.0, f64::ceil), 1240.0);
     }
 
     #[test]

@@ -46,8 +46,9 @@ pub struct TrainingShares {
 }
 
 impl TrainingShares {
-    /// The shares of `values` (one per training row, `None` when missing).
-    pub fn of<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> TrainingShares {
+    /// The shares of `values` (one per training row, `None` when missing);
+    /// `None` when fewer than 10 rows have a value at all (no pool of 10 can be made).
+    pub fn of<'a>(values: impl IntoIterator<Item = Option<&'a str>>) -> Option<TrainingShares> {
         let mut counts = BTreeMap::<String, u64>::new();
         let mut missing = 0;
         for value in values {
@@ -76,7 +77,7 @@ impl TrainingShares {
             };
             other += counts.remove(&rarest).unwrap_or(0);
         }
-        TrainingShares { counts, other, missing }
+        (other == 0 || other >= MIN_BIN_ROWS).then_some(TrainingShares { counts, other, missing })
     }
 
     /// Rows these shares stand for.
@@ -105,7 +106,7 @@ mod tests {
         values.extend([Some("liver"); 12]);
         values.extend([Some("heart"); 4]);
         values.extend([None; 3]);
-        let shares = TrainingShares::of(values);
+        let shares = TrainingShares::of(values).unwrap();
         // heart (4) is too rare; liver (12) joins it so the pool holds 16.
         assert_eq!(shares.counts, BTreeMap::from([("kidney".to_string(), 50)]));
         assert_eq!((shares.other, shares.missing), (16, 3));
@@ -117,12 +118,20 @@ mod tests {
     fn values_seen_ten_times_are_published_as_they_are() {
         let mut values = vec![Some("false"); 30];
         values.extend([Some("true"); 10]);
-        let shares = TrainingShares::of(values);
+        let shares = TrainingShares::of(values).unwrap();
         assert_eq!(shares.counts.len(), 2);
         assert_eq!(shares.other, 0);
         shares.check().unwrap();
         let mut bad = shares;
         bad.other = 3;
         assert!(bad.check().unwrap_err().contains("at least 10 rows"));
+    }
+
+    #[test]
+    fn fewer_than_ten_values_publish_no_shares() {
+        let mut values = vec![Some("icu"); 6];
+        values.extend([None; 40]);
+        assert_eq!(TrainingShares::of(values), None, "a pool of 6 would be refused on load");
+        assert!(TrainingShares::of([Some("a"); 10]).is_some());
     }
 }

@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn names_fall_into_their_value_other_or_missing() {
-        let shares = TrainingShares::of([Some("a"); 10].into_iter().chain([Some("b"); 12]));
+        let shares = TrainingShares::of([Some("a"); 10].into_iter().chain([Some("b"); 12])).unwrap();
         let b = Binning::of_shares(&shares);
         assert_eq!(b.labels, ["a", "b", "other", "missing"]);
         assert_eq!(b.reference, [10, 12, 0, 0]);

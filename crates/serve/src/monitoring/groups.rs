@@ -1,12 +1,16 @@
 //! Figures by patient group since the service started: per organ and per
 //! sex, the records scored, those with any flag, and the sum of each
 //! built-in target's predicted probability (so a mean); and the mix of
-//! underwriting classes. Counted in atomics laid out at start, so the
-//! request path takes no lock. A group's figures are shown only once it
-//! holds [`MIN_GROUP_RECORDS`] records: a group of one would show that
-//! patient's risk.
+//! underwriting classes.
+//!
+//! A group's records are published [`MIN_GROUP_RECORDS`] at a time: they
+//! wait in the group's pending counts until there are that many, then join
+//! the published figures together. So no figure ever stands for fewer than
+//! 10 records, not even the difference between two readings of `/metrics`
+//! taken around one request (which, for per-record counters, would show
+//! that patient's risk, flags, organ and sex).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use carescore_core::artifact::MIN_BIN_ROWS;
 use carescore_core::policy::RiskClass;
@@ -56,14 +60,32 @@ impl Grouping {
     }
 }
 
-/// One group's counters.
+/// Counts of records of one group.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    records: u64,
+    flagged: u64,
+    /// Per [`GROUP_TARGETS`] entry: how many probabilities were added, and their sum.
+    scored: [u64; 2],
+    probability: [f64; 2],
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        self.records += other.records;
+        self.flagged += other.flagged;
+        for t in 0..2 {
+            self.scored[t] += other.scored[t];
+            self.probability[t] += other.probability[t];
+        }
+    }
+}
+
+/// One group: what waits to be published, and what is.
 #[derive(Debug, Default)]
 struct Cell {
-    records: AtomicU64,
-    flagged: AtomicU64,
-    /// Per [`GROUP_TARGETS`] entry: how many probabilities were added, and their sum's bits.
-    scored: [AtomicU64; 2],
-    probability_bits: [AtomicU64; 2],
+    pending: Counts,
+    published: Counts,
 }
 
 /// One group's figures.
@@ -84,8 +106,9 @@ pub(crate) struct GroupFigures {
 /// The counters of every group, and of the underwriting classes.
 #[derive(Debug)]
 pub(crate) struct Groups {
-    cells: Vec<(Grouping, Vec<Cell>)>,
-    classes: [AtomicU64; 4],
+    cells: Vec<(Grouping, Vec<Mutex<Cell>>)>,
+    /// Grades per class: pending (published 10 at a time), and published.
+    classes: Mutex<([u64; 4], [u64; 4])>,
 }
 
 impl Default for Groups {
@@ -93,67 +116,112 @@ impl Default for Groups {
         Groups {
             cells: Grouping::ALL
                 .iter()
-                .map(|g| (*g, g.values().iter().map(|_| Cell::default()).collect()))
+                .map(|g| (*g, g.values().iter().map(|_| Mutex::default()).collect()))
                 .collect(),
-            classes: Default::default(),
+            classes: Mutex::default(),
         }
     }
 }
 
-fn add_f64(bits: &AtomicU64, value: f64) {
-    // The closure always returns Some, so the update cannot fail.
-    let _ = bits.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
-        Some((f64::from_bits(b) + value).to_bits())
-    });
+/// Locks `m`; a poisoned lock only means a panic elsewhere mid-update: keep counting.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Groups {
     /// Counts a scored record in its groups.
     pub(crate) fn score(&self, record: &PatientRecord, score: &Score) {
+        let mut counts = Counts {
+            records: 1,
+            flagged: u64::from(!score.flags.is_empty()),
+            ..Counts::default()
+        };
+        for (t, target) in GROUP_TARGETS.iter().enumerate() {
+            if let Some(risk) = score.risks.get(target) {
+                counts.scored[t] = 1;
+                counts.probability[t] = risk.probability;
+            }
+        }
         for (grouping, cells) in &self.cells {
             let Some(cell) = cells.get(grouping.slot(record)) else {
                 continue;
             };
-            cell.records.fetch_add(1, Ordering::Relaxed);
-            if !score.flags.is_empty() {
-                cell.flagged.fetch_add(1, Ordering::Relaxed);
-            }
-            for (t, target) in GROUP_TARGETS.iter().enumerate() {
-                if let Some(risk) = score.risks.get(target) {
-                    cell.scored[t].fetch_add(1, Ordering::Relaxed);
-                    add_f64(&cell.probability_bits[t], risk.probability);
-                }
+            let mut cell = lock(cell);
+            cell.pending.add(&counts);
+            if cell.pending.records >= MIN_GROUP_RECORDS {
+                let pending = std::mem::take(&mut cell.pending);
+                cell.published.add(&pending);
             }
         }
     }
 
     /// Counts an underwriting grade.
     pub(crate) fn grade(&self, class: RiskClass) {
-        if let Some(slot) = RiskClass::ALL.iter().position(|c| *c == class) {
-            self.classes[slot].fetch_add(1, Ordering::Relaxed);
+        let Some(slot) = RiskClass::ALL.iter().position(|c| *c == class) else {
+            return;
+        };
+        let mut classes = lock(&self.classes);
+        let (pending, published) = &mut *classes;
+        pending[slot] += 1;
+        if pending.iter().sum::<u64>() >= MIN_GROUP_RECORDS {
+            for (p, q) in published.iter_mut().zip(pending.iter_mut()) {
+                *p += std::mem::take(q);
+            }
         }
     }
 
-    /// Every group's figures, in grouping and slot order.
+    /// Every group's published figures, in grouping and slot order.
     pub(crate) fn figures(&self) -> Vec<GroupFigures> {
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
         self.cells
             .iter()
             .flat_map(|(grouping, cells)| {
-                cells.iter().zip(grouping.values()).map(|(cell, value)| GroupFigures {
-                    grouping: *grouping,
-                    value,
-                    records: load(&cell.records),
-                    flagged: load(&cell.flagged),
-                    probability: [0, 1]
-                        .map(|t| (load(&cell.scored[t]), f64::from_bits(load(&cell.probability_bits[t])))),
+                cells.iter().zip(grouping.values()).map(|(cell, value)| {
+                    let c = lock(cell).published;
+                    GroupFigures {
+                        grouping: *grouping,
+                        value,
+                        records: c.records,
+                        flagged: c.flagged,
+                        probability: [0, 1].map(|t| (c.scored[t], c.probability[t])),
+                    }
                 })
             })
             .collect()
     }
 
-    /// Grades per underwriting class, best first.
+    /// Published grades per underwriting class, best first.
     pub(crate) fn classes(&self) -> [(RiskClass, u64); 4] {
-        [0, 1, 2, 3].map(|i| (RiskClass::ALL[i], self.classes[i].load(Ordering::Relaxed)))
+        let published = lock(&self.classes).1;
+        [0, 1, 2, 3].map(|i| (RiskClass::ALL[i], published[i]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_and_classes_are_published_ten_records_at_a_time() {
+        let groups = Groups::default();
+        let record = carescore_core::parse_record(carescore_core::EXAMPLE_RECORD_JSON.as_bytes())
+            .unwrap()
+            .record;
+        let models = crate::loading::embedded().unwrap().models;
+        let score = carescore_core::scoring::score(&models, &carescore_core::Policy::default(), &record, Vec::new());
+        let published = |groups: &Groups| {
+            let kidney = groups
+                .figures()
+                .into_iter()
+                .find(|g| g.value == record.organ.as_str())
+                .unwrap();
+            (kidney.records, kidney.probability[0].0)
+        };
+        for n in 1..=25u64 {
+            groups.score(&record, &score);
+            assert_eq!(published(&groups), ((n / 10) * 10, (n / 10) * 10), "after {n} records");
+            groups.grade(RiskClass::B);
+            let grades: u64 = groups.classes().iter().map(|(_, k)| k).sum();
+            assert_eq!(grades, (n / 10) * 10);
+        }
     }
 }

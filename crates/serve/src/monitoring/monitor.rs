@@ -158,7 +158,7 @@ impl Monitor {
                     let _ = writeln!(out, "{name}{{{}}} {value}", label(&[("target", &model.target)]));
                 }
             }
-            Metric::GroupRecords | Metric::GroupFlagged | Metric::GroupProbabilitySum => {
+            Metric::GroupRecords | Metric::GroupFlagged | Metric::GroupExpectedEvents => {
                 for g in self
                     .groups
                     .figures()

@@ -120,7 +120,7 @@ impl Shadow {
     /// Loads the set in `dir` (a failure is reported, not returned) and
     /// starts its worker; `share` of the records (0 to 1) are offered to
     /// it, and it may use `cpu_share` of one core.
-    pub(crate) fn start(dir: PathBuf, share: f64, cpu_share: f64) -> Arc<Shadow> {
+    pub(crate) fn start(dir: PathBuf, share: f64, cpu_share: f64, live: &Live) -> Arc<Shadow> {
         let (queue, jobs) = sync_channel(QUEUE);
         let shadow = Arc::new(Shadow {
             dir,
@@ -135,7 +135,7 @@ impl Shadow {
             outcomes: Default::default(),
             comparison: Mutex::new((crate::monitoring::now_ms(), Comparison::default())),
         });
-        shadow.reload();
+        shadow.reload(live);
         let weak = Arc::downgrade(&shadow);
         let spawned = std::thread::Builder::new()
             .name("shadow".into())
@@ -156,9 +156,12 @@ impl Shadow {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Reads the shadow directory again. On failure the previous set (if
-    /// any) keeps running and the error is reported; the champion is never affected.
-    pub(crate) fn reload(&self) {
+    /// Reads the shadow directory again; the targets it has no artifact of
+    /// are scored by `live`'s models (the champion's), so the shadow's tier,
+    /// flags and audit lines differ from the champion's only by the
+    /// challenger. On failure the previous set (if any) keeps running and the
+    /// error is reported; the champion is never affected.
+    pub(crate) fn reload(&self, live: &Live) {
         match crate::loading::from_dir(&self.dir) {
             Ok(loaded) => {
                 let targets: Vec<&'static str> = [INFECTION, READMISSION]
@@ -172,19 +175,31 @@ impl Shadow {
                     ));
                     return;
                 }
+                let pick = |i: usize| {
+                    let (target, artifact) = loaded.models.iter()[i];
+                    if targets.contains(&target) {
+                        artifact.clone()
+                    } else {
+                        live.models.iter()[i].1.clone()
+                    }
+                };
+                let models = match Models::new(pick(0), pick(1)) {
+                    Ok(models) => models,
+                    Err(e) => {
+                        *self.lock_error() = Some(e.to_string());
+                        return;
+                    }
+                };
                 let checksums = |m: &Models| m.iter().into_iter().map(|(_, a)| a.sha256.clone()).collect::<Vec<_>>();
                 let changed = self
                     .set
                     .load()
                     .as_ref()
-                    .is_none_or(|old| checksums(&old.models) != checksums(&loaded.models));
+                    .is_none_or(|old| checksums(&old.models) != checksums(&models));
                 if changed {
                     *self.lock_comparison() = (crate::monitoring::now_ms(), Comparison::default());
                 }
-                self.set.store(Some(Arc::new(ShadowSet {
-                    models: loaded.models,
-                    targets,
-                })));
+                self.set.store(Some(Arc::new(ShadowSet { models, targets })));
                 *self.lock_error() = None;
             }
             Err(e) => {
@@ -245,7 +260,13 @@ impl Shadow {
         };
         match self.queue.try_send(job) {
             Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.count(Outcome::ShedQueueFull),
+            Err(TrySendError::Full(_)) => self.count(Outcome::ShedQueueFull),
+            Err(TrySendError::Disconnected(_)) => {
+                // The worker is gone (it cannot restart): say so, and stop offering.
+                *self.lock_error() = Some("the shadow's worker thread stopped; restart the service".into());
+                self.set.store(None);
+                self.count(Outcome::NoShadow);
+            }
         }
     }
 
@@ -257,7 +278,6 @@ impl Shadow {
         };
         let shadow = scoring::score(&set.models, &job.live.policy, &job.record, Vec::new());
         self.lock_comparison().1.add(&job.champion, &shadow, &set.targets);
-        self.count(Outcome::Scored);
         if let Some(audit) = &job.audit {
             // Only the challenger's own targets: the others are the embedded defaults, not a challenger.
             let own = || shadow.risks.iter().filter(|(t, _)| set.targets.contains(t));
@@ -279,6 +299,8 @@ impl Shadow {
             };
             audit.record_detached(&[decision]);
         }
+        // Counted once its audit line is queued, so a reader who sees the count finds the line.
+        self.count(Outcome::Scored);
     }
 
     /// Records offered so far, by outcome.

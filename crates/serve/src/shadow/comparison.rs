@@ -1,7 +1,9 @@
 //! What the shadow challenger's scores are compared on, per built-in
 //! target: how often its band agrees with the champion's, the mean and
 //! spread of its probability minus the champion's, and each set's flag
-//! rates. Counts and sums only.
+//! rates. Counts and sums only, published 10 records at a time (as the
+//! monitor's groups), so no figure, nor the difference between two
+//! readings, stands for fewer than 10 patients.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +22,7 @@ struct TargetSums {
 
 /// Running sums for every target and flag.
 #[derive(Debug, Default)]
-pub(crate) struct Comparison {
+struct Sums {
     targets: BTreeMap<&'static str, TargetSums>,
     /// Records compared.
     records: u64,
@@ -28,9 +30,52 @@ pub(crate) struct Comparison {
     flags: BTreeMap<Flag, (u64, u64)>,
 }
 
+impl Sums {
+    fn merge(&mut self, other: Sums) {
+        self.records += other.records;
+        for (target, s) in other.targets {
+            let mine = self.targets.entry(target).or_default();
+            mine.records += s.records;
+            mine.same_band += s.same_band;
+            mine.difference += s.difference;
+            mine.difference_squared += s.difference_squared;
+        }
+        for (flag, (c, s)) in other.flags {
+            let mine = self.flags.entry(flag).or_default();
+            mine.0 += c;
+            mine.1 += s;
+        }
+    }
+}
+
+/// The comparison: sums waiting to be published, and those published.
+#[derive(Debug, Default)]
+pub(crate) struct Comparison {
+    pending: Sums,
+    published: Sums,
+}
+
+/// Fewest records the published comparison grows by at a time.
+const RELEASE: u64 = carescore_core::artifact::MIN_BIN_ROWS;
+
 impl Comparison {
     /// Adds one record scored by both sets, for the `targets` the shadow has its own model of.
     pub(crate) fn add(&mut self, champion: &Score, shadow: &Score, targets: &[&'static str]) {
+        self.pending.add(champion, shadow, targets);
+        if self.pending.records >= RELEASE {
+            let pending = std::mem::take(&mut self.pending);
+            self.published.merge(pending);
+        }
+    }
+
+    /// The report of what was published.
+    pub(crate) fn report(&self) -> (Vec<TargetComparison>, Vec<FlagRates>) {
+        self.published.report()
+    }
+}
+
+impl Sums {
+    fn add(&mut self, champion: &Score, shadow: &Score, targets: &[&'static str]) {
         self.records += 1;
         for target in targets {
             let (Some(c), Some(s)) = (champion.risks.get(target), shadow.risks.get(target)) else {
@@ -51,8 +96,7 @@ impl Comparison {
         }
     }
 
-    /// The report of what was compared.
-    pub(crate) fn report(&self) -> (Vec<TargetComparison>, Vec<FlagRates>) {
+    fn report(&self) -> (Vec<TargetComparison>, Vec<FlagRates>) {
         let targets = self
             .targets
             .iter()

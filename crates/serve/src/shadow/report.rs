@@ -24,7 +24,7 @@ pub(crate) struct ShadowReport {
     pub(crate) records: BTreeMap<String, u64>,
     /// When the comparison below began (Unix ms): at start, or at the reload that changed the set.
     pub(crate) comparing_since_unix_ms: u64,
-    /// Per target: agreement with the champion.
+    /// Per target: agreement with the champion (published 10 records at a time).
     pub(crate) targets: Vec<TargetComparison>,
     /// Per flag: how often each set raised it.
     pub(crate) flag_rates: Vec<FlagRates>,

@@ -12,13 +12,27 @@ use carescore_core::artifact::{share_key, FeatureKind, ModelArtifact, TrainingBi
 use crate::prepare::Cohort;
 use crate::rows::TableRow;
 
-/// Fills `artifact`'s reference distributions from the rows of `cohort`'s patients.
-pub fn publish(artifact: &mut ModelArtifact, cohort: &Cohort<'_>) {
+/// The rows of `cohort`'s patients, each once.
+fn rows<'a>(cohort: &Cohort<'a>) -> Vec<&'a TableRow> {
     let dataset = cohort.dataset();
-    let rows: Vec<&TableRow> = (0..dataset.records.len())
+    (0..dataset.records.len())
         .filter(|&i| cohort.copies(i) > 0)
         .map(|i| &dataset.records[i])
-        .collect();
+        .collect()
+}
+
+/// Sets `artifact`'s reference of the predicted probability: its own
+/// probabilities over the rows of `cohort`'s patients (`recalibrate` calls
+/// this alone, for the centre's rows).
+pub fn publish_probability(artifact: &mut ModelArtifact, cohort: &Cohort<'_>) {
+    let model = artifact.compile();
+    let probabilities = rows(cohort).into_iter().map(|r| model.predict(r)).collect();
+    artifact.probability_bins = TrainingBins::of(probabilities, 0);
+}
+
+/// Fills `artifact`'s reference distributions from the rows of `cohort`'s patients.
+pub fn publish(artifact: &mut ModelArtifact, cohort: &Cohort<'_>) {
+    let rows = rows(cohort);
     for feature in &mut artifact.features {
         let values = rows
             .iter()
@@ -31,11 +45,9 @@ pub fn publish(artifact: &mut ModelArtifact, cohort: &Cohort<'_>) {
             }
             _ => {
                 let kind = feature.kind.clone();
-                feature.training_shares = Some(TrainingShares::of(values.map(|v| share_key(&kind, v))));
+                feature.training_shares = TrainingShares::of(values.map(|v| share_key(&kind, v)));
             }
         }
     }
-    let model = artifact.compile();
-    let probabilities = rows.iter().map(|r| model.predict(*r)).collect();
-    artifact.probability_bins = TrainingBins::of(probabilities, 0);
+    publish_probability(artifact, cohort);
 }

@@ -21,7 +21,7 @@
 //! on the local data come from cross-validating the whole procedure
 //! (choice and fit) by patient, so they are not apparent figures either.
 
-use carescore_core::artifact::{sigmoid, Calibration, IsotonicStep, Metric, ModelArtifact, TrainingBins};
+use carescore_core::artifact::{sigmoid, Calibration, IsotonicStep, Metric, ModelArtifact};
 use serde::Serialize;
 
 use crate::evaluation::artifact::{assess, score_labelled};
@@ -279,9 +279,10 @@ pub fn recalibrate(artifact: &ModelArtifact, cohort: &Cohort<'_>, options: FitOp
 
     let mut updated = artifact.clone();
     updated.version = options.version;
-    // Served to this centre's patients: their probabilities under the update are the reference.
-    updated.probability_bins = TrainingBins::of(p.iter().map(|p| update.apply(*p)).collect(), 0);
     updated.calibration = calibration;
+    // Served to this centre's patients: the updated model's probabilities
+    // over all their rows, labelled or not, are the reference.
+    crate::model::reference::publish_probability(&mut updated, cohort);
     updated.sha256 = String::new();
     updated.metrics = local_metrics(&after, update);
     Ok(Updated {
