@@ -15,10 +15,11 @@ use crate::state::AppState;
     responses((status = 200, description = "Metrics", body = String, content_type = "text/plain"),
         crate::http::answers::GuardProblems))]
 pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let monitor = state.monitor.view();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         state.metrics.render_with(|metric, out| {
-            state.monitor.render(metric, out);
+            monitor.render(metric, out);
             if let Some(shadow) = &state.shadow {
                 shadow.render(metric, out);
             }

@@ -3,22 +3,18 @@
 //! built-in target's predicted probability (so a mean); and the mix of
 //! underwriting classes.
 //!
-//! A group's records are published [`MIN_GROUP_RECORDS`] at a time: they
-//! wait in the group's pending counts until there are that many, then join
-//! the published figures together. So no figure ever stands for fewer than
-//! 10 records, not even the difference between two readings of `/metrics`
-//! taken around one request (which, for per-record counters, would show
-//! that patient's risk, flags, organ and sex).
+//! Published 10 records at a time ([`super::released`]).
 
 use std::sync::Mutex;
 
-use carescore_core::artifact::MIN_BIN_ROWS;
 use carescore_core::policy::RiskClass;
 use carescore_core::scoring::{Score, INFECTION, READMISSION};
 use carescore_core::{Organ, PatientRecord, Sex};
 
+use super::released::{Released, Tally, RELEASE};
+
 /// Fewest records a group figure (a mean risk, a flag rate) stands for before it is shown.
-pub(crate) const MIN_GROUP_RECORDS: u64 = MIN_BIN_ROWS;
+pub(crate) const MIN_GROUP_RECORDS: u64 = RELEASE;
 
 /// The built-in targets whose mean risk is kept per group.
 pub(crate) const GROUP_TARGETS: [&str; 2] = [INFECTION, READMISSION];
@@ -70,8 +66,12 @@ struct Counts {
     probability: [f64; 2],
 }
 
-impl Counts {
-    fn add(&mut self, other: &Counts) {
+impl Tally for Counts {
+    fn records(&self) -> u64 {
+        self.records
+    }
+
+    fn merge(&mut self, other: Counts) {
         self.records += other.records;
         self.flagged += other.flagged;
         for t in 0..2 {
@@ -81,11 +81,20 @@ impl Counts {
     }
 }
 
-/// One group: what waits to be published, and what is.
-#[derive(Debug, Default)]
-struct Cell {
-    pending: Counts,
-    published: Counts,
+/// Grades per underwriting class, best first.
+#[derive(Debug, Default, Clone, Copy)]
+struct Grades([u64; 4]);
+
+impl Tally for Grades {
+    fn records(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    fn merge(&mut self, other: Grades) {
+        for (mine, more) in self.0.iter_mut().zip(other.0) {
+            *mine += more;
+        }
+    }
 }
 
 /// One group's figures.
@@ -106,9 +115,8 @@ pub(crate) struct GroupFigures {
 /// The counters of every group, and of the underwriting classes.
 #[derive(Debug)]
 pub(crate) struct Groups {
-    cells: Vec<(Grouping, Vec<Mutex<Cell>>)>,
-    /// Grades per class: pending (published 10 at a time), and published.
-    classes: Mutex<([u64; 4], [u64; 4])>,
+    cells: Vec<(Grouping, Vec<Mutex<Released<Counts>>>)>,
+    classes: Mutex<Released<Grades>>,
 }
 
 impl Default for Groups {
@@ -146,12 +154,7 @@ impl Groups {
             let Some(cell) = cells.get(grouping.slot(record)) else {
                 continue;
             };
-            let mut cell = lock(cell);
-            cell.pending.add(&counts);
-            if cell.pending.records >= MIN_GROUP_RECORDS {
-                let pending = std::mem::take(&mut cell.pending);
-                cell.published.add(&pending);
-            }
+            lock(cell).add(|pending| pending.merge(counts));
         }
     }
 
@@ -160,14 +163,7 @@ impl Groups {
         let Some(slot) = RiskClass::ALL.iter().position(|c| *c == class) else {
             return;
         };
-        let mut classes = lock(&self.classes);
-        let (pending, published) = &mut *classes;
-        pending[slot] += 1;
-        if pending.iter().sum::<u64>() >= MIN_GROUP_RECORDS {
-            for (p, q) in published.iter_mut().zip(pending.iter_mut()) {
-                *p += std::mem::take(q);
-            }
-        }
+        lock(&self.classes).add(|pending| pending.0[slot] += 1);
     }
 
     /// Every group's published figures, in grouping and slot order.
@@ -176,7 +172,7 @@ impl Groups {
             .iter()
             .flat_map(|(grouping, cells)| {
                 cells.iter().zip(grouping.values()).map(|(cell, value)| {
-                    let c = lock(cell).published;
+                    let c = *lock(cell).published();
                     GroupFigures {
                         grouping: *grouping,
                         value,
@@ -191,8 +187,8 @@ impl Groups {
 
     /// Published grades per underwriting class, best first.
     pub(crate) fn classes(&self) -> [(RiskClass, u64); 4] {
-        let published = lock(&self.classes).1;
-        [0, 1, 2, 3].map(|i| (RiskClass::ALL[i], published[i]))
+        let published = *lock(&self.classes).published();
+        [0, 1, 2, 3].map(|i| (RiskClass::ALL[i], published.0[i]))
     }
 }
 

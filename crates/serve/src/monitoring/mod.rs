@@ -9,6 +9,7 @@
 mod drift;
 mod groups;
 mod monitor;
+pub(crate) mod released;
 pub(crate) mod report;
 
 pub use monitor::Monitor;

@@ -13,8 +13,8 @@ use carescore_core::policy::RiskClass;
 use carescore_core::scoring::Score;
 use carescore_core::{ModelArtifact, PatientRecord};
 
-use super::drift::{ModelDrift, Statistic};
-use super::groups::{Groups, GROUP_TARGETS, MIN_GROUP_RECORDS};
+use super::drift::{DriftSnapshot, ModelDrift, Statistic};
+use super::groups::{GroupFigures, Groups, GROUP_TARGETS, MIN_GROUP_RECORDS};
 use super::report::{
     BinReport, GroupReport, ModelMonitoring, MonitoringReport, StatisticReport, UnderwritingMix, WindowReport,
 };
@@ -134,7 +134,26 @@ impl Monitor {
         }
     }
 
-    /// Writes the series of `metric` this monitor holds (Prometheus text, no header).
+    /// What `/metrics` prints of this monitor, read once, so that every
+    /// series of one exposition comes from the same windows and counts.
+    pub(crate) fn view(&self) -> MonitorView {
+        MonitorView {
+            models: self.models.load().iter().map(|m| (m.clone(), m.snapshot())).collect(),
+            groups: self.groups.figures(),
+            classes: self.groups.classes(),
+        }
+    }
+}
+
+/// The monitor as read once for one `/metrics` exposition.
+pub(crate) struct MonitorView {
+    models: Vec<(Arc<ModelDrift>, DriftSnapshot)>,
+    groups: Vec<GroupFigures>,
+    classes: [(RiskClass, u64); 4],
+}
+
+impl MonitorView {
+    /// Writes the series of `metric` (Prometheus text, no header).
     pub(crate) fn render(&self, metric: Metric, out: &mut String) {
         let name = metric.name();
         match metric {
@@ -143,13 +162,12 @@ impl Monitor {
             | Metric::DriftPsi
             | Metric::DriftThreshold
             | Metric::DriftAlert => {
-                for model in self.models.load().iter() {
-                    render_drift(model, metric, out);
+                for (model, snapshot) in &self.models {
+                    render_drift(model, snapshot, metric, out);
                 }
             }
             Metric::DriftWindows | Metric::DriftAlertWindows | Metric::DriftWindowRecords => {
-                for model in self.models.load().iter() {
-                    let s = model.snapshot();
+                for (model, s) in &self.models {
                     let value = match metric {
                         Metric::DriftWindows => s.windows,
                         Metric::DriftAlertWindows => s.alerting_windows,
@@ -159,12 +177,7 @@ impl Monitor {
                 }
             }
             Metric::GroupRecords | Metric::GroupFlagged | Metric::GroupExpectedEvents => {
-                for g in self
-                    .groups
-                    .figures()
-                    .into_iter()
-                    .filter(|g| g.records >= MIN_GROUP_RECORDS)
-                {
+                for g in self.groups.iter().filter(|g| g.records >= MIN_GROUP_RECORDS) {
                     let group = [("grouping", g.grouping.name()), ("group", g.value)];
                     match metric {
                         Metric::GroupRecords => {
@@ -183,7 +196,7 @@ impl Monitor {
                 }
             }
             Metric::UnderwritingGrades => {
-                let classes = self.groups.classes();
+                let classes = self.classes;
                 if classes.iter().map(|(_, n)| n).sum::<u64>() >= MIN_GROUP_RECORDS {
                     for (class, n) in classes {
                         let _ = writeln!(out, "{name}{{{}}} {n}", label(&[("risk_class", class.as_str())]));
@@ -206,9 +219,8 @@ fn statistics(model: &ModelDrift) -> Vec<(&str, &Binning)> {
         .collect()
 }
 
-fn render_drift(model: &ModelDrift, metric: Metric, out: &mut String) {
+fn render_drift(model: &ModelDrift, snapshot: &DriftSnapshot, metric: Metric, out: &mut String) {
     let name = metric.name();
-    let snapshot = model.snapshot();
     let last = snapshot.last.as_deref();
     let last_statistics: Vec<&Statistic> = last
         .map(|w| w.features.iter().chain(&w.probability).collect())

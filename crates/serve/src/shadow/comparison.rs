@@ -1,15 +1,16 @@
 //! What the shadow challenger's scores are compared on, per built-in
 //! target: how often its band agrees with the champion's, the mean and
 //! spread of its probability minus the champion's, and each set's flag
-//! rates. Counts and sums only, published 10 records at a time (as the
-//! monitor's groups), so no figure, nor the difference between two
-//! readings, stands for fewer than 10 patients.
+//! rates. Counts and sums only, published 10 records at a time
+//! ([`crate::monitoring::released`]).
 
 use std::collections::BTreeMap;
 
 use carescore_core::policy::Flag;
 use carescore_core::scoring::Score;
 use serde::Serialize;
+
+use crate::monitoring::released::{Released, Tally};
 
 /// Running sums for one target.
 #[derive(Debug, Default, Clone)]
@@ -30,7 +31,11 @@ struct Sums {
     flags: BTreeMap<Flag, (u64, u64)>,
 }
 
-impl Sums {
+impl Tally for Sums {
+    fn records(&self) -> u64 {
+        self.records
+    }
+
     fn merge(&mut self, other: Sums) {
         self.records += other.records;
         for (target, s) in other.targets {
@@ -48,29 +53,19 @@ impl Sums {
     }
 }
 
-/// The comparison: sums waiting to be published, and those published.
+/// The comparison, published 10 records at a time.
 #[derive(Debug, Default)]
-pub(crate) struct Comparison {
-    pending: Sums,
-    published: Sums,
-}
-
-/// Fewest records the published comparison grows by at a time.
-const RELEASE: u64 = carescore_core::artifact::MIN_BIN_ROWS;
+pub(crate) struct Comparison(Released<Sums>);
 
 impl Comparison {
     /// Adds one record scored by both sets, for the `targets` the shadow has its own model of.
     pub(crate) fn add(&mut self, champion: &Score, shadow: &Score, targets: &[&'static str]) {
-        self.pending.add(champion, shadow, targets);
-        if self.pending.records >= RELEASE {
-            let pending = std::mem::take(&mut self.pending);
-            self.published.merge(pending);
-        }
+        self.0.add(|pending| pending.add(champion, shadow, targets));
     }
 
     /// The report of what was published.
     pub(crate) fn report(&self) -> (Vec<TargetComparison>, Vec<FlagRates>) {
-        self.published.report()
+        self.0.published().report()
     }
 }
 
