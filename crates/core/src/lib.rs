@@ -33,10 +33,14 @@
 pub mod artifact;
 mod case_hash;
 pub mod drift;
+pub mod embedded;
 mod field;
+pub mod levers;
 pub mod model_input;
+mod overlay;
 mod phase;
 pub mod policy;
+pub mod programme;
 mod record;
 pub mod scoring;
 pub mod validation;

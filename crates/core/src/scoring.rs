@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::artifact::{CompiledModel, Estimator, ExplanationMethod, FeatureSpec, LabelRule, ModelArtifact, Row};
 use crate::field::{Field, FieldKind, FieldValue};
+use crate::overlay::Overlay;
 use crate::phase::Phase;
 use crate::policy::{self, Band, Flag, FollowUp, Grade, Policy};
 use crate::record::{PatientRecord, Tier};
@@ -434,25 +435,6 @@ pub fn score(models: &Models, policy: &Policy, record: &PatientRecord, warnings:
         flags,
         warnings,
         policy_version: policy.version.clone(),
-    }
-}
-
-/// A record with some fields replaced, for averaging over protected attributes.
-struct Overlay<'a> {
-    base: &'a PatientRecord,
-    overrides: Vec<(Field, FieldValue<'a>)>,
-}
-
-impl Row for Overlay<'_> {
-    fn value(&self, name: &str) -> Option<FieldValue<'_>> {
-        self.resolved_value(Field::from_name(name), name)
-    }
-
-    fn resolved_value(&self, field: Option<Field>, name: &str) -> Option<FieldValue<'_>> {
-        match self.overrides.iter().find(|(f, _)| Some(*f) == field) {
-            Some((_, value)) => Some(*value),
-            None => self.base.resolved_value(field, name),
-        }
     }
 }
 

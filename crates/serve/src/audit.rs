@@ -60,6 +60,11 @@ pub(crate) enum AuditRoute {
     ModelScore,
     /// An item of `POST /v1/models/{target}/score/batch`.
     ModelBatch,
+    /// `POST /v1/levers`: the record's risks as recorded.
+    Levers,
+    /// A record summarised by `POST /v1/programme`: its case-id hash and
+    /// the models and policy, nothing else of the patient.
+    Programme,
     /// The shadow challenger's score of a record (`/v1/score` or a batch
     /// item) whose decision line has the same request id and index.
     Shadow,

@@ -12,12 +12,9 @@ use carescore_core::artifact::{is_target_name, CompiledModel};
 use carescore_core::scoring::{self, BuiltInTarget, Models, BUILT_IN_TARGETS, INFECTION};
 use carescore_core::{ModelArtifact, Policy};
 
-/// The default infection artifact, embedded at build time.
-const EMBEDDED_INFECTION: &[u8] = include_bytes!("../../../models/infection_180d-1.json");
-/// The default readmission artifact, embedded at build time.
-const EMBEDDED_READMISSION: &[u8] = include_bytes!("../../../models/readmission_30d-1.json");
-/// The version in the embedded artifacts' file names.
-const EMBEDDED_VERSION: u32 = 1;
+use carescore_core::embedded::{
+    INFECTION as EMBEDDED_INFECTION, READMISSION as EMBEDDED_READMISSION, VERSION as EMBEDDED_VERSION,
+};
 
 /// Why models or a policy could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -117,6 +117,12 @@ metrics! {
     /// Whether a shadow set is loaded.
     ShadowLoaded => "carescore_shadow_loaded", "gauge",
         "1 when the shadow challenger's models are loaded, 0 when they could not be (only with --shadow-dir).";
+    /// Levers answered.
+    Levers => "carescore_levers_total", "counter",
+        "Levers answered by POST /v1/levers (modifiable inputs off target, summed over answers).";
+    /// Records summarised by programme views.
+    ProgrammeRecords => "carescore_programme_records_total", "counter",
+        "Valid records summarised by POST /v1/programme.";
     /// Underwriting grades by class.
     UnderwritingGrades => "carescore_underwriting_grades_total", "counter",
         "Underwriting grades by risk class, published 10 grades at a time.";
@@ -426,6 +432,16 @@ impl Metrics {
         self.cold(|m| *m.counters.entry((metric, label(labels))).or_default() += n);
     }
 
+    /// One levers answer with `levers` levers.
+    pub fn levers(&self, levers: usize) {
+        self.count(Metric::Levers, &[], levers as u64);
+    }
+
+    /// Records summarised by one programme view.
+    pub fn programme_records(&self, records: usize) {
+        self.count(Metric::ProgrammeRecords, &[], records as u64);
+    }
+
     /// A reload and how it ended.
     pub fn reload(&self, result: ReloadResult) {
         self.count(Metric::Reloads, &[("result", result.label())], 1);
@@ -610,7 +626,11 @@ impl Metrics {
                 .range((metric, String::new())..)
                 .take_while(|((m, _), _)| *m == metric)
             {
-                let _ = writeln!(out, "{name}{{{labels}}} {value}");
+                if labels.is_empty() {
+                    let _ = writeln!(out, "{name} {value}");
+                } else {
+                    let _ = writeln!(out, "{name}{{{labels}}} {value}");
+                }
             }
             for ((_, labels), h) in histograms
                 .range((metric, String::new())..)

@@ -60,6 +60,10 @@ routes! {
     ScoreBatch => "POST" "/v1/score/batch",
     /// `POST /v1/underwriting/grade`: the underwriting grade.
     Grade => "POST" "/v1/underwriting/grade",
+    /// `POST /v1/levers`: one record's modifiable inputs off target.
+    Levers => "POST" "/v1/levers",
+    /// `POST /v1/programme`: the programme view of up to 10,000 records.
+    Programme => "POST" "/v1/programme",
     /// `GET /v1/models`: the active models.
     Models => "GET, HEAD" "/v1/models",
     /// `POST /v1/admin/reload`: re-read models, policy and keys.

@@ -37,6 +37,41 @@ pub enum Command {
     /// served models and the shadow challenger did, by month and by organ
     /// (JSON and an HTML page).
     Monitor(MonitorArgs),
+    /// Score a cohort and write the programme view: patients per tier and
+    /// flag, expected events with their interval, case-manager workload,
+    /// events avoided under the policy's assumption, costs (JSON and an HTML page).
+    Programme(ProgrammeArgs),
+}
+
+/// Arguments of `programme`.
+#[derive(Debug, clap::Args)]
+pub struct ProgrammeArgs {
+    /// The cohort (`.csv` or `.parquet`): one row per patient, the patient
+    /// record's columns; outcome columns, when present, are checked against
+    /// the expected events.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Policy file (TOML; default: the built-in policy).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Infection artifact (default: the embedded default model).
+    #[arg(long)]
+    pub infection_model: Option<PathBuf>,
+    /// Readmission artifact (default: the embedded default model).
+    #[arg(long)]
+    pub readmission_model: Option<PathBuf>,
+    /// Censoring handling of the outcome columns, when present.
+    #[arg(long, value_enum, default_value_t = CensoringChoice::Ipcw)]
+    pub censoring: CensoringChoice,
+    /// The HTML page.
+    #[arg(long, default_value = "programme.html")]
+    pub out: PathBuf,
+    /// The view as JSON, if wanted.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Output on stdout: summary lines, or the whole view as JSON.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 }
 
 /// Arguments of `monitor`.

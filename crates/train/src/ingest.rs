@@ -117,6 +117,9 @@ pub enum Reading {
     WithOutcome,
     /// Features only (predict: a table to score has no outcome yet).
     FeaturesOnly,
+    /// Features, and the target's outcome columns when the table has them
+    /// (programme: a cohort with outcomes is also checked against them).
+    OutcomeIfPresent,
 }
 
 /// Input columns passed through to `predict`'s output when present (with the
@@ -486,7 +489,8 @@ pub fn load(path: &Path, target: Target, reading: Reading) -> Result<Dataset, In
     };
     let outcome = match reading {
         Reading::WithOutcome => Some(outcome(&frame, target, &kept.rows)?),
-        Reading::FeaturesOnly => None,
+        Reading::OutcomeIfPresent if has_outcome(&frame, target) => Some(outcome(&frame, target, &kept.rows)?),
+        Reading::OutcomeIfPresent | Reading::FeaturesOnly => None,
     };
     let mut id_names: Vec<&str> = ID_COLUMNS.to_vec();
     for name in [target.group_column(), target.date_column()] {
@@ -508,6 +512,15 @@ pub fn load(path: &Path, target: Target, reading: Reading) -> Result<Dataset, In
         screening: kept.screening,
         rejected: kept.rejected,
     })
+}
+
+/// Whether `frame` has any of `target`'s outcome columns (one without the
+/// other is then an error naming the missing one).
+fn has_outcome(frame: &DataFrame, target: Target) -> bool {
+    match target.outcome() {
+        SpecOutcome::TimeEvent { time, event, .. } => frame.column(time).is_ok() || frame.column(event).is_ok(),
+        SpecOutcome::Label(column) => frame.column(column).is_ok(),
+    }
 }
 
 /// The outcome of `target` at `rows`.

@@ -25,6 +25,9 @@
 //!    the artifact itself is `carescore_core::ModelArtifact`.
 //! 9. **In service** ([`monitoring`]): the service's logged predictions
 //!    joined to the outcomes recorded later, evaluated over time.
+//! 10. **Planning** ([`programme`]): a cohort scored into the programme
+//!     view (tiers, expected events, workload, events avoided), checked
+//!     against the cohort's outcomes when it has them.
 //!
 //! The `carescore-train` binary is a thin command-line layer over this
 //! library ([`args`], [`commands`]).
@@ -63,6 +66,8 @@ pub mod report;
 
 // 9. Outcome monitoring of served models.
 pub mod monitoring;
+// 10. Planning.
+pub mod programme;
 
 // The command line and its helpers.
 pub mod args;

@@ -8,11 +8,15 @@
 
 mod care;
 mod flag;
+mod levers;
+mod programme;
 mod underwriting;
 mod urgent;
 
 pub use care::{band, flags, follow_up, recommended_tier, tier_with_urgency, Band, Channel, FollowUp};
 pub use flag::Flag;
+pub use levers::{LeverInput, LeverTargets, TroughRange, TroughTargets};
+pub use programme::{Caseload, Costs, PerTier, Programme, RiskReduction};
 pub use underwriting::{grade, Grade, RiskClass, Terms, HEALTH_MANAGEMENT_PACKAGE};
 pub use urgent::{urgent_flags, urgent_reason, UrgentPathway, URGENT_MAX_CADENCE_DAYS};
 
@@ -260,6 +264,10 @@ pub struct Policy {
     pub urgent: UrgentPathway,
     /// Underwriting.
     pub underwriting: Underwriting,
+    /// The modifiable inputs' targets.
+    pub levers: LeverTargets,
+    /// Programme staffing, assumed effects and costs.
+    pub programme: Programme,
 }
 
 impl Default for Policy {
@@ -271,6 +279,8 @@ impl Default for Policy {
             follow_up: Cadence::default(),
             urgent: UrgentPathway::default(),
             underwriting: Underwriting::default(),
+            levers: LeverTargets::default(),
+            programme: Programme::default(),
         }
     }
 }
@@ -388,6 +398,8 @@ impl Policy {
         }
         self.check_flags()?;
         self.check_urgent()?;
+        self.check_levers()?;
+        self.check_programme()?;
         let c = &self.follow_up;
         if [
             c.acute_days,
@@ -471,6 +483,99 @@ impl Policy {
                 "flags.trough_low ({}) is above flags.trough_high ({})",
                 f.trough_low, f.trough_high
             ));
+        }
+        Ok(())
+    }
+
+    fn check_levers(&self) -> Result<(), String> {
+        let l = &self.levers;
+        reachable(
+            "levers.adherence_pct",
+            l.adherence_pct,
+            Field::AdherencePct,
+            Fires::Below,
+        )?;
+        reachable("levers.phq9", f64::from(l.phq9), Field::Phq9Score, Fires::Above)?;
+        reachable("levers.gad7", f64::from(l.gad7), Field::Gad7Score, Fires::Above)?;
+        reachable("levers.albumin_g_dl", l.albumin_g_dl, Field::AlbuminGDl, Fires::Below)?;
+        reachable("levers.igg_g_l", l.igg_g_l, Field::IggGL, Fires::Below)?;
+        for (name, range) in l.tacrolimus.named() {
+            let key = format!("levers.tacrolimus.{name}");
+            reachable(
+                &format!("{key}.low"),
+                range.low,
+                Field::TacrolimusTroughNgMl,
+                Fires::Below,
+            )?;
+            reachable(
+                &format!("{key}.high"),
+                range.high,
+                Field::TacrolimusTroughNgMl,
+                Fires::Above,
+            )?;
+            if range.low >= range.high {
+                return Err(format!(
+                    "{key}: low ({}) must be below high ({})",
+                    range.low, range.high
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_programme(&self) -> Result<(), String> {
+        let p = &self.programme;
+        for (tier, rrr) in p.relative_risk_reduction.per_tier().iter() {
+            if !(0.0..1.0).contains(&rrr) {
+                return Err(format!(
+                    "programme.relative_risk_reduction.{tier} = {rrr}: must be at least 0 and below 1 (a share of the risk avoided)"
+                ));
+            }
+        }
+        if p.caseload.intensive == 0 || p.caseload.remote == 0 {
+            return Err(
+                "programme.caseload: intensive and remote must be positive (patients per case manager); only self_service may be 0 (no case manager)"
+                    .into(),
+            );
+        }
+        if let Some(costs) = &p.costs {
+            if costs.currency.trim().is_empty() {
+                return Err("programme.costs.currency must not be empty".into());
+            }
+            for (tier, cost) in costs.per_patient.iter() {
+                if !(cost.is_finite() && cost >= 0.0) {
+                    return Err(format!(
+                        "programme.costs.per_patient.{tier} = {cost}: must be a finite amount of at least 0"
+                    ));
+                }
+            }
+            for target in crate::scoring::BUILT_IN_TARGETS {
+                match costs.per_event.get(target.name) {
+                    Some(cost) if cost.is_finite() && *cost >= 0.0 => {}
+                    Some(cost) => {
+                        return Err(format!(
+                            "programme.costs.per_event.{} = {cost}: must be a finite amount of at least 0",
+                            target.name
+                        ))
+                    }
+                    None => {
+                        return Err(format!(
+                            "programme.costs.per_event: needs `{}` (every target's cost of one event)",
+                            target.name
+                        ))
+                    }
+                }
+            }
+            if let Some(other) = costs
+                .per_event
+                .keys()
+                .find(|k| !crate::scoring::BUILT_IN_TARGETS.iter().any(|t| t.name == k.as_str()))
+            {
+                return Err(format!(
+                    "programme.costs.per_event: `{other}` is not a target (allowed: {})",
+                    crate::scoring::BUILT_IN_TARGETS.map(|t| t.name).join(", ")
+                ));
+            }
         }
         Ok(())
     }

@@ -474,3 +474,67 @@ fn the_documented_policy_file_is_the_default_policy() {
         .expect("docs/policy.md holds a TOML block");
     assert_eq!(Policy::from_toml(toml).unwrap(), Policy::default());
 }
+
+#[test]
+fn levers_and_programme_read_from_toml_and_keep_their_defaults() {
+    let policy = Policy::from_toml(
+        r#"
+[levers]
+adherence_pct = 90
+disabled = ["igg"]
+[levers.tacrolimus]
+kidney_liver_later = { low = 5, high = 7 }
+[programme.caseload]
+intensive = 35
+[programme.relative_risk_reduction]
+remote = 0.1
+[programme.costs]
+currency = "EUR"
+per_patient = { self_service = 0, remote = 300, intensive = 2400 }
+per_event = { infection_180d = 18000, readmission_30d = 9000 }
+"#,
+    )
+    .unwrap();
+    assert_eq!(policy.levers.adherence_pct, 90.0);
+    assert_eq!(policy.levers.phq9, 4);
+    assert!(!policy.levers.enabled(LeverInput::Igg));
+    assert_eq!(
+        policy.levers.tacrolimus.kidney_liver_later,
+        TroughRange { low: 5.0, high: 7.0 }
+    );
+    assert_eq!(
+        policy.levers.tacrolimus.heart_lung_early,
+        TroughRange { low: 10.0, high: 15.0 }
+    );
+    assert_eq!(
+        (policy.programme.caseload.intensive, policy.programme.caseload.remote),
+        (35, 150)
+    );
+    assert_eq!(policy.programme.relative_risk_reduction.intensive, 0.15);
+    assert_eq!(policy.programme.relative_risk_reduction.remote, 0.1);
+    assert_eq!(policy.programme.costs.unwrap().per_patient.intensive, 2400.0);
+}
+
+#[test]
+fn levers_and_programme_refuse_what_cannot_work() {
+    let refused = |text: &str| Policy::from_toml(text).unwrap_err().to_string();
+    assert!(refused("[levers]\nadherence_pct = 0").contains("levers.adherence_pct = 0: must be above 0"));
+    assert!(refused("[levers]\nphq9 = 27").contains("levers.phq9 = 27"));
+    assert!(refused("[levers]\ndisabled = [\"age\"]").contains("unknown variant `age`"));
+    assert!(
+        refused("[levers.tacrolimus]\nheart_lung_later = { low = 10, high = 5 }")
+            .contains("levers.tacrolimus.heart_lung_later: low (10) must be below high (5)")
+    );
+    assert!(refused("[programme.relative_risk_reduction]\nintensive = 1.0")
+        .contains("programme.relative_risk_reduction.intensive = 1"));
+    assert!(refused("[programme.caseload]\nremote = 0").contains("intensive and remote must be positive"));
+    let costs = |per_event: &str| {
+        format!("[programme.costs]\ncurrency = \"EUR\"\nper_patient = {{ self_service = 0, remote = 1, intensive = 2 }}\nper_event = {per_event}")
+    };
+    assert!(refused(&costs("{ infection_180d = 1 }")).contains("needs `readmission_30d`"));
+    assert!(
+        refused(&costs("{ infection_180d = 1, readmission_30d = 1, graft_loss = 2 }"))
+            .contains("`graft_loss` is not a target")
+    );
+    assert!(refused(&costs("{ infection_180d = -1, readmission_30d = 1 }")).contains("per_event.infection_180d = -1"));
+}

@@ -5,6 +5,8 @@
 //! |---|---|
 //! | `score.rs` | `POST /v1/score`, `POST /v1/score/batch` |
 //! | `underwriting.rs` | `POST /v1/underwriting/grade` |
+//! | `levers.rs` | `POST /v1/levers` |
+//! | `programme.rs` | `POST /v1/programme` |
 //! | `models.rs` | `GET /v1/models` |
 //! | `spec_models.rs` | `GET /v1/models/{target}`, `POST /v1/models/{target}/score`, `POST /v1/models/{target}/score/batch` |
 //! | `admin.rs` | `POST /v1/admin/reload` |
@@ -22,11 +24,13 @@ pub(crate) mod admin;
 pub(crate) mod answers;
 pub(crate) mod batch;
 pub(crate) mod health;
+pub(crate) mod levers;
 pub(crate) mod metrics;
 pub(crate) mod model_schema;
 pub(crate) mod models;
 pub(crate) mod monitoring;
 pub(crate) mod openapi;
+pub(crate) mod programme;
 pub(crate) mod records;
 pub(crate) mod score;
 pub(crate) mod spec_models;
@@ -64,6 +68,8 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(score::router())
         .merge(underwriting::router())
+        .merge(levers::router())
+        .merge(programme::router())
         .merge(models::router())
         .merge(spec_models::router())
         .merge(admin::router())

@@ -75,6 +75,8 @@ const BEARER: &str = "bearer";
         crate::http::score::score,
         crate::http::score::batch,
         crate::http::underwriting::grade,
+        crate::http::levers::levers,
+        crate::http::programme::programme,
         crate::http::models::models,
         crate::http::spec_models::model_info,
         crate::http::spec_models::score,

@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod fit;
 pub mod monitor;
 pub mod predict;
+pub mod programme;
 pub mod recalibrate;
 pub mod report;
 pub mod synth;
@@ -93,6 +94,18 @@ pub fn file_name(path: &Path) -> String {
 pub fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
     write_atomically(path, |w| w.write_all(html.as_bytes()))
         .with_context(|| format!("{}: cannot write the report", path.display()))
+}
+
+/// Checks that a page can be written to `path` (in a directory that
+/// exists) before any work starts.
+///
+/// # Errors
+/// A missing directory.
+pub fn check_html_path(path: &Path) -> anyhow::Result<()> {
+    if !parent_dir(path).is_dir() {
+        bail!("{}: directory does not exist", parent_dir(path).display());
+    }
+    Ok(())
 }
 
 /// Checks that an output table can be written to `path` (`.csv` or
@@ -266,5 +279,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(&args),
         Command::Recalibrate(args) => recalibrate::run(&args),
         Command::Monitor(args) => monitor::run(&args),
+        Command::Programme(args) => programme::run(&args),
     }
 }

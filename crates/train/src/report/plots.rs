@@ -357,3 +357,93 @@ pub fn calibration_over_time(months: &[MonthCalibration]) -> Result<String, Plot
     }
     Ok(svg)
 }
+
+/// One bar of [`bars`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    /// Label under the bar.
+    pub label: String,
+    /// Height.
+    pub value: f64,
+    /// An interval drawn as a whisker over the bar, if any.
+    pub interval: Option<(f64, f64)>,
+    /// A value marked with a dot beside the bar (e.g. what was observed), if any.
+    pub marker: Option<f64>,
+}
+
+/// A bar chart with optional whiskers and markers.
+///
+/// # Errors
+/// [`PlotError`] if plotters fails.
+pub fn bars(title: &str, y_desc: &str, bars: &[Bar]) -> Result<String, PlotError> {
+    let err = failed("bar chart");
+    let n = bars.len().max(1) as i32;
+    let high = bars
+        .iter()
+        .flat_map(|b| [Some(b.value), b.interval.map(|i| i.1), b.marker])
+        .flatten()
+        .fold(1e-9f64, f64::max)
+        * 1.12;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(60)
+            .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..high)
+            .map_err(&err)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(n as usize)
+            .x_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) => bars.get(*i as usize).map_or(String::new(), |b| b.label.clone()),
+                _ => String::new(),
+            })
+            .y_desc(y_desc)
+            .draw()
+            .map_err(&err)?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, b)| {
+                let i = i as i32;
+                let mut bar = Rectangle::new(
+                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), b.value)],
+                    MODEL.mix(0.8).filled(),
+                );
+                bar.set_margin(0, 0, 18, 18);
+                bar
+            }))
+            .map_err(&err)?;
+        let whiskers: Vec<(i32, (f64, f64))> = bars
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.interval.map(|w| (i as i32, w)))
+            .collect();
+        chart
+            .draw_series(whiskers.iter().map(|(i, (low, high))| {
+                PathElement::new(
+                    vec![(SegmentValue::CenterOf(*i), *low), (SegmentValue::CenterOf(*i), *high)],
+                    REFERENCE.stroke_width(3),
+                )
+            }))
+            .map_err(&err)?;
+        let markers: Vec<(i32, f64)> = bars
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| b.marker.map(|m| (i as i32, m)))
+            .collect();
+        chart
+            .draw_series(
+                markers
+                    .iter()
+                    .map(|(i, m)| Circle::new((SegmentValue::CenterOf(*i), *m), 6, ACCENT.filled())),
+            )
+            .map_err(&err)?;
+        root.present().map_err(&err)?;
+    }
+    Ok(svg)
+}

@@ -22,7 +22,7 @@ pub(crate) enum IndexKind {
 }
 
 /// True values at a snapshot (all present, unrounded).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Clinical {
     pub(crate) organ: Organ,
     pub(crate) sex: Sex,

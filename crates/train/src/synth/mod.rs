@@ -20,6 +20,7 @@
 mod clinical;
 mod hazard;
 mod noise;
+mod oracle;
 mod patient;
 mod summary;
 
@@ -29,6 +30,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp1};
 
 use clinical::{Clinical, IndexKind};
+pub use oracle::{direct_effect, TrueState};
 use patient::{bernoulli, Patient};
 pub use summary::{CohortSummary, OrganRate};
 
@@ -110,6 +112,9 @@ pub struct SynthRow {
     pub true_p_readmission_30d: f64,
     /// Whether an observed value was corrupted on purpose.
     pub injected_noise: bool,
+    /// The true state the outcomes were drawn from: the oracle of
+    /// counterfactual probabilities (not written to tables).
+    pub truth: TrueState,
 }
 
 /// Checks a configuration.
@@ -237,6 +242,7 @@ fn follow_patient(patient_id: u32, dropout_per_day: f64, limit: usize, rng: &mut
             true_p_infection_180d: round6(p_infection),
             true_p_readmission_30d: round6(p_readmission),
             injected_noise,
+            truth: TrueState::new(clinical),
         });
     }
 }
