@@ -1,4 +1,4 @@
-"""One score, one batch and one grade call through a client generated from
+"""One score, one batch, one grade, one levers and one programme call through a client generated from
 the service's /openapi.json by openapi-python-client (tests/contract/run.sh).
 
 Usage: client_calls.py CLIENT_PARENT_DIR BASE_URL [API_KEY]
@@ -15,12 +15,15 @@ key = sys.argv[3] if len(sys.argv) > 3 else None
 
 from carescore_client import AuthenticatedClient, Client  # noqa: E402
 from carescore_client.api.scoring import batch, score  # noqa: E402
+from carescore_client.api.decision_support import levers, programme  # noqa: E402
 from carescore_client.api.underwriting import grade  # noqa: E402
 from carescore_client.models import (  # noqa: E402
     BatchRequest,
     BatchResponse,
     GradeResponse,
+    LeversResponse,
     PatientRecord,
+    ProgrammeResponse,
     ScoreResponse,
 )
 
@@ -49,4 +52,11 @@ assert (answer.scored, answer.failed) == (2, 0), (answer.scored, answer.failed)
 
 graded = check("grade", grade.sync_detailed(client=client, body=record), GradeResponse)
 assert graded.risk_class.value in ("A", "B", "C", "D")
-print("generated client: 3 calls answered")
+found = check("levers", levers.sync_detailed(client=client, body=record), LeversResponse)
+assert "not proven effects" in found.caveat, found.caveat
+assert all(lever.field in ("adherence_pct", "tacrolimus_trough_ng_ml", "phq9_score", "gad7_score", "albumin_g_dl", "igg_g_l") for lever in found.levers)
+
+view = check("programme", programme.sync_detailed(client=client, body=BatchRequest(records=[record, record])), ProgrammeResponse)
+assert view.patients == 2, view.patients
+assert view.targets["infection_180d"].interval_95.low <= view.targets["infection_180d"].interval_95.high
+print("generated client: 5 calls answered")

@@ -3,7 +3,7 @@
 #  1. schemathesis --checks all against /openapi.json, without API keys and
 #     with keys configured (0 failures; settings in schemathesis.toml);
 #  2. a Python client generated from /openapi.json by openapi-python-client
-#     makes one score, one batch and one grade call (client_calls.py);
+#     makes a score, batch, grade, levers and programme call (client_calls.py);
 #  3. a model trained through a spec (notebooks-data/kidney_centre.*) is
 #     copied into the models directory and reloaded: a client generated
 #     before the reload has no call for it, one generated after scores

@@ -316,7 +316,21 @@ async fn every_answer_of_an_open_service_is_published() {
     invalid["phq9_item9"] = json!(1);
     invalid.as_object_mut().unwrap().remove("bmi");
     let invalid = invalid.to_string();
-    for path in ["/v1/score", "/v1/underwriting/grade"] {
+    let cohort = format!("{{\"records\": [{record}, {invalid}]}}");
+    let view = check(
+        "POST",
+        "/v1/programme",
+        post(&app, "/v1/programme", None, &cohort).await,
+    );
+    assert_eq!(view.status, StatusCode::OK);
+    assert_eq!(
+        (
+            view.json()["patients"].as_u64(),
+            view.json()["refused"][0]["index"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    for path in ["/v1/score", "/v1/underwriting/grade", "/v1/levers"] {
         assert_eq!(
             check("POST", path, post(&app, path, None, record).await).status,
             StatusCode::OK
