@@ -7,12 +7,14 @@
 //!   TreeSHAP explanations and the policy) and serialised, as
 //!   `/v1/levers` and `/v1/score` do;
 //! - `programme/1000_records` and `batch/1000_records`: 1,000 records
-//!   parsed, scored and summed into the programme view (with the exact
-//!   intervals) and serialised, against the batch answer of the same records.
+//!   parsed, triaged (probabilities, tier and flags, without explanations)
+//!   and summed into the programme view (with the exact intervals) and
+//!   serialised, as `/v1/programme` does, against the batch answer of the
+//!   same records.
 
 use carescore_core::levers::levers;
 use carescore_core::programme::{Entry, Tally};
-use carescore_core::scoring::{score, Models};
+use carescore_core::scoring::{score, triage, Models};
 use carescore_core::{parse_record, Policy};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
@@ -41,8 +43,8 @@ fn programme_view(models: &Models, policy: &Policy, bodies: &[String]) -> usize 
     let mut tally = Tally::default();
     for body in bodies {
         let screened = parse_record(body.as_bytes()).expect("valid record");
-        let answer = score(models, policy, &screened.record, screened.warnings);
-        tally.add(Entry::from(&answer));
+        let triaged = triage(models, policy, &screened.record);
+        tally.add(Entry::of(&screened.record, &triaged));
     }
     serde_json::to_vec(&tally.view(policy)).expect("serialisable").len()
 }

@@ -99,6 +99,11 @@ async fn the_programme_view_is_the_sum_of_the_scores() {
     let audit = carescore_serve::AuditLog::open(&audit_path, Some("a-salt-of-sixteen-chars"), false).unwrap();
     let address = start_service(carescore_serve::AppState::embedded().unwrap().with_audit(audit)).await;
     let mut records: Vec<Value> = synthetic_rows(400, 17).iter().map(|r| record_json(&r.record)).collect();
+    // A valid record on the safety pathway: never lost in the sum.
+    let mut self_harm = on_target();
+    self_harm.phq9_score = Some(14);
+    self_harm.phq9_item9 = Some(1);
+    records.push(record_json(&self_harm));
     records.push(json!({"case_id": "not-a-record"}));
     let records_sent = records.len() as u64;
     let body = json!({ "records": records }).to_string();
@@ -178,10 +183,48 @@ async fn the_programme_view_is_the_sum_of_the_scores() {
         assert!(line.get("tier").is_none() && line.get("flags").is_none());
         assert_eq!(line["case_id_sha256"].as_str().unwrap().len(), 64);
     }
+    let urgent: Vec<(u64, Value)> = view["urgent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["index"].as_u64().unwrap(), u["flags"].clone()))
+        .collect();
+    let self_harm_index = records_sent - 2;
+    assert!(
+        urgent.contains(&(self_harm_index, json!(["mental_health_urgent"]))),
+        "{urgent:?}"
+    );
+    let urgent_in_batch = scores
+        .iter()
+        .filter(|s| s["follow_up"]["urgent_flags"].as_array().is_some_and(|f| !f.is_empty()))
+        .count();
+    assert_eq!(
+        urgent.len(),
+        urgent_in_batch,
+        "every valid record on the urgent pathway is named"
+    );
+
+    // Planning uploads are counted on their own, not in the decision records' series.
     let (_, metrics) = carescore_e2e::http_get(address, "/metrics").await.unwrap();
     assert!(
-        metrics.contains(&format!("carescore_programme_records_total {}", scores.len())),
+        metrics.contains(&format!(
+            "carescore_programme_records_total{{outcome=\"valid\"}} {}",
+            scores.len()
+        )),
         "{metrics}"
+    );
+    assert!(
+        metrics.contains("carescore_programme_records_total{outcome=\"refused\"} 1"),
+        "{metrics}"
+    );
+    let valid_records = metrics
+        .lines()
+        .find(|l| l.starts_with("carescore_records_total{outcome=\"valid\"}"))
+        .unwrap();
+    assert_eq!(
+        valid_records,
+        format!("carescore_records_total{{outcome=\"valid\"}} {}", scores.len()),
+        "the batch's only"
     );
 }
 

@@ -417,13 +417,44 @@ pub fn risk(model: &CompiledModel, record: &dyn Row, band: crate::policy::BandTh
     }
 }
 
+/// What a score decides, without its explanations: the probabilities, the
+/// recommended tier and the flags (the programme view needs only these).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Triage {
+    /// Probability of each built-in target, in [`BUILT_IN_TARGETS`] order.
+    pub probabilities: [f64; 2],
+    /// The recommended tier.
+    pub recommended_tier: Tier,
+    /// Flags raised.
+    pub flags: Vec<Flag>,
+}
+
+/// The tier and flags of a record with these probabilities: the one rule
+/// [`score`] and [`triage`] share.
+fn care(record: &PatientRecord, infection: f64, readmission: f64, policy: &Policy) -> (Tier, Vec<Flag>) {
+    let risk_tier = policy::recommended_tier(infection, readmission, policy);
+    let tier = policy::tier_with_urgency(risk_tier, record, policy);
+    let flags = policy::flags(record, infection, tier, policy);
+    (tier, flags)
+}
+
+/// The probabilities, tier and flags of a validated record, as [`score`]
+/// gives them, without computing explanations.
+pub fn triage(models: &Models, policy: &Policy, record: &PatientRecord) -> Triage {
+    let probabilities = [models.infection.predict(record), models.readmission.predict(record)];
+    let (recommended_tier, flags) = care(record, probabilities[0], probabilities[1], policy);
+    Triage {
+        probabilities,
+        recommended_tier,
+        flags,
+    }
+}
+
 /// Scores a validated record for the case-management system.
 pub fn score(models: &Models, policy: &Policy, record: &PatientRecord, warnings: Vec<Warning>) -> Score {
     let infection = risk(&models.infection, record, policy.bands.infection_180d);
     let readmission = risk(&models.readmission, record, policy.bands.readmission_30d);
-    let risk_tier = policy::recommended_tier(infection.probability, readmission.probability, policy);
-    let tier = policy::tier_with_urgency(risk_tier, record, policy);
-    let flags = policy::flags(record, infection.probability, tier, policy);
+    let (tier, flags) = care(record, infection.probability, readmission.probability, policy);
     let phase = record.phase();
     Score {
         case_id: record.case_id.clone(),

@@ -117,12 +117,9 @@ metrics! {
     /// Whether a shadow set is loaded.
     ShadowLoaded => "carescore_shadow_loaded", "gauge",
         "1 when the shadow challenger's models are loaded, 0 when they could not be (only with --shadow-dir).";
-    /// Levers answered.
-    Levers => "carescore_levers_total", "counter",
-        "Levers answered by POST /v1/levers (modifiable inputs off target, summed over answers).";
-    /// Records summarised by programme views.
+    /// Records sent to programme views.
     ProgrammeRecords => "carescore_programme_records_total", "counter",
-        "Valid records summarised by POST /v1/programme.";
+        "Records sent to POST /v1/programme, by outcome (valid: summarised, refused); not counted in carescore_records_total.";
     /// Underwriting grades by class.
     UnderwritingGrades => "carescore_underwriting_grades_total", "counter",
         "Underwriting grades by risk class, published 10 grades at a time.";
@@ -432,14 +429,10 @@ impl Metrics {
         self.cold(|m| *m.counters.entry((metric, label(labels))).or_default() += n);
     }
 
-    /// One levers answer with `levers` levers.
-    pub fn levers(&self, levers: usize) {
-        self.count(Metric::Levers, &[], levers as u64);
-    }
-
-    /// Records summarised by one programme view.
-    pub fn programme_records(&self, records: usize) {
-        self.count(Metric::ProgrammeRecords, &[], records as u64);
+    /// The records of one programme view: valid (summarised) and refused.
+    pub fn programme_records(&self, valid: usize, refused: usize) {
+        self.count(Metric::ProgrammeRecords, &[("outcome", "valid")], valid as u64);
+        self.count(Metric::ProgrammeRecords, &[("outcome", "refused")], refused as u64);
     }
 
     /// A reload and how it ended.

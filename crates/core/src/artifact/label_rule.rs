@@ -18,6 +18,16 @@ pub enum CensoringRule {
     Drop,
 }
 
+impl CensoringRule {
+    /// The rule's name, as artifacts and reports write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CensoringRule::Ipcw => "ipcw",
+            CensoringRule::Drop => "drop",
+        }
+    }
+}
+
 /// The label rule of the training data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -85,4 +95,16 @@ pub fn check_thresholds(thresholds: &[f64]) -> Result<(), String> {
         return Err("operating thresholds must be in increasing order, each once (bands are named from them)".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod censoring_names {
+    use super::CensoringRule;
+
+    #[test]
+    fn names_are_the_wire_names() {
+        for rule in [CensoringRule::Ipcw, CensoringRule::Drop] {
+            assert_eq!(serde_json::to_value(rule).unwrap(), serde_json::json!(rule.as_str()));
+        }
+    }
 }

@@ -73,9 +73,29 @@ fn low_adherence_is_a_lever_that_lowers_the_risk() {
 fn the_trough_moves_to_the_nearest_end_of_its_organ_and_phase_range() {
     let mut record = on_target();
     record.organ = Organ::Kidney;
-    record.days_since_transplant = 20;
+    record.days_since_transplant = 30;
     record.tacrolimus_trough_ng_ml = Some(9.1);
-    assert!(answer(&record).levers.is_empty(), "kidney month 1: 6-10 ng/mL");
+    assert!(
+        answer(&record).levers.is_empty(),
+        "kidney month 1 (to day 30): 6-10 ng/mL"
+    );
+    record.days_since_transplant = 31;
+    assert_eq!(
+        answer(&record).levers[0].target_value,
+        8.0,
+        "kidney from day 31: 4-8 ng/mL"
+    );
+    record.organ = Organ::Heart;
+    record.days_since_transplant = 90;
+    record.tacrolimus_trough_ng_ml = Some(9.0);
+    assert_eq!(
+        answer(&record).levers[0].target_value,
+        10.0,
+        "heart to day 90: 10-15 ng/mL"
+    );
+    record.days_since_transplant = 91;
+    assert!(answer(&record).levers.is_empty(), "heart from day 91: 5-10 ng/mL");
+    record.organ = Organ::Kidney;
     record.days_since_transplant = 40;
     let later = answer(&record);
     assert_eq!(later.levers[0].target_value, 8.0, "kidney later: 4-8 ng/mL");
@@ -203,5 +223,12 @@ proptest! {
         inputs.sort();
         inputs.dedup();
         prop_assert_eq!(inputs.len(), answer.levers.len() + answer.not_recorded.len());
+    }
+}
+
+#[test]
+fn input_names_are_their_wire_names() {
+    for input in LeverInput::ALL {
+        assert_eq!(serde_json::to_value(input).unwrap(), serde_json::json!(input.as_str()));
     }
 }

@@ -82,9 +82,17 @@ pub struct TroughRange {
 
 impl TroughRange {
     /// The value of the range nearest to `value` (itself when on target):
-    /// the smallest change that brings the trough into range.
+    /// the smallest change that brings the trough into range. (Written
+    /// without `f64::clamp`, which panics on a range the policy check
+    /// would refuse.)
     pub fn nearest(self, value: f64) -> f64 {
-        value.clamp(self.low, self.high)
+        if value < self.low {
+            self.low
+        } else if value > self.high {
+            self.high
+        } else {
+            value
+        }
     }
 }
 
@@ -102,7 +110,8 @@ pub struct TroughTargets {
     pub heart_lung_early: TroughRange,
     /// Heart and lung, later.
     pub heart_lung_later: TroughRange,
-    /// Last day of the early range for heart and lung.
+    /// Last day of the early range for heart and lung (default: the acute
+    /// phase's last day, 90; our reading of "early").
     pub heart_lung_early_days: u32,
 }
 
@@ -114,7 +123,7 @@ impl Default for TroughTargets {
             kidney_liver_early_days: 30,
             heart_lung_early: TroughRange { low: 10.0, high: 15.0 },
             heart_lung_later: TroughRange { low: 5.0, high: 10.0 },
-            heart_lung_early_days: 90,
+            heart_lung_early_days: crate::phase::Phase::ACUTE_LAST_DAY,
         }
     }
 }
@@ -149,7 +158,8 @@ impl TroughTargets {
 pub struct LeverTargets {
     /// Adherence (%) a record below is off target, and the value it aims for.
     pub adherence_pct: f64,
-    /// PHQ-9 total a record above is off target (4: below the mild band).
+    /// PHQ-9 total a record above is off target (4: below the mild band; at
+    /// least 3, so that a lever never sets the total below item 9).
     pub phq9: u32,
     /// GAD-7 total a record above is off target (4: below the mild band).
     pub gad7: u32,

@@ -496,6 +496,12 @@ impl Policy {
             Fires::Below,
         )?;
         reachable("levers.phq9", f64::from(l.phq9), Field::Phq9Score, Fires::Above)?;
+        if l.phq9 < 3 {
+            return Err(format!(
+                "levers.phq9 = {}: must be at least 3 (item 9 alone can score 3, and a lever never sets the total below it)",
+                l.phq9
+            ));
+        }
         reachable("levers.gad7", f64::from(l.gad7), Field::Gad7Score, Fires::Above)?;
         reachable("levers.albumin_g_dl", l.albumin_g_dl, Field::AlbuminGDl, Fires::Below)?;
         reachable("levers.igg_g_l", l.igg_g_l, Field::IggGL, Fires::Below)?;

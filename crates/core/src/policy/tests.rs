@@ -520,6 +520,7 @@ fn levers_and_programme_refuse_what_cannot_work() {
     let refused = |text: &str| Policy::from_toml(text).unwrap_err().to_string();
     assert!(refused("[levers]\nadherence_pct = 0").contains("levers.adherence_pct = 0: must be above 0"));
     assert!(refused("[levers]\nphq9 = 27").contains("levers.phq9 = 27"));
+    assert!(refused("[levers]\nphq9 = 2").contains("must be at least 3"));
     assert!(refused("[levers]\ndisabled = [\"age\"]").contains("unknown variant `age`"));
     assert!(
         refused("[levers.tacrolimus]\nheart_lung_later = { low = 10, high = 5 }")

@@ -139,8 +139,9 @@ mod tests {
     #[test]
     fn coverage_is_about_95_percent() {
         // 2,000 simulated cohorts of 300 patients: the observed count falls
-        // inside its interval at least 95% of the time (the interval is
-        // conservative on a discrete count).
+        // inside its interval about 95% of the time or more (the interval is
+        // conservative on a discrete count; 94% allows for the simulation's
+        // own error, about 0.5 points).
         let probabilities: Vec<f64> = (0..300).map(|i| 0.01 + 0.4 * ((i * 13) % 29) as f64 / 29.0).collect();
         let interval = event_interval(&probabilities);
         let mut state = 7u64;

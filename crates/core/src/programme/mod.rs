@@ -16,17 +16,17 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::policy::{Flag, PerTier, Policy};
-use crate::record::Tier;
-use crate::scoring::{Score, BUILT_IN_TARGETS, INFECTION, READMISSION};
+use crate::record::{PatientRecord, Tier};
+use crate::scoring::{Triage, BUILT_IN_TARGETS};
 pub use interval::{event_interval, EventInterval, IntervalMethod};
 
-/// The built-in targets in the order a tally keeps them.
-const TARGETS: [&str; 2] = [INFECTION, READMISSION];
+/// The built-in targets' names, in the order a tally keeps them.
+const TARGETS: [&str; 2] = [BUILT_IN_TARGETS[0].name, BUILT_IN_TARGETS[1].name];
 
 /// What the programme view takes of one scored patient.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Entry<'a> {
-    /// Probability of each target, infection first.
+    /// Probability of each target, in [`BUILT_IN_TARGETS`] order.
     pub probabilities: [f64; 2],
     /// The recommended tier.
     pub recommended: Tier,
@@ -36,13 +36,14 @@ pub struct Entry<'a> {
     pub flags: &'a [Flag],
 }
 
-impl<'a> From<&'a Score> for Entry<'a> {
-    fn from(score: &'a Score) -> Self {
+impl<'a> Entry<'a> {
+    /// The entry of `record` triaged as `triage`.
+    pub fn of(record: &PatientRecord, triage: &'a Triage) -> Entry<'a> {
         Entry {
-            probabilities: TARGETS.map(|t| score.risks.get(t).map_or(0.0, |r| r.probability)),
-            recommended: score.recommended_tier,
-            current: score.current_tier,
-            flags: &score.flags,
+            probabilities: triage.probabilities,
+            recommended: triage.recommended_tier,
+            current: record.current_tier,
+            flags: &triage.flags,
         }
     }
 }
@@ -209,13 +210,27 @@ impl Tally {
         let costs = costs.map(|c| {
             let programme_cost: f64 = tiers.iter().filter_map(|t| t.cost).sum();
             let avoided: f64 = targets.values().map(|t| t.events_avoided).sum();
-            let value: f64 = targets
+            // Policy::check requires a cost for every built-in target.
+            let by_target: BTreeMap<&'static str, EventValue> = targets
                 .iter()
-                .map(|(name, t)| t.events_avoided * c.per_event.get(*name).copied().unwrap_or(0.0))
-                .sum();
+                .map(|(name, t)| {
+                    let per_event = c.per_event.get(*name).copied().unwrap_or(0.0);
+                    (
+                        *name,
+                        EventValue {
+                            horizon_days: t.horizon_days,
+                            events_avoided: t.events_avoided,
+                            per_event,
+                            value: t.events_avoided * per_event,
+                        },
+                    )
+                })
+                .collect();
+            let value: f64 = by_target.values().map(|v| v.value).sum();
             CostFigures {
                 currency: c.currency.clone(),
                 programme_cost,
+                by_target,
                 events_avoided_value: value,
                 net_cost: programme_cost - value,
                 cost_per_event_avoided: (avoided > 0.0).then(|| programme_cost / avoided),
@@ -248,8 +263,10 @@ fn assumption(rrr: &PerTier<f64>) -> String {
     let percent = |x: f64| format!("{}%", (x * 1000.0).round() / 10.0);
     format!(
         "Events avoided assume that following a patient in a tier lowers each risk by the policy's relative risk \
-         reduction: intensive {}, remote {}, self-service {}. This is the programme's assumption (health-management \
-         programmes aim at 15-20% fewer complications), not an effect measured on these patients.",
+         reduction: intensive {}, remote {}, self-service {}, applied to every patient the policy recommends for the \
+         tier (those already followed there too, whose recorded risks may already reflect it). This is the \
+         programme's assumption (health-management programmes aim at 15-20% fewer complications), not an effect \
+         measured on these patients.",
         percent(rrr.intensive),
         percent(rrr.remote),
         percent(rrr.self_service)
@@ -311,7 +328,25 @@ pub struct Workload {
     pub case_managers_whole: u64,
 }
 
-/// The costs, when the policy gives them.
+/// One target's events avoided and their value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventValue {
+    /// The window the events are counted in (days).
+    pub horizon_days: u32,
+    /// Expected events avoided under the assumed reductions.
+    pub events_avoided: f64,
+    /// The policy's cost of one event.
+    pub per_event: f64,
+    /// `events_avoided * per_event`.
+    pub value: f64,
+}
+
+/// The costs, when the policy gives them. The events of each target are
+/// counted within its own horizon (180 days for infection, 30 for
+/// readmission), while `per_patient` costs cover the period the policy
+/// prices them for: the totals add figures of different windows, which
+/// `by_target` keeps apart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CostFigures {
@@ -319,7 +354,9 @@ pub struct CostFigures {
     pub currency: String,
     /// Cost of following every patient in their recommended tier.
     pub programme_cost: f64,
-    /// The events avoided times their cost (under the assumed reductions).
+    /// Events avoided and their value, by target.
+    pub by_target: BTreeMap<&'static str, EventValue>,
+    /// The events avoided times their cost, over the targets (under the assumed reductions).
     pub events_avoided_value: f64,
     /// `programme_cost` minus `events_avoided_value`.
     pub net_cost: f64,

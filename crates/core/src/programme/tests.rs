@@ -1,5 +1,6 @@
 use super::*;
 use crate::policy::Costs;
+use crate::scoring::{INFECTION, READMISSION};
 
 /// A patient: infection and readmission probabilities, recommended and current tiers, flags.
 type Patient = (f64, f64, Tier, Option<Tier>, Vec<Flag>);
@@ -109,6 +110,14 @@ fn the_hand_computed_fixture() {
     let costs = view.costs.as_ref().unwrap();
     assert!(close(costs.programme_cost, 3640.0));
     assert!(close(costs.events_avoided_value, 2670.0 + 1212.0));
+    assert!(close(costs.by_target[INFECTION].value, 2670.0) && close(costs.by_target[READMISSION].value, 1212.0));
+    assert_eq!(
+        (
+            costs.by_target[INFECTION].horizon_days,
+            costs.by_target[READMISSION].per_event
+        ),
+        (180, 8000.0)
+    );
     assert!(close(costs.net_cost, 3640.0 - 3882.0));
     assert!(close(costs.cost_per_event_avoided.unwrap(), 3640.0 / 0.285));
     assert!(

@@ -29,13 +29,18 @@ pub(crate) fn items<'a>(bytes: &'a [u8], items: &str) -> Result<Vec<&'a RawValue
     if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
         return Err(Problem::bad_json(format!("the body is not valid JSON: {error}")));
     }
-    let request: BatchRequest<'_> = serde_json::from_slice(bytes).map_err(|_| {
+    let not_a_batch = || {
         Problem::invalid_request(
             "records",
             format!("the body must be an object with one key, `records`, an array of {items}"),
             format!("{{\"records\": [...]}} with 1 to {MAX_BATCH} {items}"),
         )
-    })?;
+    };
+    // serde reads a struct from an array of its fields too (`[[...]]`): only an object is a batch.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(not_a_batch());
+    }
+    let request: BatchRequest<'_> = serde_json::from_slice(bytes).map_err(|_| not_a_batch())?;
     let n = request.records.len();
     if n == 0 || n > MAX_BATCH {
         return Err(Problem::invalid_request(
@@ -86,6 +91,15 @@ pub(crate) fn on_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_object_is_a_batch() {
+        for body in [r#"[[{"case_id": "x"}]]"#, "[[]]", r#" "records" "#, "7"] {
+            let problem = items(body.as_bytes(), "records").expect_err(body);
+            assert_eq!(problem.status(), 422, "{body}");
+        }
+        assert_eq!(items(br#" {"records": [1, 2]}"#, "records").unwrap().len(), 2);
+    }
 
     #[test]
     fn results_come_in_item_order_with_their_index() {

@@ -47,7 +47,6 @@ pub(crate) async fn levers(
     let live = &admitted.live;
     let answer = levers::levers(&live.models, &live.policy, &screened.record, screened.warnings);
     answer.safety_flags.iter().for_each(|f| state.metrics.flag(*f));
-    state.metrics.levers(answer.levers.len());
     if let Some(audit) = &state.audit {
         let decision = Decision {
             time_unix_ms: crate::audit::now_ms(),

@@ -15,15 +15,16 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Extension, Router};
-use carescore_core::parse_record;
+use carescore_core::policy::Flag;
 use carescore_core::programme::{Entry, ProgrammeView, Tally};
-use carescore_core::scoring;
+use carescore_core::scoring::{self, Triage};
+use carescore_core::{parse_record, PatientRecord};
 use serde::Serialize;
 
 use crate::audit::{AuditRoute, Decision};
 use crate::auth::Scope;
 use crate::body::{read_json, JsonAnswer, BATCH_LIMIT_BYTES};
-use crate::http::records::{self, observe_record, record_problem};
+use crate::http::records::{self, refusal};
 use crate::problem::Problem;
 use crate::request_id::RequestId;
 use crate::routes::Route;
@@ -39,14 +40,28 @@ pub(crate) struct Refused {
     pub error: Problem,
 }
 
+/// A valid record that raised an urgent flag: a safety signal is never
+/// lost in a sum, so its position in the request is named.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Urgent {
+    /// Position in the request.
+    pub index: usize,
+    /// The urgent flags it raised (the urgent pathway of the care policy).
+    pub flags: Vec<Flag>,
+}
+
 /// `POST /v1/programme` answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ProgrammeResponse {
     /// The programme view of the valid records.
     #[serde(flatten)]
     pub view: ProgrammeView,
+    /// Valid records on the urgent pathway (PHQ-9 item 9 above 0, a trough
+    /// far out of range), by position: pass them to the clinical team.
+    pub urgent: Vec<Urgent>,
     /// Records refused, which the view leaves out (validation problems name
-    /// fields and rules, never values).
+    /// fields and rules, never values; a refused record's urgent flags are
+    /// in its problem's `safety_flags`).
     pub refused: Vec<Refused>,
     /// Model versions by target.
     pub model_versions: BTreeMap<&'static str, String>,
@@ -54,53 +69,58 @@ pub(crate) struct ProgrammeResponse {
     pub request_id: String,
 }
 
-/// One part of the cohort: its tally, its case ids in order, its refusals.
-#[derive(Default)]
-struct Part {
-    tally: Tally,
-    case_ids: Vec<(usize, String)>,
-    refused: Vec<Refused>,
+/// One record's outcome: triaged, or refused.
+enum Item {
+    Triaged(Box<(PatientRecord, Triage)>),
+    Refused(Problem),
 }
 
-/// Scores a part of the records into a tally.
-fn tally_part(state: &AppState, live: &Live, start: usize, raws: &[&serde_json::value::RawValue]) -> Part {
-    let mut part = Part::default();
-    for (offset, raw) in raws.iter().enumerate() {
-        let index = start + offset;
-        let outcome = parse_record(raw.get().as_bytes());
-        observe_record(&state.metrics, &outcome);
-        match outcome {
-            Ok(screened) => {
-                let score = scoring::score(&live.models, &live.policy, &screened.record, screened.warnings);
-                part.tally.add(Entry::from(&score));
-                part.case_ids.push((index, score.case_id));
+/// The cohort summed: the view, the urgent records, the refusals, and the
+/// valid records' case ids in order (for the audit trail).
+struct Summary {
+    view: ProgrammeView,
+    urgent: Vec<Urgent>,
+    refused: Vec<Refused>,
+    case_ids: Vec<(usize, String)>,
+}
+
+/// Parses and triages the records on the cores, then sums them in request
+/// order. Planning uploads are not counted in the data-quality series
+/// (records, missing fields, warnings, flags): a historical cohort sent for
+/// planning would move what those series and their alerts watch, the
+/// records the CMS sends for decisions.
+fn summarise(live: &Live, bytes: &Bytes) -> Result<Summary, Problem> {
+    let records = super::batch::items(bytes, "patient records")?;
+    let items = super::batch::on_cores(&records, |_, raw| match parse_record(raw.get().as_bytes()) {
+        Ok(screened) => {
+            let triage = scoring::triage(&live.models, &live.policy, &screened.record);
+            Item::Triaged(Box::new((screened.record, triage)))
+        }
+        Err(error) => Item::Refused(refusal(&live.policy, error)),
+    })
+    .ok_or_else(|| Problem::internal("a programme worker failed"))?;
+    let mut tally = Tally::default();
+    let (mut urgent, mut refused, mut case_ids) = (Vec::new(), Vec::new(), Vec::new());
+    for (index, item) in items.into_iter().enumerate() {
+        match item {
+            Item::Triaged(triaged) => {
+                let (record, triage) = *triaged;
+                tally.add(Entry::of(&record, &triage));
+                let flags: Vec<Flag> = triage.flags.iter().copied().filter(|f| f.is_urgent()).collect();
+                if !flags.is_empty() {
+                    urgent.push(Urgent { index, flags });
+                }
+                case_ids.push((index, record.case_id));
             }
-            Err(error) => part.refused.push(Refused {
-                index,
-                error: record_problem(&state.metrics, &live.policy, error),
-            }),
+            Item::Refused(error) => refused.push(Refused { index, error }),
         }
     }
-    part
-}
-
-/// Parses, scores and sums a cohort on the cores, in record order.
-fn summarise(state: &AppState, live: &Live, bytes: &Bytes) -> Result<Part, Problem> {
-    let records = super::batch::items(bytes, "patient records")?;
-    let chunks: Vec<(usize, &[&serde_json::value::RawValue])> = records
-        .chunks(super::batch::ITEMS_PER_THREAD)
-        .enumerate()
-        .map(|(i, c)| (i * super::batch::ITEMS_PER_THREAD, c))
-        .collect();
-    let parts = super::batch::on_cores(&chunks, |_, (start, raws)| tally_part(state, live, *start, raws))
-        .ok_or_else(|| Problem::internal("a programme worker failed"))?;
-    let mut whole = Part::default();
-    for part in parts {
-        whole.tally.merge(part.tally);
-        whole.case_ids.extend(part.case_ids);
-        whole.refused.extend(part.refused);
-    }
-    Ok(whole)
+    Ok(Summary {
+        view: tally.view(&live.policy),
+        urgent,
+        refused,
+        case_ids,
+    })
 }
 
 /// Scores a cohort of 1 to 10,000 records and answers the programme view:
@@ -108,7 +128,8 @@ fn summarise(state: &AppState, live: &Live, bytes: &Bytes) -> Result<Part, Probl
 /// events per target with their 95% interval, case-manager workload at the
 /// policy's caseloads, events avoided under the policy's assumed relative
 /// risk reduction (an assumption, stated in the answer), and costs when the
-/// policy gives them. Records that fail validation are listed and left out.
+/// policy gives them. Records that fail validation are listed and left out;
+/// valid records on the urgent pathway are listed by position.
 #[utoipa::path(post, path = "/v1/programme", tag = "decision support", request_body = crate::http::score::BatchRequestDoc,
     security(("bearer" = ["score"])),
     responses((status = 200, description = "The programme view", body = ProgrammeResponse),
@@ -121,11 +142,13 @@ pub(crate) async fn programme(
 ) -> Result<JsonAnswer<ProgrammeResponse>, Problem> {
     let records::Admitted { live, key } = records::admit(&state, &headers, Scope::Score)?;
     let bytes = read_json(&headers, body, BATCH_LIMIT_BYTES).await?;
-    let (worker_state, worker_live) = (state.clone(), live.clone());
-    let part = tokio::task::spawn_blocking(move || summarise(&worker_state, &worker_live, &bytes))
+    let worker_live = live.clone();
+    let summary = tokio::task::spawn_blocking(move || summarise(&worker_live, &bytes))
         .await
         .map_err(|_| Problem::internal("programme failed"))??;
-    state.metrics.programme_records(part.tally.patients());
+    state
+        .metrics
+        .programme_records(summary.view.patients, summary.refused.len());
     let model_versions: BTreeMap<&'static str, String> = live
         .models
         .iter()
@@ -139,7 +162,7 @@ pub(crate) async fn programme(
             .map(|(t, a)| (t, a.sha256.clone()))
             .into_iter()
             .collect();
-        let decisions: Vec<Decision<'_>> = part
+        let decisions: Vec<Decision<'_>> = summary
             .case_ids
             .iter()
             .map(|(index, case_id)| Decision {
@@ -162,8 +185,9 @@ pub(crate) async fn programme(
         audit.record(&decisions).await?;
     }
     Ok(JsonAnswer(ProgrammeResponse {
-        view: part.tally.view(&live.policy),
-        refused: part.refused,
+        view: summary.view,
+        urgent: summary.urgent,
+        refused: summary.refused,
         model_versions,
         request_id,
     }))

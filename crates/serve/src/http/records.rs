@@ -39,14 +39,20 @@ pub(crate) fn admit(state: &AppState, headers: &HeaderMap, scope: Scope) -> Resu
 /// invalid record names the urgent flags its readable fields raise under
 /// `policy`, and they are counted like a scored record's flags.
 pub(crate) fn record_problem(metrics: &Metrics, policy: &Policy, error: RecordError) -> Problem {
+    if let RecordError::Invalid { signals, .. } = &error {
+        urgent_flags(signals, policy).iter().for_each(|f| metrics.flag(*f));
+    }
+    refusal(policy, error)
+}
+
+/// The problem for a record that could not be parsed or validated, naming
+/// the urgent flags its readable fields raise under `policy`, without
+/// counting anything.
+pub(crate) fn refusal(policy: &Policy, error: RecordError) -> Problem {
     match error {
         RecordError::NotJson(detail) => Problem::bad_json(format!("the body is not valid JSON: {detail}")),
         RecordError::NotObject => Problem::bad_json("the body must be a JSON object with the patient record's fields"),
-        RecordError::Invalid { errors, signals } => {
-            let safety = urgent_flags(&signals, policy);
-            safety.iter().for_each(|f| metrics.flag(*f));
-            Problem::invalid_record(&errors, safety)
-        }
+        RecordError::Invalid { errors, signals } => Problem::invalid_record(&errors, urgent_flags(&signals, policy)),
     }
 }
 

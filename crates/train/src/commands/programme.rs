@@ -30,9 +30,14 @@ fn policy(path: Option<&Path>) -> anyhow::Result<Policy> {
     Policy::from_toml(&text).with_context(|| format!("{}", path.display()))
 }
 
-/// The patient records of a dataset (built-in targets read patient records).
-fn records(dataset: &Dataset) -> Vec<&PatientRecord> {
-    dataset.records.iter().filter_map(|r| r.patient()).collect()
+/// The patient records of a dataset with their rows in the table.
+fn records(dataset: &Dataset) -> Vec<(usize, &PatientRecord)> {
+    dataset
+        .rows
+        .iter()
+        .zip(&dataset.records)
+        .filter_map(|(row, r)| r.patient().map(|p| (*row, p)))
+        .collect()
 }
 
 /// Runs `programme`.
@@ -47,16 +52,16 @@ pub fn run(args: &ProgrammeArgs) -> anyhow::Result<()> {
     )
     .context("the models")?;
     crate::commands::check_html_path(&args.out)?;
+    if let Some(json) = &args.json {
+        crate::commands::check_html_path(json)?;
+    }
+    // Each target's outcome columns are read when present: the table is
+    // screened once per target (the same rows are kept both times).
     let infection = crate::commands::load_table(&args.data, Target::Infection180d, Reading::OutcomeIfPresent)?;
-    let readmission = if infection.outcome.is_some() {
-        Some(crate::ingest::load(
-            &args.data,
-            Target::Readmission30d,
-            Reading::OutcomeIfPresent,
-        )?)
-    } else {
-        None
-    };
+    let readmission = crate::ingest::load(&args.data, Target::Readmission30d, Reading::OutcomeIfPresent)?;
+    if readmission.rows != infection.rows {
+        anyhow::bail!("{}: the table changed while it was read", args.data.display());
+    }
     let records = records(&infection);
     if records.is_empty() {
         anyhow::bail!(
@@ -66,14 +71,21 @@ pub fn run(args: &ProgrammeArgs) -> anyhow::Result<()> {
             infection.screening.rows_excluded
         );
     }
+    let distinct: std::collections::HashSet<i64> = infection.groups.iter().copied().collect();
+    let rows_sharing_a_patient = infection.groups.len() - distinct.len();
+    if rows_sharing_a_patient > 0 {
+        eprintln!(
+            "note: {rows_sharing_a_patient} of {} rows share their patient with an earlier row; each row counts \
+             as a patient (keep each patient's latest row for a programme view of patients)",
+            infection.groups.len()
+        );
+    }
     let stage = crate::progress::Stage::start(format!("scoring {} patients", records.len()));
-    let view = programme::tally(&models, &policy, &records).view(&policy);
+    let (tally, urgent) = programme::tally(&models, &policy, &records);
+    let view = tally.view(&policy);
     stage.finish();
     let mut observed = std::collections::BTreeMap::new();
-    let outcomes = [
-        infection.outcome.as_ref(),
-        readmission.as_ref().and_then(|d| d.outcome.as_ref()),
-    ];
+    let outcomes = [infection.outcome.as_ref(), readmission.outcome.as_ref()];
     for (target, outcome) in programme::TARGETS.iter().zip(outcomes) {
         let Some(outcome) = outcome else { continue };
         let figures = programme::observed(
@@ -84,14 +96,26 @@ pub fn run(args: &ProgrammeArgs) -> anyhow::Result<()> {
             view.patients,
         )
         .with_context(|| format!("{}: the outcome of {}", args.data.display(), target.name))?;
-        observed.insert(target.name, figures);
+        match figures {
+            Some(figures) => {
+                observed.insert(target.name, figures);
+            }
+            None => eprintln!(
+                "note: {}: no row is labelled at the {}-day horizon of {}; observed events not estimable",
+                args.data.display(),
+                target.horizon_days,
+                target.name
+            ),
+        }
     }
     let report = ProgrammeReport {
         data: crate::commands::file_name(&args.data),
         rows_read: infection.screening.rows_read,
         rows_refused: infection.screening.rows_excluded,
+        rows_sharing_a_patient,
         model_versions: programme::model_versions(&models),
         view,
+        urgent,
         observed,
     };
     let html = programme::page::render(&report)?;
@@ -128,7 +152,7 @@ fn summary(report: &ProgrammeReport, page: &Path) -> anyhow::Result<()> {
             format!(
                 "; observed {:.1} ({}){}",
                 o.estimated_events,
-                o.censoring,
+                o.censoring.as_str(),
                 if o.within_interval {
                     ""
                 } else {
@@ -145,6 +169,21 @@ fn summary(report: &ProgrammeReport, page: &Path) -> anyhow::Result<()> {
         "  {} tier upgrades needed; {:.1} case managers in all ({} whole)",
         view.tier_changes.upgrades, view.workload.case_managers, view.workload.case_managers_whole
     ))?;
+    if !report.urgent.is_empty() {
+        const SHOWN: usize = 20;
+        let rows: Vec<String> = report.urgent.iter().take(SHOWN).map(|u| u.row.to_string()).collect();
+        let more = report.urgent.len().saturating_sub(SHOWN);
+        say(format!(
+            "  URGENT: {} valid rows raise an urgent flag (rows {}{}): pass them to the clinical team",
+            report.urgent.len(),
+            rows.join(", "),
+            if more > 0 {
+                format!(" and {more} more, listed on the page")
+            } else {
+                String::new()
+            }
+        ))?;
+    }
     say(format!("  {}", view.assumption))?;
     say(format!("page: {}", page.display()))?;
     Ok(())

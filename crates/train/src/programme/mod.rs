@@ -9,6 +9,7 @@ pub mod page;
 
 use std::collections::BTreeMap;
 
+use carescore_core::policy::Flag;
 use carescore_core::programme::{Entry, ProgrammeView, Tally};
 use carescore_core::scoring::{self, Models, BUILT_IN_TARGETS};
 use carescore_core::{PatientRecord, Policy};
@@ -20,8 +21,8 @@ use crate::labels::{horizon_labels, CensoringRule, LabelError};
 /// Events observed in a cohort with outcomes, against the expected events.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observed {
-    /// How rows censored before the horizon were handled (`ipcw`, `drop`).
-    pub censoring: &'static str,
+    /// How rows censored before the horizon were handled.
+    pub censoring: CensoringRule,
     /// Rows with a known label at the horizon.
     pub labelled: usize,
     /// Events among them.
@@ -34,7 +35,20 @@ pub struct Observed {
     /// `estimated_events / expected_events`.
     pub observed_over_expected: f64,
     /// Whether `estimated_events` lies in the expected events' 95% interval.
+    /// The interval is the count's if the probabilities are right; the
+    /// estimate has its own error from censoring on top, so a narrow miss
+    /// is not proof of miscalibration.
     pub within_interval: bool,
+}
+
+/// A valid row on the urgent pathway: named, so a safety signal is never lost in a sum.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UrgentRow {
+    /// The row's number in the table: 1 for the first data row (the line
+    /// after a CSV's header).
+    pub row: usize,
+    /// The urgent flags it raised.
+    pub flags: Vec<Flag>,
 }
 
 /// The programme report of one table.
@@ -46,26 +60,40 @@ pub struct ProgrammeReport {
     pub rows_read: usize,
     /// Rows refused by validation (left out of the view).
     pub rows_refused: usize,
+    /// Valid rows whose `patient_id` an earlier row has: each row counts as
+    /// a patient, so a table of several snapshots per patient overstates
+    /// the cohort (0 without a `patient_id` column).
+    pub rows_sharing_a_patient: usize,
     /// Model versions by target.
     pub model_versions: BTreeMap<&'static str, String>,
     /// The programme view of the valid rows.
     #[serde(flatten)]
     pub view: ProgrammeView,
+    /// Valid rows on the urgent pathway (PHQ-9 item 9 above 0, a trough far
+    /// out of range): pass them to the clinical team.
+    pub urgent: Vec<UrgentRow>,
     /// Observed against expected events, for targets whose outcome columns the table has.
     pub observed: BTreeMap<&'static str, Observed>,
 }
 
-/// The tally of `records` scored with `models` under `policy`.
-pub fn tally(models: &Models, policy: &Policy, records: &[&PatientRecord]) -> Tally {
+/// The tally of `records` (with their rows in the table) triaged with
+/// `models` under `policy`, and the rows on the urgent pathway.
+pub fn tally(models: &Models, policy: &Policy, records: &[(usize, &PatientRecord)]) -> (Tally, Vec<UrgentRow>) {
     let mut tally = Tally::default();
-    for record in records {
-        let score = scoring::score(models, policy, record, Vec::new());
-        tally.add(Entry::from(&score));
+    let mut urgent = Vec::new();
+    for (row, record) in records {
+        let triage = scoring::triage(models, policy, record);
+        tally.add(Entry::of(record, &triage));
+        let flags: Vec<Flag> = triage.flags.iter().copied().filter(|f| f.is_urgent()).collect();
+        if !flags.is_empty() {
+            urgent.push(UrgentRow { row: row + 1, flags });
+        }
     }
-    tally
+    (tally, urgent)
 }
 
-/// The observed figures of one target from its outcome columns.
+/// The observed figures of one target from its outcome columns; `None`
+/// when no row has a known label at the horizon (nothing to estimate from).
 ///
 /// # Errors
 /// [`LabelError`] for a negative or missing follow-up time.
@@ -75,7 +103,7 @@ pub fn observed(
     censoring: CensoringRule,
     view: &carescore_core::programme::TargetFigures,
     patients: usize,
-) -> Result<Observed, LabelError> {
+) -> Result<Option<Observed>, LabelError> {
     let (labels, weights) = match outcome {
         Outcome::TimeEvent { times, events } => {
             let labels = horizon_labels(times, events, f64::from(horizon_days), censoring)?;
@@ -97,14 +125,13 @@ pub fn observed(
             }
         }
     }
-    let rate = if weight > 0.0 { positive / weight } else { 0.0 };
-    let estimated = rate * patients as f64;
+    if labelled == 0 || weight <= 0.0 {
+        return Ok(None);
+    }
+    let estimated = positive / weight * patients as f64;
     let interval = view.interval_95;
-    Ok(Observed {
-        censoring: match censoring {
-            CensoringRule::Ipcw => "ipcw",
-            CensoringRule::Drop => "drop",
-        },
+    Ok(Some(Observed {
+        censoring,
         labelled,
         events_labelled: events,
         estimated_events: estimated,
@@ -115,7 +142,7 @@ pub fn observed(
             0.0
         },
         within_interval: (interval.low as f64..=interval.high as f64).contains(&estimated),
-    })
+    }))
 }
 
 /// Model versions by built-in target.

@@ -19,6 +19,24 @@ fn tier_name(tier: carescore_core::Tier) -> &'static str {
     }
 }
 
+/// The rows on the urgent pathway, named first among the tables.
+fn urgent_rows(report: &ProgrammeReport) -> String {
+    if report.urgent.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<h2>Urgent pathway</h2><p class=\"note\">{} valid rows raise an urgent flag: pass them to the clinical \
+         team today.</p><table><tr><th>row</th><th>flags</th></tr>",
+        report.urgent.len()
+    );
+    for u in &report.urgent {
+        let flags: Vec<&str> = u.flags.iter().map(|f| f.as_str()).collect();
+        let _ = write!(out, "<tr><td>{}</td><td>{}</td></tr>", u.row, flags.join(", "));
+    }
+    out.push_str("</table>");
+    out
+}
+
 /// The page of `report`.
 ///
 /// # Errors
@@ -40,6 +58,14 @@ pub fn render(report: &ProgrammeReport) -> Result<String, PlotError> {
         escape(&versions.join(", ")),
         escape(&view.policy_version),
     );
+    if report.rows_sharing_a_patient > 0 {
+        let _ = write!(
+            out,
+            "<p class=\"note\"><b>Several rows per patient.</b> {} rows share their <code>patient_id</code> with an \
+             earlier row; every row counts as a patient here. For a view of patients, keep each patient's latest row.</p>",
+            report.rows_sharing_a_patient
+        );
+    }
     let _ = write!(
         out,
         "<p class=\"note\"><b>Assumption.</b> {}</p>",
@@ -96,15 +122,17 @@ pub fn render(report: &ProgrammeReport) -> Result<String, PlotError> {
         out,
         "<div class=\"grid\"><div class=\"card\">{}</div><div class=\"card\">{}</div><div class=\"card\">{}</div></div>\
          <p class=\"note\">Expected events: bars are the sums of the predicted probabilities, whiskers where the \
-         number of events falls with 95% probability if the probabilities are right{}.</p>",
+         number of events falls with 95% probability if the probabilities are right{}.</p>{}",
         plots::bars("Patients per recommended tier", "patients", &tier_mix)?,
         plots::bars("Expected events", "events within each target's horizon", &events)?,
         plots::bars("Case managers needed", "full-time equivalents", &workload)?,
         if report.observed.is_empty() {
             ""
         } else {
-            "; red dots the events the cohort had (estimated from its outcome columns)"
-        }
+            "; red dots the events the cohort had, estimated from its outcome columns (the estimate has its own error \
+             from censoring, so a dot just outside its whisker is not proof that the risks are wrong)"
+        },
+        urgent_rows(report)
     );
 
     out.push_str(
@@ -121,13 +149,14 @@ pub fn render(report: &ProgrammeReport) -> Result<String, PlotError> {
     for t in &view.tiers {
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{}</td><td>{:.2}</td><td>{:.0}%</td>",
+            "<tr><td>{}</td><td>{}</td><td>{:.1}%</td><td>{}</td><td>{:.2}</td><td>{}%</td>",
             tier_name(t.tier),
             t.patients,
             100.0 * t.share,
             t.caseload.map_or_else(|| "none".to_string(), |c| c.to_string()),
             t.case_managers,
-            100.0 * t.relative_risk_reduction
+            // One decimal at most, as the assumption's text writes it.
+            (t.relative_risk_reduction * 1000.0).round() / 10.0
         );
         for name in view.targets.keys() {
             let _ = write!(
@@ -162,7 +191,7 @@ pub fn render(report: &ProgrammeReport) -> Result<String, PlotError> {
                 interval.high,
                 if o.within_interval { "" } else { " (outside)" },
                 o.observed_over_expected,
-                o.censoring
+                o.censoring.as_str()
             );
         }
         out.push_str("</table>");

@@ -37,16 +37,21 @@ impl TrueState {
             };
             *slot = *value;
         }
-        Some([
-            hazard::infection(&c).probability_by(INFECTION_HORIZON_DAYS),
-            hazard::readmission(&c).probability_by(READMISSION_HORIZON_DAYS),
-        ])
+        Some(probabilities_of(&c))
     }
 
     /// The true probabilities as they are.
     pub fn probabilities(&self) -> [f64; 2] {
-        self.probabilities_with(&[]).unwrap_or([0.0, 0.0])
+        probabilities_of(&self.0)
     }
+}
+
+/// The true probabilities of a clinical state.
+fn probabilities_of(c: &Clinical) -> [f64; 2] {
+    [
+        hazard::infection(c).probability_by(INFECTION_HORIZON_DAYS),
+        hazard::readmission(c).probability_by(READMISSION_HORIZON_DAYS),
+    ]
 }
 
 /// Whether the generator's hazard of `target` reads `field` directly (the
