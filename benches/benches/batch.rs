@@ -5,20 +5,9 @@
 //! records/s; and loading the default artifacts (read, verify the checksum,
 //! check, compile), which is what start-up and every reload pay.
 
-use carescore_core::scoring::{score, Models};
-use carescore_core::{parse_record, ModelArtifact, Policy};
+use carescore_core::{ModelArtifact, Policy};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-
-fn score_all(models: &Models, policy: &Policy, bodies: &[String]) -> usize {
-    let mut out = Vec::with_capacity(bodies.len() * 1500);
-    for body in bodies {
-        let screened = parse_record(body.as_bytes()).expect("valid record");
-        let answer = score(models, policy, &screened.record, screened.warnings);
-        serde_json::to_writer(&mut out, &answer).expect("serialisable");
-    }
-    out.len()
-}
 
 fn bench_batches(c: &mut Criterion) {
     let models = carescore_bench::default_models();
@@ -29,7 +18,7 @@ fn bench_batches(c: &mut Criterion) {
         let bodies = carescore_bench::varied_records(n, 11);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::new("parse_score_serialise", n), &bodies, |b, bodies| {
-            b.iter(|| score_all(&models, &policy, black_box(bodies)))
+            b.iter(|| carescore_bench::score_all(&models, &policy, black_box(bodies)))
         });
     }
     group.finish();

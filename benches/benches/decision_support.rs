@@ -14,7 +14,7 @@
 
 use carescore_core::levers::levers;
 use carescore_core::programme::{Entry, Tally};
-use carescore_core::scoring::{score, triage, Models};
+use carescore_core::scoring::{triage, Models};
 use carescore_core::{parse_record, Policy};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
@@ -24,16 +24,6 @@ fn levers_all(models: &Models, policy: &Policy, bodies: &[String]) -> usize {
     for body in bodies {
         let screened = parse_record(body.as_bytes()).expect("valid record");
         let answer = levers(models, policy, &screened.record, screened.warnings);
-        serde_json::to_writer(&mut out, &answer).expect("serialisable");
-    }
-    out.len()
-}
-
-fn score_all(models: &Models, policy: &Policy, bodies: &[String]) -> usize {
-    let mut out = Vec::with_capacity(bodies.len() * 1500);
-    for body in bodies {
-        let screened = parse_record(body.as_bytes()).expect("valid record");
-        let answer = score(models, policy, &screened.record, screened.warnings);
         serde_json::to_writer(&mut out, &answer).expect("serialisable");
     }
     out.len()
@@ -61,14 +51,14 @@ fn bench_decision_support(c: &mut Criterion) {
         b.iter(|| levers_all(&models, &policy, black_box(&hundred)))
     });
     group.bench_function("score/100_records", |b| {
-        b.iter(|| score_all(&models, &policy, black_box(&hundred)))
+        b.iter(|| carescore_bench::score_all(&models, &policy, black_box(&hundred)))
     });
     group.throughput(Throughput::Elements(1_000));
     group.bench_function("programme/1000_records", |b| {
         b.iter(|| programme_view(&models, &policy, black_box(&thousand)))
     });
     group.bench_function("batch/1000_records", |b| {
-        b.iter(|| score_all(&models, &policy, black_box(&thousand)))
+        b.iter(|| carescore_bench::score_all(&models, &policy, black_box(&thousand)))
     });
     group.finish();
 }

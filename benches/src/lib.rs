@@ -4,6 +4,26 @@
 //! This library holds the fixed, realistic inputs the benchmarks share.
 #![forbid(unsafe_code)]
 
+/// Each of `bodies` parsed, scored by both models with explanations and the
+/// policy, and its answer serialised, as `/v1/score` and each batch item
+/// do; the bytes written (so nothing is optimised away).
+///
+/// # Panics
+/// If a body is not a valid record (the inputs are the benchmarks' own).
+pub fn score_all(
+    models: &carescore_core::scoring::Models,
+    policy: &carescore_core::Policy,
+    bodies: &[String],
+) -> usize {
+    let mut out = Vec::with_capacity(bodies.len() * 1500);
+    for body in bodies {
+        let screened = carescore_core::parse_record(body.as_bytes()).expect("valid record");
+        let answer = carescore_core::scoring::score(models, policy, &screened.record, screened.warnings);
+        serde_json::to_writer(&mut out, &answer).expect("serialisable");
+    }
+    out.len()
+}
+
 /// A complete, plausible patient record as the CMS sends it.
 pub const SAMPLE_RECORD: &str = carescore_core::EXAMPLE_RECORD_JSON;
 
