@@ -158,6 +158,23 @@ fn example_answer() -> Value {
     serde_json::to_value(score).expect("a score serialises")
 }
 
+/// The levers answer to the example record with the values a shown levers
+/// answer gives for its inputs (`levers[].field` and `value`: the docs show
+/// the example record with, say, a lower adherence), as JSON.
+fn levers_answer(shown: &Value) -> Value {
+    let mut record: Value = serde_json::from_str(EXAMPLE_RECORD_JSON).expect("the example record is JSON");
+    for lever in shown["levers"].as_array().into_iter().flatten() {
+        if let (Some(field), Some(value)) = (lever["field"].as_str(), lever.get("value")) {
+            record[field] = value.clone();
+        }
+    }
+    let state = carescore_serve::AppState::embedded().expect("embedded models");
+    let live = state.live.load();
+    let screened = parse_record(record.to_string().as_bytes()).expect("the documented input is valid");
+    let answer = carescore_core::levers::levers(&live.models, &live.policy, &screened.record, screened.warnings);
+    serde_json::to_value(answer).expect("a levers answer serialises")
+}
+
 /// The input the docs score with the kidney centre's spec model.
 const KIDNEY_INPUT: &str = r#"{"case_id": "kc-1", "recipient_age": 43.2, "donor_type": "living", "cold_ischaemia_hours": 1.4,
  "hla_mismatches": 0, "delayed_graft_function": false, "creatinine_day7_umol_l": 92}"#;
@@ -223,6 +240,15 @@ fn every_toml_snippet_loads_and_every_json_snippet_parses() {
                 json += 1;
                 match serde_json::from_str::<Value>(&block.text) {
                     Err(e) => problems.push(format!("{}: not JSON: {e}", block.place)),
+                    // A levers answer to the example record (with the inputs it shows).
+                    Ok(shown) if shown.get("case_id") == Some(&"c-102".into()) && shown.get("levers").is_some() => {
+                        answers += 1;
+                        let mut differences = Vec::new();
+                        agrees(&shown, &levers_answer(&shown), "", &mut differences);
+                        if !differences.is_empty() {
+                            problems.push(format!("{}: {}", block.place, differences.join("; ")));
+                        }
+                    }
                     // An answer to the example record: what the service answers.
                     Ok(shown) if shown.get("case_id") == Some(&"c-102".into()) && shown.get("risks").is_some() => {
                         answers += 1;
@@ -250,7 +276,7 @@ fn every_toml_snippet_loads_and_every_json_snippet_parses() {
     // The documents hold a policy, a settings file and a spec, and at least
     // two answers to the example record; a renamed fence must not hide them.
     assert!(
-        toml >= 4 && json >= 4 && answers >= 3,
+        toml >= 4 && json >= 4 && answers >= 4,
         "toml {toml}, json {json}, answers {answers}"
     );
 }
