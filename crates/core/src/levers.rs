@@ -213,8 +213,8 @@ pub fn levers(models: &Models, policy: &Policy, record: &PatientRecord, warnings
         safety_flags: policy::urgent_flags(&SafetySignals::of_record(record), policy),
         warnings,
         caveat: CAVEAT,
-        model_versions: models.iter().map(|(t, a)| (t, a.model_version())).into_iter().collect(),
-        model_sha256: models.iter().map(|(t, a)| (t, a.sha256.clone())).into_iter().collect(),
+        model_versions: models.versions(),
+        model_sha256: models.checksums(),
         policy_version: policy.version.clone(),
     }
 }

@@ -243,6 +243,16 @@ impl Models {
         })
     }
 
+    /// Each model's version (`<target>@<version>`) by target, as answers list them.
+    pub fn versions(&self) -> BTreeMap<&'static str, String> {
+        self.iter().map(|(t, a)| (t, a.model_version())).into_iter().collect()
+    }
+
+    /// Each artifact's checksum by target, as answers list them.
+    pub fn checksums(&self) -> BTreeMap<&'static str, String> {
+        self.iter().map(|(t, a)| (t, a.sha256.clone())).into_iter().collect()
+    }
+
     /// Both artifacts with their target names.
     pub fn iter(&self) -> [(&'static str, &ModelArtifact); 2] {
         [
@@ -523,8 +533,8 @@ pub fn underwrite(models: &Models, policy: &Policy, record: &PatientRecord, warn
         case_id: record.case_id.clone(),
         grade: policy::grade(record, infection, readmission, policy),
         protected_attributes_neutralised: protected.clone(),
-        model_versions: models.iter().map(|(t, a)| (t, a.model_version())).into_iter().collect(),
-        model_sha256: models.iter().map(|(t, a)| (t, a.sha256.clone())).into_iter().collect(),
+        model_versions: models.versions(),
+        model_sha256: models.checksums(),
         warnings,
         safety_flags: policy::urgent_flags(&SafetySignals::of_record(record), policy),
         policy_version: policy.version.clone(),

@@ -6,33 +6,16 @@
 use carescore_core::artifact::{DesignKind, Estimator, Metric};
 use carescore_train::family::forest::bagging::{self, ForestParams};
 use carescore_train::family::gbdt::booster::{self, GbdtParams};
-use carescore_train::labels::CensoringRule;
 use carescore_train::model::design::Design;
 use carescore_train::model::trees::{Binned, MAX_BINS};
-use carescore_train::synth::{generate, SynthConfig};
-use carescore_train::table::write_cohort;
-use carescore_train::{family, load, prepare, Cohort, FitOptions, Reading, Target};
+use carescore_train::{family, prepare, Cohort};
+
+mod common;
 
 #[test]
 fn tree_families_deliver_a_model_of_every_row_calibrated_out_of_fold() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = SynthConfig {
-        rows: 1_500,
-        seed: 12,
-        dropout_rate: 0.1,
-    };
-    let path = dir.path().join("cohort.csv");
-    write_cohort(&generate(&config, |_| {}).unwrap(), &path).unwrap();
-    let dataset = load(&path, Target::Infection180d, Reading::WithOutcome).unwrap();
-    let options = FitOptions {
-        target: Target::Infection180d,
-        seed: 4,
-        version: 1,
-        censoring: CensoringRule::Ipcw,
-        folds: 3,
-        gbdt_leaves: None,
-        temporal_holdout: 0.0,
-    };
+    let (_dir, dataset) = common::synthetic_dataset(1_500, 12);
+    let options = common::infection_options(4);
     let prepared = prepare(&Cohort::all(&dataset), options).unwrap();
     let rows = prepared.data.y.len();
     let design = Design::encode(&prepared.features, DesignKind::Raw, &prepared.records);

@@ -13,6 +13,8 @@ use carescore_train::table::write_cohort;
 use carescore_train::training::internal_validation::{fit_and_validate, Method};
 use carescore_train::{family, load, select, Cohort, FitOptions, Reading, Target};
 
+mod common;
+
 #[test]
 fn the_headline_is_the_nested_pipeline_on_unseen_patients() {
     let dir = tempfile::tempdir().unwrap();
@@ -93,24 +95,8 @@ fn the_headline_is_the_nested_pipeline_on_unseen_patients() {
 
 #[test]
 fn refits_of_the_pipeline_widen_the_nested_interval_to_their_spread() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = SynthConfig {
-        rows: 1_500,
-        seed: 8,
-        dropout_rate: 0.1,
-    };
-    let path = dir.path().join("cohort.csv");
-    write_cohort(&generate(&config, |_| {}).unwrap(), &path).unwrap();
-    let dataset = load(&path, Target::Infection180d, Reading::WithOutcome).unwrap();
-    let options = FitOptions {
-        target: Target::Infection180d,
-        seed: 5,
-        version: 1,
-        censoring: CensoringRule::Ipcw,
-        folds: 3,
-        gbdt_leaves: None,
-        temporal_holdout: 0.0,
-    };
+    let (_dir, dataset) = common::synthetic_dataset(1_500, 8);
+    let options = common::infection_options(5);
     let families = [family("logistic").unwrap()];
     let cohort = Cohort::all(&dataset);
     let fit = |refits| fit_and_validate(&cohort, options, &families, refits, &mut |_, _| {}).unwrap();

@@ -4,31 +4,14 @@
 
 use carescore_core::artifact::{FeatureKind, MIN_BIN_ROWS};
 use carescore_core::ModelArtifact;
-use carescore_train::labels::CensoringRule;
-use carescore_train::synth::{generate, SynthConfig};
-use carescore_train::table::write_cohort;
-use carescore_train::{family, fit, load, Cohort, FitOptions, Reading, Target};
+use carescore_train::{family, fit, Cohort};
+
+mod common;
 
 #[test]
 fn references_cover_every_screened_row_of_the_cohort_in_bins_of_ten() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = SynthConfig {
-        rows: 1_500,
-        seed: 31,
-        dropout_rate: 0.1,
-    };
-    let path = dir.path().join("cohort.csv");
-    write_cohort(&generate(&config, |_| {}).unwrap(), &path).unwrap();
-    let dataset = load(&path, Target::Infection180d, Reading::WithOutcome).unwrap();
-    let options = FitOptions {
-        target: Target::Infection180d,
-        seed: 4,
-        version: 1,
-        censoring: CensoringRule::Ipcw,
-        folds: 3,
-        gbdt_leaves: None,
-        temporal_holdout: 0.0,
-    };
+    let (_dir, dataset) = common::synthetic_dataset(1_500, 31);
+    let options = common::infection_options(4);
     let logistic = family("logistic").unwrap();
     // Half the patients: the references count their rows only.
     let cohort = Cohort::all(&dataset).without(|patient| patient % 2 == 0);

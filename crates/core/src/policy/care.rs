@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use super::flag::Flag;
-use super::urgent::{urgent_flags, urgent_reason};
+use super::urgent::{urgent_among, urgent_flags, urgent_reason};
 use super::{BandThresholds, Policy};
 use crate::phase::Phase;
 use crate::record::{PatientRecord, Tier};
@@ -128,7 +128,7 @@ fn routine_reason(phase: Phase, tier: Tier) -> &'static str {
 /// the self-service tier; on the urgent pathway (any of `flags` urgent) a
 /// clinician's call within `urgent.cadence_days`.
 pub fn follow_up(phase: Phase, tier: Tier, flags: &[Flag], policy: &Policy) -> FollowUp {
-    let urgent: Vec<Flag> = flags.iter().copied().filter(|f| f.is_urgent()).collect();
+    let urgent = urgent_among(flags);
     if !urgent.is_empty() {
         let why: Vec<String> = urgent.iter().filter_map(|f| urgent_reason(*f, policy)).collect();
         return FollowUp {

@@ -18,7 +18,7 @@ pub use flag::Flag;
 pub use levers::{LeverInput, LeverTargets, TroughRange, TroughTargets};
 pub use programme::{Caseload, Costs, PerTier, Programme, RiskReduction};
 pub use underwriting::{grade, Grade, RiskClass, Terms, HEALTH_MANAGEMENT_PACKAGE};
-pub use urgent::{urgent_flags, urgent_reason, UrgentPathway, URGENT_MAX_CADENCE_DAYS};
+pub use urgent::{urgent_among, urgent_flags, urgent_reason, UrgentPathway, URGENT_MAX_CADENCE_DAYS};
 
 use serde::{Deserialize, Deserializer, Serialize};
 

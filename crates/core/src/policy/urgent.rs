@@ -58,6 +58,11 @@ pub fn urgent_flags(signals: &SafetySignals, policy: &Policy) -> Vec<Flag> {
     flags
 }
 
+/// The urgent flags among `flags`, in their order.
+pub fn urgent_among(flags: &[Flag]) -> Vec<Flag> {
+    flags.iter().copied().filter(|f| f.is_urgent()).collect()
+}
+
 /// Why an urgent flag set the follow-up, in words for the case manager.
 pub fn urgent_reason(flag: Flag, policy: &Policy) -> Option<String> {
     let u = &policy.urgent;

@@ -71,8 +71,9 @@ pub struct Tally {
     /// Each target's probabilities, patient by patient.
     probabilities: [Vec<f64>; 2],
     /// Each patient's recommended tier (its index). Sums are taken in
-    /// patient order when the view is built, so a tally split into parts and
-    /// merged gives the same figures to the last digit as one built whole.
+    /// patient order when the view is built, so the same patients in the
+    /// same order give the same figures to the last digit, however they
+    /// were scored.
     tiers: Vec<u8>,
     changes: TierChanges,
 }
@@ -107,31 +108,6 @@ impl Tally {
             Some(current) if entry.recommended < current => changes.downgrades += 1,
             Some(_) => changes.unchanged += 1,
         }
-    }
-
-    /// Adds another tally's patients (after this one's).
-    pub fn merge(&mut self, other: Tally) {
-        self.patients += other.patients;
-        for i in 0..3 {
-            self.by_tier[i] += other.by_tier[i];
-        }
-        for (mine, theirs) in self.flags.iter_mut().zip(other.flags) {
-            *mine += theirs;
-        }
-        for (t, probabilities) in other.probabilities.into_iter().enumerate() {
-            self.probabilities[t].extend(probabilities);
-        }
-        self.tiers.extend(other.tiers);
-        let (c, o) = (&mut self.changes, other.changes);
-        c.upgrades += o.upgrades;
-        c.downgrades += o.downgrades;
-        c.unchanged += o.unchanged;
-        c.no_current_tier += o.no_current_tier;
-    }
-
-    /// Patients added.
-    pub fn patients(&self) -> usize {
-        self.patients
     }
 
     /// Expected events by target and tier, summed in patient order.

@@ -155,15 +155,6 @@ fn the_interval_matches_enumeration() {
 }
 
 #[test]
-fn merging_is_adding() {
-    let rows = fixture();
-    let mut first = tally(&rows[..4]);
-    first.merge(tally(&rows[4..]));
-    assert_eq!(first, tally(&rows));
-    assert_eq!(first.patients(), 10);
-}
-
-#[test]
 fn an_empty_cohort_has_zero_everywhere() {
     let view = Tally::default().view(&costed());
     assert_eq!(view.patients, 0);

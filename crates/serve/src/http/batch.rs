@@ -53,7 +53,7 @@ pub(crate) fn items<'a>(bytes: &'a [u8], items: &str) -> Result<Vec<&'a RawValue
 }
 
 /// Fewest items worth a thread of their own.
-pub(crate) const ITEMS_PER_THREAD: usize = 64;
+const ITEMS_PER_THREAD: usize = 64;
 
 /// `f(index, item)` for every item, in item order, on up to one thread per
 /// core; `None` if a worker panicked (a bug, answered as a 500).

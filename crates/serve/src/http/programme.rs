@@ -15,7 +15,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Extension, Router};
-use carescore_core::policy::Flag;
+use carescore_core::policy::{urgent_among, Flag};
 use carescore_core::programme::{Entry, ProgrammeView, Tally};
 use carescore_core::scoring::{self, Triage};
 use carescore_core::{parse_record, PatientRecord};
@@ -106,7 +106,7 @@ fn summarise(live: &Live, bytes: &Bytes) -> Result<Summary, Problem> {
             Item::Triaged(triaged) => {
                 let (record, triage) = *triaged;
                 tally.add(Entry::of(&record, &triage));
-                let flags: Vec<Flag> = triage.flags.iter().copied().filter(|f| f.is_urgent()).collect();
+                let flags = urgent_among(&triage.flags);
                 if !flags.is_empty() {
                     urgent.push(Urgent { index, flags });
                 }
@@ -149,19 +149,9 @@ pub(crate) async fn programme(
     state
         .metrics
         .programme_records(summary.view.patients, summary.refused.len());
-    let model_versions: BTreeMap<&'static str, String> = live
-        .models
-        .iter()
-        .map(|(t, a)| (t, a.model_version()))
-        .into_iter()
-        .collect();
+    let model_versions = live.models.versions();
     if let Some(audit) = &state.audit {
-        let sha: BTreeMap<&'static str, String> = live
-            .models
-            .iter()
-            .map(|(t, a)| (t, a.sha256.clone()))
-            .into_iter()
-            .collect();
+        let sha = live.models.checksums();
         let decisions: Vec<Decision<'_>> = summary
             .case_ids
             .iter()

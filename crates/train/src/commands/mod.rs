@@ -96,12 +96,12 @@ pub fn write_html(path: &Path, html: &str) -> anyhow::Result<()> {
         .with_context(|| format!("{}: cannot write the report", path.display()))
 }
 
-/// Checks that a page can be written to `path` (in a directory that
+/// Checks that a file can be written to `path` (in a directory that
 /// exists) before any work starts.
 ///
 /// # Errors
 /// A missing directory.
-pub fn check_html_path(path: &Path) -> anyhow::Result<()> {
+pub fn check_output_dir(path: &Path) -> anyhow::Result<()> {
     if !parent_dir(path).is_dir() {
         bail!("{}: directory does not exist", parent_dir(path).display());
     }
@@ -115,10 +115,7 @@ pub fn check_html_path(path: &Path) -> anyhow::Result<()> {
 /// Another file type, or a missing directory.
 pub fn check_table_path(path: &Path) -> anyhow::Result<()> {
     TableFormat::from_path(path)?;
-    if !parent_dir(path).is_dir() {
-        bail!("{}: directory does not exist", parent_dir(path).display());
-    }
-    Ok(())
+    check_output_dir(path)
 }
 
 /// Writes `frame` to `path` (CSV or Parquet by its extension) atomically;

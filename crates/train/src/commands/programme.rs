@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use carescore_core::scoring::Models;
+use carescore_core::scoring::{Models, BUILT_IN_TARGETS};
 use carescore_core::{ModelArtifact, PatientRecord, Policy};
 
 use crate::args::{OutputFormat, ProgrammeArgs};
@@ -51,9 +51,9 @@ pub fn run(args: &ProgrammeArgs) -> anyhow::Result<()> {
         artifact(args.readmission_model.as_deref(), carescore_core::embedded::READMISSION)?,
     )
     .context("the models")?;
-    crate::commands::check_html_path(&args.out)?;
+    crate::commands::check_output_dir(&args.out)?;
     if let Some(json) = &args.json {
-        crate::commands::check_html_path(json)?;
+        crate::commands::check_output_dir(json)?;
     }
     // Each target's outcome columns are read when present: the table is
     // screened once per target (the same rows are kept both times).
@@ -86,7 +86,7 @@ pub fn run(args: &ProgrammeArgs) -> anyhow::Result<()> {
     stage.finish();
     let mut observed = std::collections::BTreeMap::new();
     let outcomes = [infection.outcome.as_ref(), readmission.outcome.as_ref()];
-    for (target, outcome) in programme::TARGETS.iter().zip(outcomes) {
+    for (target, outcome) in BUILT_IN_TARGETS.iter().zip(outcomes) {
         let Some(outcome) = outcome else { continue };
         let figures = programme::observed(
             outcome,
@@ -113,7 +113,7 @@ pub fn run(args: &ProgrammeArgs) -> anyhow::Result<()> {
         rows_read: infection.screening.rows_read,
         rows_refused: infection.screening.rows_excluded,
         rows_sharing_a_patient,
-        model_versions: programme::model_versions(&models),
+        model_versions: models.versions(),
         view,
         urgent,
         observed,

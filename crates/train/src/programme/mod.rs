@@ -9,9 +9,9 @@ pub mod page;
 
 use std::collections::BTreeMap;
 
-use carescore_core::policy::Flag;
+use carescore_core::policy::{urgent_among, Flag};
 use carescore_core::programme::{Entry, ProgrammeView, Tally};
-use carescore_core::scoring::{self, Models, BUILT_IN_TARGETS};
+use carescore_core::scoring::{self, Models};
 use carescore_core::{PatientRecord, Policy};
 use serde::Serialize;
 
@@ -84,7 +84,7 @@ pub fn tally(models: &Models, policy: &Policy, records: &[(usize, &PatientRecord
     for (row, record) in records {
         let triage = scoring::triage(models, policy, record);
         tally.add(Entry::of(record, &triage));
-        let flags: Vec<Flag> = triage.flags.iter().copied().filter(|f| f.is_urgent()).collect();
+        let flags = urgent_among(&triage.flags);
         if !flags.is_empty() {
             urgent.push(UrgentRow { row: row + 1, flags });
         }
@@ -144,11 +144,3 @@ pub fn observed(
         within_interval: (interval.low as f64..=interval.high as f64).contains(&estimated),
     }))
 }
-
-/// Model versions by built-in target.
-pub fn model_versions(models: &Models) -> BTreeMap<&'static str, String> {
-    models.iter().map(|(t, a)| (t, a.model_version())).into_iter().collect()
-}
-
-/// The targets in the order outcomes are passed.
-pub const TARGETS: [carescore_core::scoring::BuiltInTarget; 2] = BUILT_IN_TARGETS;
